@@ -1,0 +1,139 @@
+// The shape of an advisory file (advisories/*.yaml), as validated by advisories/advisory.schema.json.
+// Advisories are data: a new known issue is a file plus tests, never new engine code.
+
+import type { CalicoPlugin, Distribution } from "./snapshot.js";
+import type { SignatureRole } from "./logs.js";
+
+export type Severity = "critical" | "high" | "medium" | "low";
+
+/** OSV-style range over one ecosystem's version order. */
+export interface VersionRange {
+  introduced: string;
+  /** First version that no longer has the problem. */
+  fixed?: string;
+  /** Last affected version, for lines that never got a fix. */
+  lastAffected?: string;
+}
+
+/** Which versions of something carry the problem, in one ecosystem. */
+export interface AffectedPackage {
+  /**
+   * calico: upstream calico-node release; rke1-kubernetes: RKE1 k8s version names;
+   * rke2: RKE2 releases (package = chart); rke: RKE CLI releases; rancher: Rancher releases.
+   */
+  ecosystem: "calico" | "rke1-kubernetes" | "rke2" | "rke" | "rancher";
+  package: string;
+  ranges?: VersionRange[];
+  /** Exact affected versions (for ecosystems without a usable order, and for readers). */
+  versions?: string[];
+  /** First fixed version per release line, e.g. { "1.30": "v1.30.4-rancher1-1" }. */
+  fixedIn?: Record<string, string>;
+  note?: string;
+}
+
+/** A Felix setting that must have a given value for the problem to occur. */
+export interface FelixSettingCondition {
+  id: string;
+  kind: "felix-setting";
+  /** FelixConfiguration spec field, e.g. "xdpEnabled"; the env var is FELIX_<FIELD UPPERCASE>. */
+  field: string;
+  /** The value under which the problem occurs. */
+  equals: boolean;
+  /** Felix's built-in default when nothing sets it. */
+  default: boolean;
+  description: string;
+}
+
+/** A node fact matched by pattern; informs risk but never decides a status on its own. */
+export interface NodeFactCondition {
+  id: string;
+  kind: "node-fact";
+  fact: "kernelVersion" | "osImage";
+  pattern: string;
+  effect: "risk-factor";
+  description: string;
+}
+
+export type Condition = FelixSettingCondition | NodeFactCondition;
+
+/** A log signature: literal prefilters first, then regexes over one assembled multi-line record. */
+export interface Signature {
+  id: string;
+  role: SignatureRole;
+  description: string;
+  /** At least one must occur in the record (plain substring, checked before any regex). */
+  prefilter: string[];
+  /** Regex for the record's first line, when the signature is anchored on a header. */
+  header?: string;
+  /** Every regex must match somewhere in the record. */
+  all?: string[];
+  /** At least one must match somewhere in the record. */
+  any?: string[];
+  /** None may match anywhere in the record (how lookalikes are kept out). */
+  none?: string[];
+  /** For lookalikes: the upstream report it resembles. */
+  reference?: string;
+}
+
+/** A Felix source line that reveals the running Calico version. */
+export interface Fingerprint {
+  id: string;
+  file: string;
+  line: number;
+  /** Substring of the message at that line. */
+  message: string;
+  versions: string[];
+}
+
+export interface ResourceSymptoms {
+  /** calico-node CPU divided by the median of its peers above which CPU counts as a symptom. */
+  cpuPeerRatio: number;
+  /** Working-set growth (MiB/hour, lower confidence bound) above which memory counts as a symptom. */
+  memorySlopeMiBPerHour: number;
+  /** Signature matches per hour above which the log rate itself is alarming. */
+  signatureRatePerHour: number;
+}
+
+export interface Remediation {
+  id: string;
+  title: string;
+  kind: "upgrade" | "config" | "mitigation" | "monitoring";
+  /** Where it applies; empty means everywhere. */
+  distributions: Distribution[];
+  plugins: CalicoPlugin[];
+  /** Operator-facing summary in a sentence or two. */
+  summary: string;
+  /** Ordered steps, each a short imperative sentence (commands in backticks). */
+  steps: string[];
+  /** What it costs or risks. */
+  tradeoffs?: string;
+  durable: boolean;
+}
+
+export interface Reference {
+  type: "report" | "fix" | "release-notes" | "docs" | "discussion";
+  url: string;
+  note?: string;
+}
+
+export interface Advisory {
+  schemaVersion: 1;
+  id: string;
+  aliases: string[];
+  related: string[];
+  title: string;
+  summary: string;
+  details: string;
+  severity: Severity;
+  published: string;
+  modified: string;
+  /** The component whose image version the `calico` ecosystem ranges apply to. */
+  component: { container: string; plugins: CalicoPlugin[] };
+  affected: AffectedPackage[];
+  conditions: Condition[];
+  signatures: Signature[];
+  fingerprints: Fingerprint[];
+  symptoms: ResourceSymptoms;
+  remediations: Remediation[];
+  references: Reference[];
+}

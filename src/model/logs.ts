@@ -1,0 +1,65 @@
+// What the log engine reports about one log source. Raw lines are never kept beyond a few samples:
+// a 100 GB log reduces to counts, first/last times and rates.
+
+export type LogFormat = "felix" | "cri" | "docker-json" | "syslog" | "plain";
+
+export type LogSource =
+  | { kind: "file"; path: string }
+  | {
+      kind: "pod";
+      namespace: string;
+      pod: string;
+      container: string;
+      node?: string;
+      previous?: boolean;
+      /** Where the text came from: bundle logs.txt path or "api". */
+      origin: string;
+    };
+
+export type SignatureRole = "symptom" | "corroborating" | "context" | "lookalike";
+
+export interface SignalStat {
+  advisoryId: string;
+  signatureId: string;
+  role: SignatureRole;
+  count: number;
+  /** ISO timestamps; absent when the lines carried no parseable time. */
+  firstSeen?: string;
+  lastSeen?: string;
+  /** Matches per hour over [firstSeen, lastSeen]; absent for a single instant. */
+  ratePerHour?: number;
+  /** A few representative lines (the first line of a record, trimmed), for evidence. */
+  samples: string[];
+}
+
+export interface FingerprintHit {
+  advisoryId: string;
+  fingerprintId: string;
+  /** Felix source file and line, e.g. "int_dataplane.go", 1747. */
+  file: string;
+  line: number;
+  /** Calico versions whose source has that message at that line. */
+  versions: string[];
+  count: number;
+}
+
+export interface LogScan {
+  bytes: number;
+  lines: number;
+  /** Multi-line records assembled (a header line and its continuation lines). */
+  records: number;
+  formats: LogFormat[];
+  firstTimestamp?: string;
+  lastTimestamp?: string;
+  signals: SignalStat[];
+  fingerprints: FingerprintHit[];
+}
+
+export interface LogSourceResult {
+  source: LogSource;
+  /** read: all of it; partial: read up to an error or a cap; unreadable: nothing usable. */
+  status: "read" | "partial" | "unreadable";
+  /** One line naming the problem when status is not "read". */
+  problem?: string;
+  scan: LogScan;
+}

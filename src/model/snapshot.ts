@@ -1,0 +1,92 @@
+// The Snapshot is everything collectors learned about a target, as plain data. Analyzers read only
+// this; nothing downstream touches the API or the disk.
+
+import type { Fact, Gap } from "./provenance.js";
+import type { CalicoVersion, ImageRef } from "./image.js";
+import type { LogSourceResult } from "./logs.js";
+
+export type Distribution = "rke1" | "rke2" | "k3s" | "other";
+export type CalicoPlugin = "calico" | "canal";
+
+export interface Target {
+  kind: "bundle" | "live" | "logs";
+  /** Bundle directory, log file list, or kube context name. */
+  name: string;
+}
+
+export interface NodeFacts {
+  name: string;
+  osImage?: string;
+  kernelVersion?: string;
+  kubeletVersion?: string;
+  containerRuntimeVersion?: string;
+  distribution: Fact<Distribution>;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface ContainerFacts {
+  name: string;
+  image: Fact<ImageRef>;
+  /** Env vars with literal values; valueFrom references are recorded with value undefined. */
+  env: Record<string, Fact<string | undefined>>;
+}
+
+export interface PodFacts {
+  namespace: string;
+  name: string;
+  nodeName?: string;
+  phase?: string;
+  ready?: boolean;
+  /** calico-node container restarts. */
+  restartCount: number;
+  /** Image actually running per container (from status when present, else spec). */
+  images: Record<string, Fact<ImageRef>>;
+}
+
+/** One Calico or Canal DaemonSet. */
+export interface CalicoInstall {
+  plugin: CalicoPlugin;
+  namespace: string;
+  name: string;
+  /** Who renders and reconciles it: decides which remediation is durable. */
+  managedBy: "rke1-addon" | "rke2-canal-chart" | "rke2-calico-chart" | "tigera-operator" | "manifest";
+  /** The calico-node container of the pod template. */
+  calicoNode: ContainerFacts;
+  version?: Fact<CalicoVersion>;
+  pods: PodFacts[];
+}
+
+export interface FelixConfigurationFacts {
+  /** "default" or "node.<nodename>". */
+  name: string;
+  spec: Record<string, unknown>;
+  from: Fact<unknown>["from"];
+}
+
+export interface RkeClusterConfig {
+  path: string;
+  kubernetesVersion?: string;
+  networkPlugin?: string;
+  /** system_images entries that are set, keyed by the yaml key (calico_node, canal_node, ...). */
+  systemImages: Record<string, string>;
+  /** True when the file is Rancher's cluster spec (rancher_kubernetes_engine_config) rather than RKE CLI's. */
+  rancherManaged: boolean;
+}
+
+export interface Snapshot {
+  target: Target;
+  collectedAt: string;
+  distribution?: Fact<Distribution>;
+  rancherManaged?: Fact<boolean>;
+  kubernetesVersion?: Fact<string>;
+  nodes: NodeFacts[];
+  installs: CalicoInstall[];
+  /** Undefined when the FelixConfiguration list could not be read (a Gap says why). */
+  felixConfigurations?: FelixConfigurationFacts[];
+  /** ClusterInformation `default` spec.calicoVersion, a second version source. */
+  clusterCalicoVersion?: Fact<string>;
+  rkeConfig?: RkeClusterConfig;
+  logs: LogSourceResult[];
+  gaps: Gap[];
+}
