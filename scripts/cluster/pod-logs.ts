@@ -1,0 +1,95 @@
+// Per-node container log files in CRI format, which kwok serves as `kubectl logs`. Felix text comes
+// only from the shared fixture generator (scripts/fixtures/felix-log.ts); this module decides which
+// node gets which kind of log and writes the files.
+import { createWriteStream, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { once } from "node:events";
+import { felixLog, toCri, type FelixLogKind } from "../fixtures/felix-log.js";
+import type { NodePlan } from "./node-objects.js";
+import type { Scenario } from "./scenarios.js";
+
+export interface NodeLogFiles {
+  node: string;
+  calicoNode: string;
+}
+
+/** Minutes of history each calico-node log covers, ending when the cluster came up. */
+const HISTORY_MINUTES = 15;
+
+export function podLogDir(stateDir: string): string {
+  return join(stateDir, "pod-logs");
+}
+
+export function flannelLogFile(stateDir: string): string {
+  return join(podLogDir(stateDir), "kube-flannel.log");
+}
+
+export function calicoLogFile(stateDir: string, node: string): string {
+  return join(podLogDir(stateDir), `${node}.calico-node.log`);
+}
+
+export function logKindFor(scenario: Scenario, index: number, hotCount: number): FelixLogKind {
+  return index < hotCount && scenario.hotNodeLog !== undefined ? scenario.hotNodeLog : "quiet";
+}
+
+async function writeLines(file: string, lines: Iterable<string>): Promise<void> {
+  const out = createWriteStream(file);
+  for (const line of lines) {
+    if (!out.write(`${line}\n`)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "finish");
+}
+
+function* criLines(
+  scenario: Scenario,
+  plan: NodePlan,
+  kind: FelixLogKind,
+  seed: number,
+  end: Date,
+): Generator<string> {
+  const start = new Date(end.getTime() - HISTORY_MINUTES * 60_000);
+  for (const line of felixLog({
+    calicoVersion: scenario.calicoVersion,
+    kind,
+    start,
+    durationSeconds: HISTORY_MINUTES * 60,
+    severityScreen: scenario.severityScreen,
+    nodeName: plan.name,
+    seed,
+  })) {
+    yield toCri(line);
+  }
+}
+
+/**
+ * Writes every node's calico-node log. Files that already exist are kept, so a second `up` on a
+ * running cluster serves the same logs it served before.
+ */
+export async function writePodLogs(
+  stateDir: string,
+  scenario: Scenario,
+  plans: readonly NodePlan[],
+  hotCount: number,
+): Promise<void> {
+  mkdirSync(podLogDir(stateDir), { recursive: true });
+  const end = new Date();
+  if (!existsSync(flannelLogFile(stateDir))) {
+    // flanneld's own startup lines (not Felix text), enough for `kubectl logs -c kube-flannel`.
+    const t = end.toISOString().replace("Z", "000000Z");
+    writeFileSync(
+      flannelLogFile(stateDir),
+      [
+        `${t} stderr F I0501 12:00:00.000000       1 main.go:211] CLI flags config: {etcdEndpoints:http://127.0.0.1:4001 iface:[] ipMasq:true}`,
+        `${t} stderr F I0501 12:00:00.100000       1 kube.go:139] Waiting 10m0s for node controller to sync`,
+        `${t} stderr F I0501 12:00:01.000000       1 main.go:517] Found network config - Backend type: vxlan`,
+        "",
+      ].join("\n"),
+    );
+  }
+  for (const [index, plan] of plans.entries()) {
+    const file = calicoLogFile(stateDir, plan.name);
+    if (existsSync(file)) continue;
+    await writeLines(file, criLines(scenario, plan, logKindFor(scenario, index, hotCount), index + 1, end));
+  }
+}

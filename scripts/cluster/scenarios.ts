@@ -1,0 +1,242 @@
+// The clusters the harness can impersonate. Every name, image, env var and node string here comes
+// from shared/docs/incident-facts.md (KDM templates, rke2-charts values, the issue reports), so the
+// diagnostics under test see what they would see on a real RKE1/RKE2 cluster.
+import type { FelixLogKind } from "../fixtures/felix-log.js";
+
+export type Distro = "rke1" | "rke2";
+
+export interface Container {
+  name: string;
+  image: string;
+  env: Record<string, string>;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  distro: Distro;
+  /** The distribution's own version string (RKE1 kubernetes_version or RKE2 release). */
+  distroVersion: string;
+  node: {
+    namePrefix: string;
+    osImage: string;
+    kernelVersion: string;
+    kubeletVersion: string;
+    containerRuntimeVersion: string;
+  };
+  daemonSet: {
+    namespace: string;
+    name: string;
+    labels: Record<string, string>;
+    serviceAccount: string;
+    initContainers: Container[];
+    containers: Container[];
+  };
+  calicoVersion: string;
+  felixConfiguration: Record<string, unknown>;
+  /** Felix log kind on the "hot" nodes (first ceil(N/3)); every other node logs quietly. */
+  hotNodeLog: FelixLogKind | undefined;
+  /** Felix's screen log level as the distribution configures it. */
+  severityScreen: "Info" | "Warning";
+}
+
+const UBUNTU_2004 = "Ubuntu 20.04.6 LTS";
+
+// RKE1's canal template (KDM canal_v3.28.go): XDP is not mentioned, so Felix's default (on) applies.
+function rke1Canal(calico: string, cniTag: string): Scenario["daemonSet"] {
+  const felixEnv = {
+    DATASTORE_TYPE: "kubernetes",
+    FELIX_LOGSEVERITYSCREEN: "Warning",
+    FELIX_DEFAULTENDPOINTTOHOSTACTION: "ACCEPT",
+    FELIX_IPV6SUPPORT: "false",
+    FELIX_HEALTHENABLED: "true",
+    CALICO_NETWORKING_BACKEND: "none",
+    CLUSTER_TYPE: "k8s,canal",
+    CALICO_DISABLE_FILE_LOGGING: "true",
+    WAIT_FOR_DATASTORE: "true",
+  };
+  return {
+    namespace: "kube-system",
+    name: "canal",
+    labels: { "k8s-app": "canal" },
+    serviceAccount: "canal",
+    initContainers: [
+      {
+        name: "install-cni",
+        image: `rancher/calico-cni:${cniTag}`,
+        env: { CNI_CONF_NAME: "10-canal.conflist" },
+      },
+      { name: "flexvol-driver", image: `rancher/mirrored-calico-pod2daemon-flexvol:${calico}`, env: {} },
+    ],
+    containers: [
+      { name: "calico-node", image: `rancher/mirrored-calico-node:${calico}`, env: felixEnv },
+      {
+        name: "kube-flannel",
+        image: "rancher/mirrored-flannel-flannel:v0.25.1",
+        env: { FLANNELD_IFACE: "", FLANNELD_IP_MASQ: "true" },
+      },
+    ],
+  };
+}
+
+const RKE1_NODE = {
+  namePrefix: "rke1-node",
+  osImage: UBUNTU_2004,
+  containerRuntimeVersion: "docker://26.1.4",
+};
+
+const RKE2_NODE = {
+  namePrefix: "rke2-node",
+  osImage: UBUNTU_2004,
+  kubeletVersion: "v1.30.3+rke2r1",
+  containerRuntimeVersion: "containerd://1.7.17-k3s1",
+};
+
+// rke2-calico's tigera-operator renders calico-system/calico-node; its FelixConfiguration `default`
+// comes from the chart (xdpEnabled: true), not from env.
+function rke2CalicoDaemonSet(calico: string): Scenario["daemonSet"] {
+  return {
+    namespace: "calico-system",
+    name: "calico-node",
+    labels: { "k8s-app": "calico-node" },
+    serviceAccount: "calico-node",
+    initContainers: [
+      {
+        name: "flexvol-driver",
+        image: `docker.io/rancher/mirrored-calico-pod2daemon-flexvol:${calico}`,
+        env: {},
+      },
+      { name: "install-cni", image: `docker.io/rancher/mirrored-calico-cni:${calico}`, env: {} },
+    ],
+    containers: [
+      {
+        name: "calico-node",
+        image: `docker.io/rancher/mirrored-calico-node:${calico}`,
+        env: {
+          DATASTORE_TYPE: "kubernetes",
+          WAIT_FOR_DATASTORE: "true",
+          CLUSTER_TYPE: "k8s,operator,bgp",
+          CALICO_DISABLE_FILE_LOGGING: "false",
+          FELIX_DEFAULTENDPOINTTOHOSTACTION: "ACCEPT",
+          FELIX_HEALTHENABLED: "true",
+          FELIX_HEALTHPORT: "9099",
+        },
+      },
+    ],
+  };
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: "rke1-canal-affected",
+    description:
+      "RKE1 v1.30.3-rancher1-1, canal with calico v3.28.0 on Ubuntu 20.04 5.4.0-177: XDP retry storm",
+    distro: "rke1",
+    distroVersion: "v1.30.3-rancher1-1",
+    node: { ...RKE1_NODE, kernelVersion: "5.4.0-177-generic", kubeletVersion: "v1.30.3" },
+    daemonSet: rke1Canal("v3.28.0", "v3.28.0-rancher1"),
+    calicoVersion: "v3.28.0",
+    felixConfiguration: { logSeverityScreen: "Info", reportingInterval: "0s", bpfLogLevel: "" },
+    hotNodeLog: "storm",
+    severityScreen: "Warning",
+  },
+  {
+    name: "rke2-canal-xdp-off",
+    description:
+      "RKE2 v1.30.3+rke2r1, rke2-canal hardened-calico v3.28.0 with FELIX_XDPENABLED=false: not exposed",
+    distro: "rke2",
+    distroVersion: "v1.30.3+rke2r1",
+    node: { ...RKE2_NODE, kernelVersion: "5.4.0-177-generic" },
+    daemonSet: {
+      namespace: "kube-system",
+      name: "rke2-canal",
+      labels: { "k8s-app": "canal" },
+      serviceAccount: "canal",
+      initContainers: [
+        { name: "install-cni", image: "rancher/hardened-calico:v3.28.0-build20240625", env: {} },
+        { name: "flexvol-driver", image: "rancher/hardened-calico:v3.28.0-build20240625", env: {} },
+      ],
+      containers: [
+        {
+          name: "calico-node",
+          image: "rancher/hardened-calico:v3.28.0-build20240625",
+          env: {
+            DATASTORE_TYPE: "kubernetes",
+            FELIX_XDPENABLED: "false",
+            FELIX_LOGSEVERITYSCREEN: "info",
+            FELIX_DEFAULTENDPOINTTOHOSTACTION: "ACCEPT",
+            FELIX_IPV6SUPPORT: "false",
+            CALICO_NETWORKING_BACKEND: "none",
+            CLUSTER_TYPE: "k8s,canal",
+            CALICO_DISABLE_FILE_LOGGING: "true",
+          },
+        },
+        // incident-facts names only the repository (rancher/hardened-flannel); the tag is the
+        // flannel build that rke2-canal v3.28.0-build2024062503 paired with, not a verified fact.
+        { name: "kube-flannel", image: "rancher/hardened-flannel:v0.25.4-build20240610", env: {} },
+      ],
+    },
+    calicoVersion: "v3.28.0",
+    felixConfiguration: { logSeverityScreen: "Info", reportingInterval: "0s" },
+    hotNodeLog: undefined,
+    severityScreen: "Info",
+  },
+  {
+    name: "rke2-calico-at-risk",
+    description:
+      "RKE2 v1.30.3+rke2r1, rke2-calico v3.27.3 with xdpEnabled: true on 5.4.0-182, no symptom yet",
+    distro: "rke2",
+    distroVersion: "v1.30.3+rke2r1",
+    node: { ...RKE2_NODE, kernelVersion: "5.4.0-182-generic" },
+    daemonSet: rke2CalicoDaemonSet("v3.27.3"),
+    calicoVersion: "v3.27.3",
+    felixConfiguration: { xdpEnabled: true, logSeverityScreen: "Info", bpfEnabled: false },
+    hotNodeLog: undefined,
+    severityScreen: "Info",
+  },
+  {
+    name: "ebpf-lookalike",
+    description:
+      "RKE2 rke2-calico in eBPF mode on Debian 12: calico#8001 vmlinux BTF failure, not the incident",
+    distro: "rke2",
+    distroVersion: "v1.30.3+rke2r1",
+    node: { ...RKE2_NODE, osImage: "Debian GNU/Linux 12 (bookworm)", kernelVersion: "6.1.0-21-amd64" },
+    daemonSet: rke2CalicoDaemonSet("v3.27.3"),
+    calicoVersion: "v3.27.3",
+    felixConfiguration: { bpfEnabled: true, xdpEnabled: true, logSeverityScreen: "Info" },
+    hotNodeLog: "ebpf-vmlinux-lookalike",
+    severityScreen: "Info",
+  },
+  {
+    name: "healthy",
+    description: "RKE1 v1.30.4-rancher1-1, canal with the fixed calico v3.28.1",
+    distro: "rke1",
+    distroVersion: "v1.30.4-rancher1-1",
+    node: { ...RKE1_NODE, kernelVersion: "5.4.0-177-generic", kubeletVersion: "v1.30.4" },
+    daemonSet: rke1Canal("v3.28.1", "v3.28.1-rancher1"),
+    calicoVersion: "v3.28.1",
+    felixConfiguration: { logSeverityScreen: "Info", reportingInterval: "0s", bpfLogLevel: "" },
+    hotNodeLog: undefined,
+    severityScreen: "Warning",
+  },
+];
+
+/** Only Nodes, no Calico: the lightest load for scale benchmarks. */
+export const NODES_ONLY = "nodes-only";
+
+export function scenarioNames(): string[] {
+  return [...SCENARIOS.map((s) => s.name), NODES_ONLY];
+}
+
+export function findScenario(name: string): Scenario | undefined {
+  if (name === NODES_ONLY) {
+    const base = SCENARIOS[0];
+    return base === undefined ? undefined : { ...base, name: NODES_ONLY, description: "nodes only" };
+  }
+  return SCENARIOS.find((s) => s.name === name);
+}
+
+/** Nodes that show the scenario's symptom: the first ceil(N/3). */
+export function hotNodeCount(scenario: Scenario, nodes: number): number {
+  return scenario.hotNodeLog === undefined ? 0 : Math.ceil(nodes / 3);
+}
