@@ -48,6 +48,8 @@ export interface LogScan {
   lines: number;
   /** Multi-line records assembled (a header line and its continuation lines). */
   records: number;
+  /** Physical lines longer than the scanner's line cap, cut there for matching (absent when none). */
+  truncatedLines?: number;
   formats: LogFormat[];
   firstTimestamp?: string;
   lastTimestamp?: string;

@@ -1,0 +1,463 @@
+// The incremental scanner: physical lines in, a LogScan out.
+//
+// Hot path. Lines arrive in blocks (one decoded string holding many lines). Per line the scanner
+// only finds the line end, looks at a few leading characters (envelope? does it start a record?)
+// and compares the line end with the position of the next anchor hit in the block, found with
+// String.prototype.indexOf once per anchor rather than per line. A record is remembered as a range
+// of the block, and only a record containing an anchor hit is ever sliced, decoded, joined and
+// tested against the signatures. Timestamps are parsed for the first and last timestamped lines and
+// for the records that are tested.
+
+import type { FingerprintHit, LogFormat, LogScan, SignalStat } from "../model/logs.js";
+import {
+  BIT_CRI,
+  BIT_DOCKER,
+  BIT_PLAIN,
+  ENV_CRI,
+  ENV_NONE,
+  FORMAT_BITS,
+  LineInfo,
+  START_NONE,
+  classifyLine,
+  messageOf,
+  stampOf,
+  startFormatBit,
+  startKind,
+} from "./lines.js";
+import { LiteralPresence, matchSignature, type SignatureSet } from "./signatures.js";
+import { isoShape, parseLeading, resolveStamp, toIso, type Stamp, type YearHint } from "./time.js";
+
+export interface ScanOptions {
+  /** Max sample lines kept per signature (default 3). */
+  sampleLimit?: number;
+  /** A physical line longer than this is truncated for matching and counted in `LogScan`-level stats (default 1 MiB). */
+  maxLineBytes?: number;
+  /** A multi-line record stops growing after this many lines (default 400). */
+  maxRecordLines?: number;
+  /**
+   * When the source has syslog/klog stamps (no year) and no full timestamp to borrow a year from,
+   * the year is the latest one that does not put them after this time (scanLogFile passes the
+   * file's mtime). Without either, such stamps are omitted.
+   */
+  referenceTime?: Date;
+}
+
+const SAMPLE_CHARS = 300;
+const NO_HIT = Number.POSITIVE_INFINITY;
+
+interface SignalAcc {
+  count: number;
+  first: Stamp | undefined;
+  last: Stamp | undefined;
+  samples: string[];
+}
+
+interface Pending {
+  text: string;
+  stamp: Stamp | undefined;
+}
+
+function clip(line: string): string {
+  return line.length > SAMPLE_CHARS ? line.slice(0, SAMPLE_CHARS) : line;
+}
+
+// Felix header: `<date> <time> [LEVEL][pid] [dir/]file.go <line>: <message>`.
+const FELIX_CALLER = /^\d{4}-\d\d-\d\d[ T][\d:.,]+ \[[A-Z]+\]\[\d+\] (?:\S*\/)?([^\s/]+\.go) (\d+): /;
+
+/** Incremental scanner for one log source: push physical lines (already split, without the newline), then finish(). */
+export class LogScanner {
+  private readonly set: SignatureSet;
+  private readonly sampleLimit: number;
+  private readonly maxLineBytes: number;
+  private readonly maxRecordLines: number;
+  private readonly maxRecordChars: number;
+  private readonly referenceTime: Date | undefined;
+
+  private bytes = 0;
+  private lines = 0;
+  private records = 0;
+  private truncated = 0;
+  private formatBits = 0;
+  private firstStamp: Stamp | undefined;
+  private yearNear: number | undefined;
+  /** The last physical line carrying a timestamp: a range of the current block, then a copy. */
+  private lastStart = -1;
+  private lastEnd = -1;
+  private lastLine: string | undefined;
+
+  private block = "";
+  private readonly info = new LineInfo();
+  private readonly anchorNext: number[];
+  private minNext = -1;
+
+  // The open record: decoded or raw parts from earlier, plus a raw range of the current block.
+  private recOpen = false;
+  private recLines = 0;
+  private recChars = 0;
+  private recHot = false;
+  private recEnvelope = false;
+  private recParts: string[] = [];
+  private recPartRaw: boolean[] = [];
+  private recRawStart = -1;
+  private recRawEnd = -1;
+  private recStamp: Stamp | undefined;
+
+  private readonly pending: [Pending | undefined, Pending | undefined] = [undefined, undefined];
+  private readonly presence: LiteralPresence;
+  private readonly signals: SignalAcc[];
+  private readonly fingerprintCounts: number[];
+
+  constructor(set: SignatureSet, options: ScanOptions = {}) {
+    this.set = set;
+    this.sampleLimit = Math.max(0, options.sampleLimit ?? 3);
+    this.maxLineBytes = Math.max(1, options.maxLineBytes ?? 1024 * 1024);
+    this.maxRecordLines = Math.max(1, options.maxRecordLines ?? 400);
+    this.maxRecordChars = Math.max(4 * 1024 * 1024, 2 * this.maxLineBytes);
+    this.referenceTime = options.referenceTime;
+    this.anchorNext = set.anchors.map(() => -1);
+    this.presence = new LiteralPresence(set.literals);
+    this.signals = set.signatures.map(() => ({ count: 0, first: undefined, last: undefined, samples: [] }));
+    this.fingerprintCounts = set.fingerprints.map(() => 0);
+  }
+
+  /** The line byte cap in effect. */
+  get lineLimit(): number {
+    return this.maxLineBytes;
+  }
+
+  /** Pushes one physical line (without its newline). `byteLength` defaults to its UTF-8 size plus the newline. */
+  pushLine(line: string, byteLength?: number): void {
+    const size = byteLength ?? Buffer.byteLength(line, "utf8") + 1;
+    if (line.length > this.maxLineBytes || size > this.maxLineBytes + 2) {
+      const cut = Buffer.from(line, "utf8").subarray(0, this.maxLineBytes).toString("utf8");
+      this.pushBlock(cut.includes("\n") ? cut.replace(/\n/g, " ") : cut, size, true);
+      return;
+    }
+    this.pushBlock(line.includes("\n") ? line.replace(/\n/g, " ") : line, size, false);
+  }
+
+  /**
+   * @internal Pushes a block of complete lines separated by "\n" (no trailing newline); `bytes` is
+   * its size in the source. `truncated` marks a single line that was cut at maxLineBytes.
+   */
+  pushBlock(text: string, bytes: number, truncated = false): void {
+    this.bytes += bytes;
+    if (truncated) this.truncated++;
+    this.block = text;
+    this.minNext = -1;
+    this.anchorNext.fill(-1);
+    let pos = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", pos);
+      const lineEnd = nl < 0 ? text.length : nl;
+      if (this.minNext < pos) this.advanceAnchors(pos);
+      this.physicalLine(pos, lineEnd, this.minNext < lineEnd);
+      if (nl < 0) break;
+      pos = nl + 1;
+    }
+    this.endBlock();
+  }
+
+  /** Closes the source and returns what was found. The scanner must not be used afterwards. */
+  finish(): LogScan {
+    for (const stream of [0, 1] as const) {
+      const left = this.pending[stream];
+      if (left) {
+        this.pending[stream] = undefined;
+        this.logicalLine(left.text, left.stamp);
+      }
+    }
+    this.closeRecord();
+    const hint: YearHint = {};
+    if (this.yearNear !== undefined) hint.near = this.yearNear;
+    else if (this.referenceTime) hint.notAfter = this.referenceTime.getTime();
+    const lastStamp = this.lastLine === undefined ? undefined : this.stampOfLine(this.lastLine);
+    const scan: LogScan = {
+      bytes: this.bytes,
+      lines: this.lines,
+      records: this.records,
+      formats: this.formats(),
+      signals: this.signalStats(hint),
+      fingerprints: this.fingerprintHits(),
+    };
+    const first = toIso(resolveStamp(this.firstStamp, hint));
+    const last = toIso(resolveStamp(lastStamp, hint));
+    if (first !== undefined) scan.firstTimestamp = first;
+    if (last !== undefined) scan.lastTimestamp = last;
+    if (this.truncated > 0) scan.truncatedLines = this.truncated;
+    return scan;
+  }
+
+  private advanceAnchors(pos: number): void {
+    const text = this.block;
+    const anchors = this.set.anchors;
+    let min = NO_HIT;
+    for (let i = 0; i < anchors.length; i++) {
+      let next = this.anchorNext[i] ?? NO_HIT;
+      if (next < pos) {
+        const found = text.indexOf(anchors[i] ?? "", pos);
+        next = found < 0 ? NO_HIT : found;
+        this.anchorNext[i] = next;
+      }
+      if (next < min) min = next;
+    }
+    this.minNext = min;
+  }
+
+  private physicalLine(start: number, lineEnd: number, hot: boolean): void {
+    const text = this.block;
+    const end = lineEnd > start && text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
+    this.lines++;
+    const info = this.info;
+    classifyLine(text, start, end, info);
+    const kind = startKind(text, info.msgStart);
+    if (info.envelope !== ENV_NONE) {
+      this.formatBits |= info.envelope === ENV_CRI ? BIT_CRI : BIT_DOCKER;
+    }
+    if (info.envelope !== ENV_NONE || kind !== START_NONE) this.noteTimestamp(start, end, info);
+    if (info.envelope !== ENV_NONE && (info.partial || this.pending[info.stream] !== undefined)) {
+      this.joinPartial(text.slice(start, end), info.partial);
+      return;
+    }
+    if (kind !== START_NONE) {
+      this.closeRecord();
+      this.formatBits |= startFormatBit(kind);
+      this.recOpen = true;
+    } else if (
+      !this.recOpen ||
+      this.recLines >= this.maxRecordLines ||
+      this.recChars >= this.maxRecordChars
+    ) {
+      this.closeRecord();
+      this.recOpen = true;
+    }
+    if (this.recRawStart < 0) this.recRawStart = start;
+    this.recRawEnd = end;
+    this.recLines++;
+    this.recChars += end - start;
+    if (hot) this.recHot = true;
+    if (info.envelope !== ENV_NONE) this.recEnvelope = true;
+  }
+
+  private noteTimestamp(start: number, end: number, info: LineInfo): void {
+    this.lastStart = start;
+    this.lastEnd = end;
+    if (this.firstStamp !== undefined) {
+      // Still looking for a full timestamp to give syslog/klog stamps a year: only ISO ones have it.
+      if (this.yearNear !== undefined) return;
+      if (info.envelope === ENV_NONE && isoShape(this.block, info.msgStart) === 0) return;
+    }
+    const stamp = this.stampOfLine(this.block.slice(start, end));
+    if (stamp === undefined) return;
+    this.firstStamp ??= stamp;
+    if (this.yearNear === undefined && stamp.kind === "full") this.yearNear = stamp.ms;
+  }
+
+  private stampOfLine(line: string): Stamp | undefined {
+    const info = new LineInfo();
+    classifyLine(line, 0, line.length, info);
+    return stampOf(line, info);
+  }
+
+  /** A CRI "P" fragment, or the line that completes pending fragments of the same stream. */
+  private joinPartial(line: string, partial: boolean): void {
+    const info = new LineInfo();
+    classifyLine(line, 0, line.length, info);
+    const message = messageOf(line, info);
+    const slot = this.pending[info.stream];
+    const joined: Pending = slot
+      ? { text: slot.text + message, stamp: slot.stamp }
+      : { text: message, stamp: stampOf(line, info) };
+    const tooLong = joined.text.length >= this.maxLineBytes;
+    if (partial && !tooLong) {
+      this.pending[info.stream] = joined;
+      return;
+    }
+    this.pending[info.stream] = undefined;
+    if (tooLong) {
+      joined.text = joined.text.slice(0, this.maxLineBytes);
+      this.truncated++;
+    }
+    this.logicalLine(joined.text, joined.stamp);
+  }
+
+  /** A decoded logical line (joined fragments): always assembled and tested. */
+  private logicalLine(message: string, stamp: Stamp | undefined): void {
+    const kind = startKind(message, 0);
+    if (kind !== START_NONE) {
+      this.closeRecord();
+      this.formatBits |= startFormatBit(kind);
+      this.recOpen = true;
+    } else if (
+      !this.recOpen ||
+      this.recLines >= this.maxRecordLines ||
+      this.recChars >= this.maxRecordChars
+    ) {
+      this.closeRecord();
+      this.recOpen = true;
+    }
+    this.flushRaw();
+    if (this.recParts.length === 0) this.recStamp = stamp ?? parseLeading(message, 0)?.stamp;
+    this.recParts.push(message);
+    this.recPartRaw.push(false);
+    this.recLines++;
+    this.recChars += message.length;
+    this.recHot = true;
+  }
+
+  /** Moves the record's raw range of the current block into its parts. */
+  private flushRaw(): void {
+    if (this.recRawStart < 0) return;
+    this.recParts.push(this.block.slice(this.recRawStart, this.recRawEnd));
+    this.recPartRaw.push(true);
+    this.recRawStart = -1;
+    this.recRawEnd = -1;
+  }
+
+  private endBlock(): void {
+    if (this.recOpen) this.flushRaw();
+    if (this.lastStart >= 0) {
+      this.lastLine = this.block.slice(this.lastStart, this.lastEnd);
+      this.lastStart = -1;
+    }
+    this.block = "";
+  }
+
+  private closeRecord(): void {
+    if (!this.recOpen) return;
+    this.records++;
+    if (this.recHot) {
+      this.flushRaw();
+      this.evaluate();
+    }
+    this.recOpen = false;
+    this.recHot = false;
+    this.recEnvelope = false;
+    this.recLines = 0;
+    this.recChars = 0;
+    this.recParts = [];
+    this.recPartRaw = [];
+    this.recRawStart = -1;
+    this.recRawEnd = -1;
+    this.recStamp = undefined;
+  }
+
+  /** Decodes the record's parts into one text (lines joined by "\n") and its timestamp. */
+  private assemble(): { text: string; stamp: Stamp | undefined } {
+    const pieces: string[] = [];
+    let stamp = this.recStamp;
+    this.recParts.forEach((part, i) => {
+      if (!this.recPartRaw[i]) {
+        pieces.push(part);
+        return;
+      }
+      if (i === 0) stamp = this.stampOfLine(firstLine(part));
+      if (!this.recEnvelope) {
+        pieces.push(part.includes("\r") ? part.replace(/\r\n/g, "\n") : part);
+        return;
+      }
+      const info = new LineInfo();
+      for (const raw of part.split("\n")) {
+        const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+        classifyLine(line, 0, line.length, info);
+        pieces.push(messageOf(line, info));
+      }
+    });
+    return { text: pieces.join("\n"), stamp };
+  }
+
+  private evaluate(): void {
+    const { text, stamp } = this.assemble();
+    const headerEnd = lineEndAt(text, 0);
+    this.presence.reset(text);
+    this.set.signatures.forEach((sig, i) => {
+      const decidedAt = matchSignature(sig, text, headerEnd, this.presence);
+      const acc = this.signals[i];
+      if (decidedAt < 0 || !acc) return;
+      acc.count++;
+      if (stamp) {
+        acc.first ??= stamp;
+        acc.last = stamp;
+      }
+      if (acc.samples.length < this.sampleLimit) acc.samples.push(sampleOf(text, headerEnd, decidedAt));
+    });
+    if (this.set.fingerprints.length > 0) this.countFingerprints(text.slice(0, headerEnd));
+  }
+
+  private countFingerprints(header: string): void {
+    const m = FELIX_CALLER.exec(header);
+    if (!m) return;
+    const ids = this.set.fingerprintsByKey.get(`${m[1] ?? ""}:${m[2] ?? ""}`);
+    if (!ids) return;
+    const message = header.slice(m[0].length);
+    for (const id of ids) {
+      const fp = this.set.fingerprints[id];
+      if (fp && message.includes(fp.fingerprint.message)) {
+        this.fingerprintCounts[id] = (this.fingerprintCounts[id] ?? 0) + 1;
+      }
+    }
+  }
+
+  private formats(): LogFormat[] {
+    const bits = this.formatBits === 0 && this.lines > 0 ? BIT_PLAIN : this.formatBits;
+    return FORMAT_BITS.filter(([, bit]) => (bits & bit) !== 0).map(([name]) => name);
+  }
+
+  private signalStats(hint: YearHint): SignalStat[] {
+    const out: SignalStat[] = [];
+    this.set.signatures.forEach((sig, i) => {
+      const acc = this.signals[i];
+      if (!acc || acc.count === 0) return;
+      const stat: SignalStat = {
+        advisoryId: sig.advisoryId,
+        signatureId: sig.signature.id,
+        role: sig.signature.role,
+        count: acc.count,
+        samples: acc.samples,
+      };
+      const first = resolveStamp(acc.first, hint);
+      const last = resolveStamp(acc.last, hint);
+      if (first !== undefined && last !== undefined) {
+        stat.firstSeen = toIso(first);
+        stat.lastSeen = toIso(last);
+        const span = Math.abs(last - first);
+        if (span >= 60_000) stat.ratePerHour = acc.count / (span / 3_600_000);
+      }
+      out.push(stat);
+    });
+    return out;
+  }
+
+  private fingerprintHits(): FingerprintHit[] {
+    const out: FingerprintHit[] = [];
+    this.set.fingerprints.forEach((fp, i) => {
+      const count = this.fingerprintCounts[i] ?? 0;
+      if (count === 0) return;
+      out.push({
+        advisoryId: fp.advisoryId,
+        fingerprintId: fp.fingerprint.id,
+        file: fp.fingerprint.file,
+        line: fp.fingerprint.line,
+        versions: [...fp.fingerprint.versions],
+        count,
+      });
+    });
+    return out;
+  }
+}
+
+function lineEndAt(text: string, from: number): number {
+  const nl = text.indexOf("\n", from);
+  return nl < 0 ? text.length : nl;
+}
+
+function firstLine(text: string): string {
+  return text.slice(0, lineEndAt(text, 0));
+}
+
+function sampleOf(text: string, headerEnd: number, decidedAt: number): string {
+  const head = clip(text.slice(0, headerEnd));
+  if (decidedAt <= headerEnd) return head;
+  const lineStart = text.lastIndexOf("\n", decidedAt) + 1;
+  return `${head}\n${clip(text.slice(lineStart, lineEndAt(text, decidedAt)))}`;
+}
