@@ -4,14 +4,7 @@
 export type Status = "affected" | "at-risk" | "not-affected" | "unknown";
 
 export type EvidenceKind =
-  | "version"
-  | "condition"
-  | "symptom"
-  | "lookalike"
-  | "fingerprint"
-  | "node"
-  | "distribution"
-  | "note";
+  "version" | "condition" | "symptom" | "lookalike" | "fingerprint" | "node" | "distribution" | "note";
 
 export interface Evidence {
   kind: EvidenceKind;
@@ -59,6 +52,8 @@ export interface Coverage {
   status: "evaluated" | "not-evaluated";
   reason: string;
   subject?: string;
+  /** A gap that could change a verdict; any such gap makes an otherwise clean scan exit 4. */
+  material?: boolean;
 }
 
 export interface Report {

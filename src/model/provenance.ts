@@ -33,4 +33,9 @@ export interface Gap {
   reason: string;
   /** What it concerns when narrower than the whole target: a node name, a pod, a file. */
   subject?: string;
+  /**
+   * An optional extra that is simply absent (e.g. felixconfigurations.json not added to a bundle).
+   * It only matters when a verdict depended on it; a broken or missing core file always matters.
+   */
+  optional?: boolean;
 }

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The one test command (`npm test`; CI's .ci/run calls exactly this). Installs what it needs, checks
+# formatting and lint, builds, runs the unit tests on Node 20 and Node 24, then the integration
+# tests against a real control plane started by the project's own scripts.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p test-artifacts
+log=test-artifacts/test-run.log
+: >"$log"
+step() { printf '\n==> %s\n' "$*"; }
+start=$(date +%s)
+
+step "dependencies and build"
+bash scripts/ensure-deps.sh
+
+step "format (prettier --check)"
+npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
+step "lint (eslint)"
+npx eslint --max-warnings=0 .
+
+run_suite() { # name node-binary args...
+  local name=$1 bin=$2 out rc
+  shift 2
+  step "$name ($("$bin" --version))"
+  out=$(mktemp)
+  set +e
+  "$bin" --test --test-reporter=tap "$@" >"$out" 2>&1
+  rc=$?
+  set -e
+  cat "$out" >>"$log"
+  # Failures in full, successes as the runner's own summary lines.
+  if [ "$rc" -ne 0 ]; then cat "$out"; else grep -E '^# (tests|pass|fail|skipped|todo|duration_ms) ' "$out" || true; fi
+  rm -f "$out"
+  return "$rc"
+}
+
+unit_dirs=(dist/src dist/scripts)
+failed=0
+run_suite "unit tests" node "${unit_dirs[@]}" || failed=1
+node24=$(bash scripts/ensure-node24.sh)
+run_suite "unit tests" "$node24" "${unit_dirs[@]}" || failed=1
+
+if [ "${CNIDOCTOR_SKIP_INTEGRATION:-0}" != "1" ] && [ -d dist/test/integration ]; then
+  step "integration tools (apiserver, etcd, kwok)"
+  bash scripts/cluster/ensure-tools.sh
+  run_suite "integration tests" node --test-concurrency=1 dist/test/integration || failed=1
+fi
+
+pass=$(grep -E '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
+fail=$(grep -E '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
+echo
+echo "took $(($(date +%s) - start))s; details in $log"
+echo "tests: ${pass} passed, ${fail} failed"
+[ "$failed" -eq 0 ] && [ "$fail" -eq 0 ]

@@ -1,0 +1,122 @@
+// Every shipped advisory goes through the real loader, and its version lists must agree with the
+// version tables compiled from the KDM data — so the prose-like YAML cannot drift from the facts.
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadAdvisories, loadAdvisoryFile, parseAdvisory, SHIPPED_ADVISORIES_DIR } from "./load.js";
+import { defaultVersionTables } from "../versions/index.js";
+import { InputError } from "../errors.js";
+
+const advisories = await loadAdvisories();
+const flagship = advisories.find((a) => a.id === "CNID-2024-0001");
+
+describe("shipped advisories", () => {
+  test("load through the real loader, file name equals id", () => {
+    assert.ok(advisories.length >= 1);
+    assert.ok(flagship);
+  });
+  test("CNID-2024-0001 names the upstream reports as aliases", () => {
+    assert.deepEqual(flagship?.aliases, ["projectcalico/calico#8856", "rancher/rke#3648"]);
+  });
+  test("Calico versions: 3.26.5, 3.27.3, 3.28.0 affected; fixes 3.27.4, 3.28.1", () => {
+    const calico = flagship?.affected.find((a) => a.ecosystem === "calico");
+    assert.deepEqual(calico?.versions, ["v3.26.5", "v3.27.3", "v3.28.0"]);
+    assert.equal(calico?.fixedIn?.["3.28"], "v3.28.1");
+    assert.equal(calico?.fixedIn?.["3.27"], "v3.27.4");
+  });
+});
+
+describe("CNID-2024-0001 agrees with the compiled version tables", () => {
+  const tables = defaultVersionTables();
+  const pkg = (ecosystem: string, name: string) =>
+    flagship?.affected.find((a) => a.ecosystem === ecosystem && a.package === name);
+
+  test("RKE1 Kubernetes versions with an affected Calico", () => {
+    const expected = Object.entries(tables.rke1Kubernetes)
+      .filter(([, e]) => e.status === "affected")
+      .map(([v]) => v)
+      .sort();
+    assert.deepEqual(
+      [...(pkg("rke1-kubernetes", "canal/calico add-on (system_images)")?.versions ?? [])].sort(),
+      expected,
+    );
+  });
+  for (const chart of ["rke2-calico", "rke2-canal"] as const) {
+    test(`RKE2 releases whose ${chart} ships an affected Calico`, () => {
+      const expected = Object.entries(tables.rke2Releases)
+        .filter(([, r]) => r.charts[chart].status === "affected")
+        .map(([v]) => v)
+        .sort();
+      assert.deepEqual([...(pkg("rke2", chart)?.versions ?? [])].sort(), expected);
+    });
+  }
+  test("rke2-canal disables XDP in every affected release; rke2-calico leaves it on", () => {
+    for (const v of pkg("rke2", "rke2-canal")?.versions ?? [])
+      assert.equal(tables.rke2Releases[v]?.charts["rke2-canal"].xdpEnabledByChart, false, v);
+    for (const v of pkg("rke2", "rke2-calico")?.versions ?? [])
+      assert.equal(tables.rke2Releases[v]?.charts["rke2-calico"].xdpEnabledByChart, true, v);
+  });
+  test("fixed RKE1 versions are the first fixed ones of their minor", () => {
+    const fixed = pkg("rke1-kubernetes", "canal/calico add-on (system_images)")?.fixedIn ?? {};
+    for (const [minor, version] of Object.entries(fixed)) {
+      assert.equal(tables.rke1Kubernetes[version]?.status, "fixed", version);
+      const earlierFixed = Object.entries(tables.rke1Kubernetes).filter(
+        ([v, e]) =>
+          v.startsWith(`v${minor}.`) &&
+          e.status === "fixed" &&
+          v.localeCompare(version, "en", { numeric: true }) < 0,
+      );
+      assert.deepEqual(earlierFixed, [], `${version} is the first fixed ${minor}`);
+    }
+  });
+});
+
+const base = await readFile(join(SHIPPED_ADVISORIES_DIR, "CNID-2024-0001.yaml"), "utf8");
+
+describe("loader rejects bad advisories with one clear line", () => {
+  const cases: [string, string, RegExp][] = [
+    [
+      "unknown top-level field",
+      base.replace("severity: high", "severity: high\nseverityy: low"),
+      /additional properties 'severityy'/,
+    ],
+    [
+      "bad severity",
+      base.replace("severity: high", "severity: urgent"),
+      /\/severity must be equal to one of the allowed values/,
+    ],
+    [
+      "regex that does not compile",
+      base.replace(
+        '"Error loading BTF: Invalid argument\\\\(22\\\\)"',
+        '"Error loading BTF: Invalid argument(22"',
+      ),
+      /invalid regular expression/,
+    ],
+    [
+      "duplicate signature id",
+      base.replace("id: calico-btf-dump", "id: xdp-btf-load-failure"),
+      /duplicate signature id 'xdp-btf-load-failure'/,
+    ],
+    ["not YAML at all", "id: [unclosed", /not valid YAML/],
+  ];
+  for (const [name, text, pattern] of cases) {
+    test(name, async () => {
+      await assert.rejects(
+        parseAdvisory("x.yaml", text),
+        (e: unknown) => e instanceof InputError && pattern.test(e.message) && !e.message.includes("\n"),
+      );
+    });
+  }
+  test("a missing file names the path", async () => {
+    await assert.rejects(loadAdvisoryFile("/nonexistent/a.yaml"), /\/nonexistent\/a\.yaml: no such file/);
+  });
+  test("file name must equal the id", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cnid-adv-"));
+    await writeFile(join(dir, "CNID-2099-0001.yaml"), base);
+    await assert.rejects(loadAdvisories(dir), /file name must equal the advisory id 'CNID-2024-0001'/);
+  });
+});

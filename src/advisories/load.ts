@@ -1,0 +1,163 @@
+// Loads advisory files, validates them against the schema and the cross-field rules the schema
+// cannot express (unique ids, file name = id, regexes that compile), and returns typed Advisories.
+
+import { readdir, readFile } from "node:fs/promises";
+import { basename, extname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv } from "ajv";
+import type { ErrorObject } from "ajv";
+import { parse as parseYaml, YAMLParseError } from "yaml";
+import type { Advisory } from "../model/advisory.js";
+import { InputError } from "../errors.js";
+
+const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const SHIPPED_ADVISORIES_DIR = join(PACKAGE_ROOT, "advisories");
+const SCHEMA_PATH = join(SHIPPED_ADVISORIES_DIR, "advisory.schema.json");
+
+let validator: ((data: unknown) => boolean) & { errors?: ErrorObject[] | null } = Object.assign(
+  () => false,
+  {},
+);
+let validatorReady = false;
+
+async function getValidator(): Promise<typeof validator> {
+  if (!validatorReady) {
+    const schema = JSON.parse(await readFile(SCHEMA_PATH, "utf8")) as object;
+    const ajv = new Ajv({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    validator = ajv.compile(schema);
+    validatorReady = true;
+  }
+  return validator;
+}
+
+function describeSchemaError(error: ErrorObject): string {
+  const at = error.instancePath === "" ? "(top level)" : error.instancePath;
+  const extra =
+    error.keyword === "additionalProperties"
+      ? ` '${String((error.params as { additionalProperty?: string }).additionalProperty)}'`
+      : error.keyword === "enum"
+        ? ` (${((error.params as { allowedValues?: unknown[] }).allowedValues ?? []).join(", ")})`
+        : "";
+  return `${at} ${error.message ?? "is invalid"}${extra}`;
+}
+
+function checkRegex(file: string, where: string, source: string): void {
+  try {
+    new RegExp(source);
+  } catch (e) {
+    throw new InputError(file, `${where}: invalid regular expression: ${(e as Error).message}`);
+  }
+}
+
+function checkUnique(file: string, what: string, ids: string[]): void {
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (seen.has(id)) throw new InputError(file, `duplicate ${what} id '${id}'`);
+    seen.add(id);
+  }
+}
+
+/** Rules beyond the schema: things a reviewer would otherwise have to catch by eye. */
+function checkSemantics(file: string, advisory: Advisory): void {
+  checkUnique(
+    file,
+    "signature",
+    advisory.signatures.map((s) => s.id),
+  );
+  checkUnique(
+    file,
+    "condition",
+    advisory.conditions.map((c) => c.id),
+  );
+  checkUnique(
+    file,
+    "fingerprint",
+    advisory.fingerprints.map((f) => f.id),
+  );
+  checkUnique(
+    file,
+    "remediation",
+    advisory.remediations.map((r) => r.id),
+  );
+  for (const s of advisory.signatures) {
+    const regexes = [s.header, ...(s.all ?? []), ...(s.any ?? []), ...(s.none ?? [])];
+    regexes.forEach((r, i) => {
+      if (r !== undefined) checkRegex(file, `signatures.${s.id} regex #${i}`, r);
+    });
+    if (s.role === "lookalike" && s.reference === undefined) {
+      throw new InputError(
+        file,
+        `signatures.${s.id}: a lookalike needs a reference to the report it resembles`,
+      );
+    }
+  }
+  for (const c of advisory.conditions) {
+    if (c.kind === "node-fact") checkRegex(file, `conditions.${c.id}.pattern`, c.pattern);
+  }
+  if (!advisory.signatures.some((s) => s.role === "symptom")) {
+    throw new InputError(file, "an advisory needs at least one signature with role 'symptom'");
+  }
+}
+
+/** Parses and validates one advisory document. `file` is used in error messages only. */
+export async function parseAdvisory(file: string, text: string): Promise<Advisory> {
+  let data: unknown;
+  try {
+    data = extname(file) === ".json" ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
+  } catch (e) {
+    const detail = e instanceof YAMLParseError ? e.message.split("\n")[0] : (e as Error).message;
+    throw new InputError(file, `not valid ${extname(file) === ".json" ? "JSON" : "YAML"}: ${detail ?? ""}`);
+  }
+  const validate = await getValidator();
+  if (!validate(data)) {
+    const first = validate.errors?.[0];
+    const more =
+      (validate.errors?.length ?? 0) > 1 ? ` (and ${(validate.errors?.length ?? 1) - 1} more)` : "";
+    throw new InputError(
+      file,
+      `does not match the advisory schema: ${first ? describeSchemaError(first) : "invalid"}${more}`,
+    );
+  }
+  const advisory = data as Advisory;
+  checkSemantics(file, advisory);
+  return advisory;
+}
+
+/** Reads and validates one advisory file. */
+export async function loadAdvisoryFile(path: string): Promise<Advisory> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(
+      path,
+      code === "ENOENT"
+        ? "no such file"
+        : code === "EISDIR"
+          ? "is a directory"
+          : `cannot read (${code ?? "error"})`,
+    );
+  }
+  return parseAdvisory(path, text);
+}
+
+/** Loads every advisory in a directory (default: the ones shipped with cnidoctor), sorted by id. */
+export async function loadAdvisories(dir: string = SHIPPED_ADVISORIES_DIR): Promise<Advisory[]> {
+  const names = (await readdir(dir)).filter((n) => /\.(ya?ml|json)$/.test(n) && !n.endsWith(".schema.json"));
+  const advisories: Advisory[] = [];
+  for (const name of names.sort()) {
+    const path = join(dir, name);
+    const advisory = await loadAdvisoryFile(path);
+    const stem = basename(name, extname(name));
+    if (stem !== advisory.id)
+      throw new InputError(path, `file name must equal the advisory id '${advisory.id}'`);
+    advisories.push(advisory);
+  }
+  checkUnique(
+    dir,
+    "advisory",
+    advisories.map((a) => a.id),
+  );
+  return advisories.sort((a, b) => a.id.localeCompare(b.id));
+}

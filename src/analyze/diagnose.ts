@@ -1,0 +1,217 @@
+// Diagnosis: one advisory against one snapshot, subject by subject (nodes, or log files when there
+// is no cluster). Produces verdicts with their evidence chains; findings are grouped from them.
+
+import type { Advisory } from "../model/advisory.js";
+import type { Evidence, Status, SubjectVerdict } from "../model/finding.js";
+import type { LogSourceResult, SignalStat } from "../model/logs.js";
+import type { Snapshot } from "../model/snapshot.js";
+import { evaluateConditions } from "./conditions.js";
+import type { ConditionResult } from "./conditions.js";
+import { decideStatus } from "./decide.js";
+import { nodeSubjects } from "./subjects.js";
+import type { NodeSubject } from "./subjects.js";
+import { summarizeSymptoms, totalCount } from "./symptoms.js";
+import type { SymptomSummary } from "./symptoms.js";
+import { resolveNodeVersion } from "./version.js";
+
+export interface DiagnosedVerdict extends SubjectVerdict {
+  dependsOn: string[];
+}
+
+export interface Diagnosis {
+  advisory: Advisory;
+  verdicts: DiagnosedVerdict[];
+}
+
+function signalEvidence(subject: string, s: SignalStat, what: string): Evidence {
+  const span =
+    s.firstSeen !== undefined
+      ? ` from ${s.firstSeen}${s.lastSeen !== undefined && s.lastSeen !== s.firstSeen ? ` to ${s.lastSeen}` : ""}`
+      : "";
+  const rate = s.ratePerHour !== undefined ? ` (${Math.round(s.ratePerHour)}/h)` : "";
+  const firstLine = s.samples[0]?.split("\n")[0];
+  const sample = firstLine !== undefined ? ` — e.g. "${firstLine}"` : "";
+  return {
+    kind: s.role === "lookalike" ? "lookalike" : "symptom",
+    message: `${what}: ${s.count} × ${s.signatureId}${span}${rate}${sample}`,
+    nodes: [subject],
+    data: {
+      signature: s.signatureId,
+      role: s.role,
+      count: s.count,
+      ...(s.firstSeen !== undefined ? { firstSeen: s.firstSeen } : {}),
+      ...(s.lastSeen !== undefined ? { lastSeen: s.lastSeen } : {}),
+      ...(s.ratePerHour !== undefined ? { ratePerHour: Math.round(s.ratePerHour * 10) / 10 } : {}),
+      samples: s.samples,
+    },
+  };
+}
+
+function symptomEvidence(subject: string, sym: SymptomSummary): Evidence[] {
+  const out: Evidence[] = [];
+  for (const s of [...sym.symptom, ...sym.corroborating])
+    out.push(signalEvidence(subject, s, "signature seen"));
+  for (const s of sym.context) out.push(signalEvidence(subject, s, "related lines"));
+  for (const s of sym.lookalike)
+    out.push(signalEvidence(subject, s, "lookalike seen (a different problem, not this one)"));
+  return out;
+}
+
+/** Symptom is decisive alone, or corroborating plus an affected version from the image or the fingerprint. */
+function symptomVerdict(
+  sym: SymptomSummary,
+  versionInRange: boolean,
+  fingerprintAffected: boolean,
+): { seen: boolean; reason?: string } {
+  const n = totalCount(sym.symptom);
+  if (n > 0) return { seen: true, reason: `the log signature was seen ${n} time(s)` };
+  const c = totalCount(sym.corroborating);
+  if (c > 0 && (versionInRange || fingerprintAffected)) {
+    return {
+      seen: true,
+      reason: `Felix failed to load its XDP program ${c} time(s) on an affected version (libbpf detail not in the log)`,
+    };
+  }
+  return { seen: false };
+}
+
+function conditionEvidence(subject: string, results: ConditionResult[]): Evidence[] {
+  return results.map((c) => ({
+    kind: "condition" as const,
+    message: `${c.id}: ${c.message}`,
+    nodes: [subject],
+    ...(c.source !== undefined ? { source: c.source } : {}),
+  }));
+}
+
+function fingerprintIsAffected(advisory: Advisory, versions: string[]): boolean {
+  const affected = advisory.affected.find((a) => a.ecosystem === "calico")?.versions ?? [];
+  return versions.length > 0 && versions.every((v) => affected.includes(v));
+}
+
+function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubject): DiagnosedVerdict {
+  const container = advisory.component.container;
+  const sym = summarizeSymptoms(advisory.id, subject.logs);
+  const pkg = advisory.affected.find((a) => a.ecosystem === "calico");
+  const evidence: Evidence[] = [];
+  const f = subject.facts;
+  if (f) {
+    evidence.push({
+      kind: "node",
+      message: `${f.osImage ?? "OS unknown"}, kernel ${f.kernelVersion ?? "unknown"}, kubelet ${f.kubeletVersion ?? "unknown"}, ${f.distribution.value} (${f.distribution.from.ref})`,
+      nodes: [subject.name],
+    });
+  }
+  if (!subject.pod && !subject.install) {
+    const gap = snapshot.gaps.find((g) => g.check === "pods" || g.check === "daemonsets");
+    const status: Status = gap ? "unknown" : "not-affected";
+    const reason = gap
+      ? `Calico pods could not be read: ${gap.reason}`
+      : "no Calico or Canal calico-node pod runs on this node";
+    return {
+      subject: subject.name,
+      kind: "node",
+      status,
+      reasons: [reason],
+      evidence,
+      dependsOn: gap ? [gap.check] : [],
+    };
+  }
+  const version = resolveNodeVersion({
+    subject,
+    snapshot,
+    pkg,
+    container,
+    fingerprintVersions: sym.fingerprintVersions,
+  });
+  evidence.push({
+    kind: "version",
+    message: version.reason,
+    nodes: [subject.name],
+    ...(version.source !== undefined ? { source: version.source } : {}),
+    ...(version.text !== undefined ? { data: { calicoVersion: version.text } } : {}),
+  });
+  evidence.push(...version.notes);
+  const conditions = evaluateConditions(advisory.conditions, {
+    node: subject.name,
+    nodeFacts: subject.facts,
+    container: subject.container,
+    felixConfigurations: snapshot.felixConfigurations,
+  });
+  evidence.push(...conditionEvidence(subject.name, conditions));
+  evidence.push(...symptomEvidence(subject.name, sym));
+  const seen = symptomVerdict(
+    sym,
+    version.verdict === "in-range",
+    fingerprintIsAffected(advisory, sym.fingerprintVersions),
+  );
+  const decision = decideStatus({
+    version: {
+      verdict: version.verdict,
+      reason: version.reason,
+      ...(version.text !== undefined ? { text: version.text } : {}),
+    },
+    conditions,
+    symptomSeen: seen.seen,
+    ...(seen.reason !== undefined ? { symptomReason: seen.reason } : {}),
+  });
+  const dependsOn = [...decision.dependsOn];
+  if (!sym.logsRead && (decision.status === "at-risk" || decision.status === "unknown")) {
+    decision.reasons.push(
+      "calico-node logs for this node were not available, so the symptom could not be checked",
+    );
+    dependsOn.push("logs");
+  }
+  return {
+    subject: subject.name,
+    kind: "node",
+    status: decision.status,
+    reasons: decision.reasons,
+    evidence,
+    dependsOn,
+  };
+}
+
+function diagnoseLogSource(advisory: Advisory, source: LogSourceResult): DiagnosedVerdict {
+  const name =
+    source.source.kind === "file"
+      ? source.source.path
+      : `${source.source.namespace}/${source.source.pod}/${source.source.container}`;
+  const sym = summarizeSymptoms(advisory.id, [source]);
+  const evidence = symptomEvidence(name, sym);
+  if (sym.fingerprintVersions.length > 0) {
+    evidence.push({
+      kind: "fingerprint",
+      message: `Felix log line numbers (${sym.fingerprintLines.join(", ")}) match Calico ${sym.fingerprintVersions.join(", ")}`,
+      nodes: [name],
+      data: { versions: sym.fingerprintVersions },
+    });
+  }
+  const seen = symptomVerdict(sym, false, fingerprintIsAffected(advisory, sym.fingerprintVersions));
+  if (seen.seen) {
+    return {
+      subject: name,
+      kind: "log",
+      status: "affected",
+      reasons: [seen.reason ?? "signature seen"],
+      evidence,
+      dependsOn: [],
+    };
+  }
+  const reasons =
+    source.status === "unreadable"
+      ? [`the log could not be read: ${source.problem ?? "unreadable"}`]
+      : [
+          `the signature was not seen in ${source.scan.lines} lines${source.scan.firstTimestamp !== undefined ? ` (${source.scan.firstTimestamp} to ${source.scan.lastTimestamp ?? "?"})` : ""}`,
+          "a log alone cannot show whether the Calico version and settings are exposed; scan the cluster or a bundle for that",
+        ];
+  return { subject: name, kind: "log", status: "unknown", reasons, evidence, dependsOn: ["calico-version"] };
+}
+
+export function diagnose(snapshot: Snapshot, advisory: Advisory): Diagnosis {
+  if (snapshot.target.kind === "logs") {
+    return { advisory, verdicts: snapshot.logs.map((l) => diagnoseLogSource(advisory, l)) };
+  }
+  const subjects = nodeSubjects(snapshot, advisory.component.container);
+  return { advisory, verdicts: subjects.map((s) => diagnoseNode(advisory, snapshot, s)) };
+}

@@ -1,0 +1,287 @@
+// End-to-end through the built binary: exit codes, per-node statuses on every example bundle, every
+// log format, and every kind of bad input (one line, no stack trace, documented exit code).
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { felixLog, toCri, toDockerJson } from "../../scripts/fixtures/felix-log.js";
+import type { Report } from "../model/finding.js";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const BIN = join(ROOT, "dist/src/cli/bin.js");
+const EXAMPLES = join(ROOT, "examples");
+
+function run(args: string[], input?: string | Buffer): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    input,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function assertOneCleanLine(stderr: string): void {
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 1, `expected one line on stderr, got:\n${stderr}`);
+  assert.match(lines[0] ?? "", /^cnidoctor: /);
+  assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
+}
+
+function statuses(report: Report): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of report.verdicts.flatMap((x) => x.verdicts)) out[v.subject] = v.status;
+  return out;
+}
+
+const tmp = await mkdtemp(join(tmpdir(), "cnidoctor-cli-"));
+const start = new Date("2024-08-09T08:00:00Z");
+const stormLines = [
+  ...felixLog({
+    calicoVersion: "v3.28.0",
+    kind: "storm",
+    start,
+    durationSeconds: 600,
+    stormIntervalSeconds: 60,
+  }),
+];
+const quietLines = [...felixLog({ calicoVersion: "v3.28.0", kind: "quiet", start, durationSeconds: 600 })];
+const lookalikeLines = [
+  ...felixLog({
+    calicoVersion: "v3.26.1",
+    kind: "ebpf-vmlinux-lookalike",
+    start,
+    durationSeconds: 600,
+    stormIntervalSeconds: 60,
+  }),
+];
+
+describe("scan --bundle on the example bundles", () => {
+  const expected: [string, number, Record<string, number>][] = [
+    ["rke1-canal-affected", 3, { affected: 2, "at-risk": 2 }],
+    ["rke2-canal-xdp-off", 0, { "not-affected": 3 }],
+    ["rke2-calico-at-risk", 3, { "at-risk": 3 }],
+    ["ebpf-lookalike", 0, { "not-affected": 3 }],
+    ["healthy", 0, { "not-affected": 3 }],
+  ];
+  for (const [name, code, counts] of expected) {
+    test(`${name}: exit ${code}, ${JSON.stringify(counts)}`, () => {
+      const r = run(["scan", "--bundle", join(EXAMPLES, name), "-o", "json"]);
+      assert.equal(r.stderr, "");
+      const report = JSON.parse(r.stdout) as Report;
+      const got: Record<string, number> = {};
+      for (const s of Object.values(statuses(report))) got[s] = (got[s] ?? 0) + 1;
+      for (const [status, n] of Object.entries(counts))
+        assert.equal(got[status], n, `${status} in ${JSON.stringify(got)}`);
+      assert.equal(r.code, code);
+      for (const f of report.findings) {
+        assert.ok(f.evidence.length > 0, "every finding carries evidence");
+        assert.ok(Array.isArray(f.nodes) && Array.isArray(f.remediations));
+      }
+    });
+  }
+
+  test("affected nodes carry the chain: version, XDP setting and its source, kernel, signature with counts", () => {
+    const report = JSON.parse(
+      run(["scan", "--bundle", join(EXAMPLES, "rke1-canal-affected"), "-o", "json"]).stdout,
+    ) as Report;
+    const affected = report.findings.find((f) => f.status === "affected");
+    assert.ok(affected);
+    const text = affected.evidence.map((e) => e.message).join("\n");
+    assert.match(text, /Calico v3\.28\.0 is an affected version/);
+    assert.match(text, /xdpEnabled=true/);
+    assert.match(text, /5\.4\.0-177-generic/);
+    assert.match(text, /xdp-btf-load-failure/);
+    assert.match(text, /v3\.28\.0/);
+    assert.ok(affected.remediations.some((r) => r.id === "upgrade-rke1-kubernetes"));
+  });
+
+  for (const format of ["table", "yaml", "markdown"]) {
+    test(`renders -o ${format}`, () => {
+      const r = run(["scan", "--bundle", join(EXAMPLES, "rke1-canal-affected"), "-o", format]);
+      assert.equal(r.code, 3);
+      assert.match(r.stdout, /CNID-2024-0001/);
+      assert.ok(!r.stdout.includes("\u001b["), "no colour when not a terminal");
+    });
+  }
+});
+
+describe("bad input inside a bundle becomes coverage and exit 4", () => {
+  test("malformed pods.json in kube-system of a healthy cluster", async () => {
+    const dir = join(tmp, "broken-pods");
+    await cp(join(EXAMPLES, "healthy"), dir, { recursive: true });
+    await writeFile(join(dir, "kube-system", "pods.json"), '{"kind": "PodList", "items": [ {"metadata": ');
+    const r = run(["scan", "--bundle", dir, "-o", "json"]);
+    assert.equal(r.code, 4, r.stderr);
+    const report = JSON.parse(r.stdout) as Report;
+    const gap = report.coverage.find((c) => c.status === "not-evaluated" && c.check === "pods");
+    assert.ok(gap, JSON.stringify(report.coverage));
+    assert.match(gap.reason, /kube-system\/pods\.json: malformed JSON/);
+  });
+  test("binary logs.txt in a healthy cluster", async () => {
+    const dir = join(tmp, "binary-logs");
+    await cp(join(EXAMPLES, "healthy"), dir, { recursive: true });
+    const report0 = JSON.parse(run(["scan", "--bundle", dir, "-o", "json"]).stdout) as Report;
+    const podLog = report0.verdicts[0]?.verdicts[0]?.subject;
+    assert.ok(podLog);
+    const pods = JSON.parse(await readFile(join(dir, "kube-system", "pods.json"), "utf8")) as {
+      items: { metadata: { name: string }; spec: { nodeName?: string } }[];
+    };
+    const pod = pods.items.find((p) => p.spec.nodeName === podLog && p.metadata.name.startsWith("canal"));
+    assert.ok(pod);
+    await writeFile(
+      join(dir, "kube-system", pod.metadata.name, "logs.txt"),
+      Buffer.from([0, 1, 2, 3, 255, 0, 10, 0]),
+    );
+    const r = run(["scan", "--bundle", dir, "-o", "json"]);
+    assert.equal(r.code, 4);
+    const report = JSON.parse(r.stdout) as Report;
+    assert.ok(
+      report.coverage.some((c) => c.check === "logs" && c.status === "not-evaluated" && c.subject === podLog),
+    );
+  });
+  test("missing nodes.json is reported, never read as an empty cluster", async () => {
+    const dir = join(tmp, "no-nodes");
+    await cp(join(EXAMPLES, "rke1-canal-affected"), dir, { recursive: true });
+    await rm(join(dir, "nodes.json"));
+    const r = run(["scan", "--bundle", dir, "-o", "json"]);
+    const report = JSON.parse(r.stdout) as Report;
+    assert.equal(r.code, 3, "affected nodes are still found from the pods");
+    assert.ok(
+      report.coverage.some(
+        (c) =>
+          c.check === "nodes" &&
+          c.status === "not-evaluated" &&
+          /nodes\.json: not in the bundle/.test(c.reason),
+      ),
+    );
+  });
+});
+
+describe("logs", () => {
+  test("plain Felix log with the storm: affected, exit 3, version fingerprint", async () => {
+    const file = join(tmp, "felix.log");
+    await writeFile(file, stormLines.map((l) => l.text).join("\n") + "\n");
+    const r = run(["logs", file, "-o", "json"]);
+    assert.equal(r.code, 3, r.stderr);
+    const report = JSON.parse(r.stdout) as Report;
+    assert.equal(report.findings[0]?.status, "affected");
+    assert.match(JSON.stringify(report.findings[0]?.evidence), /v3\.28\.0/);
+    assert.deepEqual(report.findings[0]?.nodes, []);
+  });
+  test("CRI lines, gzip, and docker json-file all find it", async () => {
+    const cri = join(tmp, "0.log");
+    await writeFile(cri, stormLines.map((l) => toCri(l)).join("\n") + "\n");
+    const gz = join(tmp, "0.log.gz");
+    await writeFile(gz, gzipSync(await readFile(cri)));
+    const docker = join(tmp, "docker-json.log");
+    await writeFile(docker, stormLines.map((l) => toDockerJson(l)).join("\n") + "\n");
+    for (const f of [cri, gz, docker]) {
+      const r = run(["logs", f, "-o", "json"]);
+      assert.equal(r.code, 3, `${f}: ${r.stderr}`);
+    }
+  });
+  test("stdin", () => {
+    const r = run(["logs", "-", "-o", "json"], stormLines.map((l) => toCri(l)).join("\n") + "\n");
+    assert.equal(r.code, 3, r.stderr);
+  });
+  test("a quiet log proves nothing about exposure: unknown, exit 4", async () => {
+    const file = join(tmp, "quiet.log");
+    await writeFile(file, quietLines.map((l) => l.text).join("\n") + "\n");
+    const r = run(["logs", file, "-o", "json"]);
+    assert.equal(r.code, 4);
+    assert.equal((JSON.parse(r.stdout) as Report).findings[0]?.status, "unknown");
+  });
+  test("an eBPF vmlinux lookalike is not the incident", async () => {
+    const file = join(tmp, "lookalike.log");
+    await writeFile(file, lookalikeLines.map((l) => l.text).join("\n") + "\n");
+    const r = run(["logs", file, "-o", "json"]);
+    assert.equal(r.code, 4);
+    assert.match(r.stdout, /lookalike/);
+  });
+  const bad: [string, () => Promise<string>, RegExp][] = [
+    ["missing file", () => Promise.resolve(join(tmp, "nope.log")), /nope\.log: no such file/],
+    [
+      "binary file",
+      async () => {
+        const f = join(tmp, "blob.bin");
+        await writeFile(f, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7) % 256)));
+        return f;
+      },
+      /blob\.bin: .*binary/,
+    ],
+    [
+      "truncated gzip",
+      async () => {
+        const f = join(tmp, "cut.log.gz");
+        const whole = gzipSync(Buffer.from(stormLines.map((l) => l.text).join("\n")));
+        await writeFile(f, whole.subarray(0, Math.floor(whole.length / 2)));
+        return f;
+      },
+      /cut\.log\.gz: .*truncated/,
+    ],
+    [
+      "a 50 MB line",
+      async () => {
+        const f = join(tmp, "long.log");
+        await writeFile(
+          f,
+          `${stormLines[0]?.text ?? ""}\n${"x".repeat(50 * 1024 * 1024)}\n${stormLines[1]?.text ?? ""}\n`,
+        );
+        return f;
+      },
+      /long\.log: /,
+    ],
+  ];
+  for (const [name, make, pattern] of bad) {
+    test(`bad input: ${name} -> exit 2 and one line naming the file`, async () => {
+      const r = run(["logs", await make()]);
+      assert.equal(r.code, 2, r.stderr);
+      assertOneCleanLine(r.stderr);
+      assert.match(r.stderr, pattern);
+    });
+  }
+});
+
+describe("usage errors", () => {
+  const cases: [string[], RegExp][] = [
+    [["frobnicate"], /unknown command 'frobnicate'/],
+    [["scan", "--bogus"], /bogus/],
+    [["scan", "-o", "xml", "--bundle", "x"], /must be one of table, json, yaml, markdown/],
+    [["scan"], /give --bundle DIR/],
+    [["scan", "--bundle", "/nonexistent/dump"], /\/nonexistent\/dump: no such directory/],
+    [["logs"], /at least one log file/],
+    [["advisories", "show", "CNID-1999-9999"], /no advisory 'CNID-1999-9999'/],
+    [["advisories", "validate", "/nonexistent.yaml"], /no such file/],
+  ];
+  for (const [args, pattern] of cases) {
+    test(args.join(" "), () => {
+      const r = run(args);
+      assert.equal(r.code, 2);
+      assertOneCleanLine(r.stderr);
+      assert.match(r.stderr, pattern);
+    });
+  }
+});
+
+describe("advisories command", () => {
+  test("list, show by alias, validate", () => {
+    assert.match(run(["advisories", "list"]).stdout, /CNID-2024-0001/);
+    const show = run(["advisories", "show", "projectcalico/calico#8856"]);
+    assert.equal(show.code, 0);
+    assert.match(show.stdout, /v3\.28\.1/);
+    const v = run(["advisories", "validate", join(ROOT, "advisories/CNID-2024-0001.yaml")]);
+    assert.equal(v.code, 0);
+    assert.match(v.stdout, /ok \(CNID-2024-0001/);
+  });
+  test("help and version exit 0", () => {
+    assert.equal(run(["help"]).code, 0);
+    assert.match(run(["help", "scan"]).stdout, /--bundle/);
+    assert.match(run(["version"]).stdout, /^cnidoctor \d+\.\d+\.\d+/);
+  });
+});

@@ -1,0 +1,43 @@
+// The one place that turns results and typed errors into output and exit codes.
+
+import { InputError, UsageError } from "../errors.js";
+import { parseCommandLine } from "./args.js";
+import { runCommand } from "./commands.js";
+
+function writeOut(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (text === "") {
+      resolve();
+      return;
+    }
+    stream.write(text, () => resolve());
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // A closed pipe (`cnidoctor … | head`) is not an error worth a stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+  });
+  try {
+    const args = parseCommandLine(argv, process.env);
+    const result = await runCommand(args, { now: new Date(), isTTY: process.stdout.isTTY, env: process.env });
+    await writeOut(process.stdout, result.stdout);
+    if (result.stderr !== undefined) await writeOut(process.stderr, `${result.stderr}\n`);
+    return result.exitCode;
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof InputError) {
+      await writeOut(process.stderr, `cnidoctor: ${e.message}\n`);
+      return 2;
+    }
+    const detail =
+      process.env.CNIDOCTOR_DEBUG === "1" && e instanceof Error
+        ? `\n${e.stack ?? ""}`
+        : " (set CNIDOCTOR_DEBUG=1 for details)";
+    await writeOut(
+      process.stderr,
+      `cnidoctor: internal error: ${e instanceof Error ? e.message : String(e)}${detail}\n`,
+    );
+    return 1;
+  }
+}

@@ -1,0 +1,242 @@
+// Collector for `kubectl cluster-info dump --all-namespaces --output-directory DIR` bundles, plus the
+// optional extras documented in the README (felixconfigurations.json, clusterinformations.json,
+// cluster.yml). A missing or broken file becomes a Gap: "could not be read", never "empty".
+
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Gap } from "../../model/provenance.js";
+import type { CalicoInstall, Distribution, NodeFacts, Snapshot } from "../../model/snapshot.js";
+import type { LogSourceResult } from "../../model/logs.js";
+import { InputError } from "../../errors.js";
+import type { SignatureSet } from "../../logs/index.js";
+import {
+  calicoInstall,
+  clusterInformationVersion,
+  daemonSetTemplate,
+  felixConfigurationFacts,
+  metaOf,
+  nodeFacts,
+  ownerDaemonSet,
+  podFacts,
+} from "../k8s-objects.js";
+import { readList } from "./read-list.js";
+import type { ListRead } from "./read-list.js";
+import { readPodLogs } from "./pod-logs.js";
+import { readRkeClusterConfig } from "./rke-config.js";
+
+export interface BundleOptions {
+  /** The container whose image and logs matter (calico-node). */
+  container: string;
+  signatures: SignatureSet;
+  now: Date;
+}
+
+/** The file inside the bundle, JSON first, YAML when the dump was taken with -o yaml. */
+async function readListAny(dir: string, stem: string): Promise<ListRead> {
+  const json = await readList(join(dir, `${stem}.json`));
+  if (json.ok || !json.missing) return json;
+  const yaml = await readList(join(dir, `${stem}.yaml`));
+  return yaml.ok || !yaml.missing ? yaml : json;
+}
+
+function gapFrom(check: string, r: Extract<ListRead, { ok: false }>, hint = "", optionalExtra = false): Gap {
+  return {
+    check,
+    reason: `${r.path}: ${r.problem}${hint}`,
+    ...(optionalExtra && r.missing ? { optional: true } : {}),
+  };
+}
+
+async function namespaces(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+}
+
+function majority(nodes: NodeFacts[]): Snapshot["distribution"] {
+  const counts = new Map<Distribution, number>();
+  for (const n of nodes) counts.set(n.distribution.value, (counts.get(n.distribution.value) ?? 0) + 1);
+  const best = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
+  if (!best) return undefined;
+  const example = nodes.find((n) => n.distribution.value === best[0]);
+  return {
+    value: best[0],
+    from: {
+      source: "node",
+      ref: `${best[1]} of ${nodes.length} nodes; e.g. ${example?.distribution.from.ref ?? ""}`,
+    },
+  };
+}
+
+function rancherManaged(nodes: NodeFacts[], nsList: string[]): Snapshot["rancherManaged"] {
+  if (nsList.includes("cattle-system"))
+    return { value: true, from: { source: "file", ref: "namespace cattle-system present (Rancher agent)" } };
+  const marked = nodes.find((n) =>
+    Object.keys(n.annotations).some(
+      (k) => k.startsWith("management.cattle.io/") || k === "cattle.io/creator",
+    ),
+  );
+  if (marked)
+    return {
+      value: true,
+      from: { source: "node", ref: `node ${marked.name} carries Rancher management annotations` },
+    };
+  return {
+    value: false,
+    from: { source: "file", ref: "no cattle-system namespace and no Rancher node annotations" },
+  };
+}
+
+interface NamespaceResult {
+  installs: CalicoInstall[];
+  gaps: Gap[];
+}
+
+async function collectNamespace(dir: string, ns: string, container: string): Promise<NamespaceResult> {
+  const nsDir = join(dir, ns);
+  const [dsRead, podRead] = await Promise.all([readListAny(nsDir, "daemonsets"), readListAny(nsDir, "pods")]);
+  const gaps: Gap[] = [];
+  const installs = new Map<string, CalicoInstall>();
+  if (dsRead.ok) {
+    for (const ds of dsRead.items) {
+      const meta = metaOf(ds);
+      const install = calicoInstall({
+        ...meta,
+        namespace: meta.namespace || ns,
+        podSpec: daemonSetTemplate(ds),
+        container,
+        ref: `${dsRead.path} DaemonSet ${ns}/${meta.name}`,
+        source: "daemonset",
+      });
+      if (install) installs.set(meta.name, install);
+    }
+  } else {
+    gaps.push({ ...gapFrom("daemonsets", dsRead), subject: ns });
+  }
+  if (!podRead.ok) {
+    gaps.push({ ...gapFrom("pods", podRead), subject: ns });
+    return { installs: [...installs.values()], gaps };
+  }
+  for (const p of podRead.items) {
+    const owner = ownerDaemonSet(p);
+    if (owner === undefined) continue;
+    let install = installs.get(owner);
+    if (!install && !dsRead.ok) {
+      // DaemonSets unreadable: the pod's own spec stands in for the template.
+      const meta = metaOf(p);
+      install = calicoInstall({
+        ...meta,
+        name: owner,
+        namespace: meta.namespace || ns,
+        podSpec: (p.spec ?? {}) as Record<string, unknown>,
+        container,
+        ref: `${podRead.path} pod ${ns}/${meta.name}`,
+        source: "pod-spec",
+      });
+      if (install) installs.set(owner, install);
+    }
+    install?.pods.push(podFacts(p, container, podRead.path));
+  }
+  return { installs: [...installs.values()], gaps };
+}
+
+async function collectLogs(
+  dir: string,
+  installs: CalicoInstall[],
+  container: string,
+  set: SignatureSet,
+): Promise<LogSourceResult[]> {
+  const requests = installs.flatMap((i) =>
+    i.pods.map((p) => ({
+      path: join(dir, p.namespace, p.name, "logs.txt"),
+      namespace: p.namespace,
+      pod: p.name,
+      containers: [container],
+      ...(p.nodeName !== undefined ? { node: p.nodeName } : {}),
+    })),
+  );
+  const results: LogSourceResult[] = [];
+  // A few files at a time: enough to overlap I/O, little enough to keep memory flat on big bundles.
+  const queue = [...requests];
+  const workers = Array.from({ length: 4 }, async () => {
+    for (let req = queue.shift(); req; req = queue.shift()) results.push(...(await readPodLogs(req, set)));
+  });
+  await Promise.all(workers);
+  return results.sort((a, b) => JSON.stringify(a.source).localeCompare(JSON.stringify(b.source)));
+}
+
+export async function collectBundle(dir: string, options: BundleOptions): Promise<Snapshot> {
+  const st = await stat(dir).catch(() => undefined);
+  if (!st) throw new InputError(dir, "no such directory");
+  if (!st.isDirectory())
+    throw new InputError(
+      dir,
+      "not a directory (expected the output of `kubectl cluster-info dump --output-directory`)",
+    );
+  const gaps: Gap[] = [];
+  const nodesRead = await readListAny(dir, "nodes");
+  const nodes = nodesRead.ok ? nodesRead.items.map((n) => nodeFacts(n, nodesRead.path)) : [];
+  if (!nodesRead.ok) gaps.push(gapFrom("nodes", nodesRead));
+  const nsList = await namespaces(dir);
+  const perNs = await Promise.all(nsList.map((ns) => collectNamespace(dir, ns, options.container)));
+  const installs = perNs.flatMap((r) => r.installs);
+  gaps.push(...perNs.flatMap((r) => r.gaps));
+  const felixRead = await readListAny(dir, "felixconfigurations");
+  if (!felixRead.ok)
+    gaps.push(
+      gapFrom(
+        "felix-configuration",
+        felixRead,
+        felixRead.missing ? " (add `kubectl get felixconfigurations.crd.projectcalico.org -o json`)" : "",
+        true,
+      ),
+    );
+  const infoRead = await readListAny(dir, "clusterinformations");
+  if (!infoRead.ok)
+    gaps.push(
+      gapFrom(
+        "cluster-information",
+        infoRead,
+        infoRead.missing ? " (add `kubectl get clusterinformations.crd.projectcalico.org -o json`)" : "",
+        true,
+      ),
+    );
+  const rke = await readRkeClusterConfig(dir);
+  if (rke.gap) gaps.push(rke.gap);
+  const logs = await collectLogs(dir, installs, options.container, options.signatures);
+  for (const l of logs) {
+    if (l.status === "unreadable" && l.source.kind === "pod") {
+      gaps.push({
+        check: "logs",
+        reason: l.problem ?? "unreadable",
+        subject: l.source.node ?? `${l.source.namespace}/${l.source.pod}`,
+      });
+    }
+  }
+  const clusterVersion = infoRead.ok ? clusterInformationVersion(infoRead.items) : undefined;
+  const distribution = majority(nodes);
+  return {
+    target: { kind: "bundle", name: dir },
+    collectedAt: options.now.toISOString(),
+    nodes,
+    installs,
+    logs,
+    gaps,
+    ...(distribution ? { distribution } : {}),
+    ...(nodes.length > 0 || nsList.length > 0 ? { rancherManaged: rancherManaged(nodes, nsList) } : {}),
+    ...(felixRead.ok
+      ? { felixConfigurations: felixRead.items.map((i) => felixConfigurationFacts(i, felixRead.path)) }
+      : {}),
+    ...(clusterVersion !== undefined && infoRead.ok
+      ? {
+          clusterCalicoVersion: {
+            value: clusterVersion,
+            from: { source: "cluster-information", ref: `${infoRead.path} ClusterInformation default` },
+          },
+        }
+      : {}),
+    ...(rke.config ? { rkeConfig: rke.config } : {}),
+  };
+}

@@ -1,0 +1,60 @@
+// Reads one `*List` document of a cluster-info dump (JSON, or YAML when dumped with -o yaml).
+// Distinguishes "missing" from "broken" because they mean different things in coverage.
+
+import { readFile, stat } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+
+export type ListRead =
+  | { ok: true; items: Record<string, unknown>[]; path: string }
+  | { ok: false; missing: boolean; path: string; problem: string };
+
+/** Locates the JSON line/column of a parse failure so the message points somewhere useful. */
+function jsonPosition(text: string, message: string): string {
+  const m = /position (\d+)/.exec(message);
+  if (!m) return "";
+  const pos = Number(m[1]);
+  const before = text.slice(0, pos);
+  const line = before.split("\n").length;
+  return ` at line ${line}`;
+}
+
+function looksBinary(buf: Buffer): boolean {
+  return buf.subarray(0, 8192).includes(0);
+}
+
+export async function readList(path: string, maxBytes = 2 * 1024 ** 3): Promise<ListRead> {
+  let buf: Buffer;
+  try {
+    const st = await stat(path);
+    if (st.isDirectory())
+      return { ok: false, missing: false, path, problem: "is a directory, expected a file" };
+    if (st.size > maxBytes)
+      return { ok: false, missing: false, path, problem: `too large (${st.size} bytes)` };
+    buf = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return { ok: false, missing: true, path, problem: "not in the bundle" };
+    return { ok: false, missing: false, path, problem: `cannot be read (${code ?? "error"})` };
+  }
+  if (looksBinary(buf)) return { ok: false, missing: false, path, problem: "binary data, not a JSON list" };
+  const text = buf.toString("utf8");
+  let doc: unknown;
+  try {
+    doc = path.endsWith(".yaml") || path.endsWith(".yml") ? parseYaml(text) : JSON.parse(text);
+  } catch (e) {
+    const msg = (e as Error).message;
+    return {
+      ok: false,
+      missing: false,
+      path,
+      problem: `malformed ${path.endsWith(".json") ? "JSON" : "YAML"}${jsonPosition(text, msg)}: ${msg.split("\n")[0] ?? ""}`,
+    };
+  }
+  if (typeof doc !== "object" || doc === null || !Array.isArray((doc as { items?: unknown }).items)) {
+    return { ok: false, missing: false, path, problem: "not a Kubernetes List (no items array)" };
+  }
+  const items = (doc as { items: unknown[] }).items.filter(
+    (x): x is Record<string, unknown> => typeof x === "object" && x !== null,
+  );
+  return { ok: true, items, path };
+}
