@@ -150,8 +150,10 @@ async function apiReady(api: ApiClient): Promise<boolean> {
   return res.status === 200;
 }
 
+// The whole cluster is thrown away, so there is no state to protect by stopping in order; in
+// parallel, teardown costs one grace period instead of six.
 async function stopAll(stateDir: string): Promise<void> {
-  for (const name of [...COMPONENTS].reverse()) await stopComponent(stateDir, name);
+  await Promise.all(COMPONENTS.map((name) => stopComponent(stateDir, name)));
 }
 
 function allRunning(stateDir: string): boolean {

@@ -100,6 +100,14 @@ function clientFlags(kubeconfig: string): string[] {
   ];
 }
 
+const STALE_CONSISTENCY_GATES = [
+  "StaleControllerConsistencyDaemonSet",
+  "StaleControllerConsistencyHPA",
+  "StaleControllerConsistencyJob",
+  "StaleControllerConsistencyReplicaSet",
+  "StaleControllerConsistencyStatefulSet",
+];
+
 export function controllerManagerSpec(
   tools: Tools,
   kubeconfig: string,
@@ -121,6 +129,11 @@ export function controllerManagerSpec(
       // Above the lease duration, or a busy kwok would let nodes go NotReady and pods be evicted.
       `--node-monitor-grace-period=${NODE_LEASE_SECONDS + 80}s`,
       "--concurrent-daemonset-syncs=4",
+      // These 1.36+ checks make a controller wait until its informer has seen its own last write.
+      // The informer only learns its resource version from watch progress, which Debian's etcd
+      // 3.4.23 cannot report (the apiserver logs "RequestWatchProgress is disabled"), so every
+      // DaemonSet rollout step stalled in retry backoff (~12 s per pod). Off = pre-1.36 behaviour.
+      `--feature-gates=${STALE_CONSISTENCY_GATES.map((g) => `${g}=false`).join(",")}`,
       "--concurrent-gc-syncs=40",
     ],
   };
