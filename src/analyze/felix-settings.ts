@@ -52,7 +52,8 @@ function fromConfig(field: string, config: FelixConfigurationFacts | undefined):
   if (!config) return undefined;
   const raw = config.spec[field];
   if (raw === undefined || raw === null) return undefined;
-  const shown = typeof raw === "object" ? JSON.stringify(raw) : String(raw);
+  // JSON keeps a quoted "true" distinguishable from the boolean true in the evidence.
+  const shown = JSON.stringify(raw);
   const source = `FelixConfiguration ${config.name} spec.${field}=${shown} (${config.from.ref})`;
   if (typeof raw === "boolean") return { value: raw, source, assumed: false };
   return {
