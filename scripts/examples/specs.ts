@@ -1,0 +1,417 @@
+// The example bundles shipped in examples/: one per situation cnidoctor must tell apart.
+// Expected per-node statuses are documented in examples/README.md.
+
+import type { BundleSpec, NodeSpec } from "./spec.js";
+
+const UBUNTU = "Ubuntu 20.04.6 LTS";
+const CREATED = "2024-08-02T10:15:00Z";
+const LOG_START = "2024-08-14T09:00:00Z";
+
+interface ClusterYmlOptions {
+  name: string;
+  kubernetesVersion: string;
+  nodes: NodeSpec[];
+  note: string;
+}
+
+/** A commented RKE CLI cluster.yml: no system_images override, so the KDM defaults apply. */
+function rke1ClusterYml(o: ClusterYmlOptions): string {
+  const nodes = o.nodes
+    .map((n) =>
+      [
+        `  - address: ${n.externalIP ?? n.internalIP}`,
+        `    internal_address: ${n.internalIP}`,
+        `    hostname_override: ${n.name}`,
+        "    user: rke",
+        `    role: [${n.roles.join(", ")}]`,
+        "    ssh_key_path: ~/.ssh/id_ed25519",
+      ].join("\n"),
+    )
+    .join("\n");
+  return `# RKE CLI configuration for the ${o.name} cluster.
+# Apply with: rke up --config cluster.yml   (keep cluster.rkestate next to this file)
+# ${o.note}
+
+cluster_name: ${o.name}
+
+# Pinned Kubernetes version; the Calico/Canal images come from the KDM defaults for it.
+kubernetes_version: ${o.kubernetesVersion}
+
+nodes:
+${nodes}
+
+services:
+  etcd:
+    snapshot: true      # recurring local snapshots
+    creation: 6h
+    retention: 24h
+  kube-api:
+    service_cluster_ip_range: 10.43.0.0/16
+    service_node_port_range: 30000-32767
+  kube-controller:
+    cluster_cidr: 10.42.0.0/16
+    service_cluster_ip_range: 10.43.0.0/16
+  kubelet:
+    cluster_domain: cluster.local
+    cluster_dns_server: 10.43.0.10
+    fail_swap_on: false
+
+# Canal: flannel VXLAN for pod traffic, Calico (Felix) for network policy.
+network:
+  plugin: canal
+  options:
+    canal_iface: ens160
+  mtu: 0    # 0 = let the plugin decide
+
+authentication:
+  strategy: x509
+
+authorization:
+  mode: rbac
+
+ingress:
+  provider: none    # traffic enters through the external load balancer
+
+dns:
+  provider: coredns
+
+monitoring:
+  provider: metrics-server
+
+# No system_images section: every image is the default of kubernetes_version above.
+`;
+}
+
+/** A node of the examples: all run Ubuntu 20.04, the OS every report of the incident names. */
+function node(n: Omit<NodeSpec, "osImage">): NodeSpec {
+  return { ...n, osImage: UBUNTU };
+}
+
+const RKE1_AFFECTED_NODES: NodeSpec[] = [
+  node({
+    name: "rke1-cp-01",
+    roles: ["controlplane", "etcd"],
+    internalIP: "10.20.0.11",
+    kernelVersion: "5.4.0-177-generic",
+    calicoLog: "quiet",
+    externalIP: "203.0.113.11",
+  }),
+  node({
+    name: "rke1-wk-01",
+    roles: ["worker"],
+    internalIP: "10.20.0.21",
+    kernelVersion: "5.4.0-177-generic",
+    calicoLog: "storm",
+    externalIP: "203.0.113.21",
+  }),
+  node({
+    name: "rke1-wk-02",
+    roles: ["worker"],
+    internalIP: "10.20.0.22",
+    kernelVersion: "5.4.0-177-generic",
+    calicoLog: "quiet",
+    externalIP: "203.0.113.22",
+  }),
+  node({
+    name: "rke1-wk-03",
+    roles: ["worker"],
+    internalIP: "10.20.0.23",
+    kernelVersion: "5.4.0-177-generic",
+    calicoLog: "storm",
+    externalIP: "203.0.113.23",
+  }),
+];
+
+/** Felix's default FelixConfiguration as calico-node creates it on a KDD cluster: no xdpEnabled. */
+const KDD_DEFAULT_FELIX = {
+  name: "default",
+  spec: { bpfLogLevel: "", floatingIPs: "Disabled", logSeverityScreen: "Info", reportingInterval: "0s" },
+};
+
+const RKE2_CALICO_FELIX = {
+  bpfLogLevel: "",
+  featureDetectOverride: "ChecksumOffloadBroken=true",
+  floatingIPs: "Disabled",
+  healthPort: 9099,
+  logSeverityScreen: "Info",
+  reportingInterval: "0s",
+  wireguardEnabled: false,
+  xdpEnabled: true,
+};
+
+function rke2CalicoImages(version: string): BundleSpec["cni"]["images"] {
+  const image = (name: string): string => `docker.io/rancher/mirrored-calico-${name}:${version}`;
+  return {
+    node: image("node"),
+    cni: image("cni"),
+    flexvol: image("pod2daemon-flexvol"),
+    kubeControllers: image("kube-controllers"),
+    typha: image("typha"),
+    operator: "rancher/mirrored-calico-operator:v1.32.7",
+  };
+}
+
+const rke1CanalAffected: BundleSpec = {
+  name: "rke1-canal-affected",
+  seed: 101,
+  distribution: "rke1",
+  kubernetesVersion: "v1.30.3-rancher1-1",
+  rancherManaged: false,
+  createdAt: CREATED,
+  logStart: LOG_START,
+  logSeconds: 180,
+  stormIntervalSeconds: 90,
+  nodes: RKE1_AFFECTED_NODES,
+  cni: {
+    flavor: "rke1-canal",
+    calicoVersion: "v3.28.0",
+    images: {
+      node: "rancher/mirrored-calico-node:v3.28.0",
+      cni: "rancher/calico-cni:v3.28.0-rancher1",
+      flexvol: "rancher/mirrored-calico-pod2daemon-flexvol:v3.28.0",
+      kubeControllers: "rancher/mirrored-calico-kube-controllers:v3.28.0",
+      flannel: "rancher/mirrored-flannel-flannel:v0.25.1",
+    },
+    felixEnv: {},
+  },
+  felixConfigurations: [KDD_DEFAULT_FELIX],
+  clusterInformation: { calicoVersion: "v3.28.0", clusterType: "k8s,canal,kdd" },
+  clusterYml: rke1ClusterYml({
+    name: "payments-prod",
+    kubernetesVersion: "v1.30.3-rancher1-1",
+    nodes: RKE1_AFFECTED_NODES,
+    note: "Upgraded with RKE v1.6.1 on 2024-08-02.",
+  }),
+};
+
+const rke2CanalXdpOff: BundleSpec = {
+  name: "rke2-canal-xdp-off",
+  seed: 202,
+  distribution: "rke2",
+  kubernetesVersion: "v1.30.3+rke2r1",
+  rancherManaged: false,
+  createdAt: CREATED,
+  logStart: LOG_START,
+  logSeconds: 180,
+  stormIntervalSeconds: 90,
+  nodes: [
+    node({
+      name: "rke2-srv-01",
+      roles: ["controlplane", "etcd"],
+      internalIP: "10.20.1.11",
+      kernelVersion: "5.4.0-177-generic",
+      calicoLog: "quiet",
+    }),
+    node({
+      name: "rke2-agt-01",
+      roles: ["worker"],
+      internalIP: "10.20.1.21",
+      kernelVersion: "5.4.0-177-generic",
+      calicoLog: "quiet",
+    }),
+    node({
+      name: "rke2-agt-02",
+      roles: ["worker"],
+      internalIP: "10.20.1.22",
+      kernelVersion: "5.4.0-177-generic",
+      calicoLog: "quiet",
+    }),
+  ],
+  cni: {
+    flavor: "rke2-canal",
+    calicoVersion: "v3.28.0",
+    chartVersion: "v3.28.0-build2024062503",
+    images: {
+      node: "rancher/hardened-calico:v3.28.0-build20240625",
+      cni: "rancher/hardened-calico:v3.28.0-build20240625",
+      flexvol: "rancher/hardened-calico:v3.28.0-build20240625",
+      kubeControllers: "rancher/hardened-calico:v3.28.0-build20240625",
+      flannel: "rancher/hardened-flannel:v0.25.4-build20240610",
+    },
+    // The chart's FELIX_XDPENABLED="false" is part of the rke2-canal template.
+    felixEnv: {},
+  },
+  clusterInformation: { calicoVersion: "v3.28.0", clusterType: "k8s,canal,kdd" },
+};
+
+const rke2CalicoAtRisk: BundleSpec = {
+  name: "rke2-calico-at-risk",
+  seed: 303,
+  distribution: "rke2",
+  kubernetesVersion: "v1.30.3+rke2r1",
+  rancherManaged: true,
+  createdAt: CREATED,
+  logStart: LOG_START,
+  logSeconds: 180,
+  stormIntervalSeconds: 90,
+  nodes: [
+    node({
+      name: "edge-cp-01",
+      roles: ["controlplane", "etcd"],
+      internalIP: "10.20.2.11",
+      kernelVersion: "5.4.0-182-generic",
+      calicoLog: "quiet",
+    }),
+    node({
+      name: "edge-wk-01",
+      roles: ["worker"],
+      internalIP: "10.20.2.21",
+      kernelVersion: "5.4.0-182-generic",
+      calicoLog: "quiet",
+    }),
+    node({
+      name: "edge-wk-02",
+      roles: ["worker"],
+      internalIP: "10.20.2.22",
+      kernelVersion: "5.4.0-182-generic",
+      calicoLog: "quiet",
+    }),
+  ],
+  cni: {
+    flavor: "rke2-calico",
+    calicoVersion: "v3.27.3",
+    chartVersion: "v3.27.300",
+    images: rke2CalicoImages("v3.27.3"),
+    felixEnv: {},
+  },
+  felixConfigurations: [{ name: "default", spec: RKE2_CALICO_FELIX, helmRelease: "rke2-calico" }],
+  clusterInformation: { calicoVersion: "v3.27.3", clusterType: "typha,kdd,k8s,operator" },
+};
+
+const ebpfLookalike: BundleSpec = {
+  name: "ebpf-lookalike",
+  seed: 404,
+  distribution: "rke2",
+  kubernetesVersion: "v1.30.3+rke2r1",
+  rancherManaged: false,
+  createdAt: CREATED,
+  logStart: LOG_START,
+  logSeconds: 180,
+  stormIntervalSeconds: 90,
+  kubeProxyDisabled: true,
+  nodes: [
+    node({
+      name: "bpf-srv-01",
+      roles: ["controlplane", "etcd"],
+      internalIP: "10.20.3.11",
+      kernelVersion: "5.4.0-177-generic",
+      calicoLog: "quiet",
+    }),
+    node({
+      name: "bpf-agt-01",
+      roles: ["worker"],
+      internalIP: "10.20.3.21",
+      kernelVersion: "5.4.0-177-generic",
+      calicoLog: "ebpf-vmlinux-lookalike",
+    }),
+    node({
+      name: "bpf-agt-02",
+      roles: ["worker"],
+      internalIP: "10.20.3.22",
+      kernelVersion: "5.4.0-177-generic",
+      calicoLog: "ebpf-vmlinux-lookalike",
+    }),
+  ],
+  cni: {
+    flavor: "rke2-calico",
+    calicoVersion: "v3.27.3",
+    chartVersion: "v3.27.300",
+    images: rke2CalicoImages("v3.27.3"),
+    felixEnv: {},
+  },
+  felixConfigurations: [
+    {
+      name: "default",
+      spec: {
+        ...RKE2_CALICO_FELIX,
+        bpfEnabled: true,
+        bpfExternalServiceMode: "Tunnel",
+        bpfKubeProxyIptablesCleanupEnabled: true,
+      },
+      helmRelease: "rke2-calico",
+    },
+  ],
+  clusterInformation: { calicoVersion: "v3.27.3", clusterType: "typha,kdd,k8s,operator" },
+};
+
+const HEALTHY_NODES: NodeSpec[] = [
+  node({
+    name: "ops-node-01",
+    roles: ["controlplane", "etcd", "worker"],
+    internalIP: "10.20.4.11",
+    kernelVersion: "5.4.0-177-generic",
+    calicoLog: "quiet",
+    externalIP: "198.51.100.11",
+  }),
+  node({
+    name: "ops-node-02",
+    roles: ["controlplane", "etcd", "worker"],
+    internalIP: "10.20.4.12",
+    kernelVersion: "5.4.0-177-generic",
+    calicoLog: "quiet",
+    externalIP: "198.51.100.12",
+  }),
+  node({
+    name: "ops-node-03",
+    roles: ["controlplane", "etcd", "worker"],
+    internalIP: "10.20.4.13",
+    kernelVersion: "5.4.0-177-generic",
+    calicoLog: "quiet",
+    externalIP: "198.51.100.13",
+  }),
+];
+
+const healthy: BundleSpec = {
+  name: "healthy",
+  seed: 505,
+  distribution: "rke1",
+  kubernetesVersion: "v1.30.4-rancher1-1",
+  rancherManaged: false,
+  createdAt: CREATED,
+  logStart: LOG_START,
+  logSeconds: 180,
+  stormIntervalSeconds: 90,
+  nodes: HEALTHY_NODES,
+  cni: {
+    flavor: "rke1-canal",
+    calicoVersion: "v3.28.1",
+    images: {
+      node: "rancher/mirrored-calico-node:v3.28.1",
+      cni: "rancher/calico-cni:v3.28.1-rancher1",
+      flexvol: "rancher/mirrored-calico-pod2daemon-flexvol:v3.28.1",
+      kubeControllers: "rancher/mirrored-calico-kube-controllers:v3.28.1",
+      flannel: "rancher/mirrored-flannel-flannel:v0.25.1",
+    },
+    felixEnv: {},
+  },
+  felixConfigurations: [KDD_DEFAULT_FELIX],
+  clusterInformation: { calicoVersion: "v3.28.1", clusterType: "k8s,canal,kdd" },
+  clusterYml: rke1ClusterYml({
+    name: "ops-tools",
+    kubernetesVersion: "v1.30.4-rancher1-1",
+    nodes: HEALTHY_NODES,
+    note: "Moved to v1.30.4-rancher1-1 (Calico v3.28.1) with RKE v1.6.2.",
+  }),
+};
+
+const EXAMPLES: readonly BundleSpec[] = [
+  rke1CanalAffected,
+  rke2CanalXdpOff,
+  rke2CalicoAtRisk,
+  ebpfLookalike,
+  healthy,
+];
+
+export const EXAMPLE_NAMES: readonly string[] = EXAMPLES.map((e) => e.name);
+
+/** A fresh copy of every example spec, safe to modify. */
+export function exampleSpecs(): BundleSpec[] {
+  return EXAMPLES.map((e) => structuredClone(e));
+}
+
+/** A fresh copy of one example spec (throws on an unknown name). */
+export function exampleSpec(name: string): BundleSpec {
+  const found = EXAMPLES.find((e) => e.name === name);
+  if (!found) throw new Error(`no example bundle named ${name}; known: ${EXAMPLE_NAMES.join(", ")}`);
+  return structuredClone(found);
+}
