@@ -1,6 +1,7 @@
 // Reading log bytes: files, stdin and API streams; gzip by magic bytes; binary detection; splitting
 // into lines in large blocks; and turning every failure into a status and a one-line problem.
 
+import { isAscii } from "node:buffer";
 import { open, type FileHandle } from "node:fs/promises";
 import { Readable, pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
@@ -59,6 +60,13 @@ function looksBinary(head: Buffer): boolean {
     if ((byte < 32 && !(byte >= 8 && byte <= 13) && byte !== 27) || byte === 127) control++;
   }
   return head.length > 0 && control / head.length > 0.3;
+}
+
+/** Decodes UTF-8 (invalid sequences become U+FFFD); pure ASCII takes the cheaper one-byte copy. */
+function decode(chunk: Buffer, start: number, end: number): string {
+  return isAscii(chunk.subarray(start, end))
+    ? chunk.toString("latin1", start, end)
+    : chunk.toString("utf8", start, end);
 }
 
 /** Splits byte chunks into lines and feeds the scanner whole blocks of them. Bounds line length. */
@@ -124,7 +132,7 @@ class LineSplitter {
   /** Lines in chunk[start, end) (end is the last newline, excluded from the text). */
   private emitBlock(chunk: Buffer, start: number, end: number): void {
     if (end - start <= this.maxLine) {
-      this.scanner.pushBlock(chunk.toString("utf8", start, end), end - start + 1);
+      this.scanner.pushBlock(decode(chunk, start, end), end - start + 1);
       return;
     }
     // Only when chunks are larger than the line cap can a block hold an over-long line.

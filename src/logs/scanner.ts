@@ -87,7 +87,8 @@ export class LogScanner {
 
   private block = "";
   private readonly info = new LineInfo();
-  private readonly anchorNext: number[];
+  /** A private copy of the set's anchor pattern (a global RegExp carries lastIndex state). */
+  private readonly anchorPattern: RegExp | undefined;
   private minNext = -1;
 
   // The open record: decoded or raw parts from earlier, plus a raw range of the current block.
@@ -114,7 +115,7 @@ export class LogScanner {
     this.maxRecordLines = Math.max(1, options.maxRecordLines ?? 400);
     this.maxRecordChars = Math.max(4 * 1024 * 1024, 2 * this.maxLineBytes);
     this.referenceTime = options.referenceTime;
-    this.anchorNext = set.anchors.map(() => -1);
+    this.anchorPattern = set.anchorPattern ? new RegExp(set.anchorPattern) : undefined;
     this.presence = new LiteralPresence(set.literals);
     this.signals = set.signatures.map(() => ({ count: 0, first: undefined, last: undefined, samples: [] }));
     this.fingerprintCounts = set.fingerprints.map(() => 0);
@@ -145,13 +146,11 @@ export class LogScanner {
     if (truncated) this.truncated++;
     this.block = text;
     this.minNext = -1;
-    this.anchorNext.fill(-1);
     let pos = 0;
     for (;;) {
       const nl = text.indexOf("\n", pos);
       const lineEnd = nl < 0 ? text.length : nl;
-      if (this.minNext < pos) this.advanceAnchors(pos);
-      this.physicalLine(pos, lineEnd, this.minNext < lineEnd);
+      this.physicalLine(pos, lineEnd);
       if (nl < 0) break;
       pos = nl + 1;
     }
@@ -188,23 +187,19 @@ export class LogScanner {
     return scan;
   }
 
+  /** Finds the first anchor hit at or after `pos` in the block. */
   private advanceAnchors(pos: number): void {
-    const text = this.block;
-    const anchors = this.set.anchors;
-    let min = NO_HIT;
-    for (let i = 0; i < anchors.length; i++) {
-      let next = this.anchorNext[i] ?? NO_HIT;
-      if (next < pos) {
-        const found = text.indexOf(anchors[i] ?? "", pos);
-        next = found < 0 ? NO_HIT : found;
-        this.anchorNext[i] = next;
-      }
-      if (next < min) min = next;
+    const pattern = this.anchorPattern;
+    if (!pattern) {
+      this.minNext = NO_HIT;
+      return;
     }
-    this.minNext = min;
+    pattern.lastIndex = pos;
+    const hit = pattern.exec(this.block);
+    this.minNext = hit ? hit.index : NO_HIT;
   }
 
-  private physicalLine(start: number, lineEnd: number, hot: boolean): void {
+  private physicalLine(start: number, lineEnd: number): void {
     const text = this.block;
     const end = lineEnd > start && text.charCodeAt(lineEnd - 1) === 13 ? lineEnd - 1 : lineEnd;
     this.lines++;
@@ -235,7 +230,12 @@ export class LogScanner {
     this.recRawEnd = end;
     this.recLines++;
     this.recChars += end - start;
-    if (hot) this.recHot = true;
+    // Anchor hits only matter until the record is known to be hot: the rest of a hot record is
+    // skipped by the next search, which starts at the next record's first unsettled line.
+    if (!this.recHot) {
+      if (this.minNext < start) this.advanceAnchors(start);
+      if (this.minNext < lineEnd) this.recHot = true;
+    }
     if (info.envelope !== ENV_NONE) this.recEnvelope = true;
   }
 

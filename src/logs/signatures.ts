@@ -32,6 +32,12 @@ export class SignatureSet {
   readonly literals: readonly string[];
   /** @internal Strings whose presence in raw text makes a line worth assembling. */
   readonly anchors: readonly string[];
+  /**
+   * @internal The anchors as one global alternation: V8 finds the leftmost hit of all of them in a
+   * single pass (with a Boyer-Moore style skip), much faster than one indexOf per anchor. Undefined
+   * when there are no anchors.
+   */
+  readonly anchorPattern: RegExp | undefined;
   /** @internal All fingerprints, and the same keyed by "file:line". */
   readonly fingerprints: readonly CompiledFingerprint[];
   /** @internal */
@@ -48,6 +54,8 @@ export class SignatureSet {
     this.signatures = parts.signatures;
     this.literals = parts.literals;
     this.anchors = parts.anchors;
+    this.anchorPattern =
+      parts.anchors.length === 0 ? undefined : new RegExp(parts.anchors.map(escapeRegex).join("|"), "g");
     this.fingerprints = parts.fingerprints;
     this.fingerprintsByKey = parts.fingerprintsByKey;
   }
@@ -157,7 +165,11 @@ export function compileSignatures(
   return new SignatureSet({ signatures, literals, anchors, fingerprints, fingerprintsByKey });
 }
 
-/** Which prefilter literals occur in one record, computed on demand. */
+function escapeRegex(literal: string): string {
+  return literal.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+/** Which prefilter literals occur in one record, computed on demand (each at most once). */
 export class LiteralPresence {
   private readonly state: Uint8Array;
   private text = "";
