@@ -157,6 +157,11 @@ export function kwokSpec(
   return {
     name: "kwok",
     command: tools.kwok,
+    // kwok's client-go (v0.36) opens informers with streaming lists, which need watch progress
+    // requests that Debian's etcd 3.4.23 cannot serve; the apiserver refuses them and kwok's pod
+    // informer retried with growing backoff, so new pods waited seconds to minutes to start.
+    // client-go reads feature gates from KUBE_FEATURE_* variables: use classic list+watch.
+    env: { ...process.env, KUBE_FEATURE_WatchListClient: "false" },
     args: [
       `--kubeconfig=${kubeconfig}`,
       `--config=${join(stateDir, "kwok.yaml")}`,

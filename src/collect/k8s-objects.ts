@@ -150,6 +150,7 @@ export function calicoInstall(args: {
     labels: args.labels,
     annotations: args.annotations,
     containerNames: containers.map((c) => str(c.name) ?? ""),
+    images: containers.map((c) => str(c.image) ?? ""),
   });
   if (!plugin) return undefined;
   const calicoNode = containerFacts(node, args.ref, args.source);
