@@ -1,0 +1,30 @@
+// Report writers, one module per format, all fed the same finished Report. The registry is an
+// explicit map: adding a format means adding a module and one entry here.
+
+import type { Report } from "../model/finding.js";
+import { renderJson } from "./json.js";
+import { renderMarkdown } from "./markdown.js";
+import { renderTable } from "./table.js";
+import { renderYaml } from "./yaml.js";
+
+export type ReportFormat = "table" | "json" | "yaml" | "markdown";
+
+export interface RenderOptions {
+  /** ANSI colour; only the table writer uses it, and only when true. */
+  color: boolean;
+}
+
+export type Writer = (report: Report, options: RenderOptions) => string;
+
+export const WRITERS: Readonly<Record<ReportFormat, Writer>> = {
+  table: renderTable,
+  json: (report) => renderJson(report),
+  yaml: (report) => renderYaml(report),
+  markdown: (report) => renderMarkdown(report),
+};
+
+export const REPORT_FORMATS = Object.keys(WRITERS) as ReportFormat[];
+
+export function renderReport(report: Report, format: ReportFormat, options: RenderOptions): string {
+  return WRITERS[format](report, options);
+}
