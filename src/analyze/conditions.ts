@@ -16,6 +16,8 @@ export interface ConditionResult {
   source?: string;
   /** The value was Felix's default because FelixConfiguration was not read. */
   assumed: boolean;
+  /** The resolved setting or fact, when known. */
+  value?: boolean | string;
   /** The check whose missing data left this undecided (for coverage materiality). */
   needs?: string;
 }
@@ -38,7 +40,13 @@ function evaluateFelix(
     container: ctx.container,
     configs: ctx.felixConfigurations,
   });
-  const base = { id: cond.id, kind: cond.kind, required: true, source: r.source };
+  const base = {
+    id: cond.id,
+    kind: cond.kind,
+    required: true,
+    source: r.source,
+    ...(r.value !== undefined ? { value: r.value } : {}),
+  };
   if (r.value === undefined) {
     return {
       ...base,
@@ -85,6 +93,7 @@ function evaluateNodeFact(
   const holds = new RegExp(cond.pattern).test(value);
   return {
     ...base,
+    value,
     holds,
     message: holds
       ? `${cond.fact} ${value} is a kernel where this problem was reported`

@@ -80,6 +80,13 @@ function conditionEvidence(subject: string, results: ConditionResult[]): Evidenc
     kind: "condition" as const,
     message: `${c.id}: ${c.message}`,
     nodes: [subject],
+    data: {
+      condition: c.id,
+      required: c.required,
+      assumed: c.assumed,
+      ...(c.holds !== undefined ? { holds: c.holds } : {}),
+      ...(c.value !== undefined ? { value: c.value } : {}),
+    },
     ...(c.source !== undefined ? { source: c.source } : {}),
   }));
 }
@@ -100,6 +107,12 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
       kind: "node",
       message: `${f.osImage ?? "OS unknown"}, kernel ${f.kernelVersion ?? "unknown"}, kubelet ${f.kubeletVersion ?? "unknown"}, ${f.distribution.value} (${f.distribution.from.ref})`,
       nodes: [subject.name],
+      data: {
+        distribution: f.distribution.value,
+        ...(f.osImage !== undefined ? { osImage: f.osImage } : {}),
+        ...(f.kernelVersion !== undefined ? { kernelVersion: f.kernelVersion } : {}),
+        ...(f.kubeletVersion !== undefined ? { kubeletVersion: f.kubeletVersion } : {}),
+      },
     });
   }
   if (!subject.pod && !subject.install) {

@@ -146,7 +146,13 @@ export function buildReport(args: {
     findings,
     verdicts: diagnoses.map((d) => ({
       advisoryId: d.advisory.id,
-      verdicts: d.verdicts.map((v) => ({ subject: v.subject, kind: v.kind, status: v.status, reasons: v.reasons, evidence: v.evidence })),
+      verdicts: d.verdicts.map((v) => ({
+        subject: v.subject,
+        kind: v.kind,
+        status: v.status,
+        reasons: v.reasons,
+        evidence: v.evidence,
+      })),
     })),
     coverage: buildCoverage(snapshot, diagnoses),
   };
