@@ -357,6 +357,30 @@ async function waitForServiceAccounts(ctx: Context, api: ApiClient): Promise<voi
   );
 }
 
+/**
+ * kwok builds its per-node pod view for metrics lazily, on the first scrape, and answers that
+ * first scrape without container series. Scrape every node once (directly on kwok, not through
+ * the apiserver) until the series appear, so the first real reader already gets numbers.
+ */
+async function warmMetrics(ctx: Context, plans: readonly NodePlan[]): Promise<void> {
+  const kwok = new ApiClient(ctx.ports.kwok, ctx.pki);
+  const scrape = async (node: string): Promise<boolean> => {
+    const res = await kwok.raw("GET", `/metrics/nodes/${node}/metrics/resource`);
+    return res.status === 200 && res.body.includes("container_memory_working_set_bytes{");
+  };
+  try {
+    await inParallel(plans, 16, async (plan) => {
+      await waitUntil(`resource metrics of ${plan.name}`, () => scrape(plan.name), {
+        stateDir: ctx.stateDir,
+        component: "kwok",
+        timeoutMs: 60_000,
+      });
+    });
+  } finally {
+    kwok.close();
+  }
+}
+
 function pidsOf(stateDir: string): Record<string, number> {
   const pids: Record<string, number> = {};
   for (const c of COMPONENTS) {
@@ -460,6 +484,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterInfo> {
         await applyAll(api, daemonSetObjects(scenario, opts.nodes));
         await waitForDaemonSet(ctx, api, scenario, opts.nodes);
       });
+      await step(log, "resource metrics served", () => warmMetrics(ctx, plans));
     } else if (withCalico) {
       await applyAll(api, daemonSetObjects(scenario, opts.nodes));
     }

@@ -68,6 +68,12 @@ export function apiserverSpec(tools: Tools, stateDir: string, ports: Ports, pki:
       "--enable-priority-and-fairness=false",
       "--profiling=false",
       "--event-ttl=15m",
+      // Streaming lists (sendInitialEvents) need etcd watch-progress requests, which Debian's etcd
+      // 3.4.23 lacks. With the gate on, the apiserver accepts such watches and then ends them with
+      // "RequestWatchProgress is disabled", and kwok's informers retried in growing backoff (pods
+      // waited up to a minute to start). Off, the request is refused up front and every client
+      // falls back to plain list+watch at once.
+      "--feature-gates=WatchList=false",
     ],
   };
 }
@@ -100,14 +106,6 @@ function clientFlags(kubeconfig: string): string[] {
   ];
 }
 
-const STALE_CONSISTENCY_GATES = [
-  "StaleControllerConsistencyDaemonSet",
-  "StaleControllerConsistencyHPA",
-  "StaleControllerConsistencyJob",
-  "StaleControllerConsistencyReplicaSet",
-  "StaleControllerConsistencyStatefulSet",
-];
-
 export function controllerManagerSpec(
   tools: Tools,
   kubeconfig: string,
@@ -129,11 +127,6 @@ export function controllerManagerSpec(
       // Above the lease duration, or a busy kwok would let nodes go NotReady and pods be evicted.
       `--node-monitor-grace-period=${NODE_LEASE_SECONDS + 80}s`,
       "--concurrent-daemonset-syncs=4",
-      // These 1.36+ checks make a controller wait until its informer has seen its own last write.
-      // The informer only learns its resource version from watch progress, which Debian's etcd
-      // 3.4.23 cannot report (the apiserver logs "RequestWatchProgress is disabled"), so every
-      // DaemonSet rollout step stalled in retry backoff (~12 s per pod). Off = pre-1.36 behaviour.
-      `--feature-gates=${STALE_CONSISTENCY_GATES.map((g) => `${g}=false`).join(",")}`,
       "--concurrent-gc-syncs=40",
     ],
   };
@@ -157,11 +150,6 @@ export function kwokSpec(
   return {
     name: "kwok",
     command: tools.kwok,
-    // kwok's client-go (v0.36) opens informers with streaming lists, which need watch progress
-    // requests that Debian's etcd 3.4.23 cannot serve; the apiserver refuses them and kwok's pod
-    // informer retried with growing backoff, so new pods waited seconds to minutes to start.
-    // client-go reads feature gates from KUBE_FEATURE_* variables: use classic list+watch.
-    env: { ...process.env, KUBE_FEATURE_WatchListClient: "false" },
     args: [
       `--kubeconfig=${kubeconfig}`,
       `--config=${join(stateDir, "kwok.yaml")}`,
