@@ -34,16 +34,18 @@ run_suite() { # name node-binary args...
   return "$rc"
 }
 
-unit_dirs=(dist/src dist/scripts)
+# Explicit file lists: Node 20 takes directories, Node 22+ takes globs; both take files.
+mapfile -t unit_files < <(find dist/src dist/scripts -name '*.test.js' | sort)
 failed=0
-run_suite "unit tests" node "${unit_dirs[@]}" || failed=1
+run_suite "unit tests" node "${unit_files[@]}" || failed=1
 node24=$(bash scripts/ensure-node24.sh)
-run_suite "unit tests" "$node24" "${unit_dirs[@]}" || failed=1
+run_suite "unit tests" "$node24" "${unit_files[@]}" || failed=1
 
 if [ "${CNIDOCTOR_SKIP_INTEGRATION:-0}" != "1" ] && [ -d dist/test/integration ]; then
   step "integration tools (apiserver, etcd, kwok)"
   bash scripts/cluster/ensure-tools.sh
-  run_suite "integration tests" node --test-concurrency=1 dist/test/integration || failed=1
+  mapfile -t integration_files < <(find dist/test/integration -name '*.test.js' | sort)
+  run_suite "integration tests" node --test-concurrency=1 "${integration_files[@]}" || failed=1
 fi
 
 pass=$(grep -E '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
