@@ -170,7 +170,9 @@ describe("scanLogFile", () => {
     assert.equal(result.scan.lines, STORM.length + 1);
     assert.equal(result.scan.bytes, 50 * 1024 * 1024 + 1 + Buffer.byteLength(STORM_TEXT));
     assert.equal(counts(result.scan)["xdp-wipe-btf"], 10 * N);
-    assert.ok(grew < 40 * 1024 * 1024, `RSS grew by ${grew} bytes`);
+    // Whole-line buffering would hold the 50 MB line twice (bytes + string). Streaming stays well
+    // below that; the bound leaves room for GC slack on a busy machine (54 MB was seen under load).
+    assert.ok(grew < 100 * 1024 * 1024, `RSS grew by ${grew} bytes`);
   });
 });
 
