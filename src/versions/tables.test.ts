@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,43 +15,12 @@ import {
 } from "./index.js";
 
 const dataDir = fileURLToPath(DEFAULT_DATA_DIR);
-const sharedData = fileURLToPath(new URL("../../../../shared/data/", import.meta.url));
-const buildScript = fileURLToPath(new URL("../../scripts/data/build-version-tables.js", import.meta.url));
 const tables = loadVersionTables();
 
 void test("DEFAULT_DATA_DIR points at the package's data/ directory", () => {
   assert.ok(existsSync(join(dataDir, "rke1-kubernetes.json")), dataDir);
   assert.ok(existsSync(join(dataDir, "..", "package.json")));
 });
-
-void test(
-  "committed data/ equals a fresh build from shared/data",
-  { skip: existsSync(sharedData) ? false : `no ${sharedData}` },
-  () => {
-    const out = mkdtempSync(join(tmpdir(), "cnidoctor-tables-"));
-    try {
-      execFileSync(process.execPath, [buildScript, "--from", sharedData, "--out", out], { stdio: "pipe" });
-      const generated = readdirSync(out).sort();
-      assert.deepEqual(generated, [
-        "SOURCES.md",
-        "k8s-version-info.json",
-        "rke-cli-releases.json",
-        "rke1-kubernetes.json",
-        "rke2-releases.json",
-      ]);
-      for (const name of generated) {
-        const committed = readFileSync(join(dataDir, name), "utf8");
-        assert.equal(
-          committed,
-          readFileSync(join(out, name), "utf8"),
-          `data/${name} is stale: run npm run data:build`,
-        );
-      }
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
-  },
-);
 
 void test("loadVersionTables accepts a directory path and rejects a missing one", () => {
   const again = loadVersionTables(dataDir);
