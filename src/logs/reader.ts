@@ -332,7 +332,8 @@ async function* fileChunks(handle: FileHandle): AsyncGenerator<Buffer> {
   }
 }
 
-function openProblem(path: string, error: unknown): string {
+/** One line for an error opening a log; exported for tests (root cannot provoke EACCES). */
+export function openProblem(path: string, error: unknown): string {
   switch (errorCode(error)) {
     case "ENOENT":
     case "ENOTDIR":
