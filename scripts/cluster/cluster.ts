@@ -153,7 +153,7 @@ async function apiReady(api: ApiClient): Promise<boolean> {
 // The whole cluster is thrown away, so there is no state to protect by stopping in order; in
 // parallel, teardown costs one grace period instead of six.
 async function stopAll(stateDir: string): Promise<void> {
-  await Promise.all(COMPONENTS.map((name) => stopComponent(stateDir, name)));
+  await Promise.all(COMPONENTS.map((name) => stopComponent(stateDir, name, 2000)));
 }
 
 function allRunning(stateDir: string): boolean {

@@ -32,6 +32,28 @@ export function logKindFor(scenario: Scenario, index: number, hotCount: number):
   return index < hotCount && scenario.hotNodeLog !== undefined ? scenario.hotNodeLog : "quiet";
 }
 
+/** flanneld's own startup lines (klog, not Felix text), enough for `kubectl logs -c kube-flannel`. */
+function flannelLog(at: Date): string {
+  const two = (n: number): string => String(n).padStart(2, "0");
+  const klog = (offsetMs: number, where: string, msg: string): string => {
+    const t = new Date(at.getTime() - 15 * 60_000 + offsetMs);
+    const micros = String(t.getUTCMilliseconds() * 1000).padStart(6, "0");
+    const cri = t.toISOString().replace(/\.(\d{3})Z$/, ".$1000000Z");
+    const head = `I${two(t.getUTCMonth() + 1)}${two(t.getUTCDate())} ${two(t.getUTCHours())}:${two(t.getUTCMinutes())}:${two(t.getUTCSeconds())}.${micros}`;
+    return `${cri} stderr F ${head}       1 ${where}] ${msg}`;
+  };
+  return [
+    klog(
+      0,
+      "main.go:211",
+      "CLI flags config: {etcdEndpoints:http://127.0.0.1:4001 iface:[] ipMasq:true subnetFile:/run/flannel/subnet.env}",
+    ),
+    klog(120, "kube.go:139", "Waiting 10m0s for node controller to sync"),
+    klog(900, "main.go:517", "Found network config - Backend type: vxlan"),
+    "",
+  ].join("\n");
+}
+
 async function writeLines(file: string, lines: Iterable<string>): Promise<void> {
   const out = createWriteStream(file);
   for (const line of lines) {
@@ -74,19 +96,7 @@ export async function writePodLogs(
 ): Promise<void> {
   mkdirSync(podLogDir(stateDir), { recursive: true });
   const end = new Date();
-  if (!existsSync(flannelLogFile(stateDir))) {
-    // flanneld's own startup lines (not Felix text), enough for `kubectl logs -c kube-flannel`.
-    const t = end.toISOString().replace("Z", "000000Z");
-    writeFileSync(
-      flannelLogFile(stateDir),
-      [
-        `${t} stderr F I0501 12:00:00.000000       1 main.go:211] CLI flags config: {etcdEndpoints:http://127.0.0.1:4001 iface:[] ipMasq:true}`,
-        `${t} stderr F I0501 12:00:00.100000       1 kube.go:139] Waiting 10m0s for node controller to sync`,
-        `${t} stderr F I0501 12:00:01.000000       1 main.go:517] Found network config - Backend type: vxlan`,
-        "",
-      ].join("\n"),
-    );
-  }
+  if (!existsSync(flannelLogFile(stateDir))) writeFileSync(flannelLogFile(stateDir), flannelLog(end));
   for (const [index, plan] of plans.entries()) {
     const file = calicoLogFile(stateDir, plan.name);
     if (existsSync(file)) continue;
