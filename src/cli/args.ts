@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import type { ParseArgsConfig } from "node:util";
 import { UsageError } from "../errors.js";
 import { flagsFor } from "./flags.js";
+import { COMMAND_LIST } from "./commands/index.js";
 
 export interface ParsedArgs {
   command: string;
@@ -12,14 +13,15 @@ export interface ParsedArgs {
   flags: Record<string, string | boolean | undefined>;
 }
 
-export const COMMANDS = ["scan", "logs", "advisories", "version", "help"] as const;
+/** Commands the parser accepts: the registry's plus the two built-ins. */
+export const COMMANDS: readonly string[] = [...COMMAND_LIST.map((c) => c.name), "version", "help"];
 
 export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
   const [first, ...rest] = argv;
   if (first === undefined || first === "-h" || first === "--help")
     return { command: "help", positionals: [], flags: {} };
   if (first === "--version" || first === "-v") return { command: "version", positionals: [], flags: {} };
-  if (!(COMMANDS as readonly string[]).includes(first)) {
+  if (!COMMANDS.includes(first)) {
     throw new UsageError(
       `unknown command '${first}' (commands: ${COMMANDS.join(", ")}; see 'cnidoctor help')`,
     );

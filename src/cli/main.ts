@@ -2,7 +2,7 @@
 
 import { InputError, UsageError } from "../errors.js";
 import { parseCommandLine } from "./args.js";
-import { runCommand } from "./commands.js";
+import { runCommand } from "./run.js";
 
 function writeOut(stream: NodeJS.WriteStream, text: string): Promise<void> {
   return new Promise((resolve) => {

@@ -4,3 +4,4 @@ export type * from "./snapshot.js";
 export type * from "./logs.js";
 export type * from "./advisory.js";
 export type * from "./finding.js";
+export type * from "./resources.js";

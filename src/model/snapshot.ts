@@ -4,6 +4,7 @@
 import type { Fact, Gap } from "./provenance.js";
 import type { CalicoVersion, ImageRef } from "./image.js";
 import type { LogSourceResult } from "./logs.js";
+import type { ResourceSeries } from "./resources.js";
 
 export type Distribution = "rke1" | "rke2" | "k3s" | "other";
 export type CalicoPlugin = "calico" | "canal";
@@ -88,5 +89,7 @@ export interface Snapshot {
   clusterCalicoVersion?: Fact<string>;
   rkeConfig?: RkeClusterConfig;
   logs: LogSourceResult[];
+  /** calico-node CPU/memory series; undefined when no resource source was asked for or readable. */
+  resources?: ResourceSeries[];
   gaps: Gap[];
 }

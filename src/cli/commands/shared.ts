@@ -1,0 +1,47 @@
+// What scan-like commands share: choosing output and colour, loading advisories, and turning a
+// Snapshot into a rendered report with its exit code.
+
+import type { Advisory } from "../../model/advisory.js";
+import type { Snapshot } from "../../model/snapshot.js";
+import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../../advisories/load.js";
+import { diagnose } from "../../analyze/diagnose.js";
+import { buildReport, exitCodeFor } from "../../analyze/findings.js";
+import { renderReport } from "../../report/index.js";
+import type { ParsedArgs } from "../args.js";
+import type { OutputFormat } from "../flags.js";
+import { toolVersion } from "../version.js";
+import type { CommandResult, Runtime } from "./types.js";
+
+export function useColor(args: ParsedArgs, rt: Runtime): boolean {
+  if (args.flags["no-color"] === true) return false;
+  if (args.flags.color === true) return true;
+  return rt.isTTY && (rt.env.NO_COLOR ?? "") === "";
+}
+
+export function outputFormat(args: ParsedArgs): OutputFormat {
+  return (args.flags.output as OutputFormat | undefined) ?? "table";
+}
+
+export async function advisoriesFor(args: ParsedArgs): Promise<Advisory[]> {
+  const dir = typeof args.flags.advisories === "string" ? args.flags.advisories : SHIPPED_ADVISORIES_DIR;
+  return loadAdvisories(dir);
+}
+
+export function reportFor(
+  snapshot: Snapshot,
+  advisories: Advisory[],
+  args: ParsedArgs,
+  rt: Runtime,
+): CommandResult {
+  const diagnoses = advisories.map((a) => diagnose(snapshot, a));
+  const report = buildReport({
+    snapshot,
+    diagnoses,
+    tool: { name: "cnidoctor", version: toolVersion() },
+    now: rt.now,
+  });
+  return {
+    stdout: renderReport(report, outputFormat(args), { color: useColor(args, rt) }),
+    exitCode: exitCodeFor(report),
+  };
+}

@@ -1,0 +1,24 @@
+import type { ParsedArgs } from "../args.js";
+
+export interface CommandResult {
+  stdout: string;
+  stderr?: string;
+  exitCode: number;
+}
+
+export interface Runtime {
+  now: Date;
+  isTTY: boolean;
+  env: NodeJS.ProcessEnv;
+  /** Progress lines for people (stderr on a TTY); commands never write to the terminal themselves. */
+  progress?: (line: string) => void;
+}
+
+/** A CLI command: its help lives with it, so adding one touches one file and the registry. */
+export interface Command {
+  name: string;
+  usage: string;
+  summary: string;
+  examples: string[];
+  run(args: ParsedArgs, rt: Runtime): Promise<CommandResult>;
+}

@@ -1,0 +1,32 @@
+// Resource usage of calico-node containers over time, from Prometheus, the kubelet's resource
+// metrics (through the apiserver's node proxy) or metrics.k8s.io. Collectors convert cumulative
+// counters into rates, so analyzers only ever see gauges.
+
+import type { Provenance } from "./provenance.js";
+
+export type ResourceMetric =
+  /** CPU in cores (rate of container_cpu_usage_seconds_total). */
+  | "cpu-cores"
+  /** container_memory_working_set_bytes. */
+  | "memory-working-set-bytes"
+  /** Container restarts so far (kube_pod_container_status_restarts_total or pod status). */
+  | "restarts"
+  /** OOM kills so far. */
+  | "oom-kills";
+
+export interface ResourceSample {
+  /** ISO timestamp. */
+  t: string;
+  value: number;
+}
+
+export interface ResourceSeries {
+  node: string;
+  namespace: string;
+  pod: string;
+  container: string;
+  metric: ResourceMetric;
+  from: Provenance;
+  /** In time order. */
+  samples: ResourceSample[];
+}
