@@ -1,0 +1,64 @@
+// One way to reach a cluster for every live feature (scan, collect, plan/apply, agent): an explicit
+// kubeconfig and context, else $KUBECONFIG / ~/.kube/config, else in-cluster service-account
+// credentials. Never reads Secrets; only the credentials the user already configured.
+
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { KubeConfig } from "@kubernetes/client-node";
+import { InputError, UsageError } from "../errors.js";
+
+export interface KubeTarget {
+  kubeconfig?: string;
+  context?: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface LoadedKubeConfig {
+  config: KubeConfig;
+  /** How the target was chosen, for the report's target and for error messages. */
+  description: string;
+}
+
+const SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+export function loadKubeConfig(target: KubeTarget): LoadedKubeConfig {
+  const config = new KubeConfig();
+  const explicit = target.kubeconfig ?? target.env.KUBECONFIG?.split(":")[0];
+  const fallback = join(homedir(), ".kube", "config");
+  const file =
+    explicit !== undefined && explicit !== "" ? explicit : existsSync(fallback) ? fallback : undefined;
+  if (file !== undefined) {
+    if (!existsSync(file)) throw new InputError(file, "kubeconfig not found");
+    try {
+      config.loadFromFile(file);
+    } catch (e) {
+      throw new InputError(
+        file,
+        `not a usable kubeconfig: ${((e as Error).message.split("\n")[0] ?? "").trim()}`,
+      );
+    }
+  } else if (target.env.KUBERNETES_SERVICE_HOST !== undefined && existsSync(SA_TOKEN)) {
+    config.loadFromCluster();
+    return { config, description: "in-cluster service account" };
+  } else {
+    throw new UsageError(
+      "no cluster to talk to: pass --kubeconfig, set KUBECONFIG, or run inside a cluster (or scan a bundle with --bundle DIR)",
+    );
+  }
+  if (target.context !== undefined) {
+    if (!config.getContexts().some((c) => c.name === target.context)) {
+      throw new UsageError(
+        `context '${target.context}' is not in ${file} (contexts: ${config
+          .getContexts()
+          .map((c) => c.name)
+          .join(", ")})`,
+      );
+    }
+    config.setCurrentContext(target.context);
+  }
+  const current = config.getCurrentContext();
+  if (current === "" || !config.getCurrentCluster())
+    throw new InputError(file, "has no current context; pass --context");
+  return { config, description: `context ${current} (${file})` };
+}
