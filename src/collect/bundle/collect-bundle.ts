@@ -47,6 +47,19 @@ function gapFrom(check: string, r: Extract<ListRead, { ok: false }>, hint = "", 
   };
 }
 
+/**
+ * Reads one of the optional Calico extras (`kubectl get <plural>.crd.projectcalico.org -o json`
+ * saved into the bundle). Absent is an optional gap that says how to add it; broken is a real gap.
+ */
+async function readCalicoExtra(dir: string, plural: string, check: string, gaps: Gap[]): Promise<ListRead> {
+  const read = await readListAny(dir, plural);
+  if (!read.ok) {
+    const hint = read.missing ? ` (add \`kubectl get ${plural}.crd.projectcalico.org -o json\`)` : "";
+    gaps.push(gapFrom(check, read, hint, true));
+  }
+  return read;
+}
+
 async function namespaces(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   return entries
@@ -183,26 +196,8 @@ export async function collectBundle(dir: string, options: BundleOptions): Promis
   const perNs = await Promise.all(nsList.map((ns) => collectNamespace(dir, ns, options.container)));
   const installs = perNs.flatMap((r) => r.installs);
   gaps.push(...perNs.flatMap((r) => r.gaps));
-  const felixRead = await readListAny(dir, "felixconfigurations");
-  if (!felixRead.ok)
-    gaps.push(
-      gapFrom(
-        "felix-configuration",
-        felixRead,
-        felixRead.missing ? " (add `kubectl get felixconfigurations.crd.projectcalico.org -o json`)" : "",
-        true,
-      ),
-    );
-  const infoRead = await readListAny(dir, "clusterinformations");
-  if (!infoRead.ok)
-    gaps.push(
-      gapFrom(
-        "cluster-information",
-        infoRead,
-        infoRead.missing ? " (add `kubectl get clusterinformations.crd.projectcalico.org -o json`)" : "",
-        true,
-      ),
-    );
+  const felixRead = await readCalicoExtra(dir, "felixconfigurations", "felix-configuration", gaps);
+  const infoRead = await readCalicoExtra(dir, "clusterinformations", "cluster-information", gaps);
   const rke = await readRkeClusterConfig(dir);
   if (rke.gap) gaps.push(rke.gap);
   const logs = await collectLogs(dir, installs, options.container, options.signatures);

@@ -70,8 +70,13 @@ export async function readPodLogs(req: PodLogRequest, set: SignatureSet): Promis
   const blocks = new Map<string, BlockState>();
   let current: BlockState | undefined;
   let sawAnyBlock = false;
+  let binary = false;
   try {
     for await (const { text, bytes } of lines(req.path)) {
+      if (!sawAnyBlock && text.includes("\u0000")) {
+        binary = true;
+        break;
+      }
       const start = START.exec(text);
       if (start) {
         sawAnyBlock = true;
@@ -104,9 +109,11 @@ export async function readPodLogs(req: PodLogRequest, set: SignatureSet): Promis
   return req.containers.map((c): LogSourceResult => {
     const block = blocks.get(c);
     if (!block) {
-      const problem = sawAnyBlock
-        ? `no logs for container ${c} in ${req.path}`
-        : `${req.path}: no cluster-info log blocks found`;
+      const problem = binary
+        ? `${req.path}: binary data, not a cluster-info logs.txt`
+        : sawAnyBlock
+          ? `no logs for container ${c} in ${req.path}`
+          : `${req.path}: no cluster-info log blocks found`;
       return { source: sourceFor(req, c), status: "unreadable", problem, scan: emptyScan() };
     }
     const scan = block.scanner.finish();

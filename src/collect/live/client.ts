@@ -1,0 +1,299 @@
+// A small read-only HTTP client for the Kubernetes API, built on the credentials that
+// @kubernetes/client-node resolves from a kubeconfig or the in-cluster service account. It adds
+// what a scan of thousands of nodes needs and the generated clients do not give in one place: a
+// timeout on every request, retries with backoff and jitter (Retry-After honoured), a client-side
+// rate limit, paginated lists, and log streams handed over as byte streams (never buffered).
+
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from "node:https";
+import type { KubeConfig } from "@kubernetes/client-node";
+import {
+  DEFAULT_RETRY,
+  RateLimiter,
+  systemClock,
+  withRetry,
+  type AttemptOutcome,
+  type AttemptResult,
+  type Clock,
+  type RetryPolicy,
+} from "./policy.js";
+
+export interface ClientOptions {
+  /** Per-request timeout (headers and body of JSON requests; idle time between log chunks). */
+  timeoutMs: number;
+  qps: number;
+  burst: number;
+  /** Open connections at most (keep-alive). */
+  maxSockets: number;
+  retry?: RetryPolicy;
+  clock?: Clock;
+  userAgent?: string;
+}
+
+export const DEFAULT_CLIENT: ClientOptions = { timeoutMs: 30_000, qps: 100, burst: 200, maxSockets: 32 };
+
+export type Obj = Record<string, unknown>;
+
+export type ApiFailure = { ok: false; status?: number; problem: string };
+export type ApiResult<T> = { ok: true; value: T } | ApiFailure;
+
+/** Request counts for the benchmark and for tests of the fault handling. */
+export interface ClientStats {
+  requests: number;
+  retries: number;
+  failures: number;
+}
+
+const MAX_ERROR_BODY = 64 * 1024;
+const MAX_JSON_BODY = 512 * 1024 * 1024;
+
+function problemOf(outcome: AttemptOutcome, detail: string): string {
+  if (outcome.kind === "error") return `request failed (${outcome.code})${detail !== "" ? `: ${detail}` : ""}`;
+  const what =
+    outcome.status === 403
+      ? "forbidden"
+      : outcome.status === 404
+        ? "not found"
+        : outcome.status === 401
+          ? "unauthorized"
+          : `HTTP ${outcome.status}`;
+  return `${what}${detail !== "" ? `: ${detail}` : ""}`;
+}
+
+/** The `message` of a Kubernetes Status body, else the first line of the text. */
+function statusMessage(body: string): string {
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    if (typeof parsed.message === "string") return parsed.message;
+  } catch {
+    // not JSON; fall through to the text
+  }
+  return (body.split("\n")[0] ?? "").slice(0, 300);
+}
+
+function errorCode(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === "string" ? code : "ERROR";
+}
+
+async function readBody(res: IncomingMessage, cap: number): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of res) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > cap) throw Object.assign(new Error(`response larger than ${cap} bytes`), { code: "TOO_LARGE" });
+    parts.push(buf);
+  }
+  return Buffer.concat(parts).toString("utf8");
+}
+
+export class KubeClient {
+  readonly server: string;
+  readonly stats: ClientStats = { requests: 0, retries: 0, failures: 0 };
+  private readonly limiter: RateLimiter;
+  private readonly clock: Clock;
+  private readonly retry: RetryPolicy;
+
+  private constructor(
+    private readonly base: RequestOptions,
+    private readonly agent: HttpAgent,
+    private readonly secure: boolean,
+    private readonly options: ClientOptions,
+    server: string,
+  ) {
+    this.server = server.replace(/\/+$/, "");
+    this.clock = options.clock ?? systemClock;
+    this.retry = options.retry ?? DEFAULT_RETRY;
+    this.limiter = new RateLimiter(options.qps, options.burst, this.clock);
+  }
+
+  /** Resolves credentials once (client certs, bearer token, impersonation) from the kubeconfig. */
+  static async create(config: KubeConfig, options: ClientOptions): Promise<KubeClient> {
+    const cluster = config.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    const opts: RequestOptions = { headers: {} };
+    await config.applyToHTTPSOptions(opts);
+    const secure = !cluster.server.startsWith("http:");
+    const tls = {
+      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
+      ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
+      ...(opts.key !== undefined ? { key: opts.key } : {}),
+      ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
+      ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
+    };
+    const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
+    const agent = secure ? new HttpsAgent({ ...agentOptions, ...tls }) : new HttpAgent(agentOptions);
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {}))
+      if (typeof v === "string" || typeof v === "number") headers[k] = String(v);
+    if (opts.auth !== undefined && opts.auth !== null)
+      headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
+    headers["User-Agent"] = options.userAgent ?? "cnidoctor";
+    return new KubeClient({ headers, ...tls }, agent, secure, options, cluster.server);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** One attempt: resolves with the response once headers arrived, or an outcome. */
+  private send(path: string, accept: string): Promise<{ res?: IncomingMessage; outcome: AttemptOutcome }> {
+    const url = new URL(this.server + path);
+    const requestFn = this.secure ? httpsRequest : httpRequest;
+    this.stats.requests++;
+    return new Promise((resolve) => {
+      const req = requestFn(url, {
+        ...this.base,
+        method: "GET",
+        agent: this.agent,
+        headers: { ...(this.base.headers as Record<string, string>), Accept: accept },
+      });
+      const timer = setTimeout(() => {
+        req.destroy(Object.assign(new Error("timed out waiting for the response"), { code: "TIMEOUT" }));
+      }, this.options.timeoutMs);
+      req.on("response", (res) => {
+        clearTimeout(timer);
+        const retryAfter = res.headers["retry-after"];
+        resolve({
+          res,
+          outcome: {
+            kind: "status",
+            status: res.statusCode ?? 0,
+            ...(typeof retryAfter === "string" ? { retryAfter } : {}),
+          },
+        });
+      });
+      req.on("error", (e) => {
+        clearTimeout(timer);
+        resolve({ outcome: { kind: "error", code: errorCode(e) } });
+      });
+      req.end();
+    });
+  }
+
+  /**
+   * An attempt whose success is consumed by `onOk` (which may itself fail retryably, e.g. a reset
+   * while reading a JSON body); any other response body is read as the problem text.
+   */
+  private async attempt<T>(
+    path: string,
+    accept: string,
+    onOk: (res: IncomingMessage) => Promise<T>,
+    detail: { text: string },
+  ): Promise<AttemptResult<T>> {
+    const { res, outcome } = await this.send(path, accept);
+    if (!res) return { outcome };
+    const status = res.statusCode ?? 0;
+    if (status >= 200 && status < 300) {
+      try {
+        return { outcome, value: await onOk(res) };
+      } catch (e) {
+        res.destroy();
+        return { outcome: { kind: "error", code: errorCode(e) } };
+      }
+    }
+    detail.text = statusMessage(await this.bodyWithTimeout(res, MAX_ERROR_BODY).catch(() => ""));
+    return { outcome };
+  }
+
+  private bodyWithTimeout(res: IncomingMessage, cap: number): Promise<string> {
+    const timer = setTimeout(() => {
+      res.destroy(Object.assign(new Error("timed out reading the response"), { code: "TIMEOUT" }));
+    }, this.options.timeoutMs);
+    return readBody(res, cap).finally(() => clearTimeout(timer));
+  }
+
+  private async run<T>(
+    path: string,
+    accept: string,
+    onOk: (res: IncomingMessage) => Promise<T>,
+  ): Promise<ApiResult<T>> {
+    const detail = { text: "" };
+    const r = await withRetry(() => this.attempt(path, accept, onOk, detail), {
+      policy: this.retry,
+      limiter: this.limiter,
+      clock: this.clock,
+      onRetry: () => {
+        this.stats.retries++;
+      },
+    });
+    if (r.value !== undefined) return { ok: true, value: r.value };
+    this.stats.failures++;
+    const problem = problemOf(r.outcome, detail.text);
+    const tries = r.attempts > 1 ? ` after ${r.attempts} attempts` : "";
+    return {
+      ok: false,
+      ...(r.outcome.kind === "status" ? { status: r.outcome.status } : {}),
+      problem: `GET ${path}: ${problem}${tries}`,
+    };
+  }
+
+  async getJson(path: string): Promise<ApiResult<Obj>> {
+    return this.run(path, "application/json", async (res) => {
+      const text = await this.bodyWithTimeout(res, MAX_JSON_BODY);
+      const doc = JSON.parse(text) as unknown;
+      if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+        throw Object.assign(new Error("not a JSON object"), { code: "BAD_JSON" });
+      return doc as Obj;
+    });
+  }
+
+  async getText(path: string): Promise<ApiResult<string>> {
+    return this.run(path, "text/plain;version=0.0.4, */*", (res) => this.bodyWithTimeout(res, 64 * 1024 * 1024));
+  }
+
+  /** Every item of a list, page by page (limit/continue); an expired continue token restarts once. */
+  async list(path: string, pageSize = 500): Promise<ApiResult<Obj[]>> {
+    const items: Obj[] = [];
+    let token = "";
+    let restarted = false;
+    for (;;) {
+      const sep = path.includes("?") ? "&" : "?";
+      const page = await this.getJson(
+        `${path}${sep}limit=${pageSize}${token !== "" ? `&continue=${encodeURIComponent(token)}` : ""}`,
+      );
+      if (!page.ok) {
+        if (page.status === 410 && !restarted) {
+          restarted = true;
+          items.length = 0;
+          token = "";
+          continue;
+        }
+        return page;
+      }
+      const pageItems = page.value.items;
+      if (Array.isArray(pageItems))
+        for (const i of pageItems) if (typeof i === "object" && i !== null) items.push(i as Obj);
+      const meta = page.value.metadata as { continue?: unknown } | undefined;
+      token = typeof meta?.continue === "string" ? meta.continue : "";
+      if (token === "") return { ok: true, value: items };
+    }
+  }
+
+  /**
+   * A response body as a byte stream, for logs. Retries happen only until the headers arrive; a
+   * stream that then stalls longer than the timeout is cut with a TIMEOUT error for the reader.
+   */
+  async stream(path: string): Promise<ApiResult<AsyncIterable<Uint8Array>>> {
+    return this.run(path, "*/*", (res) => Promise.resolve(this.watched(res)));
+  }
+
+  /** Yields the body's chunks; a gap longer than the timeout destroys the response (TIMEOUT). */
+  private async *watched(res: IncomingMessage): AsyncGenerator<Uint8Array> {
+    const stall = (): void => {
+      res.destroy(Object.assign(new Error("log stream stalled"), { code: "TIMEOUT" }));
+    };
+    let timer = setTimeout(stall, this.options.timeoutMs);
+    try {
+      for await (const chunk of res) {
+        clearTimeout(timer);
+        yield chunk as Buffer;
+        timer = setTimeout(stall, this.options.timeoutMs);
+      }
+    } finally {
+      clearTimeout(timer);
+      if (!res.complete) res.destroy();
+    }
+  }
+}
