@@ -1,0 +1,76 @@
+// One excerpt per signature and per lookalike, in the shapes operators actually paste: cut
+// mid-record, without timestamps, from single-line log shippers, host syslog. Each must give the
+// right status and name the right signature — and lookalikes must never count as this incident.
+
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadAdvisories } from "../advisories/load.js";
+import { compileSignatures, scanLogFile } from "../logs/index.js";
+import type { Snapshot } from "../model/snapshot.js";
+import { diagnose } from "./diagnose.js";
+
+const DIR = fileURLToPath(new URL("../../../test/fixtures/excerpts/", import.meta.url));
+const advisories = await loadAdvisories();
+const advisory = advisories.find((a) => a.id === "CNID-2024-0001");
+const set = compileSignatures(advisories);
+
+async function verdictFor(file: string) {
+  assert.ok(advisory);
+  const result = await scanLogFile(join(DIR, file), set);
+  const snapshot: Snapshot = {
+    target: { kind: "logs", name: file },
+    collectedAt: "",
+    nodes: [],
+    installs: [],
+    logs: [result],
+    gaps: [],
+  };
+  const v = diagnose(snapshot, advisory).verdicts[0];
+  assert.ok(v);
+  const signatures = v.evidence.flatMap((e) =>
+    typeof e.data?.signature === "string" ? [e.data.signature] : [],
+  );
+  const versions = v.evidence.flatMap((e) =>
+    e.kind === "fingerprint" && Array.isArray(e.data?.versions) ? e.data.versions : [],
+  );
+  return { status: v.status, signatures, versions };
+}
+
+describe("real-world excerpt shapes", () => {
+  const cases: [string, string, string[], string[]][] = [
+    ["info-apply-failed-no-timestamp.log", "affected", ["xdp-btf-load-failure"], []],
+    ["starts-mid-record-v3.27.3.log", "affected", ["xdp-btf-load-failure"], ["v3.27.3"]],
+    ["btf-dump-fragment.log", "affected", ["calico-btf-dump"], []],
+    ["single-line-shipper-v3.28.0.log", "affected", ["xdp-filter-load-failure"], ["v3.28.0"]],
+    [
+      "host-udev-churn.syslog",
+      "unknown",
+      ["host-calico-tmp-veth-churn", "host-networkd-dispatcher-churn"],
+      [],
+    ],
+    ["lookalike-eperm-old-felix.log", "unknown", ["lookalike-xdp-permission"], []],
+    ["lookalike-ebpf-vmlinux.log", "unknown", ["lookalike-ebpf-vmlinux-btf"], []],
+    ["lookalike-pinned-map.log", "unknown", ["lookalike-ebpf-pinned-map"], []],
+    ["lookalike-iproute2-attach.log", "unknown", ["lookalike-xdp-attach-iproute2"], []],
+    ["foreign-bpftool-btf-error.log", "unknown", [], []],
+  ];
+  for (const [file, status, signatures, versions] of cases) {
+    test(`${file} -> ${status}`, async () => {
+      const got = await verdictFor(file);
+      assert.equal(got.status, status, JSON.stringify(got));
+      for (const s of signatures)
+        assert.ok(got.signatures.includes(s), `${s} in ${JSON.stringify(got.signatures)}`);
+      for (const v of versions)
+        assert.ok(got.versions.includes(v), `${v} in ${JSON.stringify(got.versions)}`);
+      if (status !== "affected") {
+        assert.ok(
+          !got.signatures.some((s) =>
+            ["xdp-btf-load-failure", "calico-btf-dump", "xdp-filter-load-failure"].includes(s),
+          ),
+        );
+      }
+    });
+  }
+});
