@@ -50,6 +50,79 @@ export const FLAGS: readonly FlagSpec[] = [
     commands: ["scan", "logs"],
   },
   { name: "no-color", type: "boolean", usage: "Never use colour.", commands: ["scan", "logs"] },
+  // Live cluster access and bounds (scan without --bundle, collect). Values are parsed and checked
+  // by src/cli/commands/live-options.ts.
+  {
+    name: "kubeconfig",
+    type: "string",
+    usage: "Kubeconfig file (default: $KUBECONFIG, ~/.kube/config, else in-cluster service account).",
+    commands: ["scan", "collect"],
+  },
+  { name: "context", type: "string", usage: "Kubeconfig context to use.", commands: ["scan", "collect"] },
+  {
+    name: "nodes",
+    type: "string",
+    usage: "Label selector on nodes: scan only the calico-node pods of those nodes.",
+    commands: ["scan", "collect"],
+  },
+  {
+    name: "since",
+    type: "string",
+    default: "1h",
+    usage: "How much calico-node log to read per pod (e.g. 30m, 1h, 2h30m).",
+    commands: ["scan", "collect"],
+  },
+  {
+    name: "log-bytes",
+    type: "string",
+    default: "16Mi",
+    usage: "Cap on log bytes read per pod and container (e.g. 16Mi, 1Gi, 500000).",
+    commands: ["scan", "collect"],
+  },
+  {
+    name: "concurrency",
+    type: "string",
+    default: "16",
+    usage: "Pods or nodes read at the same time.",
+    commands: ["scan", "collect"],
+  },
+  {
+    name: "qps",
+    type: "string",
+    default: "100",
+    usage: "Client-side rate limit on API requests per second.",
+    commands: ["scan", "collect"],
+  },
+  {
+    name: "burst",
+    type: "string",
+    default: "200",
+    usage: "Requests allowed at once above --qps.",
+    commands: ["scan", "collect"],
+  },
+  {
+    name: "request-timeout",
+    type: "string",
+    default: "30s",
+    usage: "Timeout of each API request (and of a stalled log stream); failures are retried with backoff.",
+    commands: ["scan", "collect"],
+  },
+  {
+    name: "sample",
+    type: "string",
+    default: "0",
+    usage:
+      "Seconds over which to sample calico-node CPU and memory several times (0: two samples, around the log reading).",
+    commands: ["scan"],
+  },
+  {
+    name: "output",
+    short: "o",
+    type: "string",
+    usage: "Directory to write the bundle to (must not exist or be empty, unless --force).",
+    commands: ["collect"],
+  },
+  { name: "force", type: "boolean", usage: "Replace a non-empty output directory.", commands: ["collect"] },
   { name: "help", short: "h", type: "boolean", usage: "Show help for the command.", commands: [] },
 ];
 

@@ -21,7 +21,19 @@ export async function main(argv: string[]): Promise<number> {
   });
   try {
     const args = parseCommandLine(argv, process.env);
-    const result = await runCommand(args, { now: new Date(), isTTY: process.stdout.isTTY, env: process.env });
+    // Progress goes to stderr, and only when a person watches it there.
+    const progress = process.stderr.isTTY
+      ? (line: string): void => {
+          process.stderr.write(`\r${line}\u001b[K`);
+        }
+      : undefined;
+    const result = await runCommand(args, {
+      now: new Date(),
+      isTTY: process.stdout.isTTY,
+      env: process.env,
+      ...(progress ? { progress } : {}),
+    });
+    if (progress) process.stderr.write("\r\u001b[K");
     await writeOut(process.stdout, result.stdout);
     if (result.stderr !== undefined) await writeOut(process.stderr, `${result.stderr}\n`);
     return result.exitCode;

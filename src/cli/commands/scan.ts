@@ -1,22 +1,45 @@
 import { UsageError } from "../../errors.js";
 import { compileSignatures } from "../../logs/index.js";
 import { collectBundle } from "../../collect/bundle/collect-bundle.js";
+import { collectLive } from "../../collect/live/collect-live.js";
 import type { ParsedArgs } from "../args.js";
+import { connect, liveSettings, progressReporter } from "./live-options.js";
 import { advisoriesFor, reportFor } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
+
+const CONTAINER = "calico-node";
+
+async function scanLive(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
+  const settings = liveSettings(args);
+  const advisories = await advisoriesFor(args);
+  const { client, context } = await connect(args, rt, settings);
+  try {
+    const progress = progressReporter(rt, "calico-node logs");
+    const snapshot = await collectLive(client, {
+      container: CONTAINER,
+      signatures: compileSignatures(advisories),
+      now: rt.now,
+      targetName: context,
+      bounds: settings.bounds,
+      concurrency: settings.concurrency,
+      sampleSeconds: settings.sampleSeconds,
+      ...(settings.nodeSelector !== undefined ? { nodeSelector: settings.nodeSelector } : {}),
+      ...(progress ? { progress } : {}),
+    });
+    return reportFor(snapshot, advisories, args, rt);
+  } finally {
+    client.close();
+  }
+}
 
 async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const bundle = args.flags.bundle;
   if (args.positionals.length > 0)
     throw new UsageError(`scan: unexpected argument '${args.positionals[0] ?? ""}'`);
-  if (typeof bundle !== "string") {
-    throw new UsageError(
-      "scan: give --bundle DIR (a `kubectl cluster-info dump --all-namespaces --output-directory DIR`); scanning a live cluster directly is not part of this release",
-    );
-  }
+  if (typeof bundle !== "string") return scanLive(args, rt);
   const advisories = await advisoriesFor(args);
   const snapshot = await collectBundle(bundle, {
-    container: "calico-node",
+    container: CONTAINER,
     signatures: compileSignatures(advisories),
     now: rt.now,
   });
@@ -25,9 +48,14 @@ async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
 
 export const scanCommand: Command = {
   name: "scan",
-  usage: "cnidoctor scan --bundle DIR [-o table|json|yaml|markdown]",
+  usage:
+    "cnidoctor scan [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h] | --bundle DIR  [-o table|json|yaml|markdown]",
   summary:
-    "Diagnose a cluster from a cluster-info dump bundle: per node affected / at-risk / not-affected / unknown, with evidence.",
-  examples: ["cnidoctor scan --bundle ./dump", "cnidoctor scan --bundle ./dump -o json > report.json"],
+    "Diagnose the current cluster (or a cluster-info dump bundle): per node affected / at-risk / not-affected / unknown, with evidence.",
+  examples: [
+    "cnidoctor scan",
+    "cnidoctor scan --context prod --nodes node-role.kubernetes.io/worker=true -o json > report.json",
+    "cnidoctor scan --bundle ./dump",
+  ],
   run: scan,
 };

@@ -68,7 +68,8 @@ async function namespaces(dir: string): Promise<string[]> {
     .sort();
 }
 
-function majority(nodes: NodeFacts[]): Snapshot["distribution"] {
+/** The distribution most nodes show; shared with the live collector. */
+export function majority(nodes: NodeFacts[]): Snapshot["distribution"] {
   const counts = new Map<Distribution, number>();
   for (const n of nodes) counts.set(n.distribution.value, (counts.get(n.distribution.value) ?? 0) + 1);
   const best = [...counts.entries()].sort((a, b) => b[1] - a[1])[0];
@@ -83,7 +84,8 @@ function majority(nodes: NodeFacts[]): Snapshot["distribution"] {
   };
 }
 
-function rancherManaged(nodes: NodeFacts[], nsList: string[]): Snapshot["rancherManaged"] {
+/** Rancher agent namespace or Rancher node annotations; shared with the live collector. */
+export function rancherManaged(nodes: NodeFacts[], nsList: string[]): Snapshot["rancherManaged"] {
   if (nsList.includes("cattle-system"))
     return { value: true, from: { source: "file", ref: "namespace cattle-system present (Rancher agent)" } };
   const marked = nodes.find((n) =>

@@ -48,7 +48,8 @@ const MAX_ERROR_BODY = 64 * 1024;
 const MAX_JSON_BODY = 512 * 1024 * 1024;
 
 function problemOf(outcome: AttemptOutcome, detail: string): string {
-  if (outcome.kind === "error") return `request failed (${outcome.code})${detail !== "" ? `: ${detail}` : ""}`;
+  if (outcome.kind === "error")
+    return `request failed (${outcome.code})${detail !== "" ? `: ${detail}` : ""}`;
   const what =
     outcome.status === 403
       ? "forbidden"
@@ -82,7 +83,8 @@ async function readBody(res: IncomingMessage, cap: number): Promise<string> {
   for await (const chunk of res) {
     const buf = chunk as Buffer;
     size += buf.length;
-    if (size > cap) throw Object.assign(new Error(`response larger than ${cap} bytes`), { code: "TOO_LARGE" });
+    if (size > cap)
+      throw Object.assign(new Error(`response larger than ${cap} bytes`), { code: "TOO_LARGE" });
     parts.push(buf);
   }
   return Buffer.concat(parts).toString("utf8");
@@ -240,7 +242,9 @@ export class KubeClient {
   }
 
   async getText(path: string): Promise<ApiResult<string>> {
-    return this.run(path, "text/plain;version=0.0.4, */*", (res) => this.bodyWithTimeout(res, 64 * 1024 * 1024));
+    return this.run(path, "text/plain;version=0.0.4, */*", (res) =>
+      this.bodyWithTimeout(res, 64 * 1024 * 1024),
+    );
   }
 
   /** Every item of a list, page by page (limit/continue); an expired continue token restarts once. */

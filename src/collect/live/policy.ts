@@ -57,8 +57,7 @@ const RETRY_CODES = new Set([
 
 /** What one attempt came to, as far as retrying is concerned. */
 export type AttemptOutcome =
-  | { kind: "status"; status: number; retryAfter?: string }
-  | { kind: "error"; code: string };
+  { kind: "status"; status: number; retryAfter?: string } | { kind: "error"; code: string };
 
 export function isRetryable(outcome: AttemptOutcome): boolean {
   return outcome.kind === "status" ? RETRY_STATUS.has(outcome.status) : RETRY_CODES.has(outcome.code);

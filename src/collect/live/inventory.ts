@@ -1,0 +1,154 @@
+// The raw objects a live scan reads, fetched once: nodes, every DaemonSet, the pods of the Calico
+// and Canal DaemonSets, FelixConfigurations and ClusterInformations. Kept raw so the same read can
+// become a Snapshot (through ../k8s-objects.ts, like the bundle collector) or be written as a bundle.
+
+import type { Gap } from "../../model/provenance.js";
+import { calicoInstall, daemonSetTemplate, metaOf, ownerDaemonSet } from "../k8s-objects.js";
+import type { ApiFailure, KubeClient, Obj } from "./client.js";
+
+export interface RawInventory {
+  nodes?: Obj[];
+  /** DaemonSets that run a Calico/Canal calico-node container (undefined: the list failed). */
+  calicoDaemonSets?: Obj[];
+  /** Calico pods (owned by those DaemonSets), limited to the selected nodes. */
+  pods?: Obj[];
+  felixConfigurations?: Obj[];
+  clusterInformations?: Obj[];
+  /** Namespaces known to exist (from DaemonSets and pods seen), for the Rancher check. */
+  namespaces: string[];
+  gaps: Gap[];
+}
+
+export interface InventoryOptions {
+  container: string;
+  /** Label selector on nodes (--nodes). */
+  nodeSelector?: string;
+}
+
+const CALICO_GROUP = "/apis/crd.projectcalico.org/v1";
+
+function q(selector: string | undefined): string {
+  return selector !== undefined && selector !== "" ? `?labelSelector=${encodeURIComponent(selector)}` : "";
+}
+
+function apiGap(check: string, r: ApiFailure, subject?: string): Gap {
+  return { check, reason: r.problem, ...(subject !== undefined ? { subject } : {}) };
+}
+
+/** A Calico CRD that is not served is an absent optional extra; anything else is a real gap. */
+function crdGap(check: string, kind: string, r: ApiFailure): Gap {
+  if (r.status === 404)
+    return { check, reason: `${kind} not served: Calico CRDs not installed (${r.problem})`, optional: true };
+  return apiGap(check, r);
+}
+
+/** The DaemonSet's matchLabels as a label selector, to list only its pods. */
+function selectorOf(ds: Obj): string {
+  const sel = ((ds.spec as Obj | undefined)?.selector ?? {}) as { matchLabels?: unknown };
+  const labels = (sel.matchLabels ?? {}) as Record<string, unknown>;
+  return Object.entries(labels)
+    .filter((e): e is [string, string] => typeof e[1] === "string")
+    .map(([k, v]) => `${k}=${v}`)
+    .join(",");
+}
+
+function isCalico(ds: Obj, container: string): boolean {
+  const meta = metaOf(ds);
+  return (
+    calicoInstall({
+      ...meta,
+      podSpec: daemonSetTemplate(ds),
+      container,
+      ref: "",
+      source: "daemonset",
+    }) !== undefined
+  );
+}
+
+async function listCalicoPods(
+  client: KubeClient,
+  daemonSets: readonly Obj[],
+): Promise<{ pods: Obj[]; gaps: Gap[] }> {
+  const pods: Obj[] = [];
+  const gaps: Gap[] = [];
+  for (const ds of daemonSets) {
+    const meta = metaOf(ds);
+    const r = await client.list(
+      `/api/v1/namespaces/${encodeURIComponent(meta.namespace)}/pods${q(selectorOf(ds))}`,
+    );
+    if (!r.ok) {
+      gaps.push(apiGap("pods", r, meta.namespace));
+      continue;
+    }
+    pods.push(...r.value.filter((p) => ownerDaemonSet(p) === meta.name));
+  }
+  return { pods, gaps };
+}
+
+/** When DaemonSets cannot be listed, pods owned by any DaemonSet stand in (like the bundle reader). */
+async function podsWithoutDaemonSets(
+  client: KubeClient,
+  container: string,
+): Promise<{ pods?: Obj[]; gap?: Gap }> {
+  const r = await client.list("/api/v1/pods");
+  if (!r.ok) return { gap: apiGap("pods", r) };
+  const pods = r.value.filter((p) => {
+    if (ownerDaemonSet(p) === undefined) return false;
+    const spec = (p.spec ?? {}) as { containers?: unknown };
+    return Array.isArray(spec.containers) && (spec.containers as Obj[]).some((c) => c.name === container);
+  });
+  return { pods };
+}
+
+function nodeNameOf(pod: Obj): string {
+  const name = (pod.spec as Obj | undefined)?.nodeName;
+  return typeof name === "string" ? name : "";
+}
+
+async function rancherAgentPresent(client: KubeClient): Promise<boolean> {
+  const r = await client.getJson("/api/v1/namespaces/cattle-system/pods?limit=1");
+  return r.ok && Array.isArray(r.value.items) && r.value.items.length > 0;
+}
+
+export async function readInventory(client: KubeClient, opts: InventoryOptions): Promise<RawInventory> {
+  const gaps: Gap[] = [];
+  const [nodesR, dsR, felixR, infoR, rancher] = await Promise.all([
+    client.list(`/api/v1/nodes${q(opts.nodeSelector)}`),
+    client.list("/apis/apps/v1/daemonsets"),
+    client.list(`${CALICO_GROUP}/felixconfigurations`),
+    client.list(`${CALICO_GROUP}/clusterinformations`),
+    rancherAgentPresent(client),
+  ]);
+  if (!nodesR.ok) gaps.push(apiGap("nodes", nodesR));
+  const namespaces = new Set<string>(rancher ? ["cattle-system"] : []);
+  let calicoDaemonSets: Obj[] | undefined;
+  let pods: Obj[] | undefined;
+  if (dsR.ok) {
+    for (const ds of dsR.value) namespaces.add(metaOf(ds).namespace);
+    calicoDaemonSets = dsR.value.filter((ds) => isCalico(ds, opts.container));
+    const r = await listCalicoPods(client, calicoDaemonSets);
+    pods = r.pods;
+    gaps.push(...r.gaps);
+  } else {
+    gaps.push(apiGap("daemonsets", dsR));
+    const r = await podsWithoutDaemonSets(client, opts.container);
+    pods = r.pods;
+    if (r.gap) gaps.push(r.gap);
+  }
+  if (pods && nodesR.ok && opts.nodeSelector !== undefined && opts.nodeSelector !== "") {
+    const selected = new Set(nodesR.value.map((n) => metaOf(n).name));
+    pods = pods.filter((p) => selected.has(nodeNameOf(p)));
+  }
+  for (const p of pods ?? []) namespaces.add(metaOf(p).namespace);
+  if (!felixR.ok) gaps.push(crdGap("felix-configuration", "FelixConfiguration", felixR));
+  if (!infoR.ok) gaps.push(crdGap("cluster-information", "ClusterInformation", infoR));
+  return {
+    namespaces: [...namespaces].filter((n) => n !== "").sort(),
+    gaps,
+    ...(nodesR.ok ? { nodes: nodesR.value } : {}),
+    ...(calicoDaemonSets ? { calicoDaemonSets } : {}),
+    ...(pods ? { pods } : {}),
+    ...(felixR.ok ? { felixConfigurations: felixR.value } : {}),
+    ...(infoR.ok ? { clusterInformations: infoR.value } : {}),
+  };
+}
