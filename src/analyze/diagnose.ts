@@ -13,6 +13,14 @@ import type { NodeSubject } from "./subjects.js";
 import { summarizeSymptoms, totalCount } from "./symptoms.js";
 import type { SymptomSummary } from "./symptoms.js";
 import { resolveNodeVersion } from "./version.js";
+import {
+  analyzeResources,
+  calloutReason,
+  nodeResourceEvidence,
+  trendSettings,
+  trendsForNode,
+} from "./resources.js";
+import type { PodTrend } from "./resources.js";
 
 export interface DiagnosedVerdict extends SubjectVerdict {
   dependsOn: string[];
@@ -94,6 +102,25 @@ function conditionEvidence(subject: string, results: ConditionResult[]): Evidenc
 function fingerprintIsAffected(advisory: Advisory, versions: string[]): boolean {
   const affected = advisory.affected.find((a) => a.ecosystem === "calico")?.versions ?? [];
   return versions.length > 0 && versions.every((v) => affected.includes(v));
+}
+
+/** Adds the node's CPU/memory evidence and, when something stands out, a reason that says so. */
+function addResourceEvidence(
+  advisory: Advisory,
+  verdict: DiagnosedVerdict,
+  subject: NodeSubject,
+  trends: PodTrend[],
+): DiagnosedVerdict {
+  const pod = subject.pod ? { namespace: subject.pod.namespace, name: subject.pod.name } : undefined;
+  const mine = trendsForNode(trends, subject.name, pod);
+  if (mine.length === 0) return verdict;
+  const r = nodeResourceEvidence(subject.name, mine, trendSettings(advisory.symptoms));
+  const reason = calloutReason(verdict.status, r.callouts);
+  return {
+    ...verdict,
+    reasons: reason !== undefined ? [...verdict.reasons, reason] : verdict.reasons,
+    evidence: [...verdict.evidence, ...r.evidence],
+  };
 }
 
 function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubject): DiagnosedVerdict {
@@ -226,5 +253,15 @@ export function diagnose(snapshot: Snapshot, advisory: Advisory): Diagnosis {
     return { advisory, verdicts: snapshot.logs.map((l) => diagnoseLogSource(advisory, l)) };
   }
   const subjects = nodeSubjects(snapshot, advisory.component.container);
-  return { advisory, verdicts: subjects.map((s) => diagnoseNode(advisory, snapshot, s)) };
+  const trends = analyzeResources(
+    snapshot.resources ?? [],
+    advisory.component.container,
+    trendSettings(advisory.symptoms),
+  );
+  return {
+    advisory,
+    verdicts: subjects.map((s) =>
+      addResourceEvidence(advisory, diagnoseNode(advisory, snapshot, s), s, trends),
+    ),
+  };
 }

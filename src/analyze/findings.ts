@@ -5,6 +5,7 @@ import type { Advisory, Remediation } from "../model/advisory.js";
 import type { Coverage, Evidence, Finding, FindingRemediation, Report, Status } from "../model/finding.js";
 import type { Snapshot } from "../model/snapshot.js";
 import type { Diagnosis, DiagnosedVerdict } from "./diagnose.js";
+import { trendCharts } from "./charts.js";
 
 const STATUS_ORDER: Status[] = ["affected", "at-risk", "unknown", "not-affected"];
 
@@ -116,7 +117,25 @@ export function buildCoverage(snapshot: Snapshot, diagnoses: Diagnosis[]): Cover
     status: "evaluated",
     reason: describe[c],
   }));
+  const resources = snapshot.resources;
+  if (resources !== undefined && resources.length > 0 && !gapChecks.has("resource-usage")) {
+    const sources = [...new Set(resources.map((r) => r.from.source))].sort().join(", ");
+    const pods = new Set(resources.map((r) => `${r.namespace}/${r.pod}`)).size;
+    evaluated.push({
+      check: "resource-usage",
+      status: "evaluated",
+      reason: `${resources.length} CPU/memory/restart series of ${pods} pod(s) from ${sources}`,
+    });
+  }
   return [...evaluated, ...coverage];
+}
+
+function trendsOf(snapshot: Snapshot, diagnoses: Diagnosis[]): Pick<Report, "trends"> {
+  const trends = trendCharts(
+    snapshot,
+    diagnoses.map((d) => d.advisory),
+  );
+  return trends !== undefined ? { trends } : {};
 }
 
 export function buildReport(args: {
@@ -155,6 +174,7 @@ export function buildReport(args: {
       })),
     })),
     coverage: buildCoverage(snapshot, diagnoses),
+    ...trendsOf(snapshot, diagnoses),
   };
 }
 

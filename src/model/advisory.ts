@@ -92,6 +92,16 @@ export interface ResourceSymptoms {
   memorySlopeMiBPerHour: number;
   /** Signature matches per hour above which the log rate itself is alarming. */
   signatureRatePerHour: number;
+  /** Two-sided confidence of the memory slope interval whose lower bound is compared (default 0.95). */
+  slopeConfidence?: number;
+  /** calico-node CPU divided by its own earlier baseline above which CPU counts (default cpuPeerRatio). */
+  cpuBaselineRatio?: number;
+  /** CPU (cores) below which no ratio counts, so idle pods are never outliers (default 0.1). */
+  cpuMinCores?: number;
+  /** Samples a series needs before a slope or CPU level is computed from it (default 6). */
+  minSamples?: number;
+  /** Smallest working-set jump (MiB) between neighbouring samples read as a restart or level shift (default 16). */
+  memoryJumpMiB?: number;
 }
 
 export interface Remediation {

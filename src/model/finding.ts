@@ -1,6 +1,8 @@
 // Findings are what analyzers conclude; reporters and planners consume only these (plus the
 // snapshot for context).
 
+import type { TrendChart } from "./resources.js";
+
 export type Status = "affected" | "at-risk" | "not-affected" | "unknown";
 
 export type EvidenceKind =
@@ -66,4 +68,6 @@ export interface Report {
   /** Per-node verdicts behind the findings, for tables and drill-down. */
   verdicts: { advisoryId: string; verdicts: SubjectVerdict[] }[];
   coverage: Coverage[];
+  /** Per-node resource and log-rate chart data; present only when resource series were collected. */
+  trends?: TrendChart[];
 }

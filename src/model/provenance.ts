@@ -12,7 +12,9 @@ export type SourceKind =
   | "felix-default"
   | "kdm"
   | "chart"
-  | "file";
+  | "file"
+  /** A Prometheus range query (ref: the server and the query). */
+  | "prometheus";
 
 export interface Provenance {
   source: SourceKind;

@@ -30,3 +30,21 @@ export interface ResourceSeries {
   /** In time order. */
   samples: ResourceSample[];
 }
+
+/**
+ * Per-node chart data for reports (HTML small multiples), built from the snapshot's resource series
+ * and log signals. Points are [unix seconds, value], thinned to a few hundred per series.
+ */
+export interface TrendChart {
+  subject: string;
+  pods: string[];
+  memoryMiB: [number, number][];
+  cpuCores: [number, number][];
+  /** Log-signature matches per hour, as the mean rate over each signature's first..last sighting. */
+  signatureRate: { signature: string; from: string; to: string; perHour: number }[];
+  /** Unix seconds at which the memory series restarted (a fall, a restart or an OOM kill). */
+  resets: number[];
+  /** The node's memory slope and CPU comparison, when they could be computed. */
+  memorySlope?: { mibPerHour: number; low: number; high: number; confidence: number; leak: boolean };
+  cpu?: { cores: number; peerRatio?: number; baselineRatio?: number; outlier: boolean };
+}

@@ -96,5 +96,6 @@ export function canonicalReport(report: Report): Report {
       verdicts: arr(g.verdicts).map(verdict),
     })),
     coverage: arr(report.coverage).map(coverage),
+    ...(report.trends !== undefined ? { trends: arr(report.trends) } : {}),
   };
 }
