@@ -5,3 +5,4 @@ export type * from "./logs.js";
 export type * from "./advisory.js";
 export type * from "./finding.js";
 export type * from "./resources.js";
+export type * from "./plan.js";

@@ -1,0 +1,44 @@
+// buildPlan: every planner over the same facts, in a fixed order (durable fixes first, stopgaps and
+// monitoring last). Pure: the same facts and time give the same Plan.
+
+import type { Plan, Step } from "../model/plan.js";
+import { planFelix } from "./felix.js";
+import { planMitigations } from "./mitigations.js";
+import { planRke1 } from "./rke1.js";
+import { planRke2 } from "./rke2.js";
+import type { PlanFacts, Planner } from "./types.js";
+
+export const PLANNERS: readonly Planner[] = [planRke1, planRke2, planFelix, planMitigations];
+
+function statusNote(facts: PlanFacts): string[] {
+  const verdicts = facts.diagnosis?.verdicts ?? [];
+  if (verdicts.length === 0) return [];
+  const count = (s: string): number => verdicts.filter((v) => v.status === s).length;
+  const line = `Diagnosis: ${count("affected")} affected, ${count("at-risk")} at risk, ${count("not-affected")} not affected, ${count("unknown")} unknown of ${verdicts.length} nodes.`;
+  return count("affected") + count("at-risk") === 0
+    ? [line, "Nothing is affected or at risk: the steps below are optional hardening."]
+    : [line];
+}
+
+export function buildPlan(facts: PlanFacts, inputs: string[], now: Date): Plan {
+  const steps: Step[] = [];
+  const notes = statusNote(facts);
+  for (const planner of PLANNERS) {
+    const r = planner(facts);
+    steps.push(...r.steps);
+    notes.push(...r.notes);
+  }
+  if (facts.rkeConfig === undefined && facts.snapshot === undefined)
+    notes.push("No input: give --rke-config FILE, --bundle DIR or a cluster (--kubeconfig/--context).");
+  return {
+    schemaVersion: 1,
+    advisoryId: facts.advisory.id,
+    createdAt: now.toISOString(),
+    inputs,
+    steps,
+    notes,
+  };
+}
+
+export type { PlanFacts, PlanOptions } from "./types.js";
+export { DEFAULT_PLAN_OPTIONS } from "./types.js";

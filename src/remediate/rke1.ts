@@ -1,0 +1,206 @@
+// RKE1 planners: pin the fixed Calico/Canal images in cluster.yml `system_images` (comment- and
+// format-preserving), and propose the smallest fixed kubernetes_version of the same minor. A file
+// with `rancher_kubernetes_engine_config` is Rancher's cluster spec: the change is shown for Rancher
+// and never applied to the file, because Rancher would revert anything not made through it.
+
+import { createHash } from "node:crypto";
+import { basename } from "node:path";
+import { parseRkeClusterConfig } from "../collect/bundle/rke-config.js";
+import type { ManualStep, Step } from "../model/plan.js";
+import type { RkeClusterConfig } from "../model/snapshot.js";
+import { parseImageRef } from "../versions/image.js";
+import {
+  defaultVersionTables,
+  RKE1_IMAGE_KEYS,
+  rke1FixedVersionFor,
+  type Rke1FixedTarget,
+  type Rke1ImageKey,
+} from "../versions/tables.js";
+import { unifiedDiff } from "./diff.js";
+import { setKubernetesVersion, setSystemImages, YamlEditError } from "./rke1-yaml.js";
+import type { PlanFacts, PlannerResult } from "./types.js";
+
+export function sha256(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** The image keys for a plugin, in RKE's own order. */
+export function imageKeysFor(plugin: "calico" | "canal"): Rke1ImageKey[] {
+  return RKE1_IMAGE_KEYS.filter((k) => k.startsWith(`${plugin}_`));
+}
+
+/** Keep a registry host the operator already uses for that key (air-gapped mirrors). */
+function withRegistryOf(current: string | undefined, fixed: string): string {
+  if (current === undefined) return fixed;
+  const ref = parseImageRef(current);
+  return ref?.registry !== undefined ? `${ref.registry}/${fixed}` : fixed;
+}
+
+function pluginOf(config: RkeClusterConfig, facts: PlanFacts): "calico" | "canal" | undefined {
+  const p = (config.networkPlugin ?? "").trim();
+  if (p === "calico" || p === "canal") return p;
+  if (p !== "") return undefined;
+  // RKE's default network plugin is canal; a running install, when known, is the better witness.
+  return facts.snapshot?.installs[0]?.plugin ?? "canal";
+}
+
+function versionStatus(k8s: string): string | undefined {
+  return defaultVersionTables().rke1Kubernetes[k8s.trim()]?.status;
+}
+
+function pinnedAffected(config: RkeClusterConfig, keys: Rke1ImageKey[]): boolean {
+  return keys.some((k) => {
+    const v = config.systemImages[k];
+    return v !== undefined && /:v3\.(26\.5|27\.3|28\.0)(-|$)/.test(v);
+  });
+}
+
+function releaseGate(target: Rke1FixedTarget): string {
+  const rke = target.minRkeCli ?? target.minRkeForMinor ?? "a release that lists it";
+  const rancher = target.minRancher.length > 0 ? target.minRancher.join(" / ") : "a Rancher that lists it";
+  return `RKE CLI ${rke} or later, or Rancher ${rancher} or later`;
+}
+
+function pinStep(
+  facts: PlanFacts,
+  config: RkeClusterConfig,
+  text: string,
+  plugin: "calico" | "canal",
+  target: Rke1FixedTarget,
+): Step {
+  const remediation = facts.advisory.remediations.find((r) => r.id === "pin-rke1-system-images");
+  const keys = imageKeysFor(plugin);
+  const wanted = keys.map((k): [string, string] => [
+    k,
+    withRegistryOf(config.systemImages[k], target.systemImages[k]),
+  ]);
+  const scope = config.rancherManaged ? "rancher_kubernetes_engine_config.system_images" : "system_images";
+  const edited = setSystemImages(text, wanted, config.rancherManaged);
+  const diff = unifiedDiff(text, edited.text, basename(config.path));
+  const other = plugin === "canal" ? "calico" : "canal";
+  const notes = [
+    `Every ${plugin}_* key is set to the Calico ${target.calicoVersion} images of ${target.k8sVersion} (CNI image rancher/calico-cni:${target.calicoVersion}-rancher1).`,
+    "The add-on manifest template stays the one of your Kubernetes version; only the images change (untested upstream). Prefer the Kubernetes version upgrade when you can.",
+  ];
+  if (imageKeysFor(other).some((k) => config.systemImages[k] !== undefined))
+    notes.push(
+      `${other}_* keys are also set in ${scope}; they are not used by the ${plugin} plugin and are left alone.`,
+    );
+  const base = {
+    id: "rke1-pin-system-images",
+    remediationId: "pin-rke1-system-images",
+    title: `Pin the fixed ${plugin} images in ${scope}`,
+    summary: remediation?.summary ?? "Pin fixed Calico images.",
+    ...(remediation?.tradeoffs !== undefined ? { tradeoffs: remediation.tradeoffs } : {}),
+    diff,
+    durable: true,
+    alreadyApplied: edited.changed.length === 0,
+  };
+  if (!config.rancherManaged) {
+    notes.push(`Then run \`rke up --config ${config.path}\` (with cluster.rkestate next to it).`);
+    return {
+      ...base,
+      kind: "file-edit",
+      path: config.path,
+      beforeSha256: sha256(text),
+      after: edited.text,
+      notes,
+      default: true,
+    };
+  }
+  notes.push(
+    "This is Rancher's cluster spec: apply the change through Rancher (Cluster Management → Edit Config → Edit as YAML, the Rancher API, or your Terraform rke_config). Rancher reconciles the cluster from its own spec and reverts any change made elsewhere, so cnidoctor never applies it.",
+  );
+  const manual: ManualStep = {
+    ...base,
+    kind: "manual",
+    notes,
+    default: false,
+    instructions: [
+      `In Rancher, edit the cluster's YAML and set ${scope} as in the diff:`,
+      ...wanted.map(([k, v]) => `  ${k}: ${v}`),
+      "Save; Rancher runs the update. Then re-run cnidoctor against the cluster.",
+    ],
+  };
+  return manual;
+}
+
+function upgradeStep(
+  facts: PlanFacts,
+  config: RkeClusterConfig,
+  text: string,
+  current: string,
+  target: Rke1FixedTarget,
+): ManualStep {
+  const remediation = facts.advisory.remediations.find((r) => r.id === "upgrade-rke1-kubernetes");
+  const edited = setKubernetesVersion(text, target.k8sVersion, config.rancherManaged);
+  const gate = releaseGate(target);
+  const where = config.rancherManaged
+    ? "Change the cluster's Kubernetes version in Rancher (Edit Config); never in a local copy of the spec."
+    : `Set kubernetes_version in ${config.path} and run \`rke up --config ${config.path}\`.`;
+  return {
+    id: "rke1-upgrade-kubernetes",
+    remediationId: "upgrade-rke1-kubernetes",
+    kind: "manual",
+    title: `Move Kubernetes ${current} to ${target.k8sVersion} (Calico ${target.calicoVersion})`,
+    summary: remediation?.summary ?? "Upgrade to a fixed Kubernetes version.",
+    ...(remediation?.tradeoffs !== undefined ? { tradeoffs: remediation.tradeoffs } : {}),
+    notes: [
+      `${target.k8sVersion} is the smallest ${current.split(".").slice(0, 2).join(".")} release with a fixed Calico; it needs ${gate}.`,
+      "Kubernetes downgrades are not supported: staying on the same minor is the only upgrade path offered here.",
+    ],
+    diff: unifiedDiff(text, edited, basename(config.path)),
+    default: false,
+    durable: true,
+    alreadyApplied: false,
+    instructions: [
+      where,
+      `Check the tool first: \`rke --version\` must be ${target.minRkeCli ?? "recent enough"} or later.`,
+    ],
+  };
+}
+
+export function planRke1(facts: PlanFacts): PlannerResult {
+  const file = facts.rkeConfig;
+  if (file === undefined) return { steps: [], notes: [] };
+  const parsed = parseRkeClusterConfig(file.path, file.text);
+  if ("problem" in parsed) return { steps: [], notes: [`${file.path}: ${parsed.problem}`] };
+  const plugin = pluginOf(parsed, facts);
+  if (plugin === undefined)
+    return {
+      steps: [],
+      notes: [
+        `${file.path}: network plugin '${parsed.networkPlugin ?? ""}' is not Calico or Canal; nothing to pin.`,
+      ],
+    };
+  const current = parsed.kubernetesVersion ?? facts.snapshot?.nodes[0]?.kubeletVersion;
+  if (current === undefined)
+    return {
+      steps: [],
+      notes: [
+        `${file.path}: no kubernetes_version, and no cluster to read it from; cannot choose the fixed images.`,
+      ],
+    };
+  const target = rke1FixedVersionFor(current);
+  if (target === undefined)
+    return {
+      steps: [],
+      notes: [
+        `${file.path}: no fixed RKE1 release is known for the minor of ${current}; use the FelixConfiguration workaround.`,
+      ],
+    };
+  const status = versionStatus(current);
+  if (status !== undefined && status !== "affected" && !pinnedAffected(parsed, imageKeysFor(plugin)))
+    return {
+      steps: [],
+      notes: [`${file.path}: ${current} ships a Calico that is ${status}; no image pin needed.`],
+    };
+  try {
+    const steps = [pinStep(facts, parsed, file.text, plugin, target)];
+    if (status === "affected") steps.push(upgradeStep(facts, parsed, file.text, current, target));
+    return { steps, notes: [] };
+  } catch (e) {
+    if (e instanceof YamlEditError) return { steps: [], notes: [`${file.path}: ${e.message}`] };
+    throw e;
+  }
+}

@@ -1,0 +1,52 @@
+// What planners get: facts already read (a Snapshot, its diagnosis, file contents) and the
+// operator's options. Planners are pure functions of these; they never read or write anything.
+
+import type { Advisory } from "../model/advisory.js";
+import type { Snapshot } from "../model/snapshot.js";
+import type { Step } from "../model/plan.js";
+import type { Diagnosis } from "../analyze/diagnose.js";
+
+export interface PlanOptions {
+  /** Where generated files (HelmChartConfig, CronJob manifests) are written. */
+  outputDir: string;
+  /** Pods restarted per batch by the rolling restart. */
+  maxUnavailable: number;
+  batchTimeoutSeconds: number;
+  onlySymptomatic: boolean;
+  /** Memory limit for calico-node, e.g. "1Gi". */
+  memoryLimit: string;
+  leaseTtlSeconds: number;
+  /** Image the scheduled-restart CronJob runs (must contain the cnidoctor CLI). */
+  image: string;
+  /** Cron schedule of the scheduled restart. */
+  schedule: string;
+}
+
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
+  outputDir: ".",
+  maxUnavailable: 1,
+  batchTimeoutSeconds: 300,
+  onlySymptomatic: false,
+  memoryLimit: "1Gi",
+  leaseTtlSeconds: 900,
+  image: "ghcr.io/cnidoctor/cnidoctor:0.1.0",
+  schedule: "17 */6 * * *",
+};
+
+export interface PlanFacts {
+  advisory: Advisory;
+  /** Cluster facts (live or bundle); absent when only a cluster.yml was given. */
+  snapshot?: Snapshot;
+  diagnosis?: Diagnosis;
+  /** An RKE cluster.yml or Rancher cluster spec, read as text. */
+  rkeConfig?: { path: string; text: string };
+  options: PlanOptions;
+}
+
+/** A planner: facts in, steps (and plan-level notes) out. */
+export interface PlannerResult {
+  steps: Step[];
+  notes: string[];
+}
+
+export type Planner = (facts: PlanFacts) => PlannerResult;
