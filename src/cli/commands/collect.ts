@@ -1,0 +1,51 @@
+import { UsageError } from "../../errors.js";
+import { writeBundle } from "../../collect/live/write-bundle.js";
+import type { ParsedArgs } from "../args.js";
+import { connect, liveSettings, progressReporter } from "./live-options.js";
+import type { Command, CommandResult, Runtime } from "./types.js";
+
+async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
+  if (args.positionals.length > 0)
+    throw new UsageError(`collect: unexpected argument '${args.positionals[0] ?? ""}'`);
+  const out = args.flags.output;
+  if (typeof out !== "string" || out === "") throw new UsageError("collect: give --output DIR");
+  const settings = liveSettings(args);
+  const { client } = await connect(args, rt, settings);
+  try {
+    const progress = progressReporter(rt, "calico-node logs");
+    const r = await writeBundle(client, out, {
+      container: "calico-node",
+      bounds: settings.bounds,
+      concurrency: settings.concurrency,
+      force: args.flags.force === true,
+      now: rt.now,
+      ...(settings.nodeSelector !== undefined ? { nodeSelector: settings.nodeSelector } : {}),
+      ...(progress ? { progress } : {}),
+    });
+    const summary = `wrote ${r.dir}: ${r.nodes} nodes, ${r.pods} calico-node pods, ${r.logBytes} log bytes\n`;
+    if (r.gaps.length === 0) return { stdout: summary, exitCode: 0 };
+    // Something could not be collected: the bundle is still written, and says so when scanned.
+    return {
+      stdout: summary,
+      stderr: r.gaps
+        .map(
+          (g) =>
+            `cnidoctor: not collected (${g.check}${g.subject !== undefined ? ` ${g.subject}` : ""}): ${g.reason}`,
+        )
+        .join("\n"),
+      exitCode: 4,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+export const collectCommand: Command = {
+  name: "collect",
+  usage:
+    "cnidoctor collect --output DIR [--force] [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h]",
+  summary:
+    "Write a bundle of the current cluster (cluster-info dump layout plus the Calico extras, logs bounded) for `scan --bundle` elsewhere.",
+  examples: ["cnidoctor collect --output ./dump", "cnidoctor scan --bundle ./dump"],
+  run: collect,
+};

@@ -1,0 +1,200 @@
+// `cnidoctor collect`: writes what a live scan reads as a bundle that `scan --bundle` reads — the
+// `kubectl cluster-info dump` layout (nodes.json, <ns>/daemonsets.json, <ns>/pods.json,
+// <ns>/<pod>/logs.txt with START/END blocks) plus felixconfigurations.json and
+// clusterinformations.json. Logs are bounded like the scan's and streamed to disk. Everything is
+// written into a temporary sibling directory that is renamed into place only when complete.
+
+import { createWriteStream } from "node:fs";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { once } from "node:events";
+import type { Gap } from "../../model/provenance.js";
+import { InputError, UsageError } from "../../errors.js";
+import { metaOf } from "../k8s-objects.js";
+import type { KubeClient, Obj } from "./client.js";
+import { readInventory, type RawInventory } from "./inventory.js";
+import { openLog, type LogBounds, type PodLogTarget } from "./logs.js";
+import { runPool } from "./pool.js";
+
+export interface BundleWriteOptions {
+  container: string;
+  bounds: LogBounds;
+  concurrency: number;
+  nodeSelector?: string;
+  force: boolean;
+  now: Date;
+  progress?: (done: number, total: number) => void;
+}
+
+export interface BundleWriteResult {
+  dir: string;
+  nodes: number;
+  pods: number;
+  logBytes: number;
+  gaps: Gap[];
+}
+
+function list(kind: string, items: readonly Obj[]): string {
+  return `${JSON.stringify({ kind, apiVersion: "v1", metadata: {}, items }, null, 1)}\n`;
+}
+
+/** Refuses a non-empty directory without --force; a file in the way is always refused. */
+async function checkDestination(dir: string, force: boolean): Promise<"absent" | "empty" | "replace"> {
+  const st = await stat(dir).catch(() => undefined);
+  if (!st) return "absent";
+  if (!st.isDirectory()) throw new InputError(dir, "exists and is not a directory");
+  const entries = await readdir(dir);
+  if (entries.length === 0) return "empty";
+  if (!force) throw new UsageError(`collect: ${dir} is not empty (pass --force to replace it)`);
+  return "replace";
+}
+
+async function writeStream(path: string, parts: AsyncIterable<string | Uint8Array>): Promise<number> {
+  const out = createWriteStream(path);
+  let bytes = 0;
+  try {
+    for await (const part of parts) {
+      bytes += typeof part === "string" ? Buffer.byteLength(part) : part.length;
+      if (!out.write(part)) await once(out, "drain");
+    }
+  } finally {
+    out.end();
+    await once(out, "close");
+  }
+  return bytes;
+}
+
+/** One cluster-info style block: previous container's log (when restarted), then the current one. */
+async function* logBlock(
+  client: KubeClient,
+  t: PodLogTarget,
+  opts: BundleWriteOptions,
+  gaps: Gap[],
+): AsyncGenerator<string | Uint8Array> {
+  const label = `container ${opts.container} of pod ${t.namespace}/${t.pod}`;
+  yield `==== START logs for ${label} ====\n`;
+  let endsWithNewline = true;
+  const copy = async function* (stream: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    for await (const chunk of stream) {
+      if (chunk.length > 0) endsWithNewline = chunk[chunk.length - 1] === 10;
+      yield chunk;
+    }
+  };
+  if (t.restartCount > 0) {
+    const prev = await openLog(client, t, opts.container, opts.bounds, true);
+    if (prev.ok) yield* copy(prev.value);
+    if (!endsWithNewline) yield "\n";
+    endsWithNewline = true;
+  }
+  const current = await openLog(client, t, opts.container, opts.bounds, false);
+  if (current.ok) {
+    try {
+      yield* copy(current.value);
+    } catch (e) {
+      gaps.push({
+        check: "logs",
+        reason: `${t.namespace}/${t.pod}: log stream cut (${(e as Error).message})`,
+        subject: t.node ?? `${t.namespace}/${t.pod}`,
+      });
+    }
+  } else {
+    // The same line kubectl cluster-info dump writes, which the bundle reader turns into a gap.
+    yield `Request log error: ${current.problem}\n`;
+    gaps.push({ check: "logs", reason: current.problem, subject: t.node ?? `${t.namespace}/${t.pod}` });
+    endsWithNewline = true;
+  }
+  if (!endsWithNewline) yield "\n";
+  yield `==== END logs for ${label} ====\n`;
+}
+
+function podTargets(inv: RawInventory, container: string): PodLogTarget[] {
+  return (inv.pods ?? []).map((p) => {
+    const meta = metaOf(p);
+    const spec = (p.spec ?? {}) as { nodeName?: unknown };
+    const statuses = ((p.status ?? {}) as { containerStatuses?: unknown }).containerStatuses;
+    const own = Array.isArray(statuses) ? (statuses as Obj[]).find((s) => s.name === container) : undefined;
+    return {
+      namespace: meta.namespace,
+      pod: meta.name,
+      restartCount: typeof own?.restartCount === "number" ? own.restartCount : 0,
+      ...(typeof spec.nodeName === "string" ? { node: spec.nodeName } : {}),
+    };
+  });
+}
+
+async function writeObjects(tmp: string, inv: RawInventory): Promise<void> {
+  if (inv.nodes) await writeFile(join(tmp, "nodes.json"), list("NodeList", inv.nodes));
+  for (const ns of inv.namespaces) {
+    await mkdir(join(tmp, ns), { recursive: true });
+    if (inv.calicoDaemonSets)
+      await writeFile(
+        join(tmp, ns, "daemonsets.json"),
+        list(
+          "DaemonSetList",
+          inv.calicoDaemonSets.filter((d) => metaOf(d).namespace === ns),
+        ),
+      );
+    if (inv.pods)
+      await writeFile(
+        join(tmp, ns, "pods.json"),
+        list(
+          "PodList",
+          inv.pods.filter((p) => metaOf(p).namespace === ns),
+        ),
+      );
+  }
+  if (inv.felixConfigurations)
+    await writeFile(
+      join(tmp, "felixconfigurations.json"),
+      list("FelixConfigurationList", inv.felixConfigurations),
+    );
+  if (inv.clusterInformations)
+    await writeFile(
+      join(tmp, "clusterinformations.json"),
+      list("ClusterInformationList", inv.clusterInformations),
+    );
+}
+
+export async function writeBundle(
+  client: KubeClient,
+  outDir: string,
+  opts: BundleWriteOptions,
+): Promise<BundleWriteResult> {
+  const dir = resolve(outDir);
+  const state = await checkDestination(dir, opts.force);
+  const tmp = join(dirname(dir), `.${basename(dir)}.cnidoctor-${process.pid}-${Date.now()}`);
+  await mkdir(tmp, { recursive: true });
+  try {
+    const inv = await readInventory(client, {
+      container: opts.container,
+      ...(opts.nodeSelector !== undefined ? { nodeSelector: opts.nodeSelector } : {}),
+    });
+    const gaps: Gap[] = [...inv.gaps];
+    await writeObjects(tmp, inv);
+    const targets = podTargets(inv, opts.container);
+    let logBytes = 0;
+    let done = 0;
+    await runPool(targets, opts.concurrency, async (t) => {
+      await mkdir(join(tmp, t.namespace, t.pod), { recursive: true });
+      logBytes += await writeStream(
+        join(tmp, t.namespace, t.pod, "logs.txt"),
+        logBlock(client, t, opts, gaps),
+      );
+      opts.progress?.(++done, targets.length);
+    });
+    await writeFile(
+      join(tmp, "cnidoctor-collect.json"),
+      `${JSON.stringify(
+        { collectedAt: opts.now.toISOString(), container: opts.container, bounds: opts.bounds, gaps },
+        null,
+        2,
+      )}\n`,
+    );
+    if (state !== "absent") await rm(dir, { recursive: true, force: true });
+    await rename(tmp, dir);
+    return { dir, nodes: inv.nodes?.length ?? 0, pods: targets.length, logBytes, gaps };
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
