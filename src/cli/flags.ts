@@ -41,7 +41,7 @@ export const FLAGS: readonly FlagSpec[] = [
     type: "string",
     env: "CNIDOCTOR_ADVISORIES",
     usage: "Directory of advisory files to use instead of the ones shipped with cnidoctor.",
-    commands: ["scan", "logs", "advisories"],
+    commands: ["scan", "logs", "advisories", "agent"],
   },
   {
     name: "color",
@@ -123,6 +123,71 @@ export const FLAGS: readonly FlagSpec[] = [
     commands: ["collect"],
   },
   { name: "force", type: "boolean", usage: "Replace a non-empty output directory.", commands: ["collect"] },
+  // The node agent (src/cli/commands/agent.ts parses and checks the values).
+  {
+    name: "node-name",
+    type: "string",
+    env: "NODE_NAME",
+    usage: "The node this agent watches (the DaemonSet sets NODE_NAME from the downward API).",
+    commands: ["agent"],
+  },
+  {
+    name: "log-root",
+    type: "string",
+    usage:
+      "Comma-separated directories holding calico-node logs (default /var/log/pods,/var/log/containers,/var/log/calico).",
+    commands: ["agent"],
+  },
+  {
+    name: "state-dir",
+    type: "string",
+    default: "/var/lib/cnidoctor-agent",
+    usage:
+      "Writable directory for the checkpoint (file offsets, last symptom time); a hostPath survives pod replacement.",
+    commands: ["agent"],
+  },
+  {
+    name: "listen",
+    type: "string",
+    default: ":9808",
+    usage:
+      "Address of the /metrics and /healthz endpoint (HOST:PORT, :PORT for all interfaces, port 0 picks one).",
+    commands: ["agent"],
+  },
+  {
+    name: "clear-after",
+    type: "string",
+    default: "30m",
+    usage: "Set the Node condition back to False after the symptom has been absent this long.",
+    commands: ["agent"],
+  },
+  {
+    name: "event-interval",
+    type: "string",
+    default: "10m",
+    usage: "At most one Event write per advisory per interval while the symptom goes on.",
+    commands: ["agent"],
+  },
+  {
+    name: "poll-interval",
+    type: "string",
+    default: "1s",
+    usage: "How often the log files are read.",
+    commands: ["agent"],
+  },
+  {
+    name: "first-write-jitter",
+    type: "string",
+    default: "60s",
+    usage: "The first Node status write waits a random part of this, so a fleet-wide rollout is spread out.",
+    commands: ["agent"],
+  },
+  {
+    name: "metrics-only",
+    type: "boolean",
+    usage: "Only export metrics: no Node condition, no Events, no cluster access needed.",
+    commands: ["agent"],
+  },
   { name: "help", short: "h", type: "boolean", usage: "Show help for the command.", commands: [] },
 ];
 

@@ -11,5 +11,5 @@
 
 export { compileSignatures, type SignatureSet } from "./signatures.js";
 export { SignatureCompileError } from "./errors.js";
-export { LogScanner, type ScanOptions } from "./scanner.js";
+export { LogScanner, type ScanOptions, type SignatureMatch } from "./scanner.js";
 export { scanLogFile, scanLogStream } from "./reader.js";

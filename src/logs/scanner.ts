@@ -8,7 +8,7 @@
 // tested against the signatures. Timestamps are parsed for the first and last timestamped lines and
 // for the records that are tested.
 
-import type { FingerprintHit, LogFormat, LogScan, SignalStat } from "../model/logs.js";
+import type { FingerprintHit, LogFormat, LogScan, SignalStat, SignatureRole } from "../model/logs.js";
 import {
   BIT_CRI,
   BIT_DOCKER,
@@ -24,6 +24,7 @@ import {
   startFormatBit,
   startKind,
 } from "./lines.js";
+import type { Signature } from "../model/advisory.js";
 import { LiteralPresence, matchSignature, type SignatureSet } from "./signatures.js";
 import { isoShape, parseLeading, resolveStamp, toIso, type Stamp, type YearHint } from "./time.js";
 
@@ -40,6 +41,21 @@ export interface ScanOptions {
    * file's mtime). Without either, such stamps are omitted.
    */
   referenceTime?: Date;
+  /**
+   * Called once per record that matches a signature, as soon as the record is complete (the next
+   * record starts, or flush() is called): how incremental consumers such as the node agent see
+   * matches without waiting for finish().
+   */
+  onMatch?: (match: SignatureMatch) => void;
+}
+
+/** One matched record, as reported to ScanOptions.onMatch. */
+export interface SignatureMatch {
+  advisoryId: string;
+  signatureId: string;
+  role: SignatureRole;
+  /** The record's time (ms since the epoch) when it carried a full timestamp. */
+  time?: number;
 }
 
 const SAMPLE_CHARS = 300;
@@ -72,6 +88,7 @@ export class LogScanner {
   private readonly maxRecordLines: number;
   private readonly maxRecordChars: number;
   private readonly referenceTime: Date | undefined;
+  private readonly onMatch: ((match: SignatureMatch) => void) | undefined;
 
   private bytes = 0;
   private lines = 0;
@@ -115,6 +132,7 @@ export class LogScanner {
     this.maxRecordLines = Math.max(1, options.maxRecordLines ?? 400);
     this.maxRecordChars = Math.max(4 * 1024 * 1024, 2 * this.maxLineBytes);
     this.referenceTime = options.referenceTime;
+    this.onMatch = options.onMatch;
     this.anchorPattern = set.anchorPattern ? new RegExp(set.anchorPattern) : undefined;
     this.presence = new LiteralPresence(set.literals);
     this.signals = set.signatures.map(() => ({ count: 0, first: undefined, last: undefined, samples: [] }));
@@ -155,6 +173,15 @@ export class LogScanner {
       pos = nl + 1;
     }
     this.endBlock();
+  }
+
+  /**
+   * Ends the open record here, as if the next line started a new one, so it is tested now. For a
+   * source that has paused (a tailed file with no new data): writers emit a record in one write.
+   * CRI partial lines still waiting for their final fragment stay pending.
+   */
+  flush(): void {
+    this.closeRecord();
   }
 
   /** Closes the source and returns what was found. The scanner must not be used afterwards. */
@@ -380,8 +407,15 @@ export class LogScanner {
         acc.last = stamp;
       }
       if (acc.samples.length < this.sampleLimit) acc.samples.push(sampleOf(text, headerEnd, decidedAt));
+      if (this.onMatch) this.reportMatch(sig.advisoryId, sig.signature, stamp);
     });
     if (this.set.fingerprints.length > 0) this.countFingerprints(text.slice(0, headerEnd));
+  }
+
+  private reportMatch(advisoryId: string, signature: Signature, stamp: Stamp | undefined): void {
+    const match: SignatureMatch = { advisoryId, signatureId: signature.id, role: signature.role };
+    if (stamp?.kind === "full") match.time = stamp.ms;
+    this.onMatch?.(match);
   }
 
   private countFingerprints(header: string): void {

@@ -1,12 +1,19 @@
 // The command registry: an explicit list, no import side effects.
 
 import { advisoriesCommand } from "./advisories.js";
+import { agentCommand } from "./agent.js";
 import { collectCommand } from "./collect.js";
 import { logsCommand } from "./logs.js";
 import { scanCommand } from "./scan.js";
 import type { Command } from "./types.js";
 
-export const COMMAND_LIST: readonly Command[] = [scanCommand, collectCommand, logsCommand, advisoriesCommand];
+export const COMMAND_LIST: readonly Command[] = [
+  scanCommand,
+  collectCommand,
+  logsCommand,
+  advisoriesCommand,
+  agentCommand,
+];
 
 export function findCommand(name: string): Command | undefined {
   return COMMAND_LIST.find((c) => c.name === name);

@@ -1,0 +1,248 @@
+// The node agent: follows this node's calico-node logs through the log engine, keeps the metrics,
+// and (unless metrics-only) keeps one Node condition per advisory and rate-limited Events. One
+// tick() is one pass; run() ticks until its signal aborts, then reads what is left, flushes and
+// writes the checkpoint, so a restart continues exactly where this run stopped.
+
+import type { Advisory } from "../model/advisory.js";
+import { compileSignatures, LogScanner, type SignatureMatch, type SignatureSet } from "../logs/index.js";
+import { loadCheckpoint, saveCheckpoint, type AgentCheckpoint } from "./checkpoint.js";
+import { ConditionReporter, conditionTypeFor, type WatchedAdvisory } from "./conditions.js";
+import { EventRecorder } from "./events.js";
+import type { NodeApi } from "./kube.js";
+import { agentMetrics, type AgentMetrics } from "./metrics.js";
+import { Tailer } from "./tailer.js";
+
+export interface AgentOptions {
+  node: string;
+  roots: readonly string[];
+  stateDir: string;
+  advisories: readonly Advisory[];
+  /** Absent: metrics only (no Node condition, no Events). */
+  api?: NodeApi;
+  clearAfterMs: number;
+  eventIntervalMs: number;
+  pollMs: number;
+  firstWriteJitterMs: number;
+  /** Receives one line per notable thing (start, problems, transitions). */
+  log: (line: string) => void;
+  now?: () => number;
+  random?: () => number;
+}
+
+const MAX_BACKOFF_MS = 5 * 60_000;
+
+export class NodeAgent {
+  readonly metrics: AgentMetrics = agentMetrics();
+  private readonly set: SignatureSet;
+  private readonly now: () => number;
+  private readonly watched: WatchedAdvisory[];
+  private readonly conditions: ConditionReporter | undefined;
+  private readonly events: EventRecorder | undefined;
+  private tailer: Tailer | undefined;
+  private checkpoint: AgentCheckpoint | undefined;
+  private kubeStarted = false;
+  private kubeRetryAt = 0;
+  private kubeBackoff = 0;
+  private lastTickAt = Number.NEGATIVE_INFINITY;
+  private readonly lastLogged = new Map<string, string>();
+
+  constructor(private readonly opts: AgentOptions) {
+    this.now = opts.now ?? Date.now;
+    this.set = compileSignatures([...opts.advisories]);
+    this.watched = opts.advisories
+      .filter((a) => a.signatures.some((s) => s.role === "symptom"))
+      .map((a) => ({ id: a.id, title: a.title, conditionType: conditionTypeFor(a.id) }));
+    if (opts.api) {
+      const common = { api: opts.api, node: opts.node, now: this.now };
+      this.conditions = new ConditionReporter({
+        ...common,
+        advisories: this.watched,
+        clearAfterMs: opts.clearAfterMs,
+        firstWriteJitterMs: opts.firstWriteJitterMs,
+        random: opts.random ?? Math.random,
+      });
+      this.events = new EventRecorder({ ...common, intervalMs: opts.eventIntervalMs });
+    }
+    const node = opts.node;
+    for (const a of opts.advisories) {
+      for (const s of a.signatures) this.metrics.matches.init({ advisory: a.id, signature: s.id, node });
+    }
+    for (const w of this.watched) this.metrics.symptomActive.set({ advisory: w.id, node }, 0);
+    this.metrics.bytesRead.init({ node });
+    this.metrics.linesRead.init({ node });
+    this.metrics.up.set({ node }, 0);
+    this.metrics.filesTracked.set({ node }, 0);
+    for (const kind of ["logs", "checkpoint", "kube"]) this.metrics.errors.init({ node, kind });
+  }
+
+  /** Loads the checkpoint and prepares the tailer; the API is contacted on the first tick. */
+  async start(): Promise<void> {
+    const loaded = await loadCheckpoint(this.opts.stateDir, this.opts.node);
+    if (loaded.problem !== undefined) {
+      this.error("checkpoint", loaded.problem);
+    }
+    this.checkpoint = loaded.checkpoint;
+    for (const w of this.watched) {
+      const last = this.checkpoint.advisories[w.id]?.lastSymptomAt;
+      if (last !== undefined) this.conditions?.noteSymptom(w.id, last);
+    }
+    this.tailer = new Tailer({
+      roots: this.opts.roots,
+      files: this.checkpoint.files,
+      sinkFor: () => new LogScanner(this.set, { sampleLimit: 0, onMatch: (m) => this.onMatch(m) }),
+      now: this.now,
+    });
+    this.opts.log(
+      `agent started on node ${this.opts.node}: ${this.set.signatures.length} signatures of ${this.opts.advisories.length} advisories, roots ${this.opts.roots.join(", ")}, ${loaded.checkpoint.files.length} files in the checkpoint${this.opts.api ? "" : ", metrics only"}`,
+    );
+  }
+
+  /** True while passes keep completing (the /healthz answer). */
+  healthy(): boolean {
+    return this.now() - this.lastTickAt < 3 * this.opts.pollMs + 30_000;
+  }
+
+  private error(kind: "logs" | "checkpoint" | "kube", message: string): void {
+    this.metrics.errors.inc({ node: this.opts.node, kind });
+    // The same problem every second would flood the agent's own log: say it when it changes.
+    if (this.lastLogged.get(kind) !== message) this.opts.log(`${kind} problem: ${message}`);
+    this.lastLogged.set(kind, message);
+  }
+
+  private onMatch(m: SignatureMatch): void {
+    const node = this.opts.node;
+    const now = this.now();
+    const at = Math.min(m.time ?? now, now);
+    const labels = { advisory: m.advisoryId, signature: m.signatureId, node };
+    this.metrics.matches.inc(labels);
+    const prev = this.metrics.lastMatch.get(labels);
+    if (prev === undefined || at / 1000 > prev) this.metrics.lastMatch.set(labels, at / 1000);
+    if (m.role !== "symptom") return;
+    if (this.checkpoint) {
+      const entry = (this.checkpoint.advisories[m.advisoryId] ??= {});
+      if (entry.lastSymptomAt === undefined || at > entry.lastSymptomAt) entry.lastSymptomAt = at;
+    }
+    this.conditions?.noteSymptom(m.advisoryId, at);
+    // A match read from an old backlog is history: it counts, but it is not news for an Event.
+    if (now - at < this.opts.clearAfterMs) {
+      const type = conditionTypeFor(m.advisoryId);
+      this.events?.observe(
+        m.advisoryId,
+        type,
+        `${m.advisoryId}: calico-node log record matched ${m.signatureId} (symptom) on node ${node}; see 'cnidoctor advisories show ${m.advisoryId}'.`,
+      );
+    }
+  }
+
+  /** One pass over the logs, then the checkpoint and the API writes it calls for. */
+  async tick(): Promise<void> {
+    const tailer = this.tailer;
+    if (!tailer) throw new Error("agent not started");
+    const node = this.opts.node;
+    const result = await tailer.poll();
+    this.metrics.bytesRead.inc({ node }, result.bytes);
+    this.metrics.linesRead.inc({ node }, result.lines);
+    this.metrics.filesTracked.set({ node }, tailer.filesTracked);
+    for (const p of result.problems) this.error("logs", p);
+    this.metrics.up.set({ node }, result.problems.length === 0 ? 1 : 0);
+    await this.saveIfChanged();
+    await this.kubeWork();
+    for (const w of this.watched) {
+      this.metrics.symptomActive.set({ advisory: w.id, node }, this.isActive(w.id) ? 1 : 0);
+    }
+    this.lastTickAt = this.now();
+  }
+
+  private isActive(id: string): boolean {
+    if (this.conditions) return this.conditions.active(id);
+    const last = this.checkpoint?.advisories[id]?.lastSymptomAt;
+    return last !== undefined && this.now() - last < this.opts.clearAfterMs;
+  }
+
+  private async saveIfChanged(force = false): Promise<void> {
+    const tailer = this.tailer;
+    const checkpoint = this.checkpoint;
+    if (!tailer || !checkpoint) return;
+    if (!tailer.takeChanged() && !force) return;
+    checkpoint.files = tailer.checkpointFiles();
+    try {
+      await saveCheckpoint(this.opts.stateDir, checkpoint);
+    } catch (e) {
+      this.error("checkpoint", `${this.opts.stateDir}: ${(e as Error).message}`);
+    }
+  }
+
+  private async kubeWork(): Promise<void> {
+    const conditions = this.conditions;
+    const events = this.events;
+    if (!conditions || !events) return;
+    const now = this.now();
+    if (now < this.kubeRetryAt) return;
+    const node = this.opts.node;
+    try {
+      if (!this.kubeStarted) {
+        const last: Record<string, number | undefined> = {};
+        for (const w of this.watched) last[w.id] = conditions.lastSymptomAt(w.id);
+        await conditions.start(last);
+        events.nodeUid = conditions.nodeUid;
+        this.kubeStarted = true;
+      }
+      for (const t of await conditions.reconcile()) {
+        this.metrics.apiWrites.inc({ node, kind: "node-status" });
+        this.opts.log(
+          `${t.advisory.conditionType} on ${node}: ${t.previous ?? "absent"} -> ${t.status} (${t.reason})`,
+        );
+        if (t.previous !== undefined || t.status === "True") {
+          await events.transition(t);
+          this.metrics.apiWrites.inc({ node, kind: "event" });
+        }
+      }
+      const writes = await events.flush();
+      if (writes > 0) this.metrics.apiWrites.inc({ node, kind: "event" }, writes);
+      this.kubeBackoff = 0;
+    } catch (e) {
+      this.kubeBackoff = Math.min(MAX_BACKOFF_MS, this.kubeBackoff === 0 ? 1000 : this.kubeBackoff * 2);
+      this.kubeRetryAt = now + this.kubeBackoff;
+      this.error("kube", (e as Error).message);
+    }
+  }
+
+  /** Reads what is left, flushes every record, writes the checkpoint and the last API changes. */
+  async stop(): Promise<void> {
+    await this.tailer?.close();
+    await this.saveIfChanged(true);
+    await this.kubeWork();
+  }
+
+  /** Ticks every pollMs until `signal` aborts, then stops cleanly. */
+  async run(signal: AbortSignal): Promise<void> {
+    await this.start();
+    while (!signal.aborted) {
+      try {
+        await this.tick();
+      } catch (e) {
+        this.metrics.up.set({ node: this.opts.node }, 0);
+        this.error("logs", (e as Error).message);
+      }
+      await sleep(this.opts.pollMs, signal);
+    }
+    await this.stop();
+    this.opts.log(`agent on node ${this.opts.node} stopped`);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,162 @@
+// `cnidoctor agent`: the long-running node agent of the DaemonSet. It returns only when SIGTERM or
+// SIGINT arrives (after a clean stop: logs read to the end, checkpoint written), so main.ts stays
+// the only place that ends the process.
+
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SHIPPED_ADVISORIES_DIR } from "../../advisories/load.js";
+import { InputError, UsageError } from "../../errors.js";
+import { NodeAgent } from "../../agent/agent.js";
+import { HttpNodeApi, inClusterEndpoint, type KubeEndpoint } from "../../agent/kube.js";
+import { startMetricsServer } from "../../agent/server.js";
+import type { Advisory } from "../../model/advisory.js";
+import type { ParsedArgs } from "../args.js";
+import type { LoaderReply, LoaderRequest } from "../agent-loader.js";
+import type { Command, CommandResult, Runtime } from "./types.js";
+
+export const DEFAULT_LOG_ROOTS = ["/var/log/pods", "/var/log/containers", "/var/log/calico"];
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** "30m", "1h30m", "10s", "500ms" → milliseconds. */
+export function parseDuration(flag: string, value: string): number {
+  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (value === "" || parts.map((p) => p[0]).join("") !== value) {
+    throw new UsageError(`agent: --${flag} must be a duration like 30s, 10m or 1h30m (got '${value}')`);
+  }
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNITS[p[2] ?? "s"] ?? 1000), 0);
+}
+
+/** "127.0.0.1:9808", ":9808", "[::1]:9808" → host and port. */
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
+  const port = Number(m?.[3]);
+  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`agent: --listen must be HOST:PORT or :PORT (got '${value}')`);
+  }
+  const host = m[1] ?? m[2] ?? "";
+  return { host: host === "" ? "0.0.0.0" : host, port };
+}
+
+function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags[name];
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+async function runLoader(
+  request: LoaderRequest,
+): Promise<{ advisories: Advisory[]; endpoint?: KubeEndpoint }> {
+  const script = fileURLToPath(new URL("../agent-loader.js", import.meta.url));
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--max-semi-space-size=1", script, JSON.stringify(request)],
+      { maxBuffer: 64 * 1024 * 1024 },
+      (error, out, err) => {
+        if (error) reject(new Error(`advisory loader failed: ${err.trim() || error.message}`));
+        else resolve(out);
+      },
+    );
+  });
+  const reply = JSON.parse(stdout) as LoaderReply;
+  if (!reply.ok) {
+    if (reply.usage) throw new InputError(request.advisories, reply.message);
+    throw new Error(reply.message);
+  }
+  if (!reply.endpoint) return { advisories: reply.advisories };
+  const { token, ...rest } = reply.endpoint;
+  const endpoint: KubeEndpoint = { ...rest };
+  if (token !== undefined) endpoint.token = () => Promise.resolve(token);
+  return { advisories: reply.advisories, endpoint };
+}
+
+/** In-cluster unless a kubeconfig is named or present (then the loader child resolves it). */
+function kubeMode(rt: Runtime): "in-cluster" | "kubeconfig" {
+  const explicit = rt.env.KUBECONFIG;
+  if (explicit !== undefined && explicit !== "") return "kubeconfig";
+  if (rt.env.KUBERNETES_SERVICE_HOST !== undefined && rt.env.KUBERNETES_SERVICE_HOST !== "")
+    return "in-cluster";
+  if (existsSync(join(homedir(), ".kube", "config"))) return "kubeconfig";
+  throw new UsageError(
+    "agent: no cluster to talk to: run in a cluster, set KUBECONFIG, or pass --metrics-only",
+  );
+}
+
+function logLine(line: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+}
+
+async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
+  if (args.positionals.length > 0)
+    throw new UsageError(`agent: unexpected argument '${args.positionals[0] ?? ""}'`);
+  const node = str(args, "node-name");
+  if (node === undefined)
+    throw new UsageError("agent: give --node-name (or set NODE_NAME from the downward API)");
+  const roots = (str(args, "log-root") ?? DEFAULT_LOG_ROOTS.join(",")).split(",").filter((r) => r !== "");
+  const stateDir = str(args, "state-dir") ?? "/var/lib/cnidoctor-agent";
+  const listen = parseListen(str(args, "listen") ?? ":9808");
+  const clearAfterMs = parseDuration("clear-after", str(args, "clear-after") ?? "30m");
+  const eventIntervalMs = parseDuration("event-interval", str(args, "event-interval") ?? "10m");
+  const pollMs = parseDuration("poll-interval", str(args, "poll-interval") ?? "1s");
+  const firstWriteJitterMs = parseDuration("first-write-jitter", str(args, "first-write-jitter") ?? "60s");
+  if (!existsSync(stateDir))
+    throw new InputError(stateDir, "state directory does not exist (mount a hostPath or emptyDir there)");
+  const metricsOnly = args.flags["metrics-only"] === true;
+  const mode = metricsOnly ? undefined : kubeMode(rt);
+  const loaded = await runLoader({
+    advisories: str(args, "advisories") ?? SHIPPED_ADVISORIES_DIR,
+    ...(mode === "kubeconfig" ? { kubeconfig: "" } : {}),
+  });
+  let endpoint = loaded.endpoint;
+  if (mode === "in-cluster") {
+    endpoint = await inClusterEndpoint(
+      rt.env.KUBERNETES_SERVICE_HOST ?? "",
+      rt.env.KUBERNETES_SERVICE_PORT ?? "443",
+    );
+  }
+  const api = endpoint ? new HttpNodeApi(endpoint) : undefined;
+  const nodeAgent = new NodeAgent({
+    node,
+    roots,
+    stateDir,
+    advisories: loaded.advisories,
+    ...(api ? { api } : {}),
+    clearAfterMs,
+    eventIntervalMs,
+    pollMs,
+    firstWriteJitterMs,
+    log: logLine,
+  });
+  const server = await startMetricsServer(listen.host, listen.port, nodeAgent.metrics.registry, () =>
+    nodeAgent.healthy(),
+  );
+  logLine(`metrics on http://${server.address.address}:${server.address.port}/metrics`);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  try {
+    await nodeAgent.run(stop.signal);
+  } finally {
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+    await server.close();
+    api?.close();
+  }
+  return { stdout: "", exitCode: 0 };
+}
+
+export const agentCommand: Command = {
+  name: "agent",
+  usage: "cnidoctor agent --node-name NODE [--log-root DIRS] [--state-dir DIR] [--listen HOST:PORT]",
+  summary:
+    "Run the in-cluster node agent: follow this node's calico-node logs, export Prometheus metrics, keep a Node condition and Events.",
+  examples: [
+    'cnidoctor agent --node-name "$NODE_NAME"   # in the DaemonSet (deploy/agent/)',
+    "cnidoctor agent --node-name n1 --log-root ./logs --state-dir ./state --listen 127.0.0.1:9808 --metrics-only",
+  ],
+  run: agent,
+};
