@@ -13,6 +13,11 @@ const CONTAINERS_LINK = /_calico-node-[0-9a-f]{64}\.log$/;
 const FELIX_DIR_NAME = /^(?:current|@[0-9a-f]{24}\.[su]|[^/]+\.log(?:\.\d+)?(?:\.gz)?)$/;
 const FELIX_FILE = /^felix\.log(?:\.\d+)?(?:\.gz)?$/;
 
+/** A /var/log/containers symlink name (the pods path of the same file is the better label). */
+export function isContainersLink(path: string): boolean {
+  return CONTAINERS_LINK.test(basename(path));
+}
+
 export interface Candidate {
   path: string;
   /** Compressed by name (.gz); the reader also checks the gzip magic. */

@@ -10,7 +10,7 @@ import { createReadStream } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import type { FileCheckpoint } from "./checkpoint.js";
-import { containerDirFiles, discover, type Candidate } from "./discover.js";
+import { containerDirFiles, discover, isContainersLink, type Candidate } from "./discover.js";
 
 /** Where a file's lines go: the log engine's LogScanner satisfies this. */
 export interface LineSink {
@@ -194,8 +194,7 @@ export class Tailer {
       const key = keyOf(s);
       const seen = present.get(key);
       // Prefer the pods path over a /var/log/containers symlink to the same file.
-      if (!seen || (seen.path.includes("_calico-node-") && !c.path.includes("_calico-node-")))
-        present.set(key, c);
+      if (!seen || (isContainersLink(seen.path) && !isContainersLink(c.path))) present.set(key, c);
     }
     return present;
   }
@@ -231,7 +230,13 @@ export class Tailer {
       return undefined;
     }
     let state = this.known.get(key);
-    if (state && !(await this.sameFile(handle, state))) state = undefined;
+    if (state && !(await this.sameFile(handle, state))) {
+      // The inode was reused by another file; keep the old entry (under another key) for as long
+      // as a .gz made from that old file may still turn up.
+      const retired = `${key}#${this.opts.now()}`;
+      this.known.set(retired, { ...state, key: retired });
+      state = undefined;
+    }
     state ??= { key, path: c.path, offset: 0, headLength: 0, headHash: "", done: false, seenAt: 0 };
     state.path = c.path;
     this.known.set(key, state);
