@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything the test cluster (scripts/cluster/) needs, and nothing when it is already there:
-#   - etcd (Debian etcd-server) and promtool/prometheus (Debian prometheus),
+#   - etcd (Debian etcd-server), promtool/prometheus (Debian prometheus) and chromium (Debian),
 #   - kube-apiserver, kube-controller-manager, kube-scheduler built from k8s.io/kubernetes via the
 #     wrapper module harness/k8s-bins/go.mod, cached in ~/.cache/cnidoctor/k8s/<version>/bin,
 #   - kwok, cached in ~/.cache/cnidoctor/kwok/<version>/bin.
@@ -27,8 +27,10 @@ ensure_debian_packages() {
   local missing=()
   [ -x /usr/bin/etcd ] || missing+=(etcd-server)
   [ -x /usr/bin/promtool ] || missing+=(prometheus)
+  # Headless Chromium renders the HTML report to a screenshot in the integration tests.
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   if [ "${#missing[@]}" -eq 0 ]; then
-    log "etcd and promtool present"
+    log "etcd, promtool and chromium present"
     return
   fi
   log "installing ${missing[*]} from Debian"

@@ -15,7 +15,7 @@ export interface FlagSpec {
   commands: readonly string[];
 }
 
-export const OUTPUT_FORMATS = ["table", "json", "yaml", "markdown"] as const;
+export const OUTPUT_FORMATS = ["table", "json", "yaml", "markdown", "html"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export const FLAGS: readonly FlagSpec[] = [
@@ -187,6 +187,33 @@ export const FLAGS: readonly FlagSpec[] = [
     type: "boolean",
     usage: "Only export metrics: no Node condition, no Events, no cluster access needed.",
     commands: ["agent"],
+  },
+  {
+    name: "prometheus",
+    type: "string",
+    env: "CNIDOCTOR_PROMETHEUS",
+    usage:
+      "Prometheus base URL to read calico-node CPU, memory, restarts and OOM kills from over --window (with a bundle or a live scan).",
+    commands: ["scan"],
+  },
+  {
+    name: "prometheus-token-file",
+    type: "string",
+    usage: "File holding a bearer token for --prometheus (a token is never taken on the command line).",
+    commands: ["scan"],
+  },
+  {
+    name: "prometheus-ca-file",
+    type: "string",
+    usage: "PEM CA bundle to trust for an https --prometheus.",
+    commands: ["scan"],
+  },
+  {
+    name: "window",
+    type: "string",
+    default: "24h",
+    usage: "How far back --prometheus range queries reach (e.g. 6h, 24h, 7d).",
+    commands: ["scan"],
   },
   { name: "help", short: "h", type: "boolean", usage: "Show help for the command.", commands: [] },
 ];

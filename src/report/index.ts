@@ -2,12 +2,13 @@
 // explicit map: adding a format means adding a module and one entry here.
 
 import type { Report } from "../model/finding.js";
+import { renderHtml } from "./html.js";
 import { renderJson } from "./json.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderTable } from "./table.js";
 import { renderYaml } from "./yaml.js";
 
-export type ReportFormat = "table" | "json" | "yaml" | "markdown";
+export type ReportFormat = "table" | "json" | "yaml" | "markdown" | "html";
 
 export interface RenderOptions {
   /** ANSI colour; only the table writer uses it, and only when true. */
@@ -21,6 +22,7 @@ export const WRITERS: Readonly<Record<ReportFormat, Writer>> = {
   json: (report) => renderJson(report),
   yaml: (report) => renderYaml(report),
   markdown: (report) => renderMarkdown(report),
+  html: (report) => renderHtml(report),
 };
 
 export const REPORT_FORMATS = Object.keys(WRITERS) as ReportFormat[];

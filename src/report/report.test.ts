@@ -260,7 +260,13 @@ function emptyReport(): Report {
   };
 }
 
-const EXTENSION: Record<ReportFormat, string> = { table: "txt", json: "json", yaml: "yaml", markdown: "md" };
+const EXTENSION: Record<ReportFormat, string> = {
+  table: "txt",
+  json: "json",
+  yaml: "yaml",
+  markdown: "md",
+  html: "html",
+};
 
 function golden(name: string, actual: string): void {
   const path = join(GOLDEN_DIR, name);
