@@ -2,6 +2,7 @@
 
 import { InputError, UsageError } from "../errors.js";
 import { parseCommandLine } from "./args.js";
+import { createInterface } from "node:readline/promises";
 import { runCommand } from "./run.js";
 
 function writeOut(stream: NodeJS.WriteStream, text: string): Promise<void> {
@@ -32,6 +33,7 @@ export async function main(argv: string[]): Promise<number> {
       isTTY: process.stdout.isTTY,
       env: process.env,
       ...(progress ? { progress } : {}),
+      ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
     });
     if (progress) process.stderr.write("\r\u001b[K");
     await writeOut(process.stdout, result.stdout);
@@ -51,5 +53,15 @@ export async function main(argv: string[]): Promise<number> {
       `cnidoctor: internal error: ${e instanceof Error ? e.message : String(e)}${detail}\n`,
     );
     return 1;
+  }
+}
+
+/** A yes/no question on the terminal (stderr), for apply and rollback without --yes. */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
   }
 }

@@ -28,7 +28,7 @@ function lcsOps(a: string[], b: string[], offset: number): Op[] {
       ops.push({ kind: " ", line: a[i] ?? "", a: offset + i, b: offset + j });
       i++;
       j++;
-    } else if (j < m && (i >= n || (table[i]?.[j + 1] ?? 0) >= (table[i + 1]?.[j] ?? 0))) {
+    } else if (j < m && (i >= n || (table[i]?.[j + 1] ?? 0) > (table[i + 1]?.[j] ?? 0))) {
       ops.push({ kind: "+", line: b[j] ?? "", a: offset + i, b: offset + j });
       j++;
     } else {

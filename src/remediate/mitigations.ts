@@ -28,12 +28,23 @@ export function leaseName(dsName: string): string {
   return `cnidoctor-restart-${dsName}`;
 }
 
-function restartStep(facts: PlanFacts, i: CalicoInstall): RollingRestartStep {
+/** The DaemonSet a restart targets; podCount only words the title. */
+export interface RestartTarget {
+  namespace: string;
+  name: string;
+  container: string;
+  podCount?: number;
+}
+
+export function restartStep(
+  facts: Pick<PlanFacts, "advisory" | "options">,
+  i: RestartTarget,
+): RollingRestartStep {
   const o = facts.options;
   const remediation = facts.advisory.remediations.find((r) => r.id === "rolling-restart");
   const who = o.onlySymptomatic
     ? "the calico-node pods whose log shows the signature"
-    : `all ${i.pods.length} calico-node pods`;
+    : `all ${i.podCount !== undefined ? `${i.podCount} ` : ""}calico-node pods`;
   return {
     id: restartStepId(i),
     remediationId: "rolling-restart",
@@ -51,7 +62,7 @@ function restartStep(facts: PlanFacts, i: CalicoInstall): RollingRestartStep {
     durable: false,
     alreadyApplied: false,
     daemonSet: daemonSetRef(i),
-    container: i.calicoNode.name,
+    container: i.container,
     maxUnavailable: o.maxUnavailable,
     batchTimeoutSeconds: o.batchTimeoutSeconds,
     onlySymptomatic: o.onlySymptomatic,
@@ -297,7 +308,17 @@ function alertsStep(facts: PlanFacts): Step {
 export function planMitigations(facts: PlanFacts): PlannerResult {
   const installs = facts.snapshot?.installs ?? [];
   const steps: Step[] = [];
-  for (const i of installs) steps.push(restartStep(facts, i), scheduledStep(facts, i), limitStep(facts, i));
+  for (const i of installs)
+    steps.push(
+      restartStep(facts, {
+        namespace: i.namespace,
+        name: i.name,
+        container: i.calicoNode.name,
+        podCount: i.pods.length,
+      }),
+      scheduledStep(facts, i),
+      limitStep(facts, i),
+    );
   if (facts.snapshot !== undefined) steps.push(kernelStep(facts));
   steps.push(alertsStep(facts));
   return { steps, notes: [] };

@@ -2,8 +2,12 @@
 
 import { advisoriesCommand } from "./advisories.js";
 import { agentCommand } from "./agent.js";
+import { alertsCommand } from "./alerts.js";
+import { applyCommand } from "./apply.js";
 import { collectCommand } from "./collect.js";
 import { logsCommand } from "./logs.js";
+import { planCommand } from "./plan.js";
+import { rollbackCommand } from "./rollback.js";
 import { scanCommand } from "./scan.js";
 import type { Command } from "./types.js";
 
@@ -13,6 +17,10 @@ export const COMMAND_LIST: readonly Command[] = [
   logsCommand,
   advisoriesCommand,
   agentCommand,
+  planCommand,
+  applyCommand,
+  rollbackCommand,
+  alertsCommand,
 ];
 
 export function findCommand(name: string): Command | undefined {

@@ -12,6 +12,8 @@ export interface Runtime {
   env: NodeJS.ProcessEnv;
   /** Progress lines for people (stderr on a TTY); commands never write to the terminal themselves. */
   progress?: (line: string) => void;
+  /** Asks a person on a terminal; absent when nobody can answer (no TTY), so nothing is confirmed. */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 /** A CLI command: its help lives with it, so adding one touches one file and the registry. */

@@ -1,0 +1,195 @@
+// kube-patch steps through the generic object API: read, server-side dry-run, merge or strategic
+// merge patch (or create when missing), and undo by replacing the object with its backup (or
+// deleting what the apply created). Backups are the object as fetched minus server-managed fields.
+
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread --
+   client-node types its request bodies as generated classes; the API takes plain JSON, which is what
+   these objects are (the serializer reads fields, not prototypes). */
+import {
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubeConfig,
+  type KubernetesObject,
+} from "@kubernetes/client-node";
+import type { JsonValue, KubeObjectRef, KubePatchStep, Step } from "../model/plan.js";
+import type { BackupEntry, BackupSession } from "./backup-store.js";
+import type { StepHandler } from "./executor.js";
+
+type Obj = Record<string, unknown>;
+
+export const FIELD_MANAGER = "cnidoctor";
+
+/** Fields the server owns; dropped from backups and from comparisons. */
+export function withoutServerFields(o: Obj): Obj {
+  const copy = JSON.parse(JSON.stringify(o)) as Obj;
+  delete copy.status;
+  const server = new Set([
+    "resourceVersion",
+    "uid",
+    "creationTimestamp",
+    "generation",
+    "managedFields",
+    "selfLink",
+  ]);
+  const meta = Object.fromEntries(
+    Object.entries((copy.metadata ?? {}) as Obj).filter(([k]) => !server.has(k)),
+  );
+  const ann = meta.annotations as Record<string, string> | undefined;
+  if (ann !== undefined) {
+    delete ann["deprecated.daemonset.template.generation"];
+    if (Object.keys(ann).length === 0) delete meta.annotations;
+  }
+  copy.metadata = meta;
+  return copy;
+}
+
+function header(ref: KubeObjectRef): KubernetesObject & { metadata: { name: string; namespace?: string } } {
+  return {
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: { name: ref.name, ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}) },
+  };
+}
+
+export function describeRef(ref: KubeObjectRef): string {
+  return `${ref.kind} ${ref.namespace !== undefined ? `${ref.namespace}/` : ""}${ref.name}`;
+}
+
+function isNotFound(e: unknown): boolean {
+  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === 404;
+}
+
+function apiMessage(e: unknown): string {
+  const body = (e as { body?: unknown }).body;
+  if (typeof body === "string") {
+    try {
+      const parsed = JSON.parse(body) as { message?: string };
+      if (parsed.message !== undefined) return parsed.message;
+    } catch {
+      return body.slice(0, 300);
+    }
+  }
+  return e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
+}
+
+/** Follows a path of keys and {name} selectors (list items by name). */
+export function valueAt(o: unknown, path: KubePatchStep["expect"][number]["path"]): unknown {
+  let cur: unknown = o;
+  for (const p of path) {
+    if (typeof p === "string") cur = typeof cur === "object" && cur !== null ? (cur as Obj)[p] : undefined;
+    else cur = Array.isArray(cur) ? (cur as Obj[]).find((x) => x.name === p.name) : undefined;
+  }
+  return cur;
+}
+
+function sameJson(a: unknown, b: JsonValue): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function asPatchStep(step: Step): KubePatchStep {
+  if (step.kind !== "kube-patch") throw new Error(`not a kube-patch step: ${step.id}`);
+  return step;
+}
+
+export class KubeObjectHandler implements StepHandler {
+  readonly kinds = ["kube-patch"] as const;
+  private readonly api: KubernetesObjectApi;
+
+  constructor(kc: KubeConfig) {
+    this.api = KubernetesObjectApi.makeApiClient(kc);
+  }
+
+  /** The live object as plain JSON, or undefined when it does not exist. */
+  async read(ref: KubeObjectRef): Promise<Obj | undefined> {
+    try {
+      const o = await this.api.read(header(ref));
+      return JSON.parse(JSON.stringify(o)) as Obj;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw new Error(`reading ${describeRef(ref)}: ${apiMessage(e)}`);
+    }
+  }
+
+  async inspect(step: Step): Promise<"applied" | "pending"> {
+    const s = asPatchStep(step);
+    const live = await this.read(s.target);
+    if (live === undefined) return "pending";
+    return s.expect.every((x) => sameJson(valueAt(live, x.path), x.value)) ? "applied" : "pending";
+  }
+
+  private async change(s: KubePatchStep, dryRun: "All" | undefined): Promise<void> {
+    const live = await this.read(s.target);
+    try {
+      if (live === undefined) {
+        if (s.createIfMissing === undefined) throw new Error(`${describeRef(s.target)} does not exist`);
+        await this.api.create(s.createIfMissing, undefined, dryRun, FIELD_MANAGER);
+        return;
+      }
+      const strategy = s.patchType === "merge" ? PatchStrategy.MergePatch : PatchStrategy.StrategicMergePatch;
+      const body = { ...header(s.target), ...s.patch, metadata: { ...(header(s.target).metadata ?? {}) } };
+      await this.api.patch(body, undefined, dryRun, FIELD_MANAGER, undefined, strategy);
+    } catch (e) {
+      if (e instanceof Error && !("code" in e)) throw e;
+      throw new Error(
+        `${dryRun !== undefined ? "server-side dry-run of " : ""}${describeRef(s.target)}: ${apiMessage(e)}`,
+      );
+    }
+  }
+
+  rehearse(step: Step): Promise<void> {
+    return this.change(asPatchStep(step), "All");
+  }
+
+  async backup(step: Step, session: BackupSession): Promise<BackupEntry> {
+    const s = asPatchStep(step);
+    const live = await this.read(s.target);
+    const blob =
+      live === undefined
+        ? undefined
+        : await session.putBlob(`${s.id}.json`, `${JSON.stringify(withoutServerFields(live), null, 2)}\n`);
+    return {
+      stepId: s.id,
+      kind: s.kind,
+      state: "backed-up",
+      object: { ref: s.target, existed: live !== undefined, ...(blob !== undefined ? { blob } : {}) },
+    };
+  }
+
+  async apply(step: Step): Promise<string> {
+    const s = asPatchStep(step);
+    const existed = (await this.read(s.target)) !== undefined;
+    await this.change(s, undefined);
+    return `${existed ? `patched (${s.patchType})` : "created"} ${describeRef(s.target)}`;
+  }
+
+  async undo(entry: BackupEntry, session: BackupSession): Promise<string> {
+    const o = entry.object;
+    if (o === undefined) throw new Error(`${entry.stepId}: backup has no object record`);
+    const live = await this.read(o.ref);
+    if (!o.existed || o.blob === undefined) {
+      if (live === undefined) return `${describeRef(o.ref)} absent, as before`;
+      await this.api.delete(header(o.ref));
+      return `deleted ${describeRef(o.ref)} (it did not exist before)`;
+    }
+    const saved = JSON.parse((await session.getBlob(o.blob)).toString("utf8")) as Obj;
+    try {
+      if (live === undefined) {
+        await this.api.create(saved, undefined, undefined, FIELD_MANAGER);
+        return `re-created ${describeRef(o.ref)} from the backup`;
+      }
+      const meta = {
+        ...((saved.metadata ?? {}) as Obj),
+        resourceVersion: (live.metadata as Obj).resourceVersion,
+      };
+      await this.api.replace(
+        { ...saved, metadata: meta } as unknown as KubernetesObject,
+        undefined,
+        undefined,
+        FIELD_MANAGER,
+      );
+    } catch (e) {
+      throw new Error(`restoring ${describeRef(o.ref)}: ${apiMessage(e)}`);
+    }
+    return `restored ${describeRef(o.ref)} from the backup`;
+  }
+}

@@ -1,0 +1,179 @@
+// The gated rolling restart: under a Lease, check every pod of the DaemonSet is Ready, then delete
+// pods in batches of maxUnavailable and wait until each replacement (a new pod on the same node) is
+// Ready; the first batch that is not Ready in time stops the restart with a report. With
+// onlySymptomatic, only pods whose calico-node log shows the advisory's symptom are restarted, so a
+// scheduled run does nothing once the symptom is gone. Nothing to undo: pods come back from the
+// unchanged template.
+
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { LogScanner, type SignatureSet } from "../logs/index.js";
+import type { RollingRestartStep, Step } from "../model/plan.js";
+import type { BackupEntry } from "./backup-store.js";
+import type { StepHandler } from "./executor.js";
+import { Lease } from "./lease.js";
+
+export interface RestartOptions {
+  signatures: SignatureSet;
+  advisoryId: string;
+  /** Lease holder identity, e.g. "cnidoctor@host/pid". */
+  holder: string;
+  pollMs?: number;
+  clock?: () => Date;
+  /** Progress lines for people. */
+  progress?: (line: string) => void;
+}
+
+export class RestartStoppedError extends Error {}
+
+function isReady(p: V1Pod): boolean {
+  return (
+    p.metadata?.deletionTimestamp === undefined &&
+    (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True")
+  );
+}
+
+function why(p: V1Pod | undefined): string {
+  if (p === undefined) return "no replacement pod yet";
+  const cond = (p.status?.conditions ?? []).find(
+    (c) => c.status !== "True" && (c.reason ?? c.message) !== undefined,
+  );
+  return `${p.metadata?.name ?? "?"} ${p.status?.phase ?? "?"}${cond ? ` (${cond.type}: ${cond.reason ?? ""} ${cond.message ?? ""})`.trimEnd() : ""}`;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+function asRestart(step: Step): RollingRestartStep {
+  if (step.kind !== "rolling-restart") throw new Error(`not a rolling-restart step: ${step.id}`);
+  return step;
+}
+
+export class RestartHandler implements StepHandler {
+  readonly kinds = ["rolling-restart"] as const;
+  private readonly core: CoreV1Api;
+  private readonly apps: AppsV1Api;
+  private readonly clock: () => Date;
+
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly opts: RestartOptions,
+  ) {
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.clock = opts.clock ?? (() => new Date());
+  }
+
+  /** The DaemonSet's current pods (owned by it, not being deleted). */
+  async pods(s: RollingRestartStep): Promise<V1Pod[]> {
+    const ns = s.daemonSet.namespace ?? "kube-system";
+    const ds = await this.apps.readNamespacedDaemonSet({ namespace: ns, name: s.daemonSet.name });
+    const labels = ds.spec?.selector.matchLabels ?? {};
+    const selector = Object.entries(labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(",");
+    const list = await this.core.listNamespacedPod({ namespace: ns, labelSelector: selector });
+    return list.items.filter((p) =>
+      (p.metadata?.ownerReferences ?? []).some((o) => o.kind === "DaemonSet" && o.name === s.daemonSet.name),
+    );
+  }
+
+  private async symptomatic(s: RollingRestartStep, pod: V1Pod): Promise<boolean> {
+    const text = await this.core.readNamespacedPodLog({
+      namespace: pod.metadata?.namespace ?? "",
+      name: pod.metadata?.name ?? "",
+      container: s.container,
+    });
+    const scanner = new LogScanner(this.opts.signatures);
+    for (const line of text.split("\n")) scanner.pushLine(line);
+    return scanner
+      .finish()
+      .signals.some((x) => x.advisoryId === this.opts.advisoryId && x.role === "symptom" && x.count > 0);
+  }
+
+  /** The pods the step would restart, by node name. */
+  async targets(s: RollingRestartStep): Promise<V1Pod[]> {
+    const pods = (await this.pods(s)).filter((p) => p.metadata?.deletionTimestamp === undefined);
+    const chosen: V1Pod[] = [];
+    for (const p of pods) if (!s.onlySymptomatic || (await this.symptomatic(s, p))) chosen.push(p);
+    return chosen.sort((a, b) => (a.spec?.nodeName ?? "").localeCompare(b.spec?.nodeName ?? ""));
+  }
+
+  async inspect(step: Step): Promise<"applied" | "pending"> {
+    const s = asRestart(step);
+    // A symptom-gated restart with no symptomatic pod has nothing to do.
+    return s.onlySymptomatic && (await this.targets(s)).length === 0 ? "applied" : "pending";
+  }
+
+  async rehearse(step: Step): Promise<void> {
+    const s = asRestart(step);
+    const notReady = (await this.pods(s)).filter((p) => !isReady(p));
+    if (notReady.length > 0)
+      throw new RestartStoppedError(
+        `${s.daemonSet.namespace ?? ""}/${s.daemonSet.name}: ${notReady.length} pod(s) not Ready before the restart (${notReady.map(why).join("; ")}); not starting`,
+      );
+  }
+
+  backup(step: Step): Promise<BackupEntry> {
+    const s = asRestart(step);
+    return Promise.resolve({
+      stepId: s.id,
+      kind: s.kind,
+      state: "backed-up",
+      note: "nothing to back up: pods are recreated from the unchanged DaemonSet template",
+    });
+  }
+
+  private async waitReady(s: RollingRestartStep, nodes: string[], old: Set<string>): Promise<string[]> {
+    const deadline = this.clock().getTime() + s.batchTimeoutSeconds * 1000;
+    for (;;) {
+      const pods = await this.pods(s);
+      const pending = nodes.filter(
+        (n) => !pods.some((p) => p.spec?.nodeName === n && !old.has(p.metadata?.uid ?? "") && isReady(p)),
+      );
+      if (pending.length === 0) return [];
+      if (this.clock().getTime() >= deadline)
+        return pending.map(
+          (n) => `${n}: ${why(pods.find((p) => p.spec?.nodeName === n && !old.has(p.metadata?.uid ?? "")))}`,
+        );
+      await sleep(this.opts.pollMs ?? 1000);
+    }
+  }
+
+  async apply(step: Step): Promise<string> {
+    const s = asRestart(step);
+    const ns = s.daemonSet.namespace ?? "kube-system";
+    const lease = new Lease(this.kc, s.lease.namespace, s.lease.name, this.opts.holder, s.lease.ttlSeconds);
+    await lease.acquire(this.clock());
+    try {
+      const targets = await this.targets(s);
+      const done: string[] = [];
+      for (let k = 0; k < targets.length; k += s.maxUnavailable) {
+        const batch = targets.slice(k, k + s.maxUnavailable);
+        const nodes = batch.map((p) => p.spec?.nodeName ?? "");
+        const old = new Set(batch.map((p) => p.metadata?.uid ?? ""));
+        for (const p of batch)
+          await this.core.deleteNamespacedPod({ namespace: ns, name: p.metadata?.name ?? "" });
+        const failed = await this.waitReady(s, nodes, old);
+        if (failed.length > 0) {
+          const left = targets.slice(k + s.maxUnavailable).map((p) => p.spec?.nodeName ?? "");
+          throw new RestartStoppedError(
+            `stopped at batch ${k / s.maxUnavailable + 1}: not Ready within ${s.batchTimeoutSeconds}s: ${failed.join("; ")}. Restarted: ${done.length > 0 ? done.join(", ") : "none"}; not touched: ${left.length > 0 ? left.join(", ") : "none"}`,
+          );
+        }
+        done.push(...nodes);
+        this.opts.progress?.(
+          `restart ${ns}/${s.daemonSet.name}: ${done.length}/${targets.length} Ready (${nodes.join(", ")})`,
+        );
+        await lease.renew(this.clock());
+      }
+      return targets.length === 0
+        ? "no pod to restart"
+        : `restarted ${done.length} pod(s) on ${done.join(", ")}; all Ready`;
+    } finally {
+      await lease.release();
+    }
+  }
+
+  undo(entry: BackupEntry): Promise<string> {
+    return Promise.resolve(`${entry.stepId}: nothing to restore (a restart changes no object)`);
+  }
+}

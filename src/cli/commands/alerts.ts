@@ -1,0 +1,26 @@
+import { UsageError } from "../../errors.js";
+import { ALERT_FORMATS, alertRulesDocument, type AlertFormat } from "../../remediate/alerts.js";
+import type { ParsedArgs } from "../args.js";
+import { theAdvisory } from "./remediate-shared.js";
+import type { Command, CommandResult } from "./types.js";
+
+async function run(args: ParsedArgs): Promise<CommandResult> {
+  if (args.positionals.length > 0)
+    throw new UsageError(`alerts: unexpected argument '${args.positionals[0] ?? ""}'`);
+  const format = (typeof args.flags.format === "string" ? args.flags.format : "rules") as AlertFormat;
+  if (!ALERT_FORMATS.includes(format))
+    throw new UsageError(`alerts: --format must be one of ${ALERT_FORMATS.join(", ")}`);
+  return { stdout: alertRulesDocument(await theAdvisory(args), format), exitCode: 0 };
+}
+
+export const alertsCommand: Command = {
+  name: "alerts",
+  usage: "cnidoctor alerts [--format rules|prometheusrule]",
+  summary:
+    "Prometheus alert rules for CNID-2024-0001: signature rate, calico-node CPU against peers, memory slope.",
+  examples: [
+    "cnidoctor alerts > cnidoctor-rules.yaml",
+    "cnidoctor alerts --format prometheusrule | kubectl apply -f -",
+  ],
+  run: (args) => run(args),
+};

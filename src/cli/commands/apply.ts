@@ -1,0 +1,172 @@
+// apply: plan, show what will change, confirm (--yes or a terminal prompt), rehearse, back up,
+// change, then re-run the diagnosis and say whether node statuses improved.
+
+import { hostname } from "node:os";
+import { UsageError } from "../../errors.js";
+import { diagnose } from "../../analyze/diagnose.js";
+import { defaultStateDir } from "../../apply/backup-store.js";
+import { applyPlan, selectSteps, ApplyError, type StepHandler } from "../../apply/executor.js";
+import { FileHandler } from "../../apply/files.js";
+import { KubeObjectHandler } from "../../apply/kube-objects.js";
+import { comparePostCheck } from "../../apply/postcheck.js";
+import { RestartHandler } from "../../apply/restart.js";
+import { compileSignatures } from "../../logs/index.js";
+import type { Plan } from "../../model/plan.js";
+import { restartStep } from "../../remediate/mitigations.js";
+import type { ParsedArgs } from "../args.js";
+import {
+  gatherFacts,
+  kubeConfigFor,
+  makePlan,
+  planOptions,
+  readCluster,
+  renderPlan,
+  theAdvisory,
+  type Facts,
+} from "./remediate-shared.js";
+import type { Command, CommandResult, Runtime } from "./types.js";
+
+/** Exit code when a step failed after changes began: the printed backup ID rolls them back. */
+export const EXIT_APPLY_FAILED = 5;
+
+function onlyList(args: ParsedArgs): string[] | undefined {
+  const v = args.flags.only;
+  return typeof v === "string" && v !== ""
+    ? v
+        .split(",")
+        .map((x) => x.trim())
+        .filter((x) => x !== "")
+    : undefined;
+}
+
+/** --daemonset NS/NAME: the scheduled-restart mode, which reads nothing beyond that DaemonSet. */
+async function daemonSetPlan(
+  args: ParsedArgs,
+  rt: Runtime,
+  ref: string,
+): Promise<{ plan: Plan; facts: Facts }> {
+  const [namespace, name, extra] = ref.split("/");
+  if (namespace === undefined || name === undefined || extra !== undefined || namespace === "" || name === "")
+    throw new UsageError(`--daemonset must be NAMESPACE/NAME (got '${ref}')`);
+  const advisory = await theAdvisory(args);
+  const step = restartStep(
+    { advisory, options: planOptions(args) },
+    { namespace, name, container: "calico-node" },
+  );
+  const plan: Plan = {
+    schemaVersion: 1,
+    advisoryId: advisory.id,
+    createdAt: rt.now.toISOString(),
+    inputs: [`DaemonSet ${ref}`],
+    steps: [step],
+    notes: [],
+  };
+  return { plan, facts: { advisory, signatures: compileSignatures([advisory]), inputs: plan.inputs } };
+}
+
+function handlersFor(
+  args: ParsedArgs,
+  rt: Runtime,
+  facts: Facts,
+  plan: Plan,
+  only: string[] | undefined,
+): StepHandler[] {
+  const handlers: StepHandler[] = [new FileHandler()];
+  const needsCluster = selectSteps(plan, only).some(
+    (s) => s.kind === "kube-patch" || s.kind === "rolling-restart",
+  );
+  if (!needsCluster) return handlers;
+  if (typeof args.flags.bundle === "string")
+    throw new UsageError(
+      "apply: API changes need the live cluster, not --bundle (use --kubeconfig/--context)",
+    );
+  const kc = kubeConfigFor(args, rt);
+  handlers.push(
+    new KubeObjectHandler(kc),
+    new RestartHandler(kc, {
+      signatures: facts.signatures,
+      advisoryId: facts.advisory.id,
+      holder: `cnidoctor@${hostname()}/${process.pid}`,
+      ...(rt.progress ? { progress: rt.progress } : {}),
+    }),
+  );
+  return handlers;
+}
+
+function summary(plan: Plan, only: string[] | undefined): string {
+  const chosen = new Set(selectSteps(plan, only).map((s) => s.id));
+  return renderPlan({ ...plan, steps: plan.steps.filter((s) => chosen.has(s.id)) }, chosen);
+}
+
+async function postCheck(args: ParsedArgs, rt: Runtime, facts: Facts): Promise<string[]> {
+  if (facts.diagnosis === undefined || facts.snapshot?.target.kind !== "live")
+    return ["post-check: skipped (no live cluster was read)"];
+  const after = await readCluster(args, { ...rt, now: new Date() }, facts.advisory, facts.signatures);
+  if (after === undefined) return [];
+  return comparePostCheck(facts.diagnosis, diagnose(after, facts.advisory)).lines;
+}
+
+async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
+  if (args.positionals.length > 0)
+    throw new UsageError(`apply: unexpected argument '${args.positionals[0] ?? ""}'`);
+  const only = onlyList(args);
+  const ds = args.flags.daemonset;
+  const { plan, facts } =
+    typeof ds === "string" && ds !== ""
+      ? await daemonSetPlan(args, rt, ds)
+      : await gatherFacts(args, rt).then(async (f) => ({ facts: f, plan: await makePlan(args, rt, f) }));
+  let handlers: StepHandler[];
+  try {
+    handlers = handlersFor(args, rt, facts, plan, only);
+  } catch (e) {
+    if (e instanceof ApplyError) throw new UsageError(`apply: ${e.message}`);
+    throw e;
+  }
+  const preview = summary(plan, only);
+  if (args.flags.yes !== true) {
+    const ok = rt.confirm !== undefined && (await rt.confirm(`${preview}\nApply these changes? [y/N] `));
+    if (!ok)
+      return {
+        stdout: preview,
+        stderr: "cnidoctor: apply: nothing changed (pass --yes, or confirm on a terminal)",
+        exitCode: 2,
+      };
+  }
+  const stateDir =
+    typeof args.flags["state-dir"] === "string" ? args.flags["state-dir"] : defaultStateDir(rt.env);
+  const out: string[] = [];
+  const result = await applyPlan(plan, { stateDir, handlers, now: rt.now, ...(only ? { only } : {}) }).catch(
+    (e: unknown) => {
+      if (e instanceof ApplyError) throw new UsageError(`apply: ${e.message}`);
+      throw new UsageError(`apply: nothing changed: ${e instanceof Error ? e.message : String(e)}`);
+    },
+  );
+  for (const o of result.outcomes) out.push(`${o.result.padEnd(15)} ${o.stepId}: ${o.detail}`);
+  if (result.backupId !== undefined) out.push(`backup: ${result.backupId}`);
+  else out.push("nothing to change: every selected step is already applied or manual");
+  if (result.failure !== undefined) {
+    out.push(
+      `apply stopped at ${result.failure.stepId}; undo what was changed with: cnidoctor rollback ${result.backupId ?? ""} --yes`,
+    );
+    return {
+      stdout: `${out.join("\n")}\n`,
+      stderr: `cnidoctor: apply: ${result.failure.message}`,
+      exitCode: EXIT_APPLY_FAILED,
+    };
+  }
+  if (result.backupId !== undefined) out.push(...(await postCheck(args, rt, facts)));
+  return { stdout: `${out.join("\n")}\n`, exitCode: 0 };
+}
+
+export const applyCommand: Command = {
+  name: "apply",
+  usage: "cnidoctor apply [plan inputs] [--only ID,...] [--yes] [--state-dir DIR]",
+  summary:
+    "Apply the plan's default steps (or --only these): server-side dry-run, backup, change, post-check. Prints `backup: ID`.",
+  examples: [
+    "cnidoctor apply --rke-config cluster.yml --yes",
+    "cnidoctor apply --context prod --only felix-disable-xdp",
+    "cnidoctor apply --context prod --only restart-kube-system-canal --only-symptomatic --max-unavailable 2 --yes",
+  ],
+  run: apply,
+};

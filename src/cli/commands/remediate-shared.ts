@@ -1,0 +1,184 @@
+// What plan and apply share: reading the facts (cluster.yml text, a bundle or the live cluster
+// through the live collector), diagnosing them, and building the Plan; rendering it for people.
+
+import { readFile } from "node:fs/promises";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { InputError, UsageError } from "../../errors.js";
+import { collectBundle } from "../../collect/bundle/collect-bundle.js";
+import { collectLive } from "../../collect/live/collect-live.js";
+import { diagnose, type Diagnosis } from "../../analyze/diagnose.js";
+import { loadKubeConfig } from "../../kube/config.js";
+import { compileSignatures, type SignatureSet } from "../../logs/index.js";
+import type { Advisory } from "../../model/advisory.js";
+import type { Plan } from "../../model/plan.js";
+import type { Snapshot } from "../../model/snapshot.js";
+import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remediate/index.js";
+import type { ParsedArgs } from "../args.js";
+import { connect, liveSettings, parseDuration, parsePositive } from "./live-options.js";
+import { advisoriesFor } from "./shared.js";
+import type { Runtime } from "./types.js";
+
+const ADVISORY_ID = "CNID-2024-0001";
+
+function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags[name];
+  return typeof v === "string" && v !== "" ? v : undefined;
+}
+
+export function planOptions(args: ParsedArgs): PlanOptions {
+  const d = DEFAULT_PLAN_OPTIONS;
+  const n = (name: string, fallback: number): number => {
+    const v = str(args, name);
+    return v === undefined ? fallback : parsePositive(v, name, { integer: true });
+  };
+  const memory = str(args, "memory-limit") ?? d.memoryLimit;
+  if (!/^[1-9][0-9]*(Mi|Gi)$/.test(memory))
+    throw new UsageError(`--memory-limit must look like 512Mi or 1Gi (got '${memory}')`);
+  const timeout = str(args, "batch-timeout");
+  return {
+    outputDir: str(args, "output-dir") ?? d.outputDir,
+    maxUnavailable: n("max-unavailable", d.maxUnavailable),
+    batchTimeoutSeconds:
+      timeout === undefined
+        ? d.batchTimeoutSeconds
+        : parseDuration(/^\d+$/.test(timeout) ? `${timeout}s` : timeout, "batch-timeout"),
+    onlySymptomatic: args.flags["only-symptomatic"] === true,
+    memoryLimit: memory,
+    leaseTtlSeconds: n("lease-ttl", d.leaseTtlSeconds),
+    image: str(args, "image") ?? d.image,
+    schedule: str(args, "schedule") ?? d.schedule,
+  };
+}
+
+export async function theAdvisory(args: ParsedArgs): Promise<Advisory> {
+  const a = (await advisoriesFor(args)).find((x) => x.id === ADVISORY_ID);
+  if (!a) throw new UsageError(`advisory ${ADVISORY_ID} is not among the loaded advisories`);
+  return a;
+}
+
+/** Whether to talk to a cluster: asked for explicitly, or nothing else to plan from. */
+export function wantsCluster(args: ParsedArgs, rt: Runtime): boolean {
+  if (str(args, "bundle") !== undefined) return false;
+  if (str(args, "kubeconfig") !== undefined || str(args, "context") !== undefined) return true;
+  if ((rt.env.KUBECONFIG ?? "") !== "") return true;
+  return str(args, "rke-config") === undefined;
+}
+
+export function kubeConfigFor(args: ParsedArgs, rt: Runtime): KubeConfig {
+  const kubeconfig = str(args, "kubeconfig");
+  const context = str(args, "context");
+  return loadKubeConfig({
+    env: rt.env,
+    ...(kubeconfig ? { kubeconfig } : {}),
+    ...(context ? { context } : {}),
+  }).config;
+}
+
+export interface Facts {
+  advisory: Advisory;
+  signatures: SignatureSet;
+  snapshot?: Snapshot;
+  diagnosis?: Diagnosis;
+  inputs: string[];
+}
+
+/** Reads the cluster (live collector or bundle) and diagnoses it; undefined when no cluster is used. */
+export async function readCluster(
+  args: ParsedArgs,
+  rt: Runtime,
+  advisory: Advisory,
+  signatures: SignatureSet,
+): Promise<Snapshot | undefined> {
+  const bundle = str(args, "bundle");
+  if (bundle !== undefined)
+    return collectBundle(bundle, { container: "calico-node", signatures, now: rt.now });
+  if (!wantsCluster(args, rt)) return undefined;
+  const settings = liveSettings(args);
+  const { client, context } = await connect(args, rt, settings);
+  try {
+    return await collectLive(client, {
+      container: "calico-node",
+      signatures,
+      now: rt.now,
+      targetName: context,
+      bounds: settings.bounds,
+      concurrency: settings.concurrency,
+      sampleSeconds: settings.sampleSeconds,
+      ...(settings.nodeSelector !== undefined ? { nodeSelector: settings.nodeSelector } : {}),
+    });
+  } finally {
+    client.close();
+  }
+}
+
+export async function gatherFacts(args: ParsedArgs, rt: Runtime): Promise<Facts> {
+  const advisory = await theAdvisory(args);
+  const signatures = compileSignatures([advisory]);
+  const snapshot = await readCluster(args, rt, advisory, signatures);
+  const inputs: string[] = [];
+  if (snapshot) inputs.push(`${snapshot.target.kind} ${snapshot.target.name}`);
+  return {
+    advisory,
+    signatures,
+    inputs,
+    ...(snapshot ? { snapshot, diagnosis: diagnose(snapshot, advisory) } : {}),
+  };
+}
+
+export async function makePlan(args: ParsedArgs, rt: Runtime, facts: Facts): Promise<Plan> {
+  const path = str(args, "rke-config");
+  let rkeConfig: { path: string; text: string } | undefined;
+  if (path !== undefined) {
+    try {
+      rkeConfig = { path, text: await readFile(path, "utf8") };
+    } catch (e) {
+      throw new InputError(
+        path,
+        (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read",
+      );
+    }
+  }
+  const inputs = [...facts.inputs, ...(path !== undefined ? [`cluster.yml ${path}`] : [])];
+  return buildPlan(
+    {
+      advisory: facts.advisory,
+      options: planOptions(args),
+      ...(facts.snapshot ? { snapshot: facts.snapshot } : {}),
+      ...(facts.diagnosis ? { diagnosis: facts.diagnosis } : {}),
+      ...(rkeConfig ? { rkeConfig } : {}),
+    },
+    inputs,
+    rt.now,
+  );
+}
+
+export function renderPlan(plan: Plan, selected: ReadonlySet<string>): string {
+  const out: string[] = [`Plan for ${plan.advisoryId} (${plan.inputs.join(", ") || "no inputs"})`];
+  for (const n of plan.notes) out.push(`  ${n}`);
+  out.push("");
+  plan.steps.forEach((s, k) => {
+    const tags = [
+      s.kind,
+      selected.has(s.id)
+        ? "runs with apply"
+        : s.kind === "manual"
+          ? "not executed"
+          : `opt-in: --only ${s.id}`,
+      s.durable ? "durable" : "temporary",
+      ...(s.alreadyApplied ? ["already applied"] : []),
+    ];
+    out.push(`${k + 1}. [${s.id}] ${s.title}`, `   (${tags.join(", ")})`, `   ${s.summary}`);
+    if (s.tradeoffs !== undefined) out.push(`   Trade-off: ${s.tradeoffs}`);
+    for (const n of s.notes) out.push(`   ! ${n}`);
+    if (s.kind === "manual") for (const i of s.instructions) out.push(`   > ${i}`);
+    if (s.diff !== "")
+      out.push(
+        ...s.diff
+          .trimEnd()
+          .split("\n")
+          .map((l) => `     ${l}`),
+      );
+    out.push("");
+  });
+  return `${out.join("\n")}\n`;
+}

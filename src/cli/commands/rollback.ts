@@ -1,0 +1,64 @@
+import { UsageError } from "../../errors.js";
+import { defaultStateDir, BackupSession } from "../../apply/backup-store.js";
+import { rollback as rollbackBackup, type StepHandler } from "../../apply/executor.js";
+import { FileHandler } from "../../apply/files.js";
+import { KubeObjectHandler } from "../../apply/kube-objects.js";
+import { RestartHandler } from "../../apply/restart.js";
+import type { ParsedArgs } from "../args.js";
+import { kubeConfigFor, theAdvisory } from "./remediate-shared.js";
+import { compileSignatures } from "../../logs/index.js";
+import type { Command, CommandResult, Runtime } from "./types.js";
+
+async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
+  const [id, extra] = args.positionals;
+  if (id === undefined || extra !== undefined)
+    throw new UsageError("rollback: give exactly one backup ID (printed by apply as `backup: ID`)");
+  const stateDir =
+    typeof args.flags["state-dir"] === "string" ? args.flags["state-dir"] : defaultStateDir(rt.env);
+  const session = await BackupSession.open(stateDir, id);
+  const lines = session.manifest.entries.map((e) => `  ${e.stepId} (${e.kind}, ${e.state})`);
+  const preview = `backup ${id} (${session.manifest.status}, ${session.manifest.createdAt}) restores:\n${lines.join("\n")}\n`;
+  if (args.flags.yes !== true) {
+    const ok = rt.confirm !== undefined && (await rt.confirm(`${preview}Roll back? [y/N] `));
+    if (!ok)
+      return {
+        stdout: preview,
+        stderr: "cnidoctor: rollback: nothing changed (pass --yes, or confirm on a terminal)",
+        exitCode: 2,
+      };
+  }
+  const handlers: StepHandler[] = [new FileHandler()];
+  if (session.manifest.entries.some((e) => e.kind === "kube-patch" || e.kind === "rolling-restart")) {
+    const kc = kubeConfigFor(args, rt);
+    const advisory = await theAdvisory(args);
+    handlers.push(
+      new KubeObjectHandler(kc),
+      new RestartHandler(kc, {
+        signatures: compileSignatures([advisory]),
+        advisoryId: advisory.id,
+        holder: "cnidoctor-rollback",
+      }),
+    );
+  }
+  const r = await rollbackBackup(stateDir, id, handlers);
+  const out = [
+    ...r.restored.map((x) => `restored        ${x.stepId}: ${x.detail}`),
+    ...r.failures.map((x) => `FAILED          ${x.stepId}: ${x.message}`),
+  ];
+  if (r.failures.length > 0)
+    return {
+      stdout: `${out.join("\n")}\n`,
+      stderr: `cnidoctor: rollback: ${r.failures.length} step(s) could not be restored`,
+      exitCode: 5,
+    };
+  return { stdout: `${out.join("\n")}\nrolled back ${id}\n`, exitCode: 0 };
+}
+
+export const rollbackCommand: Command = {
+  name: "rollback",
+  usage: "cnidoctor rollback ID [--yes] [--state-dir DIR]",
+  summary:
+    "Restore every file (byte for byte) and object (as backed up) changed by the apply that printed `backup: ID`.",
+  examples: ["cnidoctor rollback 20240814T090136Z-1a2b3c --yes"],
+  run,
+};
