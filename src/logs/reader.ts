@@ -1,17 +1,16 @@
 // Reading log bytes: files, stdin and API streams; gzip by magic bytes; binary detection; splitting
 // into lines in large blocks; and turning every failure into a status and a one-line problem.
 
-import { isAscii } from "node:buffer";
 import { open, type FileHandle } from "node:fs/promises";
 import { Readable, pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { LogScan, LogSource, LogSourceResult } from "../model/logs.js";
 import { LogScanner, type ScanOptions } from "./scanner.js";
 import type { SignatureSet } from "./signatures.js";
+import { FastFeeder } from "./fast.js";
 
 const CHUNK_BYTES = 1024 * 1024;
 const HEAD_BYTES = 64 * 1024;
-const NEWLINE = 10;
 
 /** A failure of the underlying source (as opposed to the gzip decoder). */
 class SourceError extends Error {
@@ -62,96 +61,6 @@ function looksBinary(head: Buffer): boolean {
   return head.length > 0 && control / head.length > 0.3;
 }
 
-/** Decodes UTF-8 (invalid sequences become U+FFFD); pure ASCII takes the cheaper one-byte copy. */
-function decode(chunk: Buffer, start: number, end: number): string {
-  return isAscii(chunk.subarray(start, end))
-    ? chunk.toString("latin1", start, end)
-    : chunk.toString("utf8", start, end);
-}
-
-/** Splits byte chunks into lines and feeds the scanner whole blocks of them. Bounds line length. */
-class LineSplitter {
-  private carry: Buffer | undefined;
-  /** Bytes of the current over-long line beyond what is kept in `carry`. */
-  private skipped = 0;
-  private skipping = false;
-
-  constructor(
-    private readonly scanner: LogScanner,
-    private readonly maxLine: number,
-  ) {}
-
-  feed(chunk: Buffer): void {
-    let start = 0;
-    if (this.carry !== undefined) {
-      const nl = chunk.indexOf(NEWLINE);
-      if (nl < 0) {
-        this.extendCarry(chunk);
-        return;
-      }
-      this.extendCarry(chunk.subarray(0, nl));
-      this.flushCarry(1);
-      start = nl + 1;
-    }
-    const last = chunk.lastIndexOf(NEWLINE);
-    if (last >= start) {
-      this.emitBlock(chunk, start, last);
-      start = last + 1;
-    }
-    if (start < chunk.length) this.extendCarry(chunk.subarray(start));
-  }
-
-  /** Flushes a last line without a trailing newline. */
-  end(): void {
-    if (this.carry !== undefined) this.flushCarry(0);
-  }
-
-  private extendCarry(part: Buffer): void {
-    if (this.skipping) {
-      this.skipped += part.length;
-      return;
-    }
-    const have = this.carry?.length ?? 0;
-    const room = this.maxLine - have;
-    const keep = part.length <= room ? part : part.subarray(0, room);
-    this.carry = this.carry === undefined ? Buffer.from(keep) : Buffer.concat([this.carry, keep]);
-    if (part.length > room) {
-      this.skipping = true;
-      this.skipped = part.length - room;
-    }
-  }
-
-  private flushCarry(newlineBytes: number): void {
-    const carry = this.carry ?? Buffer.alloc(0);
-    this.scanner.pushBlock(carry.toString("utf8"), carry.length + this.skipped + newlineBytes, this.skipping);
-    this.carry = undefined;
-    this.skipped = 0;
-    this.skipping = false;
-  }
-
-  /** Lines in chunk[start, end) (end is the last newline, excluded from the text). */
-  private emitBlock(chunk: Buffer, start: number, end: number): void {
-    if (end - start <= this.maxLine) {
-      this.scanner.pushBlock(decode(chunk, start, end), end - start + 1);
-      return;
-    }
-    // Only when chunks are larger than the line cap can a block hold an over-long line.
-    let runStart = start;
-    let pos = start;
-    while (pos <= end) {
-      const nl = chunk.indexOf(NEWLINE, pos);
-      const lineEnd = nl < 0 || nl > end ? end : nl;
-      if (lineEnd - pos > this.maxLine) {
-        if (pos > runStart) this.scanner.pushBlock(chunk.toString("utf8", runStart, pos - 1), pos - runStart);
-        this.scanner.pushBlock(chunk.toString("utf8", pos, pos + this.maxLine), lineEnd - pos + 1, true);
-        runStart = lineEnd + 1;
-      }
-      pos = lineEnd + 1;
-    }
-    if (runStart <= end) this.scanner.pushBlock(chunk.toString("utf8", runStart, end), end - runStart + 1);
-  }
-}
-
 /** Buffers the first 64 KiB to rule out binary data, then streams into the splitter. */
 class Intake {
   private head: Buffer[] = [];
@@ -159,10 +68,10 @@ class Intake {
   private checked = false;
   binary = false;
   bytes = 0;
-  private readonly splitter: LineSplitter;
+  private readonly splitter: FastFeeder;
 
-  constructor(scanner: LogScanner) {
-    this.splitter = new LineSplitter(scanner, scanner.lineLimit);
+  constructor(scanner: LogScanner, set: SignatureSet) {
+    this.splitter = new FastFeeder(scanner, set);
   }
 
   /** Returns false once the data turned out to be binary (stop reading). */
@@ -280,7 +189,7 @@ async function runScan(
 ): Promise<LogSourceResult> {
   const label = sourceLabel(source);
   const scanner = new LogScanner(set, options);
-  const intake = new Intake(scanner);
+  const intake = new Intake(scanner, set);
   const iterator = stream[Symbol.asyncIterator]();
   let gzip = false;
   let outcome: Outcome = { status: "read" };
@@ -332,6 +241,60 @@ async function* fileChunks(handle: FileHandle): AsyncGenerator<Buffer> {
   }
 }
 
+const FAST_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * An uncompressed file, read straight into the bulk path's work buffer (no per-chunk allocation).
+ * Returns undefined for gzip, which takes the stream path.
+ */
+async function scanPlainFile(
+  handle: FileHandle,
+  source: LogSource,
+  set: SignatureSet,
+  options: ScanOptions,
+): Promise<LogSourceResult | undefined> {
+  const label = sourceLabel(source);
+  const scanner = new LogScanner(set, options);
+  const feeder = new FastFeeder(scanner, set, 2 * FAST_CHUNK_BYTES);
+  let position = 0;
+  let outcome: Outcome = { status: "read" };
+  try {
+    const head = feeder.reserve(HEAD_BYTES);
+    const first = (await handle.read(head, 0, HEAD_BYTES, 0)).bytesRead;
+    if (first >= 2 && head[0] === 0x1f && head[1] === 0x8b) return undefined;
+    if (looksBinary(head.subarray(0, first))) {
+      return {
+        source,
+        status: "unreadable",
+        problem: `${label}: binary data, not a text log`,
+        scan: emptyScan(set, options),
+      };
+    }
+    feeder.commit(first);
+    position = first;
+    for (;;) {
+      const room = feeder.reserve(FAST_CHUNK_BYTES);
+      const { bytesRead } = await handle.read(room, 0, FAST_CHUNK_BYTES, position);
+      if (bytesRead === 0) break;
+      position += bytesRead;
+      feeder.commit(bytesRead);
+    }
+  } catch (error) {
+    const code = errorCode(error);
+    outcome = {
+      status: position > 0 ? "partial" : "unreadable",
+      problem: `${label}: read error after ${formatSize(position)}: ${code ?? errorText(error)}`,
+    };
+  }
+  feeder.end();
+  const scan = scanner.finish();
+  if (outcome.status === "read" && scan.truncatedLines !== undefined) {
+    const n = scan.truncatedLines;
+    outcome.problem = `${label}: ${n} line${n === 1 ? "" : "s"} longer than ${formatSize(scanner.lineLimit)} truncated for matching`;
+  }
+  return { source, ...outcome, scan };
+}
+
 /** One line for an error opening a log; exported for tests (root cannot provoke EACCES). */
 export function openProblem(path: string, error: unknown): string {
   switch (errorCode(error)) {
@@ -377,7 +340,8 @@ export async function scanLogFile(
       };
     }
     const withTime: ScanOptions = { ...options, referenceTime: options?.referenceTime ?? stat.mtime };
-    return await runScan(fileChunks(handle), source, set, withTime);
+    const plain = await scanPlainFile(handle, source, set, withTime);
+    return plain ?? (await runScan(fileChunks(handle), source, set, withTime));
   } catch (error) {
     return { source, status: "unreadable", problem: openProblem(path, error), scan: emptyScan(set, options) };
   } finally {

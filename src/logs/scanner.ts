@@ -18,6 +18,7 @@ import {
   FORMAT_BITS,
   LineInfo,
   START_NONE,
+  type StartKind,
   classifyLine,
   messageOf,
   stampOf,
@@ -26,6 +27,7 @@ import {
 } from "./lines.js";
 import type { Signature } from "../model/advisory.js";
 import { LiteralPresence, matchSignature, type SignatureSet } from "./signatures.js";
+import { classifyBytes, isoShapeBytes, startKindBytes } from "./bytes.js";
 import { isoShape, parseLeading, resolveStamp, toIso, type Stamp, type YearHint } from "./time.js";
 
 export interface ScanOptions {
@@ -121,6 +123,7 @@ export class LogScanner {
   private recStamp: Stamp | undefined;
 
   private readonly pending: [Pending | undefined, Pending | undefined] = [undefined, undefined];
+  private readonly bulk = new BulkState();
   private readonly presence: LiteralPresence;
   private readonly signals: SignalAcc[];
   private readonly fingerprintCounts: number[];
@@ -212,6 +215,150 @@ export class LogScanner {
     if (last !== undefined) scan.lastTimestamp = last;
     if (this.truncated > 0) scan.truncatedLines = this.truncated;
     return scan;
+  }
+
+  /**
+   * @internal The bulk path: scans the complete ASCII lines in buf[start, end) (end just past a
+   * "\n") with the same results as pushing them one by one, but without decoding text. Lines that
+   * need more than counting (a `hits` position, a timestamp still to be parsed, a CRI/docker partial,
+   * an over-long line, the rest of a record already being assembled) go to the exact path as whole
+   * records from their first line. Returns where it stopped: `end`, or the start of the record still
+   * open, whose lines the caller must pass again with what follows (or to the exact path at the end).
+   */
+  scanAscii(buf: Buffer, start: number, end: number, hits: readonly number[]): number {
+    const st = this.bulk;
+    st.reset();
+    let h = 0;
+    let pos = start;
+    while (pos < end) {
+      const nl = buf.indexOf(10, pos);
+      const lineEnd = nl < 0 || nl >= end ? end - 1 : nl;
+      while (h < hits.length && (hits[h] ?? 0) < pos) h++;
+      const hot = h < hits.length && (hits[h] ?? 0) < lineEnd;
+      this.bulkLine(buf, pos, lineEnd, hot);
+      pos = lineEnd + 1;
+    }
+    if (st.runStart >= 0) this.flushRun(buf, end);
+    let stop = end;
+    if (this.recOpen && this.recParts.length === 0 && st.snapPos >= 0) {
+      if (st.snapPos === start) {
+        // The record fills the buffer: carrying it would make no progress, so the exact path takes
+        // it (and whatever of it follows in the next buffer).
+        this.rewind();
+        st.runStart = st.snapPos;
+        this.flushRun(buf, end);
+      } else {
+        stop = st.snapPos;
+        this.rewind();
+      }
+    }
+    this.commitLast(buf);
+    return stop;
+  }
+
+  private bulkLine(buf: Buffer, pos: number, lineEnd: number, hot: boolean): void {
+    const st = this.bulk;
+    const end = lineEnd > pos && buf[lineEnd - 1] === 13 ? lineEnd - 1 : lineEnd;
+    const info = this.info;
+    classifyBytes(buf, pos, end, lineEnd, info);
+    const kind = startKindBytes(buf, info.msgStart, lineEnd);
+    const local = hot || lineEnd - pos > this.maxLineBytes || (info.envelope !== ENV_NONE && info.partial);
+    if (st.runStart >= 0) {
+      // A run for the exact path is open: it takes every line up to the next plain record start.
+      if (local || kind === START_NONE) return;
+      this.flushRun(buf, pos);
+    }
+    const joins = info.envelope !== ENV_NONE && (info.partial || this.pending[info.stream] !== undefined);
+    const starts = kind !== START_NONE && !joins;
+    if (local || joins || this.needsStamp(buf, lineEnd, kind) || (!starts && this.recParts.length > 0)) {
+      this.startRun(pos, starts);
+      return;
+    }
+    this.countBulk(pos, lineEnd, end, kind, starts);
+  }
+
+  /** What physicalLine() does for a line that needs nothing but counting. */
+  private countBulk(pos: number, lineEnd: number, end: number, kind: StartKind, starts: boolean): void {
+    const st = this.bulk;
+    const info = this.info;
+    const full = this.recLines >= this.maxRecordLines || this.recChars >= this.maxRecordChars;
+    if (starts || !this.recOpen || full) this.openBulkRecord(pos);
+    if (info.envelope !== ENV_NONE) this.formatBits |= info.envelope === ENV_CRI ? BIT_CRI : BIT_DOCKER;
+    if (starts) this.formatBits |= startFormatBit(kind);
+    if (info.envelope !== ENV_NONE || kind !== START_NONE) {
+      st.lastStart = pos;
+      st.lastEnd = end;
+    }
+    this.lines++;
+    this.bytes += lineEnd + 1 - pos;
+    this.recLines++;
+    this.recChars += end - pos;
+  }
+
+  /** Whether noteTimestamp() would parse this line's stamp (the first one, or a year still missing). */
+  private needsStamp(buf: Buffer, lineEnd: number, kind: StartKind): boolean {
+    const info = this.info;
+    if (info.envelope === ENV_NONE && kind === START_NONE) return false;
+    if (this.firstStamp === undefined) return true;
+    if (this.yearNear !== undefined) return false;
+    return info.envelope !== ENV_NONE || isoShapeBytes(buf, info.msgStart, lineEnd) !== 0;
+  }
+
+  /** Opens a run for the exact path at `pos`; a continuation of a bulk record restarts at its first line. */
+  private startRun(pos: number, starts: boolean): void {
+    const st = this.bulk;
+    if (!starts && this.recOpen && this.recParts.length === 0 && st.snapPos >= 0) {
+      this.rewind();
+      st.runStart = st.snapPos;
+    } else {
+      st.runStart = pos;
+    }
+  }
+
+  /** Closes the open record and opens one that starts at `pos`, remembering how to undo both. */
+  private openBulkRecord(pos: number): void {
+    const st = this.bulk;
+    this.closeRecord();
+    st.snapPos = pos;
+    st.snapLines = this.lines;
+    st.snapBytes = this.bytes;
+    st.snapRecords = this.records;
+    st.snapBits = this.formatBits;
+    st.snapLastStart = st.lastStart;
+    st.snapLastEnd = st.lastEnd;
+    this.recOpen = true;
+  }
+
+  /** Undoes the bulk record that started at snapPos (its lines will be scanned again). */
+  private rewind(): void {
+    const st = this.bulk;
+    this.lines = st.snapLines;
+    this.bytes = st.snapBytes;
+    this.records = st.snapRecords;
+    this.formatBits = st.snapBits;
+    st.lastStart = st.snapLastStart;
+    st.lastEnd = st.snapLastEnd;
+    this.recOpen = false;
+    this.recLines = 0;
+    this.recChars = 0;
+  }
+
+  /** The last timestamped line seen in bulk becomes the scanner's last line. */
+  private commitLast(buf: Buffer): void {
+    const st = this.bulk;
+    if (st.lastStart >= 0) this.lastLine = buf.toString("latin1", st.lastStart, st.lastEnd);
+    st.lastStart = -1;
+    st.lastEnd = -1;
+  }
+
+  /** Sends the run's lines [runStart, end) (end just past a "\n") through the exact path. */
+  private flushRun(buf: Buffer, end: number): void {
+    const st = this.bulk;
+    const start = st.runStart;
+    st.runStart = -1;
+    st.snapPos = -1;
+    this.commitLast(buf);
+    pushLines(this, buf, start, end - 1, this.maxLineBytes);
   }
 
   /** Finds the first anchor hit at or after `pos` in the block. */
@@ -478,6 +625,61 @@ export class LogScanner {
     });
     return out;
   }
+}
+
+/** Where the bulk path is within one buffer, and the scanner state to return to on a rewind. */
+class BulkState {
+  /** Start of the lines waiting for the exact path, or -1. */
+  runStart = -1;
+  /** Start of the record opened in bulk (-1 when the open record is not a bulk one). */
+  snapPos = -1;
+  snapLines = 0;
+  snapBytes = 0;
+  snapRecords = 0;
+  snapBits = 0;
+  snapLastStart = -1;
+  snapLastEnd = -1;
+  /** The last timestamped line seen in bulk since the last commit. */
+  lastStart = -1;
+  lastEnd = -1;
+
+  reset(): void {
+    this.runStart = -1;
+    this.snapPos = -1;
+    this.lastStart = -1;
+    this.lastEnd = -1;
+  }
+}
+
+/**
+ * Pushes the lines of buf[start, end) (end is the last "\n", excluded) as blocks, cutting lines
+ * longer than `maxLine` bytes the way the reader does.
+ */
+export function pushLines(
+  scanner: LogScanner,
+  buf: Buffer,
+  start: number,
+  end: number,
+  maxLine: number,
+): void {
+  if (end < start) return;
+  if (end - start <= maxLine) {
+    scanner.pushBlock(buf.toString("utf8", start, end), end - start + 1);
+    return;
+  }
+  let runStart = start;
+  let pos = start;
+  while (pos <= end) {
+    const nl = buf.indexOf(10, pos);
+    const lineEnd = nl < 0 || nl > end ? end : nl;
+    if (lineEnd - pos > maxLine) {
+      if (pos > runStart) scanner.pushBlock(buf.toString("utf8", runStart, pos - 1), pos - runStart);
+      scanner.pushBlock(buf.toString("utf8", pos, pos + maxLine), lineEnd - pos + 1, true);
+      runStart = lineEnd + 1;
+    }
+    pos = lineEnd + 1;
+  }
+  if (runStart <= end) scanner.pushBlock(buf.toString("utf8", runStart, end), end - runStart + 1);
 }
 
 function lineEndAt(text: string, from: number): number {

@@ -24,6 +24,9 @@ export interface CompiledFingerprint {
   fingerprint: Fingerprint;
 }
 
+/** The advisory fields signatures are compiled from. */
+export type SignatureSource = Pick<Advisory, "id" | "signatures" | "fingerprints">;
+
 /** Compiled signatures and fingerprints of a set of advisories. Build with compileSignatures(). */
 export class SignatureSet {
   /** @internal */
@@ -42,6 +45,8 @@ export class SignatureSet {
   readonly fingerprints: readonly CompiledFingerprint[];
   /** @internal */
   readonly fingerprintsByKey: ReadonlyMap<string, readonly number[]>;
+  /** @internal What the set was compiled from (workers recompile it: RegExps do not cross threads). */
+  readonly source: readonly SignatureSource[];
 
   /** @internal */
   constructor(parts: {
@@ -50,7 +55,9 @@ export class SignatureSet {
     anchors: string[];
     fingerprints: CompiledFingerprint[];
     fingerprintsByKey: Map<string, number[]>;
+    source?: readonly SignatureSource[];
   }) {
+    this.source = parts.source ?? [];
     this.signatures = parts.signatures;
     this.literals = parts.literals;
     this.anchors = parts.anchors;
@@ -80,7 +87,7 @@ function compileList(advisoryId: string, sig: Signature, field: "all" | "any" | 
 }
 
 /** The spellings a literal can have in raw log text (plain, JSON-escaped, Go-HTML-escaped). */
-function spellings(literal: string): string[] {
+export function spellings(literal: string): string[] {
   const json = JSON.stringify(literal).slice(1, -1);
   const go = json.replace(/</g, "\\u003c").replace(/>/g, "\\u003e").replace(/&/g, "\\u0026");
   // A literal spanning lines can only be found line by line: its longest line is the anchor.
@@ -132,7 +139,7 @@ function compileSignature(
 }
 
 /** The text a fingerprint is recognised by in raw lines. */
-function fingerprintAnchor(fp: Fingerprint): string {
+export function fingerprintAnchor(fp: Fingerprint): string {
   return fp.message.length > 0 ? fp.message : `${fp.file} ${fp.line}: `;
 }
 
@@ -162,7 +169,12 @@ export function compileSignatures(
   const anchors = minimalAnchors(
     [...literals, ...fingerprints.map((f) => fingerprintAnchor(f.fingerprint))].flatMap(spellings),
   );
-  return new SignatureSet({ signatures, literals, anchors, fingerprints, fingerprintsByKey });
+  const source = advisories.map((a) => ({
+    id: a.id,
+    signatures: a.signatures,
+    fingerprints: a.fingerprints,
+  }));
+  return new SignatureSet({ signatures, literals, anchors, fingerprints, fingerprintsByKey, source });
 }
 
 function escapeRegex(literal: string): string {

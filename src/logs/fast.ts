@@ -1,0 +1,130 @@
+// Feeding bytes to the scanner's bulk path: a work buffer that holds what is not scanned yet (the
+// record still open and a line without its "\n"), the needle plan, and the cases the bulk path
+// leaves to the exact one (non-ASCII buffers, lines longer than the line cap).
+
+import { isAscii } from "node:buffer";
+import { byteWeights, findHits, planNeedles, type Needle } from "./needles.js";
+import { pushLines, type LogScanner } from "./scanner.js";
+import type { SignatureSet } from "./signatures.js";
+
+const NEWLINE = 10;
+/** Bytes sampled to rank byte rarity for the needle plan. */
+const SAMPLE_BYTES = 256 * 1024;
+
+export class FastFeeder {
+  private work: Buffer;
+  private have = 0;
+  private needles: Needle[] | undefined;
+  private readonly hits: number[] = [];
+  private readonly maxLine: number;
+  /** An over-long line being skipped: its first maxLine bytes, and how many more were seen. */
+  private keep: Buffer | undefined;
+  private skipped = 0;
+
+  constructor(
+    private readonly scanner: LogScanner,
+    private readonly set: SignatureSet,
+    capacity = 4 * 1024 * 1024,
+  ) {
+    this.work = Buffer.allocUnsafe(capacity);
+    this.maxLine = scanner.lineLimit;
+  }
+
+  /** Room for `n` more bytes at the end of the work buffer (for reading straight into it). */
+  reserve(n: number): Buffer {
+    this.ensure(this.have + n);
+    return this.work.subarray(this.have, this.have + n);
+  }
+
+  /** The first `n` bytes of the last reserve() now hold data. */
+  commit(n: number): void {
+    if (n <= 0) return;
+    if (this.keep !== undefined) {
+      const chunk = Buffer.from(this.work.subarray(this.have, this.have + n));
+      this.feedSkipping(chunk);
+      return;
+    }
+    this.have += n;
+    this.process();
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.keep !== undefined) {
+      this.feedSkipping(chunk);
+      return;
+    }
+    this.reserve(chunk.length);
+    chunk.copy(this.work, this.have);
+    this.have += chunk.length;
+    this.process();
+  }
+
+  /** Ends the input: what is left (an open record, a last line without "\\n") goes the exact way. */
+  end(): void {
+    if (this.keep !== undefined) {
+      this.scanner.pushBlock(this.keep.toString("utf8"), this.keep.length + this.skipped, true);
+      this.keep = undefined;
+      return;
+    }
+    const buf = this.work;
+    const last = buf.subarray(0, this.have).lastIndexOf(NEWLINE);
+    if (last >= 0) pushLines(this.scanner, buf, 0, last, this.maxLine);
+    if (last + 1 < this.have) {
+      const size = this.have - (last + 1);
+      const cut = Math.min(size, this.maxLine);
+      this.scanner.pushBlock(buf.toString("utf8", last + 1, last + 1 + cut), size, size > this.maxLine);
+    }
+    this.have = 0;
+  }
+
+  private ensure(size: number): void {
+    if (size <= this.work.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(size, this.work.length * 2));
+    this.work.copy(grown, 0, 0, this.have);
+    this.work = grown;
+  }
+
+  private feedSkipping(chunk: Buffer): void {
+    const nl = chunk.indexOf(NEWLINE);
+    if (nl < 0) {
+      this.skipped += chunk.length;
+      return;
+    }
+    const keep = this.keep ?? Buffer.alloc(0);
+    this.scanner.pushBlock(keep.toString("utf8"), keep.length + this.skipped + nl + 1, true);
+    this.keep = undefined;
+    this.skipped = 0;
+    if (nl + 1 < chunk.length) this.feed(chunk.subarray(nl + 1));
+  }
+
+  private process(): void {
+    const buf = this.work;
+    const have = this.have;
+    const last = buf.subarray(0, have).lastIndexOf(NEWLINE);
+    let stop = 0;
+    if (last >= 0) stop = this.scanLines(buf, last + 1);
+    const tailLine = have - (last + 1);
+    if (tailLine > this.maxLine) {
+      // A line longer than the cap: what precedes it goes the exact way, the line is cut and its
+      // rest skipped until its "\n" (as the line reader does).
+      if (stop <= last) pushLines(this.scanner, buf, stop, last, this.maxLine);
+      this.keep = Buffer.from(buf.subarray(last + 1, last + 1 + this.maxLine));
+      this.skipped = tailLine - this.maxLine;
+      this.have = 0;
+      return;
+    }
+    if (stop > 0) buf.copyWithin(0, stop, have);
+    this.have = have - stop;
+  }
+
+  /** Scans complete lines buf[0, end); returns where unscanned bytes begin. */
+  private scanLines(buf: Buffer, end: number): number {
+    if (!isAscii(buf.subarray(0, end))) {
+      pushLines(this.scanner, buf, 0, end - 1, this.maxLine);
+      return end;
+    }
+    this.needles ??= planNeedles(this.set, byteWeights(buf.subarray(0, Math.min(end, SAMPLE_BYTES))));
+    findHits(this.needles, buf, 0, end, this.hits);
+    return this.scanner.scanAscii(buf, 0, end, this.hits);
+  }
+}
