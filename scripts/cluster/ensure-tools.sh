@@ -4,6 +4,7 @@
 #   - kube-apiserver, kube-controller-manager, kube-scheduler built from k8s.io/kubernetes via the
 #     wrapper module harness/k8s-bins/go.mod, cached in ~/.cache/cnidoctor/k8s/<version>/bin,
 #   - kwok, cached in ~/.cache/cnidoctor/kwok/<version>/bin.
+#   - helm, cached in ~/.cache/cnidoctor/helm/<version>/bin (renders and lints the agent chart).
 # Warm runs only check `--version` of each binary, so this is cheap to call before every test run.
 # Binaries never go into the repository; the cache is keyed by version so a bump rebuilds.
 set -euo pipefail
@@ -13,6 +14,8 @@ KWOK_VERSION="v0.8.0"
 CACHE_ROOT="${CNIDOCTOR_CACHE:-$HOME/.cache/cnidoctor}"
 K8S_BIN="$CACHE_ROOT/k8s/$K8S_VERSION/bin"
 KWOK_BIN="$CACHE_ROOT/kwok/$KWOK_VERSION/bin"
+HELM_VERSION="v3.19.0"
+HELM_BIN="$CACHE_ROOT/helm/$HELM_VERSION/bin"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WRAPPER_DIR="$REPO_ROOT/harness/k8s-bins"
 
@@ -109,7 +112,20 @@ install_kwok() {
   log "kwok installed in $(($(date +%s) - start)) s"
 }
 
+# helm is a Go module like kwok: built from the module proxy, no downloaded binary.
+install_helm() {
+  if [ -x "$HELM_BIN/helm" ] && "$HELM_BIN/helm" version --short 2>/dev/null | grep -q "$HELM_VERSION"; then
+    log "helm $HELM_VERSION cached in $HELM_BIN"
+    return
+  fi
+  log "installing helm $HELM_VERSION (cold: ~2 min)"
+  mkdir -p "$HELM_BIN"
+  (cd / && CGO_ENABLED=0 GOBIN="$HELM_BIN" GOTOOLCHAIN=local go install -p 2 \
+    -ldflags "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION")
+}
+
 ensure_debian_packages
 build_kube_bins
 install_kwok
+install_helm
 log "ready: $K8S_BIN, $KWOK_BIN, /usr/bin/etcd"
