@@ -405,6 +405,13 @@ export function nodeResourceEvidence(
     }
     const r = restartEvidence(mine);
     if (r) evidence.push(r);
+    for (const note of t.notes)
+      evidence.push({
+        kind: "symptom",
+        message: `${t.container} (${t.namespace}/${t.pod}): ${note}, so no trend was computed`,
+        nodes: [node],
+        data: { resource: "samples", role: "context", outlier: false, pod: `${t.namespace}/${t.pod}` },
+      });
   }
   return { evidence, callouts };
 }
