@@ -13,9 +13,12 @@ export interface NodePlan {
   controlPlane: boolean;
 }
 
-/** Node i (0-based) gets 10.10.<i/250>.<i%250+10>: unique, private and global-unicast. */
+/** Hosts per /24: last octets 10..249, never the network, broadcast or a low infrastructure address. */
+const HOSTS_PER_BLOCK = 240;
+
+/** Node i (0-based) gets 10.10.<i/240>.<i%240+10>: unique, private and global-unicast. */
 export function nodeIp(index: number): string {
-  return `10.10.${Math.floor(index / 250)}.${(index % 250) + 10}`;
+  return `10.10.${Math.floor(index / HOSTS_PER_BLOCK)}.${(index % HOSTS_PER_BLOCK) + 10}`;
 }
 
 export function planNodes(scenario: Scenario, count: number): NodePlan[] {
