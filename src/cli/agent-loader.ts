@@ -4,15 +4,16 @@
 // never keeps the YAML parser, the schema validator or @kubernetes/client-node in its heap — they
 // would take it from ~47 MB to ~60 MB (~124 MB with client-node) RSS for good.
 //
-// argv[2]: JSON {"advisories": DIR, "kubeconfig"?: FILE, "context"?: NAME}
+// argv[2]: JSON {"advisories"?: DIR, "kubeconfig"?: FILE ("" = $KUBECONFIG / ~/.kube/config)}
 
 import type { RequestOptions } from "node:https";
-import { loadAdvisories } from "../advisories/load.js";
+import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../advisories/load.js";
 import { loadKubeConfig } from "../kube/config.js";
 import type { Advisory } from "../model/advisory.js";
 
 export interface LoaderRequest {
-  advisories: string;
+  /** Advisory directory; the shipped one when absent. */
+  advisories?: string;
   /** Resolve cluster credentials from a kubeconfig ("" = $KUBECONFIG / ~/.kube/config). */
   kubeconfig?: string;
 }
@@ -60,7 +61,7 @@ async function endpointFrom(kubeconfig: string): Promise<LoaderEndpoint> {
 
 async function load(request: LoaderRequest): Promise<LoaderReply> {
   try {
-    const advisories = await loadAdvisories(request.advisories);
+    const advisories = await loadAdvisories(request.advisories ?? SHIPPED_ADVISORIES_DIR);
     if (request.kubeconfig === undefined) return { ok: true, advisories };
     return { ok: true, advisories, endpoint: await endpointFrom(request.kubeconfig) };
   } catch (e) {

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-import { main } from "./main.js";
-
-process.exitCode = await main(process.argv.slice(2));
+// `agent` (the long-running node agent) has a lean entry that does not load every command.
+const argv = process.argv.slice(2);
+process.exitCode =
+  argv[0] === "agent"
+    ? await (await import("./agent-main.js")).agentMain(argv.slice(1))
+    : await (await import("./main.js")).main(argv);

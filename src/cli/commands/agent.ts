@@ -7,7 +7,6 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { SHIPPED_ADVISORIES_DIR } from "../../advisories/load.js";
 import { InputError, UsageError } from "../../errors.js";
 import { NodeAgent } from "../../agent/agent.js";
 import { HttpNodeApi, inClusterEndpoint, type KubeEndpoint } from "../../agent/kube.js";
@@ -63,7 +62,7 @@ async function runLoader(
   });
   const reply = JSON.parse(stdout) as LoaderReply;
   if (!reply.ok) {
-    if (reply.usage) throw new InputError(request.advisories, reply.message);
+    if (reply.usage) throw new InputError(request.advisories ?? "advisories", reply.message);
     throw new Error(reply.message);
   }
   if (!reply.endpoint) return { advisories: reply.advisories };
@@ -107,7 +106,7 @@ async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const metricsOnly = args.flags["metrics-only"] === true;
   const mode = metricsOnly ? undefined : kubeMode(rt);
   const loaded = await runLoader({
-    advisories: str(args, "advisories") ?? SHIPPED_ADVISORIES_DIR,
+    ...(str(args, "advisories") !== undefined ? { advisories: str(args, "advisories") } : {}),
     ...(mode === "kubeconfig" ? { kubeconfig: "" } : {}),
   });
   let endpoint = loaded.endpoint;

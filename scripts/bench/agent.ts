@@ -1,0 +1,154 @@
+// Benchmark of the node agent: CPU (% of one core, from /proc/<pid>/stat utime+stime over the run)
+// and RSS (VmRSS from /proc/<pid>/status: peak and end) while this script appends calico-node CRI
+// lines to a file the agent tails, at 0 (idle baseline), 10, 100 and 1,000 lines per second. The
+// lines are a realistic mix from scripts/fixtures/felix-log.ts: a Felix XDP retry storm with its
+// multi-line BTF dumps between routine lines. Targets: < 2% of a core and < 50 MB RSS at 100/s.
+//
+//   npm run bench:agent [-- --seconds 30 --rates 0,10,100,1000]
+
+import { spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { felixLog, toCri } from "../fixtures/felix-log.js";
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: "string", default: "30" },
+    rates: { type: "string", default: "0,10,100,1000" },
+  },
+});
+const SECONDS = Number(values.seconds);
+const RATES = values.rates.split(",").map(Number);
+const BIN = join(import.meta.dirname, "..", "..", "src", "cli", "bin.js");
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
+
+/** A long pool of realistic lines (storm cycles between routine lines), cycled by the writer. */
+const POOL = [
+  ...felixLog({
+    calicoVersion: "v3.28.0",
+    kind: "storm",
+    start: new Date(),
+    durationSeconds: 600,
+    quietIntervalSeconds: 1,
+  }),
+].map((l) => l.text);
+
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
+}
+
+function rssMB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Figures {
+  rate: number;
+  cpuPercent: number;
+  rssPeak: number;
+  rssEnd: number;
+  linesWritten: number;
+  linesRead: number;
+  matches: number;
+}
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return text
+    .split("\n")
+    .filter((l) => l.startsWith(name))
+    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+}
+
+async function runOnce(rate: number): Promise<Figures> {
+  const work = mkdtempSync(join(tmpdir(), "cnid-bench-agent-"));
+  const dir = join(work, "logs", "kube-system_canal-bench_0000", "calico-node");
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(join(work, "state"));
+  const file = join(dir, "0.log");
+  writeFileSync(file, "");
+  const agent = spawn(
+    process.execPath,
+    [
+      BIN,
+      "agent",
+      "--node-name=bench",
+      `--log-root=${join(work, "logs")}`,
+      `--state-dir=${join(work, "state")}`,
+      "--listen=127.0.0.1:0",
+      "--metrics-only",
+    ],
+    { env: { ...process.env, NODE_OPTIONS: "--max-semi-space-size=1" }, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  agent.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  let port = 0;
+  for (let i = 0; i < 100 && port === 0; i++) {
+    await sleep(100);
+    port = Number(/metrics on http:\/\/127\.0\.0\.1:(\d+)/.exec(stderr)?.[1] ?? 0);
+  }
+  const pid = agent.pid;
+  if (port === 0 || pid === undefined) throw new Error(`agent did not start: ${stderr}`);
+  await sleep(2000); // settle after start (the advisory loader child has exited)
+  const startTicks = cpuTicks(pid);
+  const startAt = process.hrtime.bigint();
+  let rssPeak = rssMB(pid);
+  let written = 0;
+  let cursor = 0;
+  const stepMs = 100;
+  for (let t = 0; t < SECONDS * 1000; t += stepMs) {
+    const due = Math.floor(((t + stepMs) / 1000) * rate) - written;
+    if (due > 0) {
+      let chunk = "";
+      for (let i = 0; i < due; i++) {
+        chunk += `${toCri({ time: new Date(), text: POOL[cursor % POOL.length] ?? "" })}\n`;
+        cursor++;
+      }
+      appendFileSync(file, chunk);
+      written += due;
+    }
+    await sleep(stepMs);
+    if (t % 1000 === 0) rssPeak = Math.max(rssPeak, rssMB(pid));
+  }
+  await sleep(1500); // let the agent read the last lines
+  const seconds = Number(process.hrtime.bigint() - startAt) / 1e9;
+  const cpuPercent = ((cpuTicks(pid) - startTicks) / CLK_TCK / seconds) * 100;
+  const rssEnd = rssMB(pid);
+  const linesRead = await metric(port, "cnidoctor_log_lines_read_total");
+  const matches = await metric(
+    port,
+    'cnidoctor_signature_matches_total{advisory="CNID-2024-0001",signature="xdp-btf-load-failure"',
+  );
+  const exited = new Promise((r) => agent.once("exit", r));
+  agent.kill("SIGTERM");
+  await exited;
+  rmSync(work, { recursive: true, force: true });
+  return {
+    rate,
+    cpuPercent,
+    rssPeak: Math.max(rssPeak, rssEnd),
+    rssEnd,
+    linesWritten: written,
+    linesRead,
+    matches,
+  };
+}
+
+console.log(`cnidoctor agent benchmark: ${SECONDS} s per rate, Node ${process.version}, CLK_TCK ${CLK_TCK}`);
+console.log("lines/s  cpu % core  rss peak MB  rss end MB  lines written/read  symptom matches  cpu vs idle");
+let idle: number | undefined;
+for (const rate of RATES) {
+  const f = await runOnce(rate);
+  if (rate === 0) idle = f.cpuPercent;
+  const ratio = idle !== undefined && idle > 0 && rate > 0 ? `${(f.cpuPercent / idle).toFixed(1)}×` : "—";
+  console.log(
+    `${String(rate).padStart(7)}  ${f.cpuPercent.toFixed(2).padStart(10)}  ${f.rssPeak.toFixed(1).padStart(11)}  ${f.rssEnd.toFixed(1).padStart(10)}  ${`${f.linesWritten}/${f.linesRead}`.padStart(18)}  ${String(f.matches).padStart(15)}  ${ratio.padStart(11)}`,
+  );
+}
