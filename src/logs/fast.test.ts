@@ -19,7 +19,10 @@ import {
   type LogLine,
 } from "../../scripts/fixtures/felix-log.js";
 import { ADVISORY, START } from "../../test/fixtures/logs/incident.js";
-import { compileSignatures, LogScanner, scanLogStream, type SignatureSet } from "./index.js";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { compileSignatures, LogScanner, scanLogFile, scanLogStream, type SignatureSet } from "./index.js";
 import { FastFeeder } from "./fast.js";
 import { requiredLiteral, pureLiteral } from "./needles.js";
 
@@ -208,5 +211,87 @@ describe("literals a regex requires", () => {
     assert.equal(requiredLiteral("x[abc]yzaw*"), "yza");
     assert.equal(requiredLiteral("one|two three"), undefined);
     assert.equal(requiredLiteral("ab"), undefined);
+  });
+});
+
+/** Random bytes with log-like structure: storm text, random bytes (invalid UTF-8, NUL), CR, long lines. */
+function fuzzInput(seed: number): Buffer {
+  const rand = seededRandom(seed);
+  const storm = felix("storm", seed).map((l) => l.text);
+  const parts: Buffer[] = [];
+  const pieces = 5 + Math.floor(rand() * 20);
+  for (let i = 0; i < pieces; i++) {
+    const pick = rand();
+    if (pick < 0.4) {
+      const from = Math.floor(rand() * storm.length);
+      parts.push(text(storm.slice(from, from + 1 + Math.floor(rand() * 80))));
+    } else if (pick < 0.7) {
+      const junk = Buffer.alloc(1 + Math.floor(rand() * 2000));
+      for (let k = 0; k < junk.length; k++) junk[k] = Math.floor(rand() * 256);
+      parts.push(junk);
+    } else if (pick < 0.85) {
+      parts.push(Buffer.from(`${"x".repeat(Math.floor(rand() * 40_000))}\r\n`));
+    } else {
+      parts.push(
+        Buffer.from("2024-05-26 10:00:00.000 [WARNING][1] felix/a.go 1: failed to wipe the XDP state\r\n"),
+      );
+    }
+  }
+  parts.push(Buffer.from("\n"));
+  return Buffer.concat(parts);
+}
+
+describe("fuzz: random bytes, invalid UTF-8, CR, long lines (seeded)", () => {
+  test("the bulk path equals line-by-line decoding for 40 random inputs and chunkings", () => {
+    const set = SETS[1]?.[1] ?? compileSignatures([]);
+    for (let seed = 1; seed <= 40; seed++) {
+      const input = fuzzInput(seed);
+      const lines = input
+        .subarray(0, input.length - 1)
+        .toString("utf8")
+        .split("\n");
+      const decoded = input
+        .subarray(0, input.length - 1)
+        .toString("latin1")
+        .split("\n")
+        .map((_, i) => lines[i] ?? "");
+      const expected = { ...byLines(set, decoded), bytes: input.length };
+      assert.deepEqual(byChunks(set, input, seed, 1 + seed * 997, 8 * 1024), expected, `seed ${seed}`);
+    }
+  });
+
+  test("truncated gzip at random points: partial or unreadable with one clear line, never a throw", async () => {
+    const set = SETS[1]?.[1] ?? compileSignatures([]);
+    const gz = gzipSync(text(felix("storm", 3).map((l) => l.text)));
+    const rand = seededRandom(99);
+    for (let i = 0; i < 20; i++) {
+      const cut = 10 + Math.floor(rand() * (gz.length - 20));
+      const result = await scanLogStream(
+        Readable.from([gz.subarray(0, cut)]),
+        { kind: "file", path: "x.gz" },
+        set,
+      );
+      assert.ok(result.status === "partial" || result.status === "unreadable", `cut ${cut}`);
+      assert.match(result.problem ?? "", /^x\.gz: (truncated|corrupt) gzip stream after /);
+    }
+  });
+});
+
+describe("progress", () => {
+  test("onProgress reports bytes read up to the file size", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cnidoctor-progress-"));
+    try {
+      const data = text(mixedLines(2, "plain"));
+      const path = join(dir, "felix.log");
+      await writeFile(path, Buffer.concat([data, data, data, data]));
+      const seen: [number, number | undefined][] = [];
+      const set = SETS[1]?.[1] ?? compileSignatures([]);
+      await scanLogFile(path, set, { onProgress: (done, total) => seen.push([done, total]) });
+      assert.ok(seen.length >= 1);
+      assert.deepEqual(seen.at(-1), [data.length * 4, data.length * 4]);
+      for (let i = 1; i < seen.length; i++) assert.ok((seen[i]?.[0] ?? 0) > (seen[i - 1]?.[0] ?? 0));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

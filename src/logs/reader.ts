@@ -125,6 +125,30 @@ async function* tagged(first: Buffer[], rest: AsyncIterator<Uint8Array>): AsyncG
   }
 }
 
+/** Reports the source's bytes (compressed, for gzip) to options.onProgress about every 4 MiB. */
+async function* counted(
+  chunks: AsyncIterable<Buffer>,
+  options: ScanOptions | undefined,
+  size: number | undefined,
+): AsyncGenerator<Buffer> {
+  const report = options?.onProgress;
+  if (report === undefined) {
+    yield* chunks;
+    return;
+  }
+  let total = 0;
+  let reported = 0;
+  for await (const chunk of chunks) {
+    total += chunk.length;
+    if (total - reported >= 4 * 1024 * 1024) {
+      reported = total;
+      report(total, size);
+    }
+    yield chunk;
+  }
+  report(total, size);
+}
+
 function gunzip(source: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
   const gz = createGunzip({ chunkSize: CHUNK_BYTES });
   // Errors surface through iteration of `gz`; pipeline destroys both ends on failure.
@@ -186,6 +210,7 @@ async function runScan(
   source: LogSource,
   set: SignatureSet,
   options: ScanOptions | undefined,
+  size?: number,
 ): Promise<LogSourceResult> {
   const label = sourceLabel(source);
   const scanner = new LogScanner(set, options);
@@ -196,7 +221,7 @@ async function runScan(
   try {
     const first = await peek(iterator);
     gzip = isGzip(first);
-    const raw = tagged(first, iterator);
+    const raw = counted(tagged(first, iterator), options, size);
     for await (const chunk of gzip ? gunzip(raw) : raw) {
       if (!intake.push(chunk)) break;
     }
@@ -252,6 +277,7 @@ async function scanPlainFile(
   source: LogSource,
   set: SignatureSet,
   options: ScanOptions,
+  size: number | undefined,
 ): Promise<LogSourceResult | undefined> {
   const label = sourceLabel(source);
   const scanner = new LogScanner(set, options);
@@ -278,6 +304,7 @@ async function scanPlainFile(
       if (bytesRead === 0) break;
       position += bytesRead;
       feeder.commit(bytesRead);
+      options.onProgress?.(position, size);
     }
   } catch (error) {
     const code = errorCode(error);
@@ -340,8 +367,11 @@ export async function scanLogFile(
       };
     }
     const withTime: ScanOptions = { ...options, referenceTime: options?.referenceTime ?? stat.mtime };
-    const plain = await scanPlainFile(handle, source, set, withTime);
-    return plain ?? (await runScan(fileChunks(handle), source, set, withTime));
+    const plain = await scanPlainFile(handle, source, set, withTime, stat.isFile() ? stat.size : undefined);
+    return (
+      plain ??
+      (await runScan(fileChunks(handle), source, set, withTime, stat.isFile() ? stat.size : undefined))
+    );
   } catch (error) {
     return { source, status: "unreadable", problem: openProblem(path, error), scan: emptyScan(set, options) };
   } finally {

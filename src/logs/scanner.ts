@@ -49,6 +49,11 @@ export interface ScanOptions {
    * matches without waiting for finish().
    */
   onMatch?: (match: SignatureMatch) => void;
+  /**
+   * Called as the source is read (about every 4 MiB, and at the end) with the bytes read so far and,
+   * for a regular file, its size (for gzip both count compressed bytes). The library never prints.
+   */
+  onProgress?: (bytesRead: number, totalBytes: number | undefined) => void;
 }
 
 /** One matched record, as reported to ScanOptions.onMatch. */
@@ -627,6 +632,8 @@ export class LogScanner {
   }
 }
 
+const BLOCK_BYTES = 1024 * 1024;
+
 /** Where the bulk path is within one buffer, and the scanner state to return to on a rewind. */
 class BulkState {
   /** Start of the lines waiting for the exact path, or -1. */
@@ -664,7 +671,15 @@ export function pushLines(
 ): void {
   if (end < start) return;
   if (end - start <= maxLine) {
-    scanner.pushBlock(buf.toString("utf8", start, end), end - start + 1);
+    // Blocks of about 1 MiB: a storm's hot text is decoded a piece at a time, not all at once.
+    let from = start;
+    while (end - from > BLOCK_BYTES) {
+      const nl = buf.lastIndexOf(10, from + BLOCK_BYTES);
+      if (nl < from) break;
+      scanner.pushBlock(buf.toString("utf8", from, nl), nl - from + 1);
+      from = nl + 1;
+    }
+    scanner.pushBlock(buf.toString("utf8", from, end), end - from + 1);
     return;
   }
   let runStart = start;
@@ -672,6 +687,10 @@ export function pushLines(
   while (pos <= end) {
     const nl = buf.indexOf(10, pos);
     const lineEnd = nl < 0 || nl > end ? end : nl;
+    if (pos - runStart >= BLOCK_BYTES) {
+      scanner.pushBlock(buf.toString("utf8", runStart, pos - 1), pos - runStart);
+      runStart = pos;
+    }
     if (lineEnd - pos > maxLine) {
       if (pos > runStart) scanner.pushBlock(buf.toString("utf8", runStart, pos - 1), pos - runStart);
       scanner.pushBlock(buf.toString("utf8", pos, pos + maxLine), lineEnd - pos + 1, true);
