@@ -54,7 +54,18 @@ export function selectSteps(plan: Plan, only: readonly string[] | undefined): St
 }
 
 function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+  if (!(e instanceof Error)) return String(e);
+  // API client errors carry the apiserver's Status as a JSON body; its message is the useful line.
+  const body = (e as { body?: unknown }).body;
+  if (typeof body === "string") {
+    try {
+      const m = (JSON.parse(body) as { message?: unknown }).message;
+      if (typeof m === "string") return m;
+    } catch {
+      // not JSON: fall through to the error's own first line
+    }
+  }
+  return e.message.split("\n")[0] ?? "";
 }
 
 interface Pending {

@@ -5,7 +5,7 @@
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread --
    client-node types its request bodies as generated classes; the API takes plain JSON, which is what
    these objects are (the serializer reads fields, not prototypes). */
-import { CoordinationV1Api, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
 
 export class LeaseHeldError extends Error {
   constructor(
@@ -40,8 +40,8 @@ export class Lease {
     return {
       holderIdentity: this.holder,
       leaseDurationSeconds: this.ttlSeconds,
-      acquireTime: now,
-      renewTime: now,
+      acquireTime: new V1MicroTime(now),
+      renewTime: new V1MicroTime(now),
     };
   }
 
@@ -53,6 +53,17 @@ export class Lease {
     const until = renew !== undefined ? new Date(new Date(renew).getTime() + ttl * 1000) : undefined;
     if (until !== undefined && until.getTime() <= now.getTime()) return undefined;
     return new LeaseHeldError(holder, until, `${this.namespace}/${this.name}`);
+  }
+
+  /** Read-only: throws LeaseHeldError when another holder's Lease is still valid. */
+  async check(now: Date): Promise<void> {
+    try {
+      const existing = await this.api.readNamespacedLease({ namespace: this.namespace, name: this.name });
+      const held = this.held(existing, now);
+      if (held) throw held;
+    } catch (e) {
+      if (code(e) !== 404) throw e;
+    }
   }
 
   async acquire(now: Date): Promise<void> {
@@ -93,7 +104,7 @@ export class Lease {
     this.current = await this.api.replaceNamespacedLease({
       namespace: this.namespace,
       name: this.name,
-      body: { ...this.current, spec: { ...this.current.spec, renewTime: now } },
+      body: { ...this.current, spec: { ...this.current.spec, renewTime: new V1MicroTime(now) } },
     });
   }
 

@@ -103,8 +103,19 @@ export class RestartHandler implements StepHandler {
     return s.onlySymptomatic && (await this.targets(s)).length === 0 ? "applied" : "pending";
   }
 
+  /** Read-only: the DaemonSet is readable and no other run holds the Lease. */
   async rehearse(step: Step): Promise<void> {
     const s = asRestart(step);
+    await this.pods(s);
+    await this.lease(s).check(this.clock());
+  }
+
+  private lease(s: RollingRestartStep): Lease {
+    return new Lease(this.kc, s.lease.namespace, s.lease.name, this.opts.holder, s.lease.ttlSeconds);
+  }
+
+  /** The gate after taking the Lease: every pod Ready before anything is restarted. */
+  private async allReady(s: RollingRestartStep): Promise<void> {
     const notReady = (await this.pods(s)).filter((p) => !isReady(p));
     if (notReady.length > 0)
       throw new RestartStoppedError(
@@ -141,9 +152,10 @@ export class RestartHandler implements StepHandler {
   async apply(step: Step): Promise<string> {
     const s = asRestart(step);
     const ns = s.daemonSet.namespace ?? "kube-system";
-    const lease = new Lease(this.kc, s.lease.namespace, s.lease.name, this.opts.holder, s.lease.ttlSeconds);
+    const lease = this.lease(s);
     await lease.acquire(this.clock());
     try {
+      await this.allReady(s);
       const targets = await this.targets(s);
       const done: string[] = [];
       for (let k = 0; k < targets.length; k += s.maxUnavailable) {
