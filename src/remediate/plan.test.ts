@@ -1,0 +1,116 @@
+// buildPlan on the shipped example bundles: RKE2 (rke2-calico and rke2-canal), the FelixConfiguration
+// patch with its env-override warning, the restart/limit/CronJob steps, Rancher-managed RKE2.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { parse, parseAllDocuments } from "yaml";
+import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../advisories/load.js";
+import { diagnose } from "../analyze/diagnose.js";
+import { collectBundle } from "../collect/bundle/collect-bundle.js";
+import { compileSignatures } from "../logs/index.js";
+import type { FileWriteStep, KubePatchStep, ManualStep, Plan } from "../model/plan.js";
+import type { Snapshot } from "../model/snapshot.js";
+import { buildPlan, DEFAULT_PLAN_OPTIONS } from "./index.js";
+
+const EXAMPLES = new URL("../../../examples/", import.meta.url).pathname;
+const advisory = (await loadAdvisories(SHIPPED_ADVISORIES_DIR)).find((a) => a.id === "CNID-2024-0001");
+assert.ok(advisory);
+const adv = advisory;
+const now = new Date("2024-08-14T10:00:00Z");
+
+async function snapshotOf(name: string): Promise<Snapshot> {
+  return collectBundle(`${EXAMPLES}${name}`, {
+    container: "calico-node",
+    signatures: compileSignatures([adv]),
+    now,
+  });
+}
+
+function planFor(snapshot: Snapshot): Plan {
+  return buildPlan(
+    {
+      advisory: adv,
+      snapshot,
+      diagnosis: diagnose(snapshot, adv),
+      options: { ...DEFAULT_PLAN_OPTIONS, outputDir: "/out" },
+    },
+    ["test"],
+    now,
+  );
+}
+
+describe("RKE2", () => {
+  test("rke2-calico: HelmChartConfig file with its server-node destination, and the smallest fixed release", async () => {
+    // The example's nodes carry Rancher annotations; this case is the standalone cluster.
+    const s = await snapshotOf("rke2-calico-at-risk");
+    const plan = planFor({ ...s, rancherManaged: { value: false, from: { source: "file", ref: "test" } } });
+    const hcc = plan.steps.find((s): s is FileWriteStep => s.id === "rke2-rke2-calico-disable-xdp");
+    assert.ok(hcc, plan.steps.map((s) => s.id).join(", "));
+    assert.equal(hcc.path, "/out/rke2-calico-config.yaml");
+    assert.equal(hcc.destination, "/var/lib/rancher/rke2/server/manifests/rke2-calico-config.yaml");
+    const doc = parse(hcc.content) as {
+      apiVersion: string;
+      kind: string;
+      metadata: { name: string; namespace: string };
+      spec: { valuesContent: string };
+    };
+    assert.deepEqual(
+      [doc.apiVersion, doc.kind, doc.metadata.name, doc.metadata.namespace],
+      ["helm.cattle.io/v1", "HelmChartConfig", "rke2-calico", "kube-system"],
+    );
+    assert.deepEqual(parse(doc.spec.valuesContent), { felixConfiguration: { xdpEnabled: false } });
+    const up = plan.steps.find((s): s is ManualStep => s.id === "rke2-upgrade");
+    assert.ok(up);
+    assert.match(up.title, /to v1\.30\.4\+rke2r1 \(rke2-calico v3\.28\.100, Calico v3\.28\.1\)/);
+    const felix = plan.steps.find((s): s is KubePatchStep => s.id === "felix-disable-xdp");
+    assert.match(felix?.notes.join(" ") ?? "", /prefer the HelmChartConfig/);
+  });
+
+  test("Rancher-managed RKE2: the chartValues form, never a file", async () => {
+    const s = await snapshotOf("rke2-calico-at-risk");
+    const plan = planFor({ ...s, rancherManaged: { value: true, from: { source: "file", ref: "test" } } });
+    const step = plan.steps.find((x) => x.id === "rke2-rke2-calico-disable-xdp");
+    assert.equal(step?.kind, "manual");
+    assert.match(
+      step?.diff ?? "",
+      /chartValues:\n\+\s+rke2-calico:\n\+\s+felixConfiguration:\n\+\s+xdpEnabled: false/,
+    );
+  });
+
+  test("rke2-canal with the chart default: says it needs nothing, offers no HelmChartConfig", async () => {
+    const plan = planFor(await snapshotOf("rke2-canal-xdp-off"));
+    assert.ok(!plan.steps.some((s) => s.id.startsWith("rke2-rke2-canal")));
+    assert.match(plan.notes.join("\n"), /rke2-canal\): the chart disables XDP/);
+    const felix = plan.steps.find((s) => s.id === "felix-disable-xdp");
+    assert.match(felix?.notes.join(" ") ?? "", /FELIX_XDPENABLED=false .*already off/);
+  });
+});
+
+describe("any Calico", () => {
+  test("RKE1 canal: Felix patch (create-if-missing form), restart, memory limit with its trade-off, CronJob with least RBAC", async () => {
+    const plan = planFor(await snapshotOf("rke1-canal-affected"));
+    const felix = plan.steps.find((s): s is KubePatchStep => s.id === "felix-disable-xdp");
+    assert.ok(felix);
+    assert.deepEqual(felix.patch, { spec: { xdpEnabled: false } });
+    assert.equal(felix.createIfMissing?.kind, "FelixConfiguration");
+    assert.equal(felix.alreadyApplied, false);
+    const limit = plan.steps.find((s): s is KubePatchStep => s.id === "limit-memory-kube-system-canal");
+    assert.match(limit?.tradeoffs ?? "", /Too low breaks Felix/);
+    assert.equal(limit?.patchType, "strategic");
+    const restart = plan.steps.find((s) => s.id === "restart-kube-system-canal");
+    assert.equal(restart?.default, false, "disruptive steps are opt-in");
+    const cron = plan.steps.find((s): s is FileWriteStep => s.id === "scheduled-restart-kube-system-canal");
+    assert.ok(cron);
+    const kinds = parseAllDocuments(cron.content).map((d) => (d.toJS() as { kind: string }).kind);
+    assert.deepEqual(kinds, [
+      "ServiceAccount",
+      "Role",
+      "RoleBinding",
+      "ClusterRole",
+      "ClusterRoleBinding",
+      "CronJob",
+    ]);
+    assert.match(cron.content, /- --only-symptomatic/);
+    assert.doesNotMatch(cron.content, /secrets/);
+    assert.match(plan.notes.join(" "), /2 affected, 2 at risk/);
+  });
+});
