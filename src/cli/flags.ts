@@ -50,6 +50,28 @@ export const FLAGS: readonly FlagSpec[] = [
     commands: ["scan", "logs"],
   },
   { name: "no-color", type: "boolean", usage: "Never use colour.", commands: ["scan", "logs"] },
+  // `logs` only (src/cli/commands/logs.ts parses and checks the values).
+  {
+    name: "since",
+    type: "string",
+    usage:
+      "Count only log lines at or after this time: RFC 3339 (2024-08-09T08:00:00Z) or a duration before the log's last timestamp (2h, 30m).",
+    commands: ["logs"],
+  },
+  {
+    name: "until",
+    type: "string",
+    usage:
+      "Count only log lines at or before this time: RFC 3339 or a duration before the log's last timestamp.",
+    commands: ["logs"],
+  },
+  {
+    name: "sample",
+    type: "boolean",
+    usage:
+      "Stop reading once the evidence is conclusive (20 symptom records spanning 10 minutes); says how much was read.",
+    commands: ["logs"],
+  },
   // Live cluster access and bounds (scan without --bundle, collect). Values are parsed and checked
   // by src/cli/commands/live-options.ts.
   {

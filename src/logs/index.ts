@@ -12,4 +12,13 @@
 export { compileSignatures, type SignatureSet } from "./signatures.js";
 export { SignatureCompileError } from "./errors.js";
 export { LogScanner, type ScanOptions, type SignatureMatch } from "./scanner.js";
-export { scanLogFile, scanLogStream } from "./reader.js";
+export {
+  scanLogFile,
+  scanLogSet,
+  scanLogStream,
+  SAMPLE_MIN_SPAN_MS,
+  SAMPLE_MIN_SYMPTOMS,
+  type ReadOptions,
+  type WindowBound,
+} from "./reader.js";
+export { groupRotated, logFilesIn, rotationOf, type RotatedSet } from "./rotation.js";

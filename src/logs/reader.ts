@@ -1,13 +1,23 @@
 // Reading log bytes: files, stdin and API streams; gzip by magic bytes; binary detection; splitting
 // into lines in large blocks; and turning every failure into a status and a one-line problem.
 
-import { open, type FileHandle } from "node:fs/promises";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import { Readable, pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
 import type { LogScan, LogSource, LogSourceResult } from "../model/logs.js";
-import { LogScanner, type ScanOptions } from "./scanner.js";
+import { LogScanner, type ScanOptions, type SignatureMatch } from "./scanner.js";
 import type { SignatureSet } from "./signatures.js";
 import { FastFeeder } from "./fast.js";
+import { mergeScans } from "./merge.js";
+import { scanRangeOnWorker, splitPoint, type RangeWorker } from "./parallel.js";
+import {
+  lastStampIn,
+  lastStampOfFile,
+  offsetOfTime,
+  WindowFilter,
+  type ByteSink,
+  type TimeWindow,
+} from "./window.js";
 
 const CHUNK_BYTES = 1024 * 1024;
 const HEAD_BYTES = 64 * 1024;
@@ -61,18 +71,15 @@ function looksBinary(head: Buffer): boolean {
   return head.length > 0 && control / head.length > 0.3;
 }
 
-/** Buffers the first 64 KiB to rule out binary data, then streams into the splitter. */
+/** Buffers the first 64 KiB to rule out binary data, then streams into the sink. */
 class Intake {
   private head: Buffer[] = [];
   private headBytes = 0;
   private checked = false;
   binary = false;
   bytes = 0;
-  private readonly splitter: FastFeeder;
 
-  constructor(scanner: LogScanner, set: SignatureSet) {
-    this.splitter = new FastFeeder(scanner, set);
-  }
+  constructor(private readonly splitter: ByteSink) {}
 
   /** Returns false once the data turned out to be binary (stop reading). */
   push(chunk: Buffer): boolean {
@@ -123,30 +130,6 @@ async function* tagged(first: Buffer[], rest: AsyncIterator<Uint8Array>): AsyncG
     if (next.done) return;
     yield toBuffer(next.value);
   }
-}
-
-/** Reports the source's bytes (compressed, for gzip) to options.onProgress about every 4 MiB. */
-async function* counted(
-  chunks: AsyncIterable<Buffer>,
-  options: ScanOptions | undefined,
-  size: number | undefined,
-): AsyncGenerator<Buffer> {
-  const report = options?.onProgress;
-  if (report === undefined) {
-    yield* chunks;
-    return;
-  }
-  let total = 0;
-  let reported = 0;
-  for await (const chunk of chunks) {
-    total += chunk.length;
-    if (total - reported >= 4 * 1024 * 1024) {
-      reported = total;
-      report(total, size);
-    }
-    yield chunk;
-  }
-  report(total, size);
 }
 
 function gunzip(source: AsyncIterable<Buffer>): AsyncIterable<Buffer> {
@@ -205,25 +188,137 @@ function emptyScan(set: SignatureSet, options?: ScanOptions): LogScan {
   return new LogScanner(set, options).finish();
 }
 
-async function runScan(
+/** Where a --since/--until bound lies: an instant, or a span before the log's last timestamp. */
+export type WindowBound = { at: number } | { beforeEnd: number };
+
+/** Options of scanLogFile/scanLogSet on top of the scanner's. */
+export interface ReadOptions extends ScanOptions {
+  /** Count only lines at or after this time (see window.ts for what a line's time is). */
+  since?: WindowBound;
+  /** Count only lines at or before this time. */
+  until?: WindowBound;
+  /** Stop reading once the evidence is conclusive (SAMPLE_RULE); the scan says how much was read. */
+  sample?: boolean;
+  /** Threads for a large uncompressed file (default 2; 1 disables the split). */
+  threads?: number;
+  /** @internal Smallest byte range worth splitting (default 64 MiB). */
+  minParallelBytes?: number;
+  /** @internal Split here (the next record start after it) instead of in the middle. */
+  splitAt?: number;
+}
+
+/** --sample: symptom records that settle the question, and the time they must span. */
+export const SAMPLE_MIN_SYMPTOMS = 20;
+export const SAMPLE_MIN_SPAN_MS = 10 * 60_000;
+const SAMPLE_RULE = `${SAMPLE_MIN_SYMPTOMS} symptom records spanning ${SAMPLE_MIN_SPAN_MS / 60_000} minutes`;
+
+/** Counts symptom matches for --sample. */
+class Sampler {
+  private count = 0;
+  private first = Number.POSITIVE_INFINITY;
+  private last = Number.NEGATIVE_INFINITY;
+  reached = false;
+
+  note(match: SignatureMatch): void {
+    if (match.role !== "symptom") return;
+    this.count++;
+    if (match.time !== undefined) {
+      this.first = Math.min(this.first, match.time);
+      this.last = Math.max(this.last, match.time);
+    }
+    this.reached = this.count >= SAMPLE_MIN_SYMPTOMS && this.last - this.first >= SAMPLE_MIN_SPAN_MS;
+  }
+}
+
+const PROGRESS_STEP = 4 * 1024 * 1024;
+
+/** What one read of a source (all its members) shares: progress, the sampler, the window. */
+class SetRun {
+  bytesRead = 0;
+  private reported = 0;
+  readonly sampler: Sampler | undefined;
+  window: TimeWindow | undefined;
+
+  constructor(
+    readonly set: SignatureSet,
+    readonly options: ReadOptions,
+    readonly total: number | undefined,
+  ) {
+    this.sampler = options.sample === true ? new Sampler() : undefined;
+  }
+
+  get stop(): boolean {
+    return this.sampler?.reached ?? false;
+  }
+
+  advance(n: number): void {
+    this.bytesRead += n;
+    if (this.bytesRead - this.reported >= PROGRESS_STEP) this.report();
+  }
+
+  report(): void {
+    if (this.options.onProgress === undefined || this.bytesRead === this.reported) return;
+    this.reported = this.bytesRead;
+    this.options.onProgress(this.bytesRead, this.total);
+  }
+
+  scanner(referenceTime: Date | undefined): LogScanner {
+    const sampler = this.sampler;
+    const { onMatch } = this.options;
+    const options: ScanOptions = { ...this.options };
+    if (referenceTime !== undefined) options.referenceTime = this.options.referenceTime ?? referenceTime;
+    if (sampler !== undefined) {
+      options.onMatch = (m) => {
+        sampler.note(m);
+        onMatch?.(m);
+      };
+    }
+    return new LogScanner(this.set, options);
+  }
+
+  sink(scanner: LogScanner, capacity?: number): { feeder: FastFeeder; sink: ByteSink } {
+    const feeder = new FastFeeder(scanner, this.set, capacity);
+    return { feeder, sink: this.window === undefined ? feeder : new WindowFilter(feeder, this.window) };
+  }
+}
+
+interface MemberResult {
+  status: LogSourceResult["status"];
+  problem?: string;
+  scan?: LogScan;
+}
+
+function truncationProblem(label: string, scan: LogScan, limit: number): string | undefined {
+  const n = scan.truncatedLines;
+  if (n === undefined) return undefined;
+  return `${label}: ${n} line${n === 1 ? "" : "s"} longer than ${formatSize(limit)} truncated for matching`;
+}
+
+async function* advanced(chunks: AsyncIterable<Buffer>, run: SetRun): AsyncGenerator<Buffer> {
+  for await (const chunk of chunks) {
+    run.advance(chunk.length);
+    yield chunk;
+  }
+}
+
+/** A stream (stdin, an API stream, a gzip file): gzip by magic bytes, binary check, window filter. */
+async function readStream(
   stream: AsyncIterable<Uint8Array>,
-  source: LogSource,
-  set: SignatureSet,
-  options: ScanOptions | undefined,
-  size?: number,
-): Promise<LogSourceResult> {
-  const label = sourceLabel(source);
-  const scanner = new LogScanner(set, options);
-  const intake = new Intake(scanner, set);
+  label: string,
+  run: SetRun,
+  referenceTime: Date | undefined,
+): Promise<MemberResult> {
+  const scanner = run.scanner(referenceTime);
+  const intake = new Intake(run.sink(scanner).sink);
   const iterator = stream[Symbol.asyncIterator]();
   let gzip = false;
   let outcome: Outcome = { status: "read" };
   try {
     const first = await peek(iterator);
     gzip = isGzip(first);
-    const raw = counted(tagged(first, iterator), options, size);
+    const raw = advanced(tagged(first, iterator), run);
     for await (const chunk of gzip ? gunzip(raw) : raw) {
-      if (!intake.push(chunk)) break;
+      if (!intake.push(chunk) || run.stop) break;
     }
   } catch (error) {
     outcome = failureOutcome(error, label, gzip, intake);
@@ -231,30 +326,13 @@ async function runScan(
     await iterator.return?.();
   }
   intake.end();
-  if (intake.binary) {
-    return {
-      source,
-      status: "unreadable",
-      problem: `${label}: binary data, not a text log`,
-      scan: emptyScan(set, options),
-    };
-  }
+  if (intake.binary) return { status: "unreadable", problem: `${label}: binary data, not a text log` };
   const scan = scanner.finish();
-  if (outcome.status === "read" && scan.truncatedLines !== undefined) {
-    const n = scan.truncatedLines;
-    outcome.problem = `${label}: ${n} line${n === 1 ? "" : "s"} longer than ${formatSize(scanner.lineLimit)} truncated for matching`;
+  if (outcome.status === "read") {
+    const problem = truncationProblem(label, scan, scanner.lineLimit);
+    if (problem !== undefined) outcome.problem = problem;
   }
-  return { source, ...outcome, scan };
-}
-
-/** Same as scanLogFile, for an already-open byte stream (used for API log streams). */
-export function scanLogStream(
-  stream: AsyncIterable<Uint8Array>,
-  source: LogSource,
-  set: SignatureSet,
-  options?: ScanOptions,
-): Promise<LogSourceResult> {
-  return runScan(stream, source, set, options);
+  return { ...outcome, scan };
 }
 
 async function* fileChunks(handle: FileHandle): AsyncGenerator<Buffer> {
@@ -268,58 +346,277 @@ async function* fileChunks(handle: FileHandle): AsyncGenerator<Buffer> {
 
 const FAST_CHUNK_BYTES = 4 * 1024 * 1024;
 
-/**
- * An uncompressed file, read straight into the bulk path's work buffer (no per-chunk allocation).
- * Returns undefined for gzip, which takes the stream path.
- */
-async function scanPlainFile(
+/** Reads buf[from, to) of an uncompressed file straight into the bulk path's work buffer. */
+export async function readPlainRange(
   handle: FileHandle,
-  source: LogSource,
-  set: SignatureSet,
-  options: ScanOptions,
-  size: number | undefined,
-): Promise<LogSourceResult | undefined> {
-  const label = sourceLabel(source);
-  const scanner = new LogScanner(set, options);
-  const feeder = new FastFeeder(scanner, set, 2 * FAST_CHUNK_BYTES);
-  let position = 0;
+  from: number,
+  to: number,
+  feeder: FastFeeder,
+  run: SetRun,
+): Promise<number> {
+  let position = from;
+  while (position < to && !run.stop) {
+    const room = feeder.reserve(Math.min(FAST_CHUNK_BYTES, to - position));
+    const { bytesRead } = await handle.read(room, 0, room.length, position);
+    if (bytesRead === 0) break;
+    position += bytesRead;
+    feeder.commit(bytesRead);
+    run.advance(bytesRead);
+  }
+  return position;
+}
+
+/** The byte range of an uncompressed file inside the run's window (the whole file without one). */
+async function windowRange(
+  handle: FileHandle,
+  size: number,
+  window: TimeWindow | undefined,
+): Promise<[number, number]> {
+  if (window === undefined) return [0, size];
+  const from = window.sinceMs === undefined ? 0 : await offsetOfTime(handle, size, window.sinceMs);
+  const to = window.untilMs === undefined ? size : await offsetOfTime(handle, size, window.untilMs + 1);
+  return [from, Math.max(from, to)];
+}
+
+/** An uncompressed file: window by binary search, then one range, or two on two threads. */
+async function readPlain(
+  handle: FileHandle,
+  path: string,
+  size: number,
+  run: SetRun,
+  referenceTime: Date,
+): Promise<MemberResult> {
+  const [from, to] = await windowRange(handle, size, run.window);
+  const parts: LogScan[] = [];
+  let position = from;
   let outcome: Outcome = { status: "read" };
+  let lineLimit = 0;
+  let worker: RangeWorker | undefined;
   try {
-    const head = feeder.reserve(HEAD_BYTES);
-    const first = (await handle.read(head, 0, HEAD_BYTES, 0)).bytesRead;
-    if (first >= 2 && head[0] === 0x1f && head[1] === 0x8b) return undefined;
-    if (looksBinary(head.subarray(0, first))) {
-      return {
-        source,
-        status: "unreadable",
-        problem: `${label}: binary data, not a text log`,
-        scan: emptyScan(set, options),
-      };
+    const split = await planSplit(handle, path, from, to, run);
+    worker = split === undefined ? undefined : scanRangeOnWorker(path, split, to, run, referenceTime);
+    // A worker that fails is replaced by this thread (the error is only seen when awaited).
+    worker?.result.catch(() => undefined);
+    const scanner = run.scanner(referenceTime);
+    lineLimit = scanner.lineLimit;
+    const { feeder } = run.sink(scanner, 2 * FAST_CHUNK_BYTES);
+    try {
+      position = await readPlainRange(handle, from, split ?? to, feeder, run);
+    } finally {
+      feeder.end();
+      parts.push(scanner.finish());
     }
-    feeder.commit(first);
-    position = first;
-    for (;;) {
-      const room = feeder.reserve(FAST_CHUNK_BYTES);
-      const { bytesRead } = await handle.read(room, 0, FAST_CHUNK_BYTES, position);
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      feeder.commit(bytesRead);
-      options.onProgress?.(position, size);
+    if (worker !== undefined && split !== undefined) {
+      parts.push(await worker.result.catch(() => scanRangeHere(handle, split, to, run, referenceTime)));
+      position = to;
     }
   } catch (error) {
+    worker?.stop();
     const code = errorCode(error);
     outcome = {
-      status: position > 0 ? "partial" : "unreadable",
-      problem: `${label}: read error after ${formatSize(position)}: ${code ?? errorText(error)}`,
+      status: position > from ? "partial" : "unreadable",
+      problem: `${path}: read error after ${formatSize(position)}: ${code ?? errorText(error)}`,
     };
   }
-  feeder.end();
-  const scan = scanner.finish();
-  if (outcome.status === "read" && scan.truncatedLines !== undefined) {
-    const n = scan.truncatedLines;
-    outcome.problem = `${label}: ${n} line${n === 1 ? "" : "s"} longer than ${formatSize(scanner.lineLimit)} truncated for matching`;
+  const scan = mergeScans(run.set, parts, run.options.sampleLimit);
+  if (outcome.status === "read") {
+    const problem = truncationProblem(path, scan, lineLimit);
+    if (problem !== undefined) outcome.problem = problem;
   }
-  return { source, ...outcome, scan };
+  return { ...outcome, scan };
+}
+
+/** Part of a file scanned on this thread (when the worker failed). */
+async function scanRangeHere(
+  handle: FileHandle,
+  from: number,
+  to: number,
+  run: SetRun,
+  referenceTime: Date,
+): Promise<LogScan> {
+  const scanner = run.scanner(referenceTime);
+  const { feeder } = run.sink(scanner, 2 * FAST_CHUNK_BYTES);
+  await readPlainRange(handle, from, to, feeder, run);
+  feeder.end();
+  return scanner.finish();
+}
+
+/** Where to split [from, to) across two threads, or undefined to read it on one. */
+async function planSplit(
+  handle: FileHandle,
+  path: string,
+  from: number,
+  to: number,
+  run: SetRun,
+): Promise<number | undefined> {
+  const { options } = run;
+  if ((options.threads ?? 2) < 2 || run.sampler !== undefined || options.onMatch !== undefined)
+    return undefined;
+  if (path === "-" || to - from < (options.minParallelBytes ?? 64 * 1024 * 1024)) return undefined;
+  if (run.set.source.length === 0 && run.set.signatures.length > 0) return undefined;
+  return splitPoint(handle, from, to, options.splitAt ?? from + Math.floor((to - from) / 2));
+}
+
+/** Scans one member of a set: a file path (or '-'). */
+async function scanMember(path: string, run: SetRun): Promise<MemberResult> {
+  if (path === "-") return readStream(process.stdin, "stdin", run, run.options.referenceTime);
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    return { status: "unreadable", problem: openProblem(path, error) };
+  }
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) return { status: "unreadable", problem: `${path}: is a directory` };
+    const head = Buffer.allocUnsafe(HEAD_BYTES);
+    const first = (await handle.read(head, 0, HEAD_BYTES, 0)).bytesRead;
+    if (!stat.isFile() || (first >= 2 && head[0] === 0x1f && head[1] === 0x8b)) {
+      return await readStream(fileChunks(handle), path, run, stat.mtime);
+    }
+    if (looksBinary(head.subarray(0, first)))
+      return { status: "unreadable", problem: `${path}: binary data, not a text log` };
+    return await readPlain(handle, path, stat.size, run, stat.mtime);
+  } catch (error) {
+    return { status: "unreadable", problem: openProblem(path, error) };
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+/** The last full timestamp of a set: of its newest member that has one (gzip is decompressed). */
+async function endOfSet(members: readonly string[]): Promise<number | undefined> {
+  for (let i = members.length - 1; i >= 0; i--) {
+    const path = members[i];
+    if (path === undefined || path === "-") continue;
+    const found = await lastStampOfPath(path).catch(() => undefined);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+async function lastStampOfPath(path: string): Promise<number | undefined> {
+  const handle = await open(path, "r");
+  try {
+    const stat = await handle.stat();
+    const magic = Buffer.alloc(2);
+    await handle.read(magic, 0, 2, 0);
+    if (magic[0] !== 0x1f || magic[1] !== 0x8b) return await lastStampOfFile(handle, stat.size);
+    // gzip: keep the last MiB of the decompressed text.
+    let tail = Buffer.alloc(0);
+    try {
+      for await (const chunk of gunzip(fileChunks(handle))) {
+        tail = Buffer.concat([
+          tail.length > CHUNK_BYTES ? tail.subarray(tail.length - CHUNK_BYTES) : tail,
+          chunk,
+        ]);
+      }
+    } catch {
+      // a truncated member: what was decompressed still has times
+    }
+    return lastStampIn(tail, false) ?? lastStampIn(tail, true);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
+
+async function resolveWindow(
+  members: readonly string[],
+  options: ReadOptions,
+): Promise<TimeWindow | undefined> {
+  const { since, until } = options;
+  if (since === undefined && until === undefined) return undefined;
+  let end: number | undefined;
+  if ((since !== undefined && "beforeEnd" in since) || (until !== undefined && "beforeEnd" in until)) {
+    end = (await endOfSet(members)) ?? options.referenceTime?.getTime() ?? Date.now();
+  }
+  const at = (bound: WindowBound): number => ("at" in bound ? bound.at : (end ?? 0) - bound.beforeEnd);
+  const window: TimeWindow = {};
+  if (since !== undefined) window.sinceMs = at(since);
+  if (until !== undefined) window.untilMs = at(until);
+  return window;
+}
+
+async function totalSize(members: readonly string[]): Promise<number | undefined> {
+  let total = 0;
+  for (const path of members) {
+    if (path === "-") return undefined;
+    try {
+      const s = await stat(path);
+      if (!s.isFile()) return undefined;
+      total += s.size;
+    } catch {
+      // counted as 0: the member's problem is reported when it is read
+    }
+  }
+  return total;
+}
+
+function combineStatus(results: readonly MemberResult[]): LogSourceResult["status"] {
+  if (results.every((r) => r.status === "read")) return "read";
+  if (results.every((r) => r.status === "unreadable")) return "unreadable";
+  return "partial";
+}
+
+/**
+ * Reads the files of one rotated set, oldest first (see rotation.ts), as ONE source: counts, first
+ * and last times and rates span the whole set; no record spans two files. A member that cannot be
+ * read, or only in part, makes the source partial with a one-line problem naming it (problems of
+ * several members are joined with "; "). With one member this is scanLogFile.
+ */
+export async function scanLogSet(
+  members: readonly string[],
+  set: SignatureSet,
+  options: ReadOptions = {},
+  source: LogSource = members.length === 1
+    ? { kind: "file", path: members[0] ?? "-" }
+    : { kind: "file", path: members.at(-1) ?? "-", members: [...members] },
+): Promise<LogSourceResult> {
+  const run = new SetRun(set, options, await totalSize(members));
+  run.window = await resolveWindow(members, options);
+  const results: MemberResult[] = [];
+  for (const path of members) {
+    if (run.stop) break;
+    results.push(await scanMember(path, run));
+  }
+  run.report();
+  const scans = results.flatMap((r) => (r.scan === undefined ? [] : [r.scan]));
+  const scan = scans.length === 0 ? emptyScan(set, options) : mergeScans(set, scans, options.sampleLimit);
+  const status = combineStatus(results);
+  const problems = results.flatMap((r) => (r.problem === undefined ? [] : [r.problem]));
+  const window = run.window;
+  if (window !== undefined) {
+    scan.window = {};
+    if (window.sinceMs !== undefined) scan.window.since = new Date(window.sinceMs).toISOString();
+    if (window.untilMs !== undefined) scan.window.until = new Date(window.untilMs).toISOString();
+  }
+  if (run.sampler !== undefined) {
+    scan.sample = { stoppedEarly: run.stop, bytesRead: run.bytesRead };
+    if (run.total !== undefined) scan.sample.totalBytes = run.total;
+    if (run.stop) scan.sample.reason = SAMPLE_RULE;
+  }
+  const result: LogSourceResult = { source, status, scan };
+  if (problems.length > 0) result.problem = problems.join("; ");
+  return result;
+}
+
+/** Same as scanLogFile, for an already-open byte stream (used for API log streams). */
+export async function scanLogStream(
+  stream: AsyncIterable<Uint8Array>,
+  source: LogSource,
+  set: SignatureSet,
+  options?: ScanOptions,
+): Promise<LogSourceResult> {
+  const run = new SetRun(set, options ?? {}, undefined);
+  const result = await readStream(stream, sourceLabel(source), run, options?.referenceTime);
+  run.report();
+  const out: LogSourceResult = {
+    source,
+    status: result.status,
+    scan: result.scan ?? emptyScan(set, options),
+  };
+  if (result.problem !== undefined) out.problem = result.problem;
+  return out;
 }
 
 /** One line for an error opening a log; exported for tests (root cannot provoke EACCES). */
@@ -343,38 +640,10 @@ export function openProblem(path: string, error: unknown): string {
  * splitting lines, decoding formats, and scanning. Never throws for bad input: problems become
  * status "partial"/"unreadable" with a one-line `problem` naming the file.
  */
-export async function scanLogFile(
+export function scanLogFile(
   path: string,
   set: SignatureSet,
-  options?: ScanOptions,
+  options?: ReadOptions,
 ): Promise<LogSourceResult> {
-  const source: LogSource = { kind: "file", path };
-  if (path === "-") return runScan(process.stdin, source, set, options);
-  let handle: FileHandle;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
-    return { source, status: "unreadable", problem: openProblem(path, error), scan: emptyScan(set, options) };
-  }
-  try {
-    const stat = await handle.stat();
-    if (stat.isDirectory()) {
-      return {
-        source,
-        status: "unreadable",
-        problem: `${path}: is a directory`,
-        scan: emptyScan(set, options),
-      };
-    }
-    const withTime: ScanOptions = { ...options, referenceTime: options?.referenceTime ?? stat.mtime };
-    const plain = await scanPlainFile(handle, source, set, withTime, stat.isFile() ? stat.size : undefined);
-    return (
-      plain ??
-      (await runScan(fileChunks(handle), source, set, withTime, stat.isFile() ? stat.size : undefined))
-    );
-  } catch (error) {
-    return { source, status: "unreadable", problem: openProblem(path, error), scan: emptyScan(set, options) };
-  } finally {
-    await handle.close().catch(() => undefined);
-  }
+  return scanLogSet([path], set, options);
 }

@@ -4,7 +4,12 @@
 export type LogFormat = "felix" | "cri" | "docker-json" | "syslog" | "plain";
 
 export type LogSource =
-  | { kind: "file"; path: string }
+  | {
+      kind: "file";
+      path: string;
+      /** A rotated set read as one source: its files, oldest first (path is the newest). */
+      members?: string[];
+    }
   | {
       kind: "pod";
       namespace: string;
@@ -55,6 +60,20 @@ export interface LogScan {
   lastTimestamp?: string;
   signals: SignalStat[];
   fingerprints: FingerprintHit[];
+  /** The time window applied (--since/--until, ISO): lines outside it counted nowhere. */
+  window?: { since?: string; until?: string };
+  /** Present when sampling was asked for (--sample): whether it stopped early, and how much was read. */
+  sample?: LogSampleCoverage;
+}
+
+export interface LogSampleCoverage {
+  stoppedEarly: boolean;
+  /** Bytes read from the source files (compressed bytes for gzip). */
+  bytesRead: number;
+  /** Their total size, when known (not for stdin). */
+  totalBytes?: number;
+  /** Why it stopped (the evidence rule that was met). */
+  reason?: string;
 }
 
 export interface LogSourceResult {

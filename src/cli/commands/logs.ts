@@ -1,6 +1,18 @@
 import { UsageError } from "../../errors.js";
 import type { Snapshot } from "../../model/snapshot.js";
-import { compileSignatures, scanLogFile, type ScanOptions } from "../../logs/index.js";
+import { stat } from "node:fs/promises";
+import {
+  compileSignatures,
+  scanLogSet,
+  type ReadOptions,
+  type ScanOptions,
+  type WindowBound,
+} from "../../logs/index.js";
+import { groupRotated, logFilesIn } from "../../logs/rotation.js";
+import { parseIso } from "../../logs/time.js";
+import { formatSize } from "../../logs/reader.js";
+import type { LogSourceResult } from "../../model/logs.js";
+import { parseDuration } from "./live-options.js";
 import type { ParsedArgs } from "../args.js";
 import { advisoriesFor, reportFor } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
@@ -30,12 +42,88 @@ function progressOptions(path: string, rt: Runtime): ScanOptions {
   };
 }
 
+/** --since/--until: an RFC 3339 time, or a duration before the log's last timestamp. */
+function windowBound(args: ParsedArgs, name: "since" | "until"): WindowBound | undefined {
+  const text = args.flags[name];
+  if (typeof text !== "string" || text === "") return undefined;
+  const iso = parseIso(text.trim(), 0);
+  if (iso !== undefined && iso.stamp.kind === "full" && iso.end === text.trim().length)
+    return { at: iso.stamp.ms };
+  if (/^\d{4}-/.test(text.trim())) {
+    throw new UsageError(
+      `logs: --${name}: expected an RFC 3339 time like 2024-08-09T08:00:00Z or a duration like 2h (got '${text}')`,
+    );
+  }
+  return { beforeEnd: parseDuration(text, name) * 1000 };
+}
+
+/**
+ * The sources to read: '-' alone; a directory's files grouped into rotated sets; explicit files
+ * grouped with the other explicit files of the same set (so `current current.1.gz` is one source).
+ */
+async function sourcesOf(positionals: readonly string[]): Promise<string[][]> {
+  const groups: string[][] = [];
+  const files: string[] = [];
+  for (const path of positionals) {
+    if (path === "-") {
+      groups.push(["-"]);
+      continue;
+    }
+    const isDir = await stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
+    if (!isDir) {
+      files.push(path);
+      continue;
+    }
+    const inside = await logFilesIn(path).catch(() => []);
+    if (inside.length === 0) throw new UsageError(`logs: ${path}: no log files in this directory`);
+    for (const s of await groupRotated(inside)) groups.push(s.members);
+  }
+  for (const s of await groupRotated(files)) groups.push(s.members);
+  return groups;
+}
+
+/** One line for a source that was sampled or windowed (stderr notes and coverage). */
+function coverageNote(r: LogSourceResult, label: string): string | undefined {
+  const sample = r.scan.sample;
+  if (sample === undefined) return undefined;
+  const of = sample.totalBytes === undefined ? "" : ` of ${formatSize(sample.totalBytes)}`;
+  if (!sample.stoppedEarly)
+    return `${label}: --sample: read all ${formatSize(sample.bytesRead)}${of}; the evidence never became conclusive`;
+  return `${label}: --sample: stopped early after ${formatSize(sample.bytesRead)}${of} (${sample.reason ?? "evidence conclusive"}); counts and rates cover only what was read`;
+}
+
+function windowNote(r: LogSourceResult, label: string): string | undefined {
+  const w = r.scan.window;
+  if (w === undefined) return undefined;
+  return `${label}: only lines from ${w.since ?? "the start"} to ${w.until ?? "the end"} counted (${r.scan.lines} lines)`;
+}
+
 async function logs(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length === 0) throw new UsageError("logs: give at least one log file ('-' for stdin)");
+  const since = windowBound(args, "since");
+  const until = windowBound(args, "until");
+  if (
+    args.positionals.includes("-") &&
+    ((since !== undefined && "beforeEnd" in since) || (until !== undefined && "beforeEnd" in until))
+  ) {
+    throw new UsageError(
+      "logs: a --since/--until duration needs files (stdin has no known end): give an RFC 3339 time",
+    );
+  }
   const advisories = await advisoriesFor(args);
   const set = compileSignatures(advisories);
   const results = [];
-  for (const path of args.positionals) results.push(await scanLogFile(path, set, progressOptions(path, rt)));
+  for (const members of await sourcesOf(args.positionals)) {
+    const label = members.at(-1) ?? "-";
+    const options: ReadOptions = { ...progressOptions(label, rt) };
+    if (since !== undefined) options.since = since;
+    if (until !== undefined) options.until = until;
+    if (args.flags.sample === true) options.sample = true;
+    results.push(await scanLogSet(members, set, options));
+  }
   const unreadable = results.filter((r) => r.status === "unreadable");
   if (unreadable.length > 0) {
     // An input that cannot be read at all is a usage-level failure: say which and stop.
@@ -59,25 +147,47 @@ async function logs(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
         subject: r.source.kind === "file" ? r.source.path : "",
       })),
   };
-  const out = reportFor(snapshot, advisories, args, rt);
+  const notes: string[] = [];
+  for (const r of results) {
+    const label = r.source.kind === "file" ? r.source.path : "";
+    const window = windowNote(r, label);
+    if (window !== undefined) notes.push(window);
+    const sampled = coverageNote(r, label);
+    if (sampled === undefined) continue;
+    notes.push(sampled);
+    if (r.scan.sample?.stoppedEarly === true)
+      snapshot.gaps.push({ check: "logs", reason: sampled, subject: label, optional: true });
+  }
+  const reported = reportFor(snapshot, advisories, args, rt);
+  const noteText = notes.map((n) => `cnidoctor: note: ${n}`).join("\n");
+  const out =
+    notes.length === 0
+      ? reported
+      : { ...reported, stderr: [reported.stderr, noteText].filter((t) => t !== "").join("\n") };
   // A log read only in part (truncated gzip, over-long line) is bad input: the report of what was
   // read still goes to stdout, the problem to stderr, and the exit code says the input was faulty.
   const problems = results.filter((r) => r.status === "partial" || r.problem !== undefined);
   if (problems.length === 0) return out;
   return {
     ...out,
-    stderr: problems.map((r) => `cnidoctor: ${r.problem ?? "log read in part"}`).join("\n"),
+    stderr: [
+      ...problems.map((r) => `cnidoctor: ${r.problem ?? "log read in part"}`),
+      ...(notes.length > 0 ? [noteText] : []),
+    ].join("\n"),
     exitCode: 2,
   };
 }
 
 export const logsCommand: Command = {
   name: "logs",
-  usage: "cnidoctor logs FILE... [-o table|json|yaml|markdown]",
-  summary: "Scan calico-node log files alone (plain Felix, CRI, docker json-file, .gz; '-' reads stdin).",
+  usage:
+    "cnidoctor logs FILE|DIR... [--since T|DUR] [--until T|DUR] [--sample] [-o table|json|yaml|markdown]",
+  summary:
+    "Scan calico-node log files alone (plain Felix, CRI, docker json-file, .gz; '-' reads stdin); a rotated set (current, current.1, current.2.gz) is one source.",
   examples: [
     "cnidoctor logs /var/log/pods/kube-system_canal-*/calico-node/0.log",
     "kubectl logs -n kube-system ds/canal -c calico-node | cnidoctor logs -",
+    "cnidoctor logs /var/log/calico/felix/ --since 2h --sample",
   ],
   run: logs,
 };
