@@ -205,6 +205,8 @@ export interface ReadOptions extends ScanOptions {
   minParallelBytes?: number;
   /** @internal Split here (the next record start after it) instead of in the middle. */
   splitAt?: number;
+  /** @internal Told where a file was split across threads. */
+  onSplit?: (offset: number) => void;
 }
 
 /** --sample: symptom records that settle the question, and the time they must span. */
@@ -394,6 +396,7 @@ async function readPlain(
   let worker: RangeWorker | undefined;
   try {
     const split = await planSplit(handle, path, from, to, run);
+    if (split !== undefined) run.options.onSplit?.(split);
     worker = split === undefined ? undefined : scanRangeOnWorker(path, split, to, run, referenceTime);
     // A worker that fails is replaced by this thread (the error is only seen when awaited).
     worker?.result.catch(() => undefined);
