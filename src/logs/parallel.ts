@@ -121,7 +121,7 @@ export function scanRangeOnWorker(
   if (maxRecordLines !== undefined) job.maxRecordLines = maxRecordLines;
   const worker = new Worker(new URL("./worker.js", import.meta.url), {
     workerData: job,
-    resourceLimits: { maxYoungGenerationSizeMb: 16 },
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
   const result = new Promise<LogScan>((resolve, reject) => {
     let reported = 0;

@@ -12,7 +12,6 @@ import { groupRotated, logFilesIn } from "../../logs/rotation.js";
 import { parseIso } from "../../logs/time.js";
 import { formatSize } from "../../logs/reader.js";
 import type { LogSourceResult } from "../../model/logs.js";
-import { parseDuration } from "./live-options.js";
 import type { ParsedArgs } from "../args.js";
 import { advisoriesFor, reportFor } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
@@ -42,6 +41,27 @@ function progressOptions(path: string, rt: Runtime): ScanOptions {
   };
 }
 
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "2h", "30m", "1h30m", "90s", "45" (seconds) → ms. (Not live-options' parser: that module loads the Kubernetes client.) */
+function durationMs(text: string, flag: string): number {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
+  let total = 0;
+  let rest = t;
+  const part = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)/;
+  for (let m = part.exec(rest); m; m = part.exec(rest)) {
+    total += Number(m[1]) * (UNIT_MS[m[2] ?? "s"] ?? 1000);
+    rest = rest.slice(m[0].length);
+  }
+  if (rest !== "" || t === "") {
+    throw new UsageError(
+      `logs: --${flag}: expected an RFC 3339 time or a duration like 30m, 2h (got '${text}')`,
+    );
+  }
+  return total;
+}
+
 /** --since/--until: an RFC 3339 time, or a duration before the log's last timestamp. */
 function windowBound(args: ParsedArgs, name: "since" | "until"): WindowBound | undefined {
   const text = args.flags[name];
@@ -54,7 +74,7 @@ function windowBound(args: ParsedArgs, name: "since" | "until"): WindowBound | u
       `logs: --${name}: expected an RFC 3339 time like 2024-08-09T08:00:00Z or a duration like 2h (got '${text}')`,
     );
   }
-  return { beforeEnd: parseDuration(text, name) * 1000 };
+  return { beforeEnd: durationMs(text, name) };
 }
 
 /**
