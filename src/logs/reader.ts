@@ -237,6 +237,7 @@ const PROGRESS_STEP = 4 * 1024 * 1024;
 /** What one read of a source (all its members) shares: progress, the sampler, the window. */
 class SetRun {
   bytesRead = 0;
+  private skipped = 0;
   private reported = 0;
   readonly sampler: Sampler | undefined;
   window: TimeWindow | undefined;
@@ -255,13 +256,19 @@ class SetRun {
 
   advance(n: number): void {
     this.bytesRead += n;
-    if (this.bytesRead - this.reported >= PROGRESS_STEP) this.report();
+    if (this.bytesRead + this.skipped - this.reported >= PROGRESS_STEP) this.report();
+  }
+
+  /** Bytes a window's binary search passed over: progress counts them, bytesRead does not. */
+  skip(n: number): void {
+    this.skipped += n;
   }
 
   report(): void {
-    if (this.options.onProgress === undefined || this.bytesRead === this.reported) return;
-    this.reported = this.bytesRead;
-    this.options.onProgress(this.bytesRead, this.total);
+    const done = this.bytesRead + this.skipped;
+    if (this.options.onProgress === undefined || done === this.reported) return;
+    this.reported = done;
+    this.options.onProgress(done, this.total);
   }
 
   scanner(referenceTime: Date | undefined): LogScanner {
@@ -389,6 +396,7 @@ async function readPlain(
   referenceTime: Date,
 ): Promise<MemberResult> {
   const [from, to] = await windowRange(handle, size, run.window);
+  run.skip(size - (to - from));
   const parts: LogScan[] = [];
   let position = from;
   let outcome: Outcome = { status: "read" };
