@@ -54,6 +54,17 @@ describe("cnidoctor logs: rotated sets, windows, sampling", () => {
       assert.match(report.coverage[0]?.reason ?? "", /^1 of 1 log source/);
       assert.ok(symptomCount(report) > 0);
 
+      // Explicit files: two of the same set are one source, a file of another set is another.
+      await writeFile(join(dir, "other.log"), hour("quiet", 3));
+      const explicit = run([
+        join(dir, "current.1"),
+        join(dir, "other.log"),
+        join(dir, "current"),
+        "-o",
+        "json",
+      ]);
+      assert.match((JSON.parse(explicit.stdout) as Report).coverage[0]?.reason ?? "", /^2 of 2 log source/);
+
       const recent = run([dir, "--since", "90m", "-o", "json"]);
       assert.equal(recent.code, 4, recent.stderr);
       assert.equal(symptomCount(JSON.parse(recent.stdout) as Report), 0);

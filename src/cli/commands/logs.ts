@@ -82,11 +82,12 @@ function windowBound(args: ParsedArgs, name: "since" | "until"): WindowBound | u
  * grouped with the other explicit files of the same set (so `current current.1.gz` is one source).
  */
 async function sourcesOf(positionals: readonly string[]): Promise<string[][]> {
-  const groups: string[][] = [];
+  // Each group remembers the position of the argument that first named it: sources keep that order.
+  const groups: { at: number; members: string[] }[] = [];
   const files: string[] = [];
-  for (const path of positionals) {
+  for (const [at, path] of positionals.entries()) {
     if (path === "-") {
-      groups.push(["-"]);
+      groups.push({ at, members: ["-"] });
       continue;
     }
     const isDir = await stat(path).then(
@@ -99,10 +100,13 @@ async function sourcesOf(positionals: readonly string[]): Promise<string[][]> {
     }
     const inside = await logFilesIn(path).catch(() => []);
     if (inside.length === 0) throw new UsageError(`logs: ${path}: no log files in this directory`);
-    for (const s of await groupRotated(inside)) groups.push(s.members);
+    for (const s of await groupRotated(inside)) groups.push({ at, members: s.members });
   }
-  for (const s of await groupRotated(files)) groups.push(s.members);
-  return groups;
+  for (const s of await groupRotated(files)) {
+    const at = Math.min(...s.members.map((m) => positionals.indexOf(m)));
+    groups.push({ at, members: s.members });
+  }
+  return groups.sort((x, y) => x.at - y.at).map((g) => g.members);
 }
 
 /** One line for a source that was sampled or windowed (stderr notes and coverage). */
