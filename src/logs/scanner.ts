@@ -85,7 +85,9 @@ function clip(line: string): string {
 }
 
 // Felix header: `<date> <time> [LEVEL][pid] [dir/]file.go <line>: <message>`.
-const FELIX_CALLER = /^\d{4}-\d\d-\d\d[ T][\d:.,]+ \[[A-Z]+\]\[\d+\] (?:\S*\/)?([^\s/]+\.go) (\d+): /;
+// Felix's caller tag, wherever the header puts it: after Felix's own timestamp, after a
+// `kubectl logs --timestamps` prefix, or at the very start when a shipper dropped the timestamp.
+const FELIX_CALLER = /\[[A-Z]+\]\[\d+\] (?:\S*\/)?([^\s/]+\.go) (\d+): /;
 
 /** Incremental scanner for one log source: push physical lines (already split, without the newline), then finish(). */
 export class LogScanner {
@@ -575,7 +577,7 @@ export class LogScanner {
     if (!m) return;
     const ids = this.set.fingerprintsByKey.get(`${m[1] ?? ""}:${m[2] ?? ""}`);
     if (!ids) return;
-    const message = header.slice(m[0].length);
+    const message = header.slice(m.index + m[0].length);
     for (const id of ids) {
       const fp = this.set.fingerprints[id];
       if (fp && message.includes(fp.fingerprint.message)) {
