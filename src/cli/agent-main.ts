@@ -5,37 +5,13 @@
 // main.ts (2 for usage and input errors, 1 for internal errors, 0 after a clean SIGTERM stop); like
 // main.ts it returns the code and never exits.
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
-import { InputError, UsageError } from "../errors.js";
-import { flagsFor } from "./flags.js";
 import { agentCommand } from "./commands/agent.js";
-import type { ParsedArgs } from "./args.js";
-
-function parse(argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
-  const specs = flagsFor("agent");
-  const options: NonNullable<ParseArgsConfig["options"]> = {};
-  for (const f of specs)
-    options[f.name] = { type: f.type, ...(f.short !== undefined ? { short: f.short } : {}) };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(
-      `agent: ${(e as Error).message.replace(/\. To specify a positional argument.*$/s, "")}`,
-    );
-  }
-  const flags: Record<string, string | boolean | undefined> = {};
-  for (const f of specs) {
-    const given = (parsed.values as Record<string, string | boolean | undefined>)[f.name];
-    const fromEnv = f.env !== undefined ? env[f.env] : undefined;
-    flags[f.name] = given ?? (fromEnv !== undefined && fromEnv !== "" ? fromEnv : f.default);
-  }
-  return { command: "agent", positionals: parsed.positionals, flags };
-}
+import { exitForError } from "./outcome.js";
+import { parseCommandFlags } from "./parse-flags.js";
 
 export async function agentMain(argv: string[]): Promise<number> {
   try {
-    const args = parse(argv, process.env);
+    const args = parseCommandFlags("agent", argv, process.env);
     if (args.flags.help === true) {
       // Help needs the registry's text; load it only for this.
       const { helpText } = await import("./help.js");
@@ -50,17 +26,6 @@ export async function agentMain(argv: string[]): Promise<number> {
     if (result.stderr !== undefined) process.stderr.write(`${result.stderr}\n`);
     return result.exitCode;
   } catch (e) {
-    if (e instanceof UsageError || e instanceof InputError) {
-      process.stderr.write(`cnidoctor: ${e.message}\n`);
-      return 2;
-    }
-    const detail =
-      process.env.CNIDOCTOR_DEBUG === "1" && e instanceof Error
-        ? `\n${e.stack ?? ""}`
-        : " (set CNIDOCTOR_DEBUG=1 for details)";
-    process.stderr.write(
-      `cnidoctor: internal error: ${e instanceof Error ? e.message : String(e)}${detail}\n`,
-    );
-    return 1;
+    return exitForError(e, process.env);
   }
 }

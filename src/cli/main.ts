@@ -1,33 +1,16 @@
-// The one place that turns results and typed errors into output and exit codes.
+// The entry for every command but the lean `logs` and `agent` ones; outcome.ts maps results and errors to exit codes for all three.
 
-import { InputError, UsageError } from "../errors.js";
 import { parseCommandLine } from "./args.js";
 import { createInterface } from "node:readline/promises";
 import { runCommand } from "./run.js";
-
-function writeOut(stream: NodeJS.WriteStream, text: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (text === "") {
-      resolve();
-      return;
-    }
-    stream.write(text, () => resolve());
-  });
-}
+import { exitForError, quietOnClosedPipe, terminalProgress, writeOut } from "./outcome.js";
 
 export async function main(argv: string[]): Promise<number> {
-  // A closed pipe (`cnidoctor … | head`) is not an error worth a stack trace.
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
-  });
+  quietOnClosedPipe();
   try {
     const args = parseCommandLine(argv, process.env);
     // Progress goes to stderr, and only when a person watches it there.
-    const progress = process.stderr.isTTY
-      ? (line: string): void => {
-          process.stderr.write(`\r${line}\u001b[K`);
-        }
-      : undefined;
+    const progress = terminalProgress();
     const result = await runCommand(args, {
       now: new Date(),
       isTTY: process.stdout.isTTY,
@@ -40,19 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     if (result.stderr !== undefined) await writeOut(process.stderr, `${result.stderr}\n`);
     return result.exitCode;
   } catch (e) {
-    if (e instanceof UsageError || e instanceof InputError) {
-      await writeOut(process.stderr, `cnidoctor: ${e.message}\n`);
-      return 2;
-    }
-    const detail =
-      process.env.CNIDOCTOR_DEBUG === "1" && e instanceof Error
-        ? `\n${e.stack ?? ""}`
-        : " (set CNIDOCTOR_DEBUG=1 for details)";
-    await writeOut(
-      process.stderr,
-      `cnidoctor: internal error: ${e instanceof Error ? e.message : String(e)}${detail}\n`,
-    );
-    return 1;
+    return exitForError(e, process.env);
   }
 }
 

@@ -1,0 +1,43 @@
+// The one mapping from what a command run ended with to output and an exit code, shared by every
+// entry point (main.ts and the lean logs/agent entries). Nothing here exits; bin.ts sets the code.
+
+import { InputError, UsageError } from "../errors.js";
+
+export function writeOut(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    if (text === "") resolve();
+    else stream.write(text, () => resolve());
+  });
+}
+
+/** Typed errors are the user's (exit 2, one line); anything else is ours (exit 1, no stack unless asked). */
+export async function exitForError(e: unknown, env: NodeJS.ProcessEnv): Promise<number> {
+  if (e instanceof UsageError || e instanceof InputError) {
+    await writeOut(process.stderr, `cnidoctor: ${e.message}\n`);
+    return 2;
+  }
+  const detail =
+    env.CNIDOCTOR_DEBUG === "1" && e instanceof Error
+      ? `\n${e.stack ?? ""}`
+      : " (set CNIDOCTOR_DEBUG=1 for details)";
+  await writeOut(
+    process.stderr,
+    `cnidoctor: internal error: ${e instanceof Error ? e.message : String(e)}${detail}\n`,
+  );
+  return 1;
+}
+
+/** A closed pipe (`cnidoctor … | head`) is not an error worth a stack trace. */
+export function quietOnClosedPipe(): void {
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+  });
+}
+
+/** Progress for people: a rewritten stderr line, only when stderr is a terminal. */
+export function terminalProgress(): ((line: string) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (line: string): void => {
+    process.stderr.write(`\r${line}\u001b[K`);
+  };
+}
