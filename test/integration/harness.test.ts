@@ -2,14 +2,15 @@
 // nodeInfo, calico pods placed by the real DaemonSet controller, pod logs and kubelet resource
 // metrics through the apiserver, rollouts that complete, and RBAC that is enforced.
 // Needs the binaries from scripts/cluster/ensure-tools.sh.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startCluster, stopCluster, type ClusterInfo } from "../../scripts/cluster/cluster.js";
+import { type ClusterInfo } from "../../scripts/cluster/cluster.js";
+import { clusterForSuite } from "./support/cluster.js";
 import { findKubectl } from "../../scripts/cluster/tools.js";
 
 const run = promisify(execFile);
@@ -61,19 +62,9 @@ async function podOn(node: string): Promise<string> {
   return pod.metadata.name;
 }
 
-before(
-  async () => {
-    cluster = await startCluster({ scenario: "rke1-canal-affected", nodes: NODES, name: NAME });
-  },
-  { timeout: 300_000 },
-);
-
-after(
-  async () => {
-    await stopCluster({ name: NAME });
-  },
-  { timeout: 60_000 },
-);
+clusterForSuite({ scenario: "rke1-canal-affected", nodes: NODES, name: NAME }, (info) => {
+  cluster = info;
+});
 
 test("kubectl get nodes shows N Ready nodes that look like RKE1 Ubuntu 20.04 nodes", async () => {
   interface NodeList {

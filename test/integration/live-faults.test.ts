@@ -2,12 +2,13 @@
 // resets into a share of requests, and fails some reads for good: the scan still finishes, recovers
 // what retries can recover, and reports what it could not read as coverage gaps — never as a pass.
 // Needs the binaries from scripts/cluster/ensure-tools.sh.
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startCluster, stopCluster, type ClusterInfo } from "../../scripts/cluster/cluster.js";
+import { type ClusterInfo } from "../../scripts/cluster/cluster.js";
+import { clusterForSuite } from "./support/cluster.js";
 import { startFaultProxy, type Fault } from "./support/fault-proxy.js";
 import { cnidoctor, kubectl, nodeStatuses, parseReport, proxiedKubeconfig } from "./support/live.js";
 
@@ -15,19 +16,9 @@ const NAME = "it-live-faults";
 const NODES = 6;
 let cluster: ClusterInfo | undefined;
 
-before(
-  async () => {
-    cluster = await startCluster({ scenario: "rke1-canal-affected", nodes: NODES, name: NAME });
-  },
-  { timeout: 300_000 },
-);
-
-after(
-  async () => {
-    await stopCluster({ name: NAME });
-  },
-  { timeout: 60_000 },
-);
+clusterForSuite({ scenario: "rke1-canal-affected", nodes: NODES, name: NAME }, (info) => {
+  cluster = info;
+});
 
 // Three requests in ten misbehave, in a fixed rotation of the four kinds of trouble.
 const ROTATION: Fault[] = ["429", "500", "slow", "reset"];

@@ -2,7 +2,7 @@
 // etcd, KWOK): FelixConfiguration patch and rollback, the memory-limit patch, an apply interrupted
 // after its first change, the gated rolling restart, Lease contention between two runs, a pod that
 // never becomes Ready mid-rollout, and the generated CronJob + RBAC validated by the apiserver.
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { KubeConfig } from "@kubernetes/client-node";
-import { startCluster, stopCluster, type ClusterInfo } from "../../scripts/cluster/cluster.js";
+import { type ClusterInfo } from "../../scripts/cluster/cluster.js";
+import { clusterForSuite } from "./support/cluster.js";
 import { findKubectl } from "../../scripts/cluster/tools.js";
 import { applyPlan, rollback, type StepHandler } from "../../src/apply/executor.js";
 import { KubeObjectHandler, withoutServerFields } from "../../src/apply/kube-objects.js";
@@ -113,18 +114,9 @@ async function canalDaemonSet(): Promise<Record<string, unknown>> {
   return withoutServerFields(await getJson(["-n", "kube-system", "get", "daemonset", "canal"]));
 }
 
-before(
-  async () => {
-    cluster = await startCluster({ scenario: "rke1-canal-affected", nodes: NODES, name: NAME });
-  },
-  { timeout: 300_000 },
-);
-after(
-  async () => {
-    await stopCluster({ name: NAME });
-  },
-  { timeout: 60_000 },
-);
+clusterForSuite({ scenario: "rke1-canal-affected", nodes: NODES, name: NAME }, (info) => {
+  cluster = info;
+});
 
 describe("plan", () => {
   test("lists the FelixConfiguration patch, restart, memory limit, CronJob, kernel and alert steps; read-only", async () => {
