@@ -18,6 +18,17 @@ function jsonPosition(text: string, message: string): string {
   return ` at line ${line}`;
 }
 
+function isSingleObject(doc: unknown): doc is Record<string, unknown> {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) return false;
+  const o = doc as { kind?: unknown; metadata?: unknown; items?: unknown };
+  return (
+    typeof o.kind === "string" &&
+    !o.kind.endsWith("List") &&
+    typeof o.metadata === "object" &&
+    o.items === undefined
+  );
+}
+
 function looksBinary(buf: Buffer): boolean {
   return buf.subarray(0, 8192).includes(0);
 }
@@ -49,6 +60,10 @@ export async function readList(path: string, maxBytes = 2 * 1024 ** 3): Promise<
       path,
       problem: `malformed ${path.endsWith(".json") ? "JSON" : "YAML"}${jsonPosition(text, msg)}: ${msg.split("\n")[0] ?? ""}`,
     };
+  }
+  if (isSingleObject(doc)) {
+    // `kubectl get <kind> <name> -o json` saves one object, not a List: take it as a list of one.
+    return { ok: true, items: [doc], path };
   }
   if (typeof doc !== "object" || doc === null || !Array.isArray((doc as { items?: unknown }).items)) {
     return { ok: false, missing: false, path, problem: "not a Kubernetes List (no items array)" };
