@@ -52,7 +52,11 @@ export function buildFindings(snapshot: Snapshot, diagnosis: Diagnosis): Finding
     if (group.length === 0) continue;
     const reasons: Evidence[] = [];
     for (const v of group) {
-      for (const r of v.reasons) reasons.push({ kind: "note", message: r, nodes: [v.subject] });
+      // A reason that only restates an evidence line (version, condition) adds nothing.
+      const said = v.evidence.map((e) => e.message);
+      for (const r of v.reasons) {
+        if (!said.some((m) => m.includes(r))) reasons.push({ kind: "note", message: r, nodes: [v.subject] });
+      }
     }
     findings.push({
       advisoryId: advisory.id,
