@@ -260,7 +260,7 @@ class SetRun {
   }
 
   /** Bytes a window's binary search passed over: progress counts them, bytesRead does not. */
-  skip(n: number): void {
+  skipBytes(n: number): void {
     this.skipped += n;
   }
 
@@ -396,7 +396,7 @@ async function readPlain(
   referenceTime: Date,
 ): Promise<MemberResult> {
   const [from, to] = await windowRange(handle, size, run.window);
-  run.skip(size - (to - from));
+  run.skipBytes(size - (to - from));
   const parts: LogScan[] = [];
   let position = from;
   let outcome: Outcome = { status: "read" };
