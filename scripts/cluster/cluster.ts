@@ -3,7 +3,7 @@
 // recorded in it; `up` converges to the requested scenario and node count, and recovers from a
 // crashed earlier run by clearing whatever it finds half-alive.
 import { existsSync, readFileSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { ApiClient, inParallel, type KubeObject } from "./api-client.js";
 import { calicoCrds, calicoObjects, crdNames, daemonSetObjects } from "./calico-objects.js";
@@ -19,6 +19,7 @@ import {
 } from "./control-plane.js";
 import { kwokConfig } from "./kwok-config.js";
 import { nodeObject, planNodes, type NodePlan } from "./node-objects.js";
+import { freePort } from "./ports.js";
 import { ensurePki, pkiPaths, writeKubeconfig, type Pki } from "./pki.js";
 import { writePodLogs } from "./pod-logs.js";
 import { runningPid, startComponent, stopComponent, waitUntil, type ComponentSpec } from "./processes.js";
@@ -95,18 +96,6 @@ async function step<T>(log: (line: string) => void, what: string, fn: () => Prom
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   log(`${what.padEnd(34)} ${seconds.toFixed(2)} s`);
   return result;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function allocatePorts(): Promise<Ports> {

@@ -4,9 +4,9 @@
 // openmetrics`, then Prometheus serves them on 127.0.0.1 with a retention far above the data's age.
 
 import { spawn, execFile } from "node:child_process";
+import { freePort } from "../cluster/ports.js";
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync, openSync, closeSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 
@@ -75,18 +75,6 @@ export async function backfill(
     files++;
   }
   return files;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export interface RunningPrometheus {

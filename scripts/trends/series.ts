@@ -6,6 +6,7 @@
 // slowly wandering AR(1) component that can look like a trend over a few hours.
 
 import type { ResourceSeries } from "../../src/model/resources.js";
+import { seededRandom } from "../fixtures/felix-log.js";
 
 export const MEMORY_TYPES = [
   "flat-noisy",
@@ -39,16 +40,9 @@ export interface Labelled {
 
 export type Rng = () => number;
 
-/** mulberry32: a small, well-mixed 32-bit PRNG. */
+/** The fixtures' seeded PRNG, so trend series are as reproducible as the logs. */
 export function rngFor(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seededRandom(seed);
 }
 
 function uniform(rng: Rng, lo: number, hi: number): number {

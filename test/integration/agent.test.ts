@@ -4,10 +4,10 @@
 // and clear; a real Prometheus scrapes every agent; the manifests and the Helm chart pass a
 // server-side dry run. Needs scripts/cluster/ensure-tools.sh (apiserver, etcd, kwok, prometheus, helm).
 import { after, before, describe, test } from "node:test";
+import { freePort } from "../../scripts/cluster/ports.js";
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -68,15 +68,6 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const address = server.address();
-  await new Promise<void>((r) => server.close(() => r()));
-  assert.ok(address && typeof address === "object");
-  return address.port;
 }
 
 interface Agent {

@@ -15,7 +15,8 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { collectPrometheus } from "../../src/collect/prometheus/collect.js";
 import type { Report } from "../../src/model/finding.js";
-import { backfill, freePort, startPrometheus } from "../../scripts/trends/prometheus.js";
+import { backfill, startPrometheus } from "../../scripts/trends/prometheus.js";
+import { freePort } from "../../scripts/cluster/ports.js";
 import type { RawSeries, RunningPrometheus } from "../../scripts/trends/prometheus.js";
 
 const run = promisify(execFile);

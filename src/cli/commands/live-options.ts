@@ -5,6 +5,9 @@ import { UsageError } from "../../errors.js";
 import { loadKubeConfig } from "../../kube/config.js";
 import { KubeClient } from "../../collect/live/client.js";
 import type { LogBounds } from "../../collect/live/logs.js";
+import { collectLive } from "../../collect/live/collect-live.js";
+import type { SignatureSet } from "../../logs/index.js";
+import type { Snapshot } from "../../model/snapshot.js";
 import type { ParsedArgs } from "../args.js";
 import { toolVersion } from "../version.js";
 import type { Runtime } from "./types.js";
@@ -140,4 +143,30 @@ export function progressReporter(
     lastShown = pct;
     hook(`${what}: ${done}/${total} nodes`);
   };
+}
+
+/** Reads the current cluster into a Snapshot: connect, collect (with TTY progress), disconnect. */
+export async function readLiveSnapshot(
+  args: ParsedArgs,
+  rt: Runtime,
+  what: { container: string; signatures: SignatureSet },
+): Promise<Snapshot> {
+  const settings = liveSettings(args);
+  const { client, context } = await connect(args, rt, settings);
+  try {
+    const progress = progressReporter(rt, `${what.container} logs`);
+    return await collectLive(client, {
+      container: what.container,
+      signatures: what.signatures,
+      now: rt.now,
+      targetName: context,
+      bounds: settings.bounds,
+      concurrency: settings.concurrency,
+      sampleSeconds: settings.sampleSeconds,
+      ...(settings.nodeSelector !== undefined ? { nodeSelector: settings.nodeSelector } : {}),
+      ...(progress ? { progress } : {}),
+    });
+  } finally {
+    client.close();
+  }
 }

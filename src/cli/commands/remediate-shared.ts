@@ -5,7 +5,6 @@ import { readFile } from "node:fs/promises";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { InputError, UsageError } from "../../errors.js";
 import { collectBundle } from "../../collect/bundle/collect-bundle.js";
-import { collectLive } from "../../collect/live/collect-live.js";
 import { diagnose, type Diagnosis } from "../../analyze/diagnose.js";
 import { loadKubeConfig } from "../../kube/config.js";
 import { compileSignatures, type SignatureSet } from "../../logs/index.js";
@@ -14,7 +13,7 @@ import type { Plan } from "../../model/plan.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remediate/index.js";
 import type { ParsedArgs } from "../args.js";
-import { connect, liveSettings, parseDuration, parsePositive } from "./live-options.js";
+import { parseDuration, parsePositive, readLiveSnapshot } from "./live-options.js";
 import { advisoriesFor } from "./shared.js";
 import type { Runtime } from "./types.js";
 
@@ -93,22 +92,7 @@ export async function readCluster(
   if (bundle !== undefined)
     return collectBundle(bundle, { container: "calico-node", signatures, now: rt.now });
   if (!wantsCluster(args, rt)) return undefined;
-  const settings = liveSettings(args);
-  const { client, context } = await connect(args, rt, settings);
-  try {
-    return await collectLive(client, {
-      container: "calico-node",
-      signatures,
-      now: rt.now,
-      targetName: context,
-      bounds: settings.bounds,
-      concurrency: settings.concurrency,
-      sampleSeconds: settings.sampleSeconds,
-      ...(settings.nodeSelector !== undefined ? { nodeSelector: settings.nodeSelector } : {}),
-    });
-  } finally {
-    client.close();
-  }
+  return readLiveSnapshot(args, rt, { container: "calico-node", signatures });
 }
 
 export async function gatherFacts(args: ParsedArgs, rt: Runtime): Promise<Facts> {

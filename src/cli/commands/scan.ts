@@ -1,9 +1,8 @@
 import { UsageError } from "../../errors.js";
 import { compileSignatures } from "../../logs/index.js";
 import { collectBundle } from "../../collect/bundle/collect-bundle.js";
-import { collectLive } from "../../collect/live/collect-live.js";
 import type { ParsedArgs } from "../args.js";
-import { connect, liveSettings, progressReporter } from "./live-options.js";
+import { readLiveSnapshot } from "./live-options.js";
 import { addPrometheusSeries, prometheusWindow } from "./prometheus-options.js";
 import { advisoriesFor, reportFor } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
@@ -11,26 +10,12 @@ import type { Command, CommandResult, Runtime } from "./types.js";
 const CONTAINER = "calico-node";
 
 async function scanLive(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
-  const settings = liveSettings(args);
   const advisories = await advisoriesFor(args);
-  const { client, context } = await connect(args, rt, settings);
-  try {
-    const progress = progressReporter(rt, "calico-node logs");
-    const snapshot = await collectLive(client, {
-      container: CONTAINER,
-      signatures: compileSignatures(advisories),
-      now: rt.now,
-      targetName: context,
-      bounds: settings.bounds,
-      concurrency: settings.concurrency,
-      sampleSeconds: settings.sampleSeconds,
-      ...(settings.nodeSelector !== undefined ? { nodeSelector: settings.nodeSelector } : {}),
-      ...(progress ? { progress } : {}),
-    });
-    return reportFor(await addPrometheusSeries(snapshot, args, rt, CONTAINER), advisories, args, rt);
-  } finally {
-    client.close();
-  }
+  const snapshot = await readLiveSnapshot(args, rt, {
+    container: CONTAINER,
+    signatures: compileSignatures(advisories),
+  });
+  return reportFor(await addPrometheusSeries(snapshot, args, rt, CONTAINER), advisories, args, rt);
 }
 
 async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
