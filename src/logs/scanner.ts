@@ -395,18 +395,7 @@ export class LogScanner {
       this.joinPartial(text.slice(start, end), info.partial);
       return;
     }
-    if (kind !== START_NONE) {
-      this.closeRecord();
-      this.formatBits |= startFormatBit(kind);
-      this.recOpen = true;
-    } else if (
-      !this.recOpen ||
-      this.recLines >= this.maxRecordLines ||
-      this.recChars >= this.maxRecordChars
-    ) {
-      this.closeRecord();
-      this.recOpen = true;
-    }
+    this.beginOrContinue(kind);
     if (this.recRawStart < 0) this.recRawStart = start;
     this.recRawEnd = end;
     this.recLines++;
@@ -462,9 +451,8 @@ export class LogScanner {
     this.logicalLine(joined.text, joined.stamp);
   }
 
-  /** A decoded logical line (joined fragments): always assembled and tested. */
-  private logicalLine(message: string, stamp: Stamp | undefined): void {
-    const kind = startKind(message, 0);
+  /** A line that starts a record closes the open one; a bounded record also ends at its limits. */
+  private beginOrContinue(kind: StartKind): void {
     if (kind !== START_NONE) {
       this.closeRecord();
       this.formatBits |= startFormatBit(kind);
@@ -477,6 +465,12 @@ export class LogScanner {
       this.closeRecord();
       this.recOpen = true;
     }
+  }
+
+  /** A decoded logical line (joined fragments): always assembled and tested. */
+  private logicalLine(message: string, stamp: Stamp | undefined): void {
+    const kind = startKind(message, 0);
+    this.beginOrContinue(kind);
     this.flushRaw();
     if (this.recParts.length === 0) this.recStamp = stamp ?? parseLeading(message, 0)?.stamp;
     this.recParts.push(message);
