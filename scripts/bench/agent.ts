@@ -4,7 +4,11 @@
 // lines are a realistic mix from scripts/fixtures/felix-log.ts: a Felix XDP retry storm with its
 // multi-line BTF dumps between routine lines. Targets: < 2% of a core and < 50 MB RSS at 100/s.
 //
-//   npm run bench:agent [-- --seconds 30 --rates 0,10,100,1000]
+// The agent runs as deployed: the cnidoctor-agent entry with its Node flags, and (unless
+// --metrics-only) talking TLS to a real kube-apiserver from the project's harness, where it sets
+// its Node condition and writes Events — so the HTTPS client's memory is in the figures.
+//
+//   npm run bench:agent [-- --seconds 30 --rates 0,10,100,1000 --metrics-only]
 
 import { spawn } from "node:child_process";
 import { execFileSync } from "node:child_process";
@@ -12,17 +16,21 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFile
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { agentArgv, agentNodeFlags } from "../../src/cli/agent-launch.js";
+import { NODES_ONLY } from "../cluster/scenarios.js";
+import { startCluster, stopCluster } from "../cluster/cluster.js";
 import { felixLog, toCri } from "../fixtures/felix-log.js";
 
 const { values } = parseArgs({
   options: {
     seconds: { type: "string", default: "30" },
     rates: { type: "string", default: "0,10,100,1000" },
+    "metrics-only": { type: "boolean", default: false },
   },
 });
 const SECONDS = Number(values.seconds);
 const RATES = values.rates.split(",").map(Number);
-const BIN = join(import.meta.dirname, "..", "..", "src", "cli", "bin.js");
+const CLUSTER = "bench-agent";
 const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
 /** A long pool of realistic lines (storm cycles between routine lines), cycled by the writer. */
@@ -67,7 +75,7 @@ async function metric(port: number, name: string): Promise<number> {
     .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
 }
 
-async function runOnce(rate: number): Promise<Figures> {
+async function runOnce(rate: number, nodeName: string, kubeconfig: string | undefined): Promise<Figures> {
   const work = mkdtempSync(join(tmpdir(), "cnid-bench-agent-"));
   const dir = join(work, "logs", "kube-system_canal-bench_0000", "calico-node");
   mkdirSync(dir, { recursive: true });
@@ -76,16 +84,14 @@ async function runOnce(rate: number): Promise<Figures> {
   writeFileSync(file, "");
   const agent = spawn(
     process.execPath,
-    [
-      BIN,
-      "agent",
-      "--node-name=bench",
+    agentArgv([
+      `--node-name=${nodeName}`,
       `--log-root=${join(work, "logs")}`,
       `--state-dir=${join(work, "state")}`,
       "--listen=127.0.0.1:0",
-      "--metrics-only",
-    ],
-    { env: { ...process.env, NODE_OPTIONS: "--max-semi-space-size=1" }, stdio: ["ignore", "ignore", "pipe"] },
+      ...(kubeconfig === undefined ? ["--metrics-only"] : []),
+    ]),
+    { env: { ...process.env, KUBECONFIG: kubeconfig ?? "" }, stdio: ["ignore", "ignore", "pipe"] },
   );
   let stderr = "";
   agent.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
@@ -141,14 +147,27 @@ async function runOnce(rate: number): Promise<Figures> {
   };
 }
 
-console.log(`cnidoctor agent benchmark: ${SECONDS} s per rate, Node ${process.version}, CLK_TCK ${CLK_TCK}`);
-console.log("lines/s  cpu % core  rss peak MB  rss end MB  lines written/read  symptom matches  cpu vs idle");
-let idle: number | undefined;
-for (const rate of RATES) {
-  const f = await runOnce(rate);
-  if (rate === 0) idle = f.cpuPercent;
-  const ratio = idle !== undefined && idle > 0 && rate > 0 ? `${(f.cpuPercent / idle).toFixed(1)}×` : "—";
+const cluster = values["metrics-only"]
+  ? undefined
+  : await startCluster({ scenario: NODES_ONLY, nodes: 1, name: CLUSTER });
+try {
+  const nodeName = cluster === undefined ? "bench" : "rke1-node-001";
   console.log(
-    `${String(rate).padStart(7)}  ${f.cpuPercent.toFixed(2).padStart(10)}  ${f.rssPeak.toFixed(1).padStart(11)}  ${f.rssEnd.toFixed(1).padStart(10)}  ${`${f.linesWritten}/${f.linesRead}`.padStart(18)}  ${String(f.matches).padStart(15)}  ${ratio.padStart(11)}`,
+    `cnidoctor agent benchmark: ${SECONDS} s per rate, Node ${process.version}, CLK_TCK ${CLK_TCK}, ` +
+      `node flags ${agentNodeFlags().join(" ")}, ${cluster === undefined ? "metrics only (no API)" : `apiserver https://127.0.0.1:${cluster.apiserverPort}`}`,
   );
+  console.log(
+    "lines/s  cpu % core  rss peak MB  rss end MB  lines written/read  symptom matches  cpu vs idle",
+  );
+  let idle: number | undefined;
+  for (const rate of RATES) {
+    const f = await runOnce(rate, nodeName, cluster?.kubeconfig);
+    if (rate === 0) idle = f.cpuPercent;
+    const ratio = idle !== undefined && idle > 0 && rate > 0 ? `${(f.cpuPercent / idle).toFixed(1)}×` : "—";
+    console.log(
+      `${String(rate).padStart(7)}  ${f.cpuPercent.toFixed(2).padStart(10)}  ${f.rssPeak.toFixed(1).padStart(11)}  ${f.rssEnd.toFixed(1).padStart(10)}  ${`${f.linesWritten}/${f.linesRead}`.padStart(18)}  ${String(f.matches).padStart(15)}  ${ratio.padStart(11)}`,
+    );
+  }
+} finally {
+  if (cluster !== undefined) await stopCluster({ name: CLUSTER });
 }

@@ -4,7 +4,10 @@
 // writes the checkpoint, so a restart continues exactly where this run stopped.
 
 import type { Advisory } from "../model/advisory.js";
-import { compileSignatures, LogScanner, type SignatureMatch, type SignatureSet } from "../logs/index.js";
+// The scanner and signatures only, not logs/index.js: that also loads the file reader with its
+// zlib and worker-thread split, which a tailing agent never uses (~1 MB of RSS).
+import { LogScanner, type SignatureMatch } from "../logs/scanner.js";
+import { compileSignatures, type SignatureSet } from "../logs/signatures.js";
 import { loadCheckpoint, saveCheckpoint, type AgentCheckpoint } from "./checkpoint.js";
 import { ConditionReporter, conditionTypeFor, type WatchedAdvisory } from "./conditions.js";
 import { EventRecorder } from "./events.js";

@@ -5,7 +5,8 @@
 // from a kubeconfig resolved once by the project's loadKubeConfig in a short-lived child process.
 
 import { readFile } from "node:fs/promises";
-import { Agent, request } from "node:https";
+import type { Agent } from "node:https";
+import { https } from "./builtins.js";
 
 export type ConditionStatus = "True" | "False" | "Unknown";
 
@@ -126,7 +127,7 @@ export class HttpNodeApi implements NodeApi {
     if (endpoint.cert !== undefined) tls.cert = endpoint.cert;
     if (endpoint.key !== undefined) tls.key = endpoint.key;
     if (endpoint.insecureSkipTlsVerify === true) tls.rejectUnauthorized = false;
-    this.agent = new Agent({ keepAlive: true, maxSockets: 1, ...tls });
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 1, ...tls });
   }
 
   close(): void {
@@ -144,7 +145,7 @@ export class HttpNodeApi implements NodeApi {
     }
     const basePath = this.base.pathname.replace(/\/$/, "");
     return new Promise((resolve, reject) => {
-      const req = request(
+      const req = https.request(
         {
           protocol: this.base.protocol,
           hostname: this.base.hostname.replace(/^\[|\]$/g, ""),

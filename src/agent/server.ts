@@ -1,6 +1,7 @@
 // The agent's HTTP endpoint: GET /metrics (Prometheus text format) and GET /healthz.
 
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
+import { http } from "./builtins.js";
 import type { AddressInfo } from "node:net";
 import { EXPOSITION_CONTENT_TYPE, type Registry } from "./metrics.js";
 
@@ -16,7 +17,7 @@ export async function startMetricsServer(
   registry: Registry,
   healthy: () => boolean,
 ): Promise<MetricsServer> {
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET, HEAD" }).end();

@@ -5,10 +5,10 @@
 // of the file it was made from) and restarts of the agent (the checkpoint holds every identity's
 // offset). A file is identified by device and inode, never by name.
 
-import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
-import { createGunzip } from "node:zlib";
+import type { Gunzip } from "node:zlib";
+import { crypto } from "./builtins.js";
 import type { FileCheckpoint } from "./checkpoint.js";
 import { containerDirFiles, discover, isContainersLink, type Candidate } from "./discover.js";
 
@@ -62,7 +62,7 @@ function keyOf(s: { dev: bigint; ino: bigint }): string {
 }
 
 function sha1(buffer: Buffer): string {
-  return createHash("sha1").update(buffer).digest("hex");
+  return crypto.createHash("sha1").update(buffer).digest("hex");
 }
 
 async function readAt(handle: FileHandle, position: number, length: number): Promise<Buffer> {
@@ -90,12 +90,18 @@ function pushLines(sink: LineSink, text: Buffer): number {
   return count;
 }
 
+/** zlib is loaded on the first rotated .gz file: most nodes never have one, and it costs RSS. */
+async function gunzip(): Promise<Gunzip> {
+  const { createGunzip } = await import("node:zlib");
+  return createGunzip();
+}
+
 /** The first `length` decompressed bytes of a gzip file (fewer when it is shorter). */
 async function gunzipHead(path: string, length: number): Promise<Buffer> {
   const parts: Buffer[] = [];
   let have = 0;
   const source = createReadStream(path);
-  const stream = source.pipe(createGunzip());
+  const stream = source.pipe(await gunzip());
   try {
     for await (const piece of stream as AsyncIterable<Buffer>) {
       parts.push(piece);
@@ -402,7 +408,7 @@ export class Tailer {
     let bytes = 0;
     let lines = 0;
     const source = createReadStream(path);
-    const stream = source.pipe(createGunzip());
+    const stream = source.pipe(await gunzip());
     try {
       for await (const piece of stream as AsyncIterable<Buffer>) {
         const chunk = position >= skip ? piece : piece.subarray(Math.min(piece.length, skip - position));

@@ -14,12 +14,12 @@ import { promisify } from "node:util";
 import { parse as parseYaml } from "yaml";
 import { startCluster, stopCluster, type ClusterInfo } from "../../scripts/cluster/cluster.js";
 import { findKubectl } from "../../scripts/cluster/tools.js";
+import { agentArgv } from "../../src/cli/agent-launch.js";
 import { felixLog, toCri } from "../../scripts/fixtures/felix-log.js";
 
 const run = promisify(execFile);
 const NAME = `it-agent-${process.pid}`;
 const REPO = join(import.meta.dirname, "..", "..", "..");
-const BIN = join(REPO, "dist", "src", "cli", "bin.js");
 const HELM = join(
   process.env.CNIDOCTOR_CACHE ?? join(homedir(), ".cache", "cnidoctor"),
   "helm",
@@ -139,11 +139,10 @@ async function startAgent(node: string, kubeconfig: string): Promise<Agent> {
   mkdirSync(state, { recursive: true });
   const logFile = join(dir, "0.log");
   writeFileSync(logFile, felixLines("quiet", 5));
+  // Started as the DaemonSet starts it (cnidoctor-agent: its Node flags included).
   const proc = spawn(
     process.execPath,
-    [
-      BIN,
-      "agent",
+    agentArgv([
       `--node-name=${node}`,
       `--log-root=${join(work, node, "logs")}`,
       `--state-dir=${state}`,
@@ -152,11 +151,8 @@ async function startAgent(node: string, kubeconfig: string): Promise<Agent> {
       "--event-interval=2s",
       "--poll-interval=250ms",
       "--first-write-jitter=1s",
-    ],
-    {
-      env: { ...process.env, KUBECONFIG: kubeconfig, NODE_OPTIONS: "--max-semi-space-size=1" },
-      stdio: ["ignore", "ignore", "pipe"],
-    },
+    ]),
+    { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ["ignore", "ignore", "pipe"] },
   );
   const stderr: string[] = [];
   proc.stderr?.on("data", (d: Buffer) => stderr.push(d.toString()));

@@ -2,13 +2,13 @@
 // SIGINT arrives (after a clean stop: logs read to the end, checkpoint written), so main.ts stays
 // the only place that ends the process.
 
-import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { InputError, UsageError } from "../../errors.js";
 import { NodeAgent } from "../../agent/agent.js";
+import { childProcess } from "../../agent/builtins.js";
 import { HttpNodeApi, inClusterEndpoint, type KubeEndpoint } from "../../agent/kube.js";
 import { startMetricsServer } from "../../agent/server.js";
 import type { Advisory } from "../../model/advisory.js";
@@ -50,7 +50,7 @@ async function runLoader(
 ): Promise<{ advisories: Advisory[]; endpoint?: KubeEndpoint }> {
   const script = fileURLToPath(new URL("../agent-loader.js", import.meta.url));
   const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(
+    childProcess.execFile(
       process.execPath,
       ["--max-semi-space-size=1", script, JSON.stringify(request)],
       { maxBuffer: 64 * 1024 * 1024 },
