@@ -223,14 +223,13 @@ async function startNodeSide(ctx: Context): Promise<void> {
       JSON.stringify({
         socketPath: join(stateDir, "kubelet-gateway.sock"),
         kwokPort: ports.kwok,
-        caCert: pki.caCert,
         certFile: pki.gatewayCert,
         keyFile: pki.gatewayKey,
         nodeMapFile: join(stateDir, "node-ips.json"),
       }),
     );
     startComponent(stateDir, gatewaySpec(stateDir));
-    startComponent(stateDir, kwokSpec(tools, stateDir, kubeconfig, ports, pki));
+    startComponent(stateDir, kwokSpec(tools, stateDir, kubeconfig, ports));
     await waitUntil(
       "kubelet gateway socket",
       () => Promise.resolve(existsSync(join(stateDir, "kubelet-gateway.sock"))),
@@ -352,22 +351,18 @@ async function waitForServiceAccounts(ctx: Context, api: ApiClient): Promise<voi
  * the apiserver) until the series appear, so the first real reader already gets numbers.
  */
 async function warmMetrics(ctx: Context, plans: readonly NodePlan[]): Promise<void> {
-  const kwok = new ApiClient(ctx.ports.kwok, ctx.pki);
   const scrape = async (node: string): Promise<boolean> => {
-    const res = await kwok.raw("GET", `/metrics/nodes/${node}/metrics/resource`);
-    return res.status === 200 && res.body.includes("container_memory_working_set_bytes{");
+    const res = await fetch(`http://127.0.0.1:${ctx.ports.kwok}/metrics/nodes/${node}/metrics/resource`);
+    const body = await res.text();
+    return res.status === 200 && body.includes("container_memory_working_set_bytes{");
   };
-  try {
-    await inParallel(plans, 16, async (plan) => {
-      await waitUntil(`resource metrics of ${plan.name}`, () => scrape(plan.name), {
-        stateDir: ctx.stateDir,
-        component: "kwok",
-        timeoutMs: 60_000,
-      });
+  await inParallel(plans, 16, async (plan) => {
+    await waitUntil(`resource metrics of ${plan.name}`, () => scrape(plan.name), {
+      stateDir: ctx.stateDir,
+      component: "kwok",
+      timeoutMs: 60_000,
     });
-  } finally {
-    kwok.close();
-  }
+  });
 }
 
 function pidsOf(stateDir: string): Record<string, number> {
@@ -445,7 +440,7 @@ export async function startCluster(opts: ClusterOptions): Promise<ClusterInfo> {
       // kwok reads its log and metric rules once at start; restart it to pick up the new node set.
       await step(log, "restart kwok for new node set", async () => {
         await stopComponent(stateDir, "kwok");
-        startComponent(stateDir, kwokSpec(tools, stateDir, kubeconfig, ports, pki));
+        startComponent(stateDir, kwokSpec(tools, stateDir, kubeconfig, ports));
         await waitUntil("kwok", () => tcpOpen(ports.kwok), {
           stateDir,
           component: "kwok",

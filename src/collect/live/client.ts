@@ -247,8 +247,15 @@ export class KubeClient {
     );
   }
 
-  /** Every item of a list, page by page (limit/continue); an expired continue token restarts once. */
-  async list(path: string, pageSize = 500): Promise<ApiResult<Obj[]>> {
+  /**
+   * Every item of a list, page by page (limit/continue); an expired continue token restarts once.
+   * `keep` may cut each item down as its page arrives, so a big list never sits whole in memory.
+   */
+  async list(
+    path: string,
+    pageSize = 500,
+    keep: (item: Obj) => Obj = (item) => item,
+  ): Promise<ApiResult<Obj[]>> {
     const items: Obj[] = [];
     let token = "";
     let restarted = false;
@@ -268,7 +275,7 @@ export class KubeClient {
       }
       const pageItems = page.value.items;
       if (Array.isArray(pageItems))
-        for (const i of pageItems) if (typeof i === "object" && i !== null) items.push(i as Obj);
+        for (const i of pageItems) if (typeof i === "object" && i !== null) items.push(keep(i as Obj));
       const meta = page.value.metadata as { continue?: unknown } | undefined;
       token = typeof meta?.continue === "string" ? meta.continue : "";
       if (token === "") return { ok: true, value: items };

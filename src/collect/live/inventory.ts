@@ -23,6 +23,20 @@ export interface InventoryOptions {
   container: string;
   /** Label selector on nodes (--nodes). */
   nodeSelector?: string;
+  /**
+   * Drop what no analysis reads — metadata.managedFields everywhere, a Node's status.images — as
+   * each page arrives (scan). A bundle (collect) keeps objects whole.
+   */
+  trim?: boolean;
+}
+
+/** The parts of an API object that a scan never reads, removed in place. */
+export function trimObject(item: Obj): Obj {
+  const meta = item.metadata as Obj | undefined;
+  if (meta !== undefined) delete meta.managedFields;
+  const status = item.status as Obj | undefined;
+  if (status?.nodeInfo !== undefined) delete status.images;
+  return item;
 }
 
 const CALICO_GROUP = "/apis/crd.projectcalico.org/v1";
@@ -65,9 +79,12 @@ function isCalico(ds: Obj, container: string): boolean {
   );
 }
 
+type Keep = ((item: Obj) => Obj) | undefined;
+
 async function listCalicoPods(
   client: KubeClient,
   daemonSets: readonly Obj[],
+  keep: Keep,
 ): Promise<{ pods: Obj[]; gaps: Gap[] }> {
   const pods: Obj[] = [];
   const gaps: Gap[] = [];
@@ -75,6 +92,8 @@ async function listCalicoPods(
     const meta = metaOf(ds);
     const r = await client.list(
       `/api/v1/namespaces/${encodeURIComponent(meta.namespace)}/pods${q(selectorOf(ds))}`,
+      undefined,
+      keep,
     );
     if (!r.ok) {
       gaps.push(apiGap("pods", r, meta.namespace));
@@ -89,8 +108,9 @@ async function listCalicoPods(
 async function podsWithoutDaemonSets(
   client: KubeClient,
   container: string,
+  keep: Keep,
 ): Promise<{ pods?: Obj[]; gap?: Gap }> {
-  const r = await client.list("/api/v1/pods");
+  const r = await client.list("/api/v1/pods", undefined, keep);
   if (!r.ok) return { gap: apiGap("pods", r) };
   const pods = r.value.filter((p) => {
     if (ownerDaemonSet(p) === undefined) return false;
@@ -112,9 +132,10 @@ async function rancherAgentPresent(client: KubeClient): Promise<boolean> {
 
 export async function readInventory(client: KubeClient, opts: InventoryOptions): Promise<RawInventory> {
   const gaps: Gap[] = [];
+  const keep: Keep = opts.trim === true ? trimObject : undefined;
   const [nodesR, dsR, felixR, infoR, rancher] = await Promise.all([
-    client.list(`/api/v1/nodes${q(opts.nodeSelector)}`),
-    client.list("/apis/apps/v1/daemonsets"),
+    client.list(`/api/v1/nodes${q(opts.nodeSelector)}`, undefined, keep),
+    client.list("/apis/apps/v1/daemonsets", undefined, keep),
     client.list(`${CALICO_GROUP}/felixconfigurations`),
     client.list(`${CALICO_GROUP}/clusterinformations`),
     rancherAgentPresent(client),
@@ -126,12 +147,12 @@ export async function readInventory(client: KubeClient, opts: InventoryOptions):
   if (dsR.ok) {
     for (const ds of dsR.value) namespaces.add(metaOf(ds).namespace);
     calicoDaemonSets = dsR.value.filter((ds) => isCalico(ds, opts.container));
-    const r = await listCalicoPods(client, calicoDaemonSets);
+    const r = await listCalicoPods(client, calicoDaemonSets, keep);
     pods = r.pods;
     gaps.push(...r.gaps);
   } else {
     gaps.push(apiGap("daemonsets", dsR));
-    const r = await podsWithoutDaemonSets(client, opts.container);
+    const r = await podsWithoutDaemonSets(client, opts.container, keep);
     pods = r.pods;
     if (r.gap) gaps.push(r.gap);
   }
