@@ -46,10 +46,10 @@ function byChunks(
   text: Buffer,
   seed: number,
   maxChunk: number,
-  capacity?: number,
+  { capacity, kernel = true }: { capacity?: number; kernel?: boolean } = {},
 ): LogScan {
   const scanner = new LogScanner(set);
-  const feeder = new FastFeeder(scanner, set, capacity);
+  const feeder = new FastFeeder(scanner, set, capacity, { kernel });
   const rand = seededRandom(seed);
   for (let pos = 0; pos < text.length;) {
     const size = 1 + Math.floor(rand() * maxChunk);
@@ -126,13 +126,16 @@ describe("bulk path equals the line-by-line path", () => {
         const expected = byLines(set, lines);
         assert.ok(expected.signals.length > 0, "the input must exercise the signatures");
         const bytes = text(lines);
-        for (const [seed, maxChunk] of [
-          [1, 7],
-          [2, 4096],
-          [3, 300_000],
-          [4, 4 * 1024 * 1024],
-        ] as const) {
-          assert.deepEqual(byChunks(set, bytes, seed, maxChunk, 64 * 1024), expected, `chunks ≤ ${maxChunk}`);
+        for (const kernel of [true, false]) {
+          for (const [seed, maxChunk] of [
+            [1, 7],
+            [2, 4096],
+            [3, 300_000],
+            [4, 4 * 1024 * 1024],
+          ] as const) {
+            const got = byChunks(set, bytes, seed, maxChunk, { capacity: 64 * 1024, kernel });
+            assert.deepEqual(got, expected, `chunks ≤ ${maxChunk}, kernel ${String(kernel)}`);
+          }
         }
       });
     }
@@ -147,7 +150,8 @@ describe("bulk path equals the line-by-line path", () => {
     const lines = [...storm.slice(7), ...churn, ...storm].map((l, i) => (i % 5 === 0 ? `${l}\r` : l));
     const expected = byLines(set, lines);
     assert.ok(expected.records > 0 && expected.signals.length > 0);
-    assert.deepEqual(byChunks(set, text(lines), 5, 10_000, 32 * 1024), expected);
+    assert.deepEqual(byChunks(set, text(lines), 5, 10_000, { capacity: 32 * 1024 }), expected);
+    assert.deepEqual(byChunks(set, text(lines), 5, 10_000, { capacity: 32 * 1024, kernel: false }), expected);
   });
 
   test("records longer than maxRecordLines and lines without any timestamp", () => {
@@ -162,7 +166,7 @@ describe("bulk path equals the line-by-line path", () => {
       "failed to wipe the XDP state",
     ];
     const expected = byLines(set, lines);
-    assert.deepEqual(byChunks(set, text(lines), 6, 50_000, 16 * 1024), expected);
+    assert.deepEqual(byChunks(set, text(lines), 6, 50_000, { capacity: 16 * 1024 }), expected);
   });
 
   test("non-ASCII text and invalid UTF-8 between storms", () => {
@@ -174,11 +178,14 @@ describe("bulk path equals the line-by-line path", () => {
     ];
     const lines = [...storm, ...odd, ...storm];
     const expected = byLines(set, lines);
-    assert.deepEqual(byChunks(set, text(lines), 7, 20_000, 16 * 1024), expected);
+    assert.deepEqual(byChunks(set, text(lines), 7, 20_000, { capacity: 16 * 1024 }), expected);
     const invalid = Buffer.concat([text(storm), Buffer.from([0xff, 0xfe, 0x41, 0x0a]), text(storm)]);
     const viaLines = byLines(set, [...storm, Buffer.from([0xff, 0xfe, 0x41]).toString("utf8"), ...storm]);
     // Bytes are counted as read; pushLine() can only count the decoded line (U+FFFD is 3 bytes).
-    assert.deepEqual(byChunks(set, invalid, 8, 9_000, 16 * 1024), { ...viaLines, bytes: invalid.length });
+    assert.deepEqual(byChunks(set, invalid, 8, 9_000, { capacity: 16 * 1024 }), {
+      ...viaLines,
+      bytes: invalid.length,
+    });
   });
 
   test("scanLogStream on gzip and plain streams gives the line-by-line result", async () => {
@@ -256,7 +263,13 @@ describe("fuzz: random bytes, invalid UTF-8, CR, long lines (seeded)", () => {
         .split("\n")
         .map((_, i) => lines[i] ?? "");
       const expected = { ...byLines(set, decoded), bytes: input.length };
-      assert.deepEqual(byChunks(set, input, seed, 1 + seed * 997, 8 * 1024), expected, `seed ${seed}`);
+      assert.deepEqual(
+        byChunks(set, input, seed, 1 + seed * 997, { capacity: 8 * 1024 }),
+        expected,
+        `seed ${seed}`,
+      );
+      const js = byChunks(set, input, seed, 1 + seed * 997, { capacity: 8 * 1024, kernel: false });
+      assert.deepEqual(js, expected, `seed ${seed}, JS path`);
     }
   });
 

@@ -3,7 +3,8 @@
 // leaves to the exact one (non-ASCII buffers, lines longer than the line cap).
 
 import { isAscii } from "node:buffer";
-import { byteWeights, findHits, planNeedles, type Needle } from "./needles.js";
+import { lineKernel, type LineKernel } from "./kernel.js";
+import { byteRarity, byteWeights, findHits, gramRarity, planNeedles, type Needle } from "./needles.js";
 import { pushLines, type LogScanner } from "./scanner.js";
 import type { SignatureSet } from "./signatures.js";
 
@@ -15,19 +16,24 @@ export class FastFeeder {
   private work: Buffer;
   private have = 0;
   private needles: Needle[] | undefined;
+  private weights: Float64Array | undefined;
   private readonly hits: number[] = [];
   private readonly maxLine: number;
   /** An over-long line being skipped: its first maxLine bytes, and how many more were seen. */
   private keep: Buffer | undefined;
   private skipped = 0;
+  private readonly kernel: LineKernel | undefined;
 
+  /** `kernel: false` keeps to the JS path (tests compare the two). */
   constructor(
     private readonly scanner: LogScanner,
     private readonly set: SignatureSet,
     capacity = 4 * 1024 * 1024,
+    options: { kernel?: boolean } = {},
   ) {
     this.work = Buffer.allocUnsafe(capacity);
     this.maxLine = scanner.lineLimit;
+    this.kernel = options.kernel === false ? undefined : lineKernel();
   }
 
   /** Room for `n` more bytes at the end of the work buffer (for reading straight into it). */
@@ -123,8 +129,20 @@ export class FastFeeder {
       pushLines(this.scanner, buf, 0, end - 1, this.maxLine);
       return end;
     }
-    this.needles ??= planNeedles(this.set, byteWeights(buf.subarray(0, Math.min(end, SAMPLE_BYTES))));
-    findHits(this.needles, buf, 0, end, this.hits);
+    if (this.needles === undefined) {
+      const sample = buf.subarray(0, Math.min(end, SAMPLE_BYTES));
+      this.weights = byteWeights(sample);
+      this.needles = planNeedles(this.set, this.kernel ? gramRarity(sample) : byteRarity(sample));
+    }
+    const needles = this.needles;
+    const plan = { needles, maxLine: this.maxLine, ...(this.weights ? { weights: this.weights } : {}) };
+    if (this.kernel?.prepare(buf, 0, end, plan)) {
+      const kernel = this.kernel;
+      return this.scanner.scanAsciiRuns(buf, 0, end, kernel, (from, to, out) => {
+        kernel.hitsIn(buf, from, to, out);
+      });
+    }
+    findHits(needles, buf, 0, end, this.hits);
     return this.scanner.scanAscii(buf, 0, end, this.hits);
   }
 }

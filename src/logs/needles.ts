@@ -6,7 +6,8 @@
 // byte ("XDP…", "BTF…") runs at memory speed, one starting with a space or a lowercase letter is
 // many times slower. So each literal is searched by its substring that starts at its rarest byte
 // (rarity measured on the log's own first buffer), and literals sharing such a substring share a
-// pass; a candidate is then confirmed by comparing the whole literal in place.
+// pass; a candidate is then confirmed by comparing the whole literal in place. The line kernel
+// (kernel.ts) filters on a needle's first three bytes instead, so its plan ranks three-byte grams.
 //
 // Which literals: a record can only match a signature if it holds one of its prefilter literals,
 // and also only if it holds every literal that a pure-literal header/`all` regex (or a lone `any`
@@ -116,21 +117,58 @@ export function byteWeights(sample: Uint8Array): Float64Array {
   return counts.map((c) => c / total);
 }
 
+/** How common a needle starting at text[at] is in the log at hand (lower is rarer). */
+export type Rarity = (text: string, at: number) => number;
+
+/** Rarity by the needle's first byte: what a memchr-led search (Buffer.indexOf) pays for. */
+export function byteRarity(sample: Uint8Array): Rarity {
+  const weights = byteWeights(sample);
+  return (text, at) => weights[text.charCodeAt(at) & 0xff] ?? 1;
+}
+
+const GRAM_BUCKETS = 1 << 16;
+
+function gramIndex(a: number, b: number, c: number): number {
+  return ((a * 0x9e37 + b * 0x3b) ^ (c * 0x2f1)) & (GRAM_BUCKETS - 1);
+}
+
+/**
+ * Rarity by the needle's first three bytes (hashed counts in the sample): what the line kernel's
+ * three-byte filter pays for. A needle with fewer than three bytes counts as common.
+ */
+export function gramRarity(sample: Uint8Array): Rarity {
+  const counts = new Uint32Array(GRAM_BUCKETS);
+  for (let i = 0; i + 2 < sample.length; i++) {
+    const k = gramIndex(sample[i] ?? 0, sample[i + 1] ?? 0, sample[i + 2] ?? 0);
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+  const total = sample.length + GRAM_BUCKETS;
+  return (text, at) => {
+    if (at + 3 > text.length) return 1;
+    const k = gramIndex(
+      text.charCodeAt(at) & 0xff,
+      text.charCodeAt(at + 1) & 0xff,
+      text.charCodeAt(at + 2) & 0xff,
+    );
+    return ((counts[k] ?? 0) + 1) / total;
+  };
+}
+
 interface Choice {
   needle: string;
   offset: number;
   weight: number;
 }
 
-/** The substring of `text` (NEEDLE_BYTES long where possible) whose first byte is rarest. */
-function bestNeedle(text: string, weights: Float64Array, chosen: ReadonlySet<string>): Choice {
+/** The substring of `text` (NEEDLE_BYTES long where possible) that is rarest where it starts. */
+function bestNeedle(text: string, rarity: Rarity, chosen: ReadonlySet<string>): Choice {
   const lastStart = Math.max(0, text.length - Math.min(NEEDLE_BYTES, text.length));
   let best: Choice = { needle: text.slice(0, NEEDLE_BYTES), offset: 0, weight: Number.POSITIVE_INFINITY };
   for (let k = 0; k <= lastStart; k++) {
     const needle = text.slice(k, k + NEEDLE_BYTES);
     // A needle another literal already searches for costs no extra pass: prefer it when it is
     // not much commoner.
-    const weight = (weights[text.charCodeAt(k) & 0xff] ?? 1) * (chosen.has(needle) ? 0.5 : 1);
+    const weight = rarity(text, k) * (chosen.has(needle) ? 0.5 : 1);
     if (weight < best.weight) best = { needle, offset: k, weight };
   }
   return best;
@@ -139,11 +177,11 @@ function bestNeedle(text: string, weights: Float64Array, chosen: ReadonlySet<str
 /** A pass over the buffer costs about as much as a candidate every ~200 bytes. */
 const PASS_COST = 0.005;
 
-function optionCost(literals: readonly string[], weights: Float64Array, chosen: ReadonlySet<string>): number {
+function optionCost(literals: readonly string[], rarity: Rarity, chosen: ReadonlySet<string>): number {
   let cost = 0;
   for (const literal of literals) {
     for (const s of spellings(literal)) {
-      const choice = bestNeedle(s, weights, chosen);
+      const choice = bestNeedle(s, rarity, chosen);
       cost += chosen.has(choice.needle) ? 0 : PASS_COST + choice.weight;
     }
   }
@@ -161,15 +199,15 @@ export interface Needle {
   targets: NeedleTarget[];
 }
 
-/** The needles for a signature set, given byte weights of the log at hand. */
-export function planNeedles(set: SignatureSet, weights: Float64Array): Needle[] {
+/** The needles for a signature set, given how rare needles are in the log at hand. */
+export function planNeedles(set: SignatureSet, rarity: Rarity): Needle[] {
   const chosen = new Set<string>();
   const wanted = new Set<string>();
   const want = (literal: string): void => {
     for (const s of spellings(literal)) {
       if (s.length === 0) continue;
       wanted.add(s);
-      chosen.add(bestNeedle(s, weights, chosen).needle);
+      chosen.add(bestNeedle(s, rarity, chosen).needle);
     }
   };
   // Fingerprint anchors are always searched, so signatures can share their needles.
@@ -178,7 +216,7 @@ export function planNeedles(set: SignatureSet, weights: Float64Array): Needle[] 
     let best: string[] = [];
     let bestCost = Number.POSITIVE_INFINITY;
     for (const option of literalOptions(sig)) {
-      const cost = optionCost(option, weights, chosen);
+      const cost = optionCost(option, rarity, chosen);
       if (cost < bestCost) {
         best = option;
         bestCost = cost;
@@ -188,7 +226,7 @@ export function planNeedles(set: SignatureSet, weights: Float64Array): Needle[] 
   }
   const byNeedle = new Map<string, NeedleTarget[]>();
   for (const text of wanted) {
-    const choice = bestNeedle(text, weights, chosen);
+    const choice = bestNeedle(text, rarity, chosen);
     const list = byNeedle.get(choice.needle) ?? [];
     list.push({ text: Buffer.from(text, "latin1"), offset: choice.offset });
     byNeedle.set(choice.needle, list);
@@ -196,11 +234,18 @@ export function planNeedles(set: SignatureSet, weights: Float64Array): Needle[] 
   return [...byNeedle].map(([needle, targets]) => ({ bytes: Buffer.from(needle, "latin1"), targets }));
 }
 
-function confirmed(region: Buffer, from: number, p: number, targets: readonly NeedleTarget[]): boolean {
+/** Whether a literal of `targets` holding the needle at p lies wholly in buf[from, to). */
+export function confirmedAt(
+  buf: Buffer,
+  from: number,
+  to: number,
+  p: number,
+  targets: readonly NeedleTarget[],
+): boolean {
   for (const t of targets) {
     const s = p - t.offset;
     const e = s + t.text.length;
-    if (s >= from && e <= region.length && region.compare(t.text, 0, t.text.length, s, e) === 0) return true;
+    if (s >= from && e <= to && buf.compare(t.text, 0, t.text.length, s, e) === 0) return true;
   }
   return false;
 }
@@ -225,7 +270,7 @@ export function findHits(
     for (;;) {
       const p = region.indexOf(needle.bytes, pos);
       if (p < 0) break;
-      if (confirmed(region, from, p, needle.targets)) out.push(p);
+      if (confirmedAt(buf, from, end, p, needle.targets)) out.push(p);
       pos = p + 1;
     }
     if (out.length > before) sources++;

@@ -17,6 +17,7 @@ import {
   ENV_NONE,
   FORMAT_BITS,
   LineInfo,
+  START_FELIX,
   START_NONE,
   type StartKind,
   classifyLine,
@@ -63,6 +64,26 @@ export interface SignatureMatch {
   role: SignatureRole;
   /** The record's time (ms since the epoch) when it carried a full timestamp. */
   time?: number;
+}
+
+/** Kinds of a run of lines found by the line kernel (see kernel.ts and line-kernel.wat). */
+export const RUN_OTHER = 0;
+export const RUN_FELIX = 1;
+export const RUN_CRI_FELIX = 2;
+
+/**
+ * Runs of consecutive lines of one kind over a buffer, produced a batch at a time: next(from)
+ * classifies lines from `from` (a line start) and returns where it stopped; the batch then holds
+ * `count` runs, each with its first line's start, its kind, and that line's index in the batch
+ * (`lines` is how many lines the batch has).
+ */
+export interface LineRuns {
+  next(from: number): number;
+  readonly count: number;
+  readonly lines: number;
+  runStart(i: number): number;
+  runKind(i: number): number;
+  runLine(i: number): number;
 }
 
 const SAMPLE_CHARS = 300;
@@ -131,6 +152,7 @@ export class LogScanner {
 
   private readonly pending: [Pending | undefined, Pending | undefined] = [undefined, undefined];
   private readonly bulk = new BulkState();
+  private readonly spanHits: number[] = [];
   private readonly presence: LiteralPresence;
   private readonly signals: SignalAcc[];
   private readonly fingerprintCounts: number[];
@@ -233,18 +255,70 @@ export class LogScanner {
    * open, whose lines the caller must pass again with what follows (or to the exact path at the end).
    */
   scanAscii(buf: Buffer, start: number, end: number, hits: readonly number[]): number {
-    const st = this.bulk;
-    st.reset();
-    let h = 0;
+    this.bulk.reset();
+    this.bulkLines(buf, start, end, hits);
+    return this.endBulk(buf, start, end);
+  }
+
+  /**
+   * @internal scanAscii() with the lines already sorted by the line kernel: runs of ordinary lines
+   * are counted as a whole, the lines in between take the per-line path with the hits `hitsIn` finds
+   * in them. Same results as scanAscii().
+   */
+  scanAsciiRuns(
+    buf: Buffer,
+    start: number,
+    end: number,
+    runs: LineRuns,
+    hitsIn: (from: number, to: number, out: number[]) => void,
+  ): number {
+    this.bulk.reset();
+    const hits = this.spanHits;
     let pos = start;
     while (pos < end) {
+      const stop = runs.next(pos);
+      if (stop <= pos) {
+        // No complete line left (not expected: `end` follows a "\n"): the per-line path decides.
+        hitsIn(pos, end, hits);
+        this.bulkLines(buf, pos, end, hits);
+        break;
+      }
+      const count = runs.count;
+      for (let i = 0; i < count; i++) {
+        const from = runs.runStart(i);
+        const last = i + 1 === count;
+        const to = last ? stop : runs.runStart(i + 1);
+        const kind = runs.runKind(i);
+        if (kind === RUN_OTHER) {
+          hitsIn(from, to, hits);
+          this.bulkLines(buf, from, to, hits);
+        } else {
+          const lines = (last ? runs.lines : runs.runLine(i + 1)) - runs.runLine(i);
+          this.bulkRun(buf, from, to, lines, kind === RUN_CRI_FELIX);
+        }
+      }
+      pos = stop;
+    }
+    return this.endBulk(buf, start, end);
+  }
+
+  /** The per-line bulk path over the complete lines of buf[from, to). */
+  private bulkLines(buf: Buffer, from: number, to: number, hits: readonly number[]): void {
+    let h = 0;
+    let pos = from;
+    while (pos < to) {
       const nl = buf.indexOf(10, pos);
-      const lineEnd = nl < 0 || nl >= end ? end - 1 : nl;
+      const lineEnd = nl < 0 || nl >= to ? to - 1 : nl;
       while (h < hits.length && (hits[h] ?? 0) < pos) h++;
       const hot = h < hits.length && (hits[h] ?? 0) < lineEnd;
       this.bulkLine(buf, pos, lineEnd, hot);
       pos = lineEnd + 1;
     }
+  }
+
+  /** What scanAscii() does once every line was seen: settle the open run and record. */
+  private endBulk(buf: Buffer, start: number, end: number): number {
+    const st = this.bulk;
     if (st.runStart >= 0) this.flushRun(buf, end);
     let stop = end;
     if (this.recOpen && this.recParts.length === 0 && st.snapPos >= 0) {
@@ -261,6 +335,47 @@ export class LogScanner {
     }
     this.commitLast(buf);
     return stop;
+  }
+
+  /**
+   * `lines` ordinary lines in buf[from, to): Felix record starts (inside complete CRI lines when
+   * `cri`) that hold no hit and fit the line cap. Once nothing is pending (no exact-path run, no CRI
+   * fragment, the first timestamp and its year known) all but the last are counted at once; each
+   * would only have closed the record before it. The last goes the per-line way, so the state it
+   * leaves (snapshot, last timestamped line) is exactly that of the per-line path.
+   */
+  private bulkRun(buf: Buffer, from: number, to: number, lines: number, cri: boolean): void {
+    let pos = from;
+    let left = lines;
+    while (left > 0) {
+      if (left >= 2 && this.settled()) {
+        const lastLine = buf.lastIndexOf(10, to - 2) + 1;
+        const counted = left - 1;
+        this.closeRecord();
+        this.records += counted - 1;
+        this.recOpen = true;
+        this.lines += counted;
+        this.bytes += lastLine - pos;
+        this.formatBits |= startFormatBit(START_FELIX) | (cri ? BIT_CRI : 0);
+        pos = lastLine;
+        left = 1;
+      }
+      const nl = buf.indexOf(10, pos);
+      this.bulkLine(buf, pos, nl, false);
+      pos = nl + 1;
+      left--;
+    }
+  }
+
+  /** Whether a Felix record start would now just be counted by countBulk(). */
+  private settled(): boolean {
+    return (
+      this.bulk.runStart < 0 &&
+      this.pending[0] === undefined &&
+      this.pending[1] === undefined &&
+      this.firstStamp !== undefined &&
+      this.yearNear !== undefined
+    );
   }
 
   private bulkLine(buf: Buffer, pos: number, lineEnd: number, hot: boolean): void {

@@ -1,0 +1,294 @@
+// The line kernel (line-kernel.wat) seen from JS: loads the module once per thread, writes the needle
+// plan into its tables, copies a buffer in and reads back runs of lines of one shape. Optional by
+// design: where WebAssembly is missing (the agent runs Node with --jitless) or the module was not
+// built, lineKernel() returns undefined and the bulk path finds lines and hits in JS, with the same
+// results.
+
+import { readFileSync } from "node:fs";
+import { findHits, type Needle } from "./needles.js";
+import type { LineRuns } from "./scanner.js";
+
+// Memory layout: keep in step with the header of line-kernel.wat.
+const TABLES = 0;
+const BUCKET_SETS = 256;
+const NEEDLES = 1280;
+const MAX_NEEDLES = 32;
+const RESULTS = 2048;
+const LITERALS = 102400;
+const RUNS = 4096;
+const RUN_CAP = 8192;
+const CANDIDATES = 131072;
+const CANDIDATE_CAP = 16384;
+const DATA = 262144;
+const SLACK = 64;
+const PAGE = 65536;
+const BUCKETS = 8;
+/** Teddy fingerprint length: bytes of a needle looked up per lane. */
+const FINGERPRINT = 3;
+
+// The slice of the WebAssembly API used here (the project's TypeScript libs do not declare it).
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+
+interface Exports {
+  memory: WasmMemory;
+  classify(start: number, end: number, maxLine: number, cap: number, candidateCap: number): number;
+}
+
+function isExports(value: unknown): value is Exports {
+  const e = value as Partial<Exports> | undefined;
+  return e?.memory?.buffer instanceof ArrayBuffer && typeof e.classify === "function";
+}
+
+/** The bytes x with x's low nibble in `lo` and high nibble in `hi` (bit sets of 16). */
+function crossProduct(lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let x = 0; x < 256; x++) if ((lo & (1 << (x & 15))) !== 0 && (hi & (1 << (x >> 4))) !== 0) out.push(x);
+  return out;
+}
+
+/**
+ * Which bucket each needle goes to. Needles sharing a bucket also pass the filter for every mix of
+ * their nibbles, so needles are placed one by one (the commonest first) where the bucket's expected
+ * rate of such passes grows least, by byte frequencies of the log (uniform without a sample).
+ */
+export function assignBuckets(needles: readonly Needle[], weights?: Float64Array): number[] {
+  const p = (x: number): number => weights?.[x] ?? 1 / 256;
+  const rate = (members: readonly Needle[]): number => {
+    if (members.length === 0) return 0;
+    let r = 1;
+    for (let j = 0; j < FINGERPRINT; j++) {
+      let lo = 0;
+      let hi = 0;
+      for (const n of members) {
+        const b = n.bytes[j];
+        lo |= b === undefined ? 0xffff : 1 << (b & 15);
+        hi |= b === undefined ? 0xffff : 1 << (b >> 4);
+      }
+      r *= crossProduct(lo, hi).reduce((sum, x) => sum + p(x), 0);
+    }
+    return r;
+  };
+  const order = needles.map((n, i) => ({ i, r: rate([n]) })).sort((a, b) => b.r - a.r);
+  const members: Needle[][] = Array.from({ length: BUCKETS }, () => []);
+  const bucketOf = new Array<number>(needles.length).fill(0);
+  for (const { i } of order) {
+    const needle = needles[i];
+    if (needle === undefined) continue;
+    let best = 0;
+    let bestGrowth = Number.POSITIVE_INFINITY;
+    members.forEach((m, b) => {
+      const growth = rate([...m, needle]) - rate(m);
+      if (growth < bestGrowth) {
+        best = b;
+        bestGrowth = growth;
+      }
+    });
+    members[best]?.push(needle);
+    bucketOf[i] = best;
+  }
+  return bucketOf;
+}
+
+/** The tables the kernel needs for a needle plan, or undefined when the plan does not fit them. */
+export function needleTables(needles: readonly Needle[], weights?: Float64Array): Uint8Array | undefined {
+  if (needles.length > MAX_NEEDLES || needles.some((n) => n.bytes.length === 0 || n.bytes.length > 4)) {
+    return undefined;
+  }
+  const literalBytes = needles.reduce(
+    (sum, n) => sum + 4 + n.targets.reduce((t, target) => t + 12 + target.text.length, 0),
+    0,
+  );
+  if (LITERALS + literalBytes > CANDIDATES) return undefined;
+  const tables = new Uint8Array(LITERALS + literalBytes);
+  const view = new DataView(tables.buffer);
+  const bucketNeedles = new Array<number>(BUCKETS).fill(0);
+  let free = LITERALS;
+  const buckets = assignBuckets(needles, weights);
+  needles.forEach((needle, i) => {
+    const bucket = buckets[i] ?? 0;
+    const bit = 1 << bucket;
+    bucketNeedles[bucket] = (bucketNeedles[bucket] ?? 0) | (1 << i);
+    for (let j = 0; j < FINGERPRINT; j++) {
+      const lo = TABLES + j * 32;
+      const hi = lo + 16;
+      const byte = needle.bytes[j];
+      if (byte === undefined) {
+        // A needle shorter than the fingerprint accepts any byte there.
+        for (let x = 0; x < 16; x++) {
+          tables[lo + x] = (tables[lo + x] ?? 0) | bit;
+          tables[hi + x] = (tables[hi + x] ?? 0) | bit;
+        }
+      } else {
+        tables[lo + (byte & 15)] = (tables[lo + (byte & 15)] ?? 0) | bit;
+        tables[hi + (byte >> 4)] = (tables[hi + (byte >> 4)] ?? 0) | bit;
+      }
+    }
+    let pattern = 0;
+    let mask = 0;
+    needle.bytes.forEach((b, k) => {
+      pattern |= b << (8 * k);
+      mask |= 0xff << (8 * k);
+    });
+    const at = NEEDLES + i * 16;
+    view.setUint32(at, pattern >>> 0, true);
+    view.setUint32(at + 4, mask >>> 0, true);
+    view.setUint32(at + 8, needle.bytes.length, true);
+    view.setUint32(at + 12, free, true);
+    // The literal list: count, then (needle offset, length, address of the bytes) per literal.
+    const list = free;
+    view.setUint32(list, needle.targets.length, true);
+    free += 4 + 12 * needle.targets.length;
+    needle.targets.forEach((target, t) => {
+      view.setUint32(list + 4 + t * 12, target.offset, true);
+      view.setUint32(list + 8 + t * 12, target.text.length, true);
+      view.setUint32(list + 12 + t * 12, free, true);
+      tables.set(target.text, free);
+      free += target.text.length;
+    });
+  });
+  for (let set = 0; set < 256; set++) {
+    let needlesOfSet = 0;
+    for (let b = 0; b < BUCKETS; b++) if ((set & (1 << b)) !== 0) needlesOfSet |= bucketNeedles[b] ?? 0;
+    view.setUint32(BUCKET_SETS + set * 4, needlesOfSet >>> 0, true);
+  }
+  return tables;
+}
+
+/** What the kernel searches for and how long a line may be. */
+export interface KernelPlan {
+  needles: readonly Needle[];
+  /** Byte frequencies of the log, for placing needles in buckets. */
+  weights?: Float64Array;
+  /** Longer lines are never ordinary (the scanner's line cap). */
+  maxLine: number;
+}
+
+/** One thread's kernel instance: not reentrant, which is fine for synchronous calls from one thread. */
+export class LineKernel implements LineRuns {
+  private bytes: Uint8Array;
+  private ints: Int32Array;
+  private planned: readonly Needle[] | undefined;
+  private origin = 0;
+  private dataEnd = 0;
+  private maxLine = 0;
+  private last = 0;
+  private done = 0;
+  private candidates = 0;
+  private overflow = false;
+  /** The next candidate hitsIn() looks at (spans are asked for in order). */
+  private cursor = 0;
+
+  constructor(private readonly exports: Exports) {
+    this.bytes = new Uint8Array(exports.memory.buffer);
+    this.ints = new Int32Array(exports.memory.buffer);
+  }
+
+  /**
+   * Copies buf[start, end) in and sets the plan; false when the plan does not fit the kernel (the
+   * caller then uses the JS path).
+   */
+  prepare(buf: Buffer, start: number, end: number, plan: KernelPlan): boolean {
+    if (this.planned !== plan.needles) {
+      const tables = needleTables(plan.needles, plan.weights);
+      if (tables === undefined) return false;
+      this.bytes.set(tables, 0);
+      this.planned = plan.needles;
+    }
+    const need = DATA + (end - start) + SLACK;
+    if (need > this.exports.memory.buffer.byteLength) {
+      this.exports.memory.grow(Math.ceil((need - this.exports.memory.buffer.byteLength) / PAGE));
+      this.bytes = new Uint8Array(this.exports.memory.buffer);
+      this.ints = new Int32Array(this.exports.memory.buffer);
+    }
+    this.bytes.set(buf.subarray(start, end), DATA);
+    this.origin = DATA - start;
+    this.dataEnd = DATA + (end - start);
+    this.maxLine = plan.maxLine;
+    return true;
+  }
+
+  /** The caps (runs and candidates per batch) are for tests; the defaults fill the output areas. */
+  next(from: number, cap = RUN_CAP, candidateCap = CANDIDATE_CAP): number {
+    const stop = this.exports.classify(
+      from + this.origin,
+      this.dataEnd,
+      this.maxLine,
+      Math.min(cap, RUN_CAP),
+      Math.min(candidateCap, CANDIDATE_CAP),
+    );
+    this.last = this.ints[RESULTS / 4] ?? 0;
+    this.done = this.ints[RESULTS / 4 + 1] ?? 0;
+    this.candidates = this.ints[RESULTS / 4 + 2] ?? 0;
+    // No progress (no "\n" left) leaves hitsIn() nothing to go by: it searches the text then.
+    this.overflow = this.ints[RESULTS / 4 + 3] === 1 || stop <= from + this.origin;
+    this.cursor = 0;
+    return stop - this.origin;
+  }
+
+  /**
+   * findHits() for the lines buf[from, to) of the last batch, from the hits the kernel kept (the
+   * text is searched again only when they did not all fit). Spans must come in order.
+   */
+  hitsIn(buf: Buffer, from: number, to: number, out: number[]): void {
+    if (this.overflow) {
+      findHits(this.planned ?? [], buf, from, to, out);
+      return;
+    }
+    out.length = 0;
+    const ints = this.ints;
+    let i = this.cursor;
+    for (; i < this.candidates; i++) {
+      const p = (ints[CANDIDATES / 4 + i * 2] ?? 0) - this.origin;
+      if (p >= to) break;
+      if (p >= from) out.push(p);
+    }
+    this.cursor = i;
+  }
+
+  get count(): number {
+    return this.last;
+  }
+
+  get lines(): number {
+    return this.done;
+  }
+
+  runStart(i: number): number {
+    return (this.ints[RUNS / 4 + i * 3] ?? 0) - this.origin;
+  }
+
+  runKind(i: number): number {
+    return this.ints[RUNS / 4 + i * 3 + 1] ?? 0;
+  }
+
+  runLine(i: number): number {
+    return this.ints[RUNS / 4 + i * 3 + 2] ?? 0;
+  }
+}
+
+let loaded: LineKernel | null | undefined;
+
+/** This thread's line kernel, or undefined where WebAssembly or the built module is unavailable. */
+export function lineKernel(): LineKernel | undefined {
+  if (loaded === undefined) loaded = load();
+  return loaded ?? undefined;
+}
+
+function load(): LineKernel | null {
+  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (wasm === undefined || process.env.CNIDOCTOR_LINE_KERNEL === "off") return null;
+  try {
+    const bytes = readFileSync(new URL("./line-kernel.wasm", import.meta.url));
+    const instance = new wasm.Instance(new wasm.Module(bytes));
+    return isExports(instance.exports) ? new LineKernel(instance.exports) : null;
+  } catch {
+    return null;
+  }
+}
