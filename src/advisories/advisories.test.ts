@@ -6,12 +6,39 @@ import assert from "node:assert/strict";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadAdvisories, loadAdvisoryFile, parseAdvisory, SHIPPED_ADVISORIES_DIR } from "./load.js";
+import {
+  loadAdvisories,
+  loadAdvisoryFile,
+  parseAdvisory,
+  SHIPPED_ADVISORIES_DIR,
+  VERIFIED_CACHE_PATH,
+  type VerifiedCache,
+} from "./load.js";
 import { defaultVersionTables } from "../versions/index.js";
 import { InputError } from "../errors.js";
 
 const advisories = await loadAdvisories();
 const flagship = advisories.find((a) => a.id === "CNID-2024-0001");
+
+describe("verified cache of the shipped advisories", () => {
+  test("is built, current, and gives exactly what validating the files gives", async () => {
+    const cache = JSON.parse(await readFile(VERIFIED_CACHE_PATH, "utf8")) as VerifiedCache;
+    const names = Object.keys(cache.files);
+    assert.ok(names.includes("CNID-2024-0001.yaml"));
+    for (const name of names) {
+      const text = await readFile(join(SHIPPED_ADVISORIES_DIR, name), "utf8");
+      assert.equal(cache.files[name]?.text, text, `${name} changed since the build: run npm run build`);
+    }
+    assert.deepEqual(advisories, await loadAdvisories(SHIPPED_ADVISORIES_DIR, { verified: false }));
+  });
+
+  test("is not used for other directories: a copy with a broken file is validated", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cnidoctor-adv-cache-"));
+    const text = await readFile(join(SHIPPED_ADVISORIES_DIR, "CNID-2024-0001.yaml"), "utf8");
+    await writeFile(join(dir, "CNID-2024-0001.yaml"), text.replace("symptom", "symptomatic"));
+    await assert.rejects(loadAdvisories(dir), (e: unknown) => e instanceof InputError);
+  });
+});
 
 describe("shipped advisories", () => {
   test("load through the real loader, file name equals id", () => {
