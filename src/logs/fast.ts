@@ -3,7 +3,7 @@
 // leaves to the exact one (non-ASCII buffers, lines longer than the line cap).
 
 import { isAscii } from "node:buffer";
-import { lineKernel, type LineKernel } from "./kernel.js";
+import { lineKernel, literalFinder, type LineKernel } from "./kernel.js";
 import { byteRarity, byteWeights, findHits, gramRarity, planNeedles, type Needle } from "./needles.js";
 import { pushLines, type LogScanner } from "./scanner.js";
 import type { SignatureSet } from "./signatures.js";
@@ -133,6 +133,8 @@ export class FastFeeder {
       const sample = buf.subarray(0, Math.min(end, SAMPLE_BYTES));
       this.weights = byteWeights(sample);
       this.needles = planNeedles(this.set, this.kernel ? gramRarity(sample) : byteRarity(sample));
+      const finder = this.kernel ? literalFinder(this.set.literals, sample) : undefined;
+      if (finder) this.scanner.useLiteralFinder(finder);
     }
     const needles = this.needles;
     const plan = { needles, maxLine: this.maxLine, ...(this.weights ? { weights: this.weights } : {}) };

@@ -16,7 +16,7 @@ import {
 } from "../../scripts/fixtures/felix-log.js";
 import { START } from "../../test/fixtures/logs/incident.js";
 import { classifyBytes, startKindBytes } from "./bytes.js";
-import { assignBuckets, lineKernel, needleTables, type LineKernel } from "./kernel.js";
+import { assignBuckets, lineKernel, literalFinder, needleTables, type LineKernel } from "./kernel.js";
 import { ENV_CRI, ENV_NONE, LineInfo, START_FELIX } from "./lines.js";
 import { findHits, gramRarity, planNeedles, type Needle } from "./needles.js";
 import { RUN_CRI_FELIX, RUN_FELIX, RUN_OTHER } from "./scanner.js";
@@ -211,6 +211,46 @@ describe("line kernel", () => {
       }
     }
     assert.ok(found > 0, "the storm must hold hits");
+  });
+
+  test("the literal finder agrees with String.includes on records, non-ASCII text and overlaps", () => {
+    loaded();
+    const rand = seededRandom(77);
+    const literals = ["XDP", "failed to wipe the XDP state", "aaa", "aab", "é-free", " try=", "x"].filter(
+      (l) => /^[\x20-\x7e]*$/.test(l),
+    );
+    const sample = Buffer.from(
+      logLines(3)
+        .map((l) => l.text)
+        .join("\n"),
+    );
+    const find = literalFinder(literals, sample);
+    assert.ok(find, "ASCII literals that fit the kernel get a finder");
+    const pieces = [
+      "aaab",
+      "XD",
+      "P",
+      "failed to wipe the XDP state",
+      " try=3",
+      "\n",
+      "größe ✓",
+      "\uD800",
+      "x",
+    ];
+    for (let round = 0; round < 200; round++) {
+      const text = Array.from(
+        { length: Math.floor(rand() * 30) },
+        () => pieces[Math.floor(rand() * pieces.length)],
+      ).join(rand() < 0.5 ? "" : " ");
+      const state = new Uint8Array(literals.length);
+      assert.ok(find(text, state));
+      assert.deepEqual(
+        [...state],
+        literals.map((l): number => (text.includes(l) ? 1 : 2)),
+        JSON.stringify(text),
+      );
+    }
+    assert.equal(literalFinder(["größe"], sample), undefined, "non-ASCII literals are searched one by one");
   });
 
   test("stops when the run area is full and resumes where it stopped", () => {

@@ -5,8 +5,9 @@
 // results.
 
 import { readFileSync } from "node:fs";
-import { findHits, type Needle } from "./needles.js";
+import { byteWeights, findHits, gramRarity, type Needle, type Rarity } from "./needles.js";
 import type { LineRuns } from "./scanner.js";
+import type { LiteralFinder } from "./signatures.js";
 
 // Memory layout: keep in step with the header of line-kernel.wat.
 const TABLES = 0;
@@ -172,7 +173,7 @@ export interface KernelPlan {
 
 /** One thread's kernel instance: not reentrant, which is fine for synchronous calls from one thread. */
 export class LineKernel implements LineRuns {
-  private bytes: Uint8Array;
+  private bytes: Buffer;
   private ints: Int32Array;
   private planned: readonly Needle[] | undefined;
   private origin = 0;
@@ -186,7 +187,7 @@ export class LineKernel implements LineRuns {
   private cursor = 0;
 
   constructor(private readonly exports: Exports) {
-    this.bytes = new Uint8Array(exports.memory.buffer);
+    this.bytes = Buffer.from(exports.memory.buffer);
     this.ints = new Int32Array(exports.memory.buffer);
   }
 
@@ -201,17 +202,50 @@ export class LineKernel implements LineRuns {
       this.bytes.set(tables, 0);
       this.planned = plan.needles;
     }
-    const need = DATA + (end - start) + SLACK;
-    if (need > this.exports.memory.buffer.byteLength) {
-      this.exports.memory.grow(Math.ceil((need - this.exports.memory.buffer.byteLength) / PAGE));
-      this.bytes = new Uint8Array(this.exports.memory.buffer);
-      this.ints = new Int32Array(this.exports.memory.buffer);
-    }
+    this.room(end - start);
     this.bytes.set(buf.subarray(start, end), DATA);
     this.origin = DATA - start;
     this.dataEnd = DATA + (end - start);
     this.maxLine = plan.maxLine;
     return true;
+  }
+
+  /**
+   * Which of the plan's literals (one needle each, in order) occur in `text`: 1 or 2 per literal
+   * into `state`. False when the hits did not fit (the caller searches one by one).
+   */
+  literalsIn(text: string, plan: KernelPlan, state: Uint8Array): boolean {
+    if (this.planned !== plan.needles) {
+      const tables = needleTables(plan.needles, plan.weights);
+      if (tables === undefined) return false;
+      this.bytes.set(tables, 0);
+      this.planned = plan.needles;
+    }
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; the "\n" closes the last line for the kernel.
+    this.room(text.length * 3 + 1);
+    const n = this.bytes.write(text, DATA, "utf8");
+    this.bytes[DATA + n] = 10;
+    this.origin = DATA;
+    this.dataEnd = DATA + n + 1;
+    this.maxLine = plan.maxLine;
+    state.fill(2);
+    for (let pos = 0; pos < n + 1;) {
+      const stop = this.next(pos);
+      if (this.overflow) return false;
+      for (let i = 0; i < this.candidates; i++) state[this.ints[CANDIDATES / 4 + i * 2 + 1] ?? 0] = 1;
+      pos = stop;
+    }
+    return true;
+  }
+
+  /** Makes room for `size` bytes of data (and the slack after them). */
+  private room(size: number): void {
+    const need = DATA + size + SLACK;
+    if (need > this.exports.memory.buffer.byteLength) {
+      this.exports.memory.grow(Math.ceil((need - this.exports.memory.buffer.byteLength) / PAGE));
+      this.bytes = Buffer.from(this.exports.memory.buffer);
+      this.ints = new Int32Array(this.exports.memory.buffer);
+    }
   }
 
   /** The caps (runs and candidates per batch) are for tests; the defaults fill the output areas. */
@@ -273,7 +307,38 @@ export class LineKernel implements LineRuns {
   }
 }
 
+/** The needle of a literal for the presence plan: its window rarest where it starts. */
+function literalNeedle(literal: string, rarity: Rarity): Needle {
+  const text = Buffer.from(literal, "latin1");
+  const width = Math.min(4, text.length);
+  let best = 0;
+  for (let k = 1; k + width <= text.length; k++) if (rarity(literal, k) < rarity(literal, best)) best = k;
+  return { bytes: text.subarray(best, best + width), targets: [{ text, offset: best }] };
+}
+
+/**
+ * A LiteralFinder on its own kernel instance (the bulk path's instance is mid-batch whenever a
+ * record is tested): one needle per literal, so a hit's needle index is the literal's index.
+ * Undefined when the literals do not fit the kernel or are not all ASCII (the text is written as
+ * UTF-8, where an ASCII literal occurs exactly when it occurs in the string).
+ */
+export function literalFinder(literals: readonly string[], sample: Uint8Array): LiteralFinder | undefined {
+  const kernel = presenceKernel();
+  if (kernel === undefined || !literals.every((l) => l.length > 0 && /^[\x20-\x7e]*$/.test(l))) {
+    return undefined;
+  }
+  const rarity = gramRarity(sample);
+  const plan: KernelPlan = {
+    needles: literals.map((l) => literalNeedle(l, rarity)),
+    weights: byteWeights(sample),
+    maxLine: Number.MAX_SAFE_INTEGER,
+  };
+  if (needleTables(plan.needles, plan.weights) === undefined) return undefined;
+  return (text, state) => kernel.literalsIn(text, plan, state);
+}
+
 let loaded: LineKernel | null | undefined;
+let presence: LineKernel | null | undefined;
 
 /** This thread's line kernel, or undefined where WebAssembly or the built module is unavailable. */
 export function lineKernel(): LineKernel | undefined {
@@ -281,12 +346,20 @@ export function lineKernel(): LineKernel | undefined {
   return loaded ?? undefined;
 }
 
+/** A second instance, for literal presence in records. */
+function presenceKernel(): LineKernel | undefined {
+  if (presence === undefined) presence = lineKernel() === undefined ? null : load();
+  return presence ?? undefined;
+}
+
+let compiled: object | undefined;
+
 function load(): LineKernel | null {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (wasm === undefined || process.env.CNIDOCTOR_LINE_KERNEL === "off") return null;
   try {
-    const bytes = readFileSync(new URL("./line-kernel.wasm", import.meta.url));
-    const instance = new wasm.Instance(new wasm.Module(bytes));
+    compiled ??= new wasm.Module(readFileSync(new URL("./line-kernel.wasm", import.meta.url)));
+    const instance = new wasm.Instance(compiled);
     return isExports(instance.exports) ? new LineKernel(instance.exports) : null;
   } catch {
     return null;

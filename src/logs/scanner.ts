@@ -27,7 +27,7 @@ import {
   startKind,
 } from "./lines.js";
 import type { Signature } from "../model/advisory.js";
-import { LiteralPresence, matchSignature, type SignatureSet } from "./signatures.js";
+import { LiteralPresence, matchSignature, type LiteralFinder, type SignatureSet } from "./signatures.js";
 import { classifyBytes, isoShapeBytes, startKindBytes } from "./bytes.js";
 import { isoShape, parseLeading, resolveStamp, toIso, type Stamp, type YearHint } from "./time.js";
 
@@ -174,6 +174,11 @@ export class LogScanner {
   /** The line byte cap in effect. */
   get lineLimit(): number {
     return this.maxLineBytes;
+  }
+
+  /** @internal Finds a record's prefilter literals in one pass (see LiteralFinder). */
+  useLiteralFinder(finder: LiteralFinder): void {
+    this.presence.finder = finder;
   }
 
   /** Pushes one physical line (without its newline). `byteLength` defaults to its UTF-8 size plus the newline. */

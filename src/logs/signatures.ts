@@ -181,10 +181,18 @@ function escapeRegex(literal: string): string {
   return literal.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
+/**
+ * Finds which literals occur in a text all at once, writing 1 (present) or 2 (absent) per literal
+ * into `state`; false when it cannot take this text (the literals are then searched one by one).
+ */
+export type LiteralFinder = (text: string, state: Uint8Array) => boolean;
+
 /** Which prefilter literals occur in one record, computed on demand (each at most once). */
 export class LiteralPresence {
   private readonly state: Uint8Array;
   private text = "";
+  /** Set by the bulk path when the line kernel can find all literals in one pass. */
+  finder: LiteralFinder | undefined;
 
   constructor(private readonly literals: readonly string[]) {
     this.state = new Uint8Array(literals.length);
@@ -193,6 +201,7 @@ export class LiteralPresence {
   reset(text: string): void {
     this.text = text;
     this.state.fill(0);
+    if (this.finder !== undefined && !this.finder(text, this.state)) this.state.fill(0);
   }
 
   has(index: number): boolean {
