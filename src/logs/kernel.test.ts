@@ -17,9 +17,9 @@ import {
 import { START } from "../../test/fixtures/logs/incident.js";
 import { classifyBytes, startKindBytes } from "./bytes.js";
 import { assignBuckets, lineKernel, literalFinder, needleTables, type LineKernel } from "./kernel.js";
-import { ENV_CRI, ENV_NONE, LineInfo, START_FELIX } from "./lines.js";
+import { ENV_CRI, ENV_NONE, LineInfo, START_FELIX, START_NONE } from "./lines.js";
 import { findHits, gramRarity, planNeedles, type Needle } from "./needles.js";
-import { RUN_CRI_FELIX, RUN_FELIX, RUN_OTHER } from "./scanner.js";
+import { RUN_CONTINUATION, RUN_CRI_FELIX, RUN_FELIX, RUN_OTHER } from "./scanner.js";
 import { compileSignatures } from "./signatures.js";
 
 const MAX_LINE = 4096;
@@ -44,12 +44,19 @@ function expectedKinds(buf: Buffer, needles: readonly Needle[]): number[] {
     const line = buf.subarray(pos, nl);
     const cr = nl > pos && buf[nl - 1] === 13;
     classifyBytes(buf, pos, nl, nl, info);
-    const felix = startKindBytes(buf, info.msgStart, nl) === START_FELIX;
+    const start = startKindBytes(buf, info.msgStart, nl);
     const hit = needles.some((n) => n.targets.some((t) => line.includes(t.text)));
+    // The kernel's own (stricter) test for a continuation: the first byte alone.
+    const lead = buf[pos] ?? 0;
+    const continuation = nl === pos || !/[0-9{A-Z]/.test(String.fromCharCode(lead));
     let kind = RUN_OTHER;
-    if (!cr && !hit && nl - pos <= MAX_LINE && felix) {
-      if (info.envelope === ENV_NONE) kind = RUN_FELIX;
-      else if (info.envelope === ENV_CRI && !info.partial) kind = RUN_CRI_FELIX;
+    if (!cr && !hit && nl - pos <= MAX_LINE) {
+      if (start === START_FELIX && info.envelope === ENV_NONE) kind = RUN_FELIX;
+      else if (start === START_FELIX && info.envelope === ENV_CRI && !info.partial) kind = RUN_CRI_FELIX;
+      else if (continuation) {
+        assert.ok(info.envelope === ENV_NONE && start === START_NONE, "a continuation starts nothing");
+        kind = RUN_CONTINUATION;
+      }
     }
     out.push(kind);
     pos = nl + 1;
@@ -138,7 +145,7 @@ describe("line kernel", () => {
       assert.deepEqual(kernelKinds(kernel, buf, []), expected, `seed ${String(seed)}`);
       for (const k of expected) seen.add(k);
     }
-    assert.deepEqual([...seen].sort(), [RUN_OTHER, RUN_FELIX, RUN_CRI_FELIX]);
+    assert.deepEqual([...seen].sort(), [RUN_OTHER, RUN_FELIX, RUN_CRI_FELIX, RUN_CONTINUATION]);
   });
 
   test("a line holding any needle is never ordinary, and one holding none is (random needles)", () => {

@@ -4,10 +4,11 @@
 ;;
 ;; A line is "ordinary" when the scanner's bulk path would only count it: a Felix record start
 ;; (`YYYY-MM-DD HH:MM:SS[.frac] [`), bare or inside a complete CRI line (`<RFC3339> stdout F <felix>`),
-;; no longer than the line cap, without a CR, and holding no match of any needle's first four bytes.
-;; Every other line is reported as "other" and goes through the scanner's per-line JS path, so the
-;; kernel only has to be right when it says ordinary. The shape checks mirror bytes.ts exactly,
-;; reading nothing at or past the line's "\n".
+;; no longer than the line cap, without a CR, and holding no hit (a needle's literal). A line led by
+;; a byte that no envelope or record start begins with (a lowercase letter, a tab, a bracket...) is
+;; a "continuation". Every other line is reported as "other" and goes through the scanner's
+;; per-line JS path, so the kernel only has to be right when it names a kind. The shape checks
+;; mirror bytes.ts exactly, reading nothing at or past the line's "\n".
 ;;
 ;; Needle candidates come from a Teddy-style filter: per lane, the first three bytes are looked up in
 ;; nibble tables (i8x16.swizzle) that give the buckets (of up to 8) whose needles could start there;
@@ -24,7 +25,8 @@
 ;;   2052       out: lines finished by the last call
 ;;   2056       out: candidates written by the last call
 ;;   2060       out: 1 when candidates did not fit (the call then stopped after that line)
-;;   4096..     out: runs, 12 bytes each: first line's start, kind (0 other, 1 felix, 2 CRI felix),
+;;   4096..     out: runs, 12 bytes each: first line's start, kind (0 other, 1 felix, 2 CRI felix,
+;;              3 continuation),
 ;;              index of that line among the call's lines (at most 8192)
 ;;   102400..   the needles' literal lists and bytes
 ;;   131072..   out: hits, 8 bytes each: position, needle index (in position order)
@@ -35,17 +37,27 @@
   (global $candCap (mut i32) (i32.const 0))
   (global $overflow (mut i32) (i32.const 0))
 
-  ;; The kind of the line [ls, q) (q is its "\n") when it holds no needle: 0 other, 1, 2. Checks
-  ;; the line's shape as bytes.ts does (isoShapeBytes, startKindBytes, classifyCriBytes), inlined.
+  ;; The kind of the line [ls, q) (q is its "\n") when it holds no hit: 0 other, 1 Felix record
+  ;; start, 2 the same in a complete CRI line, 3 a plain continuation line. Checks the line's shape
+  ;; as bytes.ts does (isoShapeBytes, startKindBytes, classifyCriBytes), inlined.
   (func $kind (param $ls i32) (param $q i32) (param $max i32) (result i32)
     (local $k i32)
     (local $c i32)
     (local $sp i32)
     (local $s i32)
     (block $other
-      (br_if $other (i32.le_u (local.get $q) (local.get $ls)))
       (br_if $other (i32.gt_u (i32.sub (local.get $q) (local.get $ls)) (local.get $max)))
+      (if (i32.eq (local.get $q) (local.get $ls)) (then (return (i32.const 3))))
       (br_if $other (i32.eq (i32.load8_u (i32.sub (local.get $q) (i32.const 1))) (i32.const 13)))
+      ;; A line led by anything but a digit, "{" or a capital letter has no envelope and starts no
+      ;; record (syslog and klog stamps start with capitals): it continues the record before it.
+      (local.set $c (i32.load8_u (local.get $ls)))
+      (if (i32.and
+            (i32.ge_u (i32.sub (local.get $c) (i32.const 48)) (i32.const 10))
+            (i32.and
+              (i32.ne (local.get $c) (i32.const 123))
+              (i32.ge_u (i32.sub (local.get $c) (i32.const 65)) (i32.const 26))))
+        (then (return (i32.const 3))))
       ;; `YYYY-MM-DD?HH:MM:SS`: "?" a space for a bare Felix header, "T" for a CRI envelope.
       (br_if $other (i32.ge_u (i32.add (local.get $ls) (i32.const 16)) (local.get $q)))
       (local.set $s (i32.load8_u offset=10 (local.get $ls)))

@@ -70,9 +70,12 @@ export interface SignatureMatch {
 export const RUN_OTHER = 0;
 export const RUN_FELIX = 1;
 export const RUN_CRI_FELIX = 2;
+export const RUN_CONTINUATION = 3;
 
 /**
- * Runs of consecutive lines of one kind over a buffer, produced a batch at a time: next(from)
+ * Runs of consecutive lines of one kind over a buffer (RUN_FELIX, RUN_CRI_FELIX: record starts
+ * with no hit; RUN_CONTINUATION: plain lines that start no record and hold no hit; RUN_OTHER: the
+ * rest), produced a batch at a time: next(from)
  * classifies lines from `from` (a line start) and returns where it stopped; the batch then holds
  * `count` runs, each with its first line's start, its kind, and that line's index in the batch
  * (`lines` is how many lines the batch has).
@@ -87,6 +90,7 @@ export interface LineRuns {
 }
 
 const SAMPLE_CHARS = 300;
+const NO_HITS: readonly number[] = [];
 const NO_HIT = Number.POSITIVE_INFINITY;
 
 interface SignalAcc {
@@ -297,6 +301,10 @@ export class LogScanner {
         if (kind === RUN_OTHER) {
           hitsIn(from, to, hits);
           this.bulkLines(buf, from, to, hits);
+        } else if (kind === RUN_CONTINUATION) {
+          // Inside a run for the exact path these lines only extend it (bulkLine would return at
+          // once for each); otherwise they are counted one by one.
+          if (this.bulk.runStart < 0) this.bulkLines(buf, from, to, NO_HITS);
         } else {
           const lines = (last ? runs.lines : runs.runLine(i + 1)) - runs.runLine(i);
           this.bulkRun(buf, from, to, lines, kind === RUN_CRI_FELIX);
