@@ -141,6 +141,27 @@ describe("bulk path equals the line-by-line path", () => {
     }
   }
 
+  test("feeders interleaved on one thread keep their own kernel memory (as pod logs in a live scan)", () => {
+    const set = SETS[1]?.[1] ?? compileSignatures([]);
+    const inputs = [text(mixedLines(1, "plain")), text(mixedLines(2, "cri")), text(mixedLines(3, "mixed"))];
+    const expected = inputs.map((b) => byChunks(set, b, 1, 5000, { capacity: 16 * 1024 }));
+    const scanners = inputs.map(() => new LogScanner(set));
+    const feeders = scanners.map((sc) => new FastFeeder(sc, set, 16 * 1024));
+    const step = 3001;
+    for (let pos = 0; inputs.some((b) => pos < b.length); pos += step) {
+      inputs.forEach((b, i) => {
+        if (pos < b.length) feeders[i]?.feed(b.subarray(pos, pos + step));
+      });
+    }
+    feeders.forEach((f) => {
+      f.end();
+    });
+    assert.deepEqual(
+      scanners.map((sc) => sc.finish()),
+      expected,
+    );
+  });
+
   test("syslog host churn with Felix lines, CRLF endings, and a file that starts mid-record", () => {
     const [, set] = SETS[1] ?? SETS[0] ?? ["", compileSignatures([])];
     const churn = [...hostChurnSyslog({ host: "node-1", start: START, cycles: 30, intervalSeconds: 20 })].map(

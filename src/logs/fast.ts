@@ -3,7 +3,7 @@
 // leaves to the exact one (non-ASCII buffers, lines longer than the line cap).
 
 import { isAscii } from "node:buffer";
-import { lineKernel, literalFinder, type LineKernel } from "./kernel.js";
+import { acquireKernel, literalFinder, releaseKernel, type LineKernel } from "./kernel.js";
 import { byteRarity, byteWeights, findHits, gramRarity, planNeedles, type Needle } from "./needles.js";
 import { pushLines, type LogScanner } from "./scanner.js";
 import type { SignatureSet } from "./signatures.js";
@@ -22,7 +22,7 @@ export class FastFeeder {
   /** An over-long line being skipped: its first maxLine bytes, and how many more were seen. */
   private keep: Buffer | undefined;
   private skipped = 0;
-  private readonly kernel: LineKernel | undefined;
+  private kernel: LineKernel | undefined;
 
   /** `kernel: false` keeps to the JS path (tests compare the two). */
   constructor(
@@ -31,9 +31,10 @@ export class FastFeeder {
     capacity = 4 * 1024 * 1024,
     options: { kernel?: boolean } = {},
   ) {
-    this.work = Buffer.allocUnsafe(capacity);
     this.maxLine = scanner.lineLimit;
-    this.kernel = options.kernel === false ? undefined : lineKernel();
+    this.kernel = options.kernel === false ? undefined : acquireKernel();
+    // With the kernel, the work buffer lives in its memory: reads land where it scans.
+    this.work = this.kernel ? this.kernel.work(capacity) : Buffer.allocUnsafe(capacity);
   }
 
   /** Room for `n` more bytes at the end of the work buffer (for reading straight into it). */
@@ -70,21 +71,32 @@ export class FastFeeder {
     if (this.keep !== undefined) {
       this.scanner.pushBlock(this.keep.toString("utf8"), this.keep.length + this.skipped, true);
       this.keep = undefined;
-      return;
+    } else {
+      const buf = this.work;
+      const last = buf.subarray(0, this.have).lastIndexOf(NEWLINE);
+      if (last >= 0) pushLines(this.scanner, buf, 0, last, this.maxLine);
+      if (last + 1 < this.have) {
+        const size = this.have - (last + 1);
+        const cut = Math.min(size, this.maxLine);
+        this.scanner.pushBlock(buf.toString("utf8", last + 1, last + 1 + cut), size, size > this.maxLine);
+      }
+      this.have = 0;
     }
-    const buf = this.work;
-    const last = buf.subarray(0, this.have).lastIndexOf(NEWLINE);
-    if (last >= 0) pushLines(this.scanner, buf, 0, last, this.maxLine);
-    if (last + 1 < this.have) {
-      const size = this.have - (last + 1);
-      const cut = Math.min(size, this.maxLine);
-      this.scanner.pushBlock(buf.toString("utf8", last + 1, last + 1 + cut), size, size > this.maxLine);
+    // The kernel instance (and the work buffer in its memory) goes back to the pool; a feeder
+    // used after end() starts over on the JS path.
+    if (this.kernel) {
+      releaseKernel(this.kernel);
+      this.kernel = undefined;
+      this.work = Buffer.allocUnsafe(0);
     }
-    this.have = 0;
   }
 
   private ensure(size: number): void {
     if (size <= this.work.length) return;
+    if (this.kernel) {
+      this.work = this.kernel.work(Math.max(size, this.work.length * 2));
+      return;
+    }
     const grown = Buffer.allocUnsafe(Math.max(size, this.work.length * 2));
     this.work.copy(grown, 0, 0, this.have);
     this.work = grown;

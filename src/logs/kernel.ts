@@ -202,8 +202,11 @@ export class LineKernel implements LineRuns {
       this.bytes.set(tables, 0);
       this.planned = plan.needles;
     }
-    this.room(end - start);
-    this.bytes.set(buf.subarray(start, end), DATA);
+    // A feeder whose work buffer is this memory (work()) has its data in place already.
+    if (buf.buffer !== this.bytes.buffer || buf.byteOffset + start !== DATA) {
+      this.room(end - start);
+      this.bytes.set(buf.subarray(start, end), DATA);
+    }
     this.origin = DATA - start;
     this.dataEnd = DATA + (end - start);
     this.maxLine = plan.maxLine;
@@ -236,6 +239,21 @@ export class LineKernel implements LineRuns {
       pos = stop;
     }
     return true;
+  }
+
+  /**
+   * A work buffer of `capacity` bytes in this instance's memory, where prepare() finds data without
+   * copying it. A larger capacity later returns a new view (the memory grows in place, keeping the
+   * data; older views are then detached and must not be used).
+   */
+  work(capacity: number): Buffer {
+    this.room(capacity);
+    return this.bytes.subarray(DATA, DATA + capacity);
+  }
+
+  /** Memory held, for the pool's cap. */
+  get size(): number {
+    return this.bytes.length;
   }
 
   /** Makes room for `size` bytes of data (and the slack after them). */
@@ -344,6 +362,23 @@ let presence: LineKernel | null | undefined;
 export function lineKernel(): LineKernel | undefined {
   if (loaded === undefined) loaded = load();
   return loaded ?? undefined;
+}
+
+const pool: LineKernel[] = [];
+const POOL_MAX = 8;
+const POOL_MAX_BYTES = 32 * 1024 * 1024;
+
+/**
+ * An instance of its own for a feeder's work buffer (several feeders interleave on one thread in a
+ * live scan); release() gives it back for the next feeder.
+ */
+export function acquireKernel(): LineKernel | undefined {
+  if (lineKernel() === undefined) return undefined;
+  return pool.pop() ?? load() ?? undefined;
+}
+
+export function releaseKernel(kernel: LineKernel): void {
+  if (pool.length < POOL_MAX && kernel.size <= POOL_MAX_BYTES) pool.push(kernel);
 }
 
 /** A second instance, for literal presence in records. */
