@@ -3,12 +3,27 @@
 
 import { InputError, UsageError } from "../errors.js";
 
-export function writeOut(stream: NodeJS.WriteStream, text: string): Promise<void> {
-  return new Promise((resolve) => {
-    if (text === "") resolve();
-    else stream.write(text, () => resolve());
+export async function writeOut(stream: NodeJS.WriteStream, text: string | Iterable<string>): Promise<void> {
+  let last = "";
+  if (typeof text === "string") {
+    last = text;
+  } else {
+    // Pieces are gathered into writes of ~64 KiB, waiting for the stream to drain between them.
+    for (const piece of text) {
+      last += piece;
+      if (last.length >= WRITE_CHUNK) {
+        if (!stream.write(last)) await new Promise((resolve) => stream.once("drain", resolve));
+        last = "";
+      }
+    }
+  }
+  await new Promise<void>((resolve) => {
+    if (last === "") resolve();
+    else stream.write(last, () => resolve());
   });
 }
+
+const WRITE_CHUNK = 64 * 1024;
 
 /** Typed errors are the user's (exit 2, one line); anything else is ours (exit 1, no stack unless asked). */
 export async function exitForError(e: unknown, env: NodeJS.ProcessEnv): Promise<number> {

@@ -3,7 +3,7 @@
 
 import type { Report } from "../model/finding.js";
 import { renderHtml } from "./html.js";
-import { renderJson } from "./json.js";
+import { jsonChunks, renderJson } from "./json.js";
 import { renderMarkdown } from "./markdown.js";
 import { renderTable } from "./table.js";
 import { renderYaml } from "./yaml.js";
@@ -29,4 +29,13 @@ export const REPORT_FORMATS = Object.keys(WRITERS) as ReportFormat[];
 
 export function renderReport(report: Report, format: ReportFormat, options: RenderOptions): string {
   return WRITERS[format](report, options);
+}
+
+/** Text, or for JSON the same text in pieces (see jsonChunks), for writing out as it is made. */
+export function renderReportOutput(
+  report: Report,
+  format: ReportFormat,
+  options: RenderOptions,
+): string | Iterable<string> {
+  return format === "json" ? jsonChunks(report) : renderReport(report, format, options);
 }

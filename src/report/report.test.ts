@@ -8,6 +8,8 @@ import type { Evidence, Report, SubjectVerdict } from "../model/finding.js";
 import { REPORT_FORMATS, renderReport } from "./index.js";
 import type { ReportFormat } from "./index.js";
 import { truncate, width } from "./text.js";
+import { jsonChunks } from "./json.js";
+import { canonicalReport } from "./canonical.js";
 
 // Golden files live in the source tree; the compiled test runs from dist/src/report.
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -351,6 +353,33 @@ test("json keeps the type's field order, uses [] for empty lists and ends with a
   assert.equal(out, renderReport(report, "json", { color: false }));
   const broken = { ...emptyReport(), findings: null } as unknown as Report;
   assert.match(renderReport(broken, "json", { color: false }), /"findings": \[\]/);
+});
+
+test("json in pieces is exactly JSON.stringify of the canonical report, pieces stay small", () => {
+  const big = sampleReport();
+  // Many verdicts with nested data, empty lists, unicode and values JSON leaves out or nulls.
+  const template = big.verdicts[0]?.verdicts[0];
+  assert.ok(template);
+  const odd = {
+    ...template,
+    reasons: [],
+    evidence: [
+      {
+        kind: "symptom",
+        message: 'größe \u2014 "quoted"\nline',
+        nodes: [],
+        data: { a: 1, b: false, c: ["x", "y"] },
+      },
+    ],
+  } as SubjectVerdict;
+  big.verdicts[0]?.verdicts.push(
+    ...Array.from({ length: 500 }, (_, i) => ({ ...odd, subject: `node-${i}` })),
+  );
+  for (const report of [big, emptyReport()]) {
+    const pieces = [...jsonChunks(report)];
+    assert.equal(pieces.join(""), `${JSON.stringify(canonicalReport(report), null, 2)}\n`);
+    assert.ok(Math.max(...pieces.map((p) => p.length)) < 4096, "no piece holds a whole list");
+  }
 });
 
 test("yaml carries the same data as json", () => {

@@ -6,7 +6,7 @@ import type { Snapshot } from "../../model/snapshot.js";
 import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../../advisories/load.js";
 import { diagnose } from "../../analyze/diagnose.js";
 import { buildReport, exitCodeFor } from "../../analyze/findings.js";
-import { renderReport } from "../../report/index.js";
+import { renderReportOutput } from "../../report/index.js";
 import type { ParsedArgs } from "../args.js";
 import type { OutputFormat } from "../flags.js";
 import { toolVersion } from "../version.js";
@@ -41,7 +41,7 @@ export function reportFor(
     now: rt.now,
   });
   return {
-    stdout: renderReport(report, outputFormat(args), { color: useColor(args, rt) }),
+    stdout: renderReportOutput(report, outputFormat(args), { color: useColor(args, rt) }),
     exitCode: exitCodeFor(report),
   };
 }

@@ -1,7 +1,8 @@
 import type { ParsedArgs } from "../args.js";
 
 export interface CommandResult {
-  stdout: string;
+  /** Text, or pieces of it written out in order (a large report is not held whole). */
+  stdout: string | Iterable<string>;
   stderr?: string;
   exitCode: number;
 }
