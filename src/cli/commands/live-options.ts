@@ -1,14 +1,17 @@
 // Turns the live-access flags (--kubeconfig, --context, --since, --log-bytes, --concurrency, --qps,
 // --burst, --request-timeout, --sample, --nodes) into checked values and a connected client.
 
-import { UsageError } from "../../errors.js";
-import { loadKubeConfig } from "../../kube/config.js";
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { InputError, UsageError } from "../../errors.js";
+import type { ResolvedEndpoint } from "../../kube/endpoint.js";
 import { KubeClient } from "../../collect/live/client.js";
 import type { LogBounds } from "../../collect/live/logs.js";
 import { collectLive } from "../../collect/live/collect-live.js";
 import type { SignatureSet } from "../../logs/index.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import type { ParsedArgs } from "../args.js";
+import type { EndpointReply, EndpointRequest } from "../endpoint-loader.js";
 import { toolVersion } from "../version.js";
 import type { Runtime } from "./types.js";
 
@@ -105,6 +108,33 @@ export function liveSettings(args: ParsedArgs): LiveSettings {
   };
 }
 
+/**
+ * The endpoint of the user's kubeconfig/context or the in-cluster service account, resolved by
+ * endpoint-loader.js in a child process (same errors, same exit codes as resolving it here).
+ */
+export async function resolveEndpointOutOfProcess(
+  request: EndpointRequest,
+  env: NodeJS.ProcessEnv,
+): Promise<ResolvedEndpoint> {
+  const script = fileURLToPath(new URL("../endpoint-loader.js", import.meta.url));
+  const stdout = await new Promise<string>((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [script, JSON.stringify(request)],
+      { env, maxBuffer: 16 * 1024 * 1024 },
+      (error, out, err) => {
+        if (error) reject(new Error(`kubeconfig loader failed: ${err.trim() || error.message}`));
+        else resolve(out);
+      },
+    );
+  });
+  const reply = JSON.parse(stdout) as EndpointReply;
+  if (reply.ok) return reply.endpoint;
+  if (reply.error === "UsageError") throw new UsageError(reply.message);
+  if (reply.error === "InputError") throw new InputError(reply.where ?? "", reply.problem ?? reply.message);
+  throw new Error(reply.message);
+}
+
 /** Connects with the user's kubeconfig/context or the in-cluster service account. */
 export async function connect(
   args: ParsedArgs,
@@ -113,20 +143,21 @@ export async function connect(
 ): Promise<{ client: KubeClient; description: string; context: string }> {
   const kubeconfig = args.flags.kubeconfig;
   const context = args.flags.context;
-  const loaded = loadKubeConfig({
-    env: rt.env,
-    ...(typeof kubeconfig === "string" ? { kubeconfig } : {}),
-    ...(typeof context === "string" ? { context } : {}),
-  });
-  const client = await KubeClient.create(loaded.config, {
+  const endpoint = await resolveEndpointOutOfProcess(
+    {
+      ...(typeof kubeconfig === "string" ? { kubeconfig } : {}),
+      ...(typeof context === "string" ? { context } : {}),
+    },
+    rt.env,
+  );
+  const client = KubeClient.fromEndpoint(endpoint, {
     timeoutMs: s.timeoutMs,
     qps: s.qps,
     burst: s.burst,
     maxSockets: Math.max(s.concurrency * 2, 8),
     userAgent: `cnidoctor/${toolVersion()}`,
   });
-  const current = loaded.config.getCurrentContext();
-  return { client, description: loaded.description, context: current !== "" ? current : loaded.description };
+  return { client, description: endpoint.description, context: endpoint.context };
 }
 
 /** "nodes done/total" on stderr, only when the runtime has a progress hook (a TTY). */

@@ -7,6 +7,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
+import { resolveEndpoint, type ResolvedEndpoint } from "../../kube/endpoint.js";
 import {
   DEFAULT_RETRY,
   RateLimiter,
@@ -112,27 +113,26 @@ export class KubeClient {
 
   /** Resolves credentials once (client certs, bearer token, impersonation) from the kubeconfig. */
   static async create(config: KubeConfig, options: ClientOptions): Promise<KubeClient> {
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster");
-    const opts: RequestOptions = { headers: {} };
-    await config.applyToHTTPSOptions(opts);
-    const secure = !cluster.server.startsWith("http:");
+    return KubeClient.fromEndpoint(await resolveEndpoint({ config, description: "" }), options);
+  }
+
+  /** A client for an endpoint resolved beforehand (possibly in another process). */
+  static fromEndpoint(endpoint: ResolvedEndpoint, options: ClientOptions): KubeClient {
+    const secure = !endpoint.server.startsWith("http:");
     const tls = {
-      ...(opts.ca !== undefined ? { ca: opts.ca } : {}),
-      ...(opts.cert !== undefined ? { cert: opts.cert } : {}),
-      ...(opts.key !== undefined ? { key: opts.key } : {}),
-      ...(opts.rejectUnauthorized !== undefined ? { rejectUnauthorized: opts.rejectUnauthorized } : {}),
-      ...(opts.servername !== undefined ? { servername: opts.servername } : {}),
+      ...(endpoint.ca !== undefined ? { ca: endpoint.ca } : {}),
+      ...(endpoint.cert !== undefined ? { cert: endpoint.cert } : {}),
+      ...(endpoint.key !== undefined ? { key: endpoint.key } : {}),
+      ...(endpoint.rejectUnauthorized !== undefined
+        ? { rejectUnauthorized: endpoint.rejectUnauthorized }
+        : {}),
+      ...(endpoint.servername !== undefined ? { servername: endpoint.servername } : {}),
     };
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
     const agent = secure ? new HttpsAgent({ ...agentOptions, ...tls }) : new HttpAgent(agentOptions);
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(opts.headers ?? {}))
-      if (typeof v === "string" || typeof v === "number") headers[k] = String(v);
-    if (opts.auth !== undefined && opts.auth !== null)
-      headers.Authorization = `Basic ${Buffer.from(opts.auth).toString("base64")}`;
+    const headers: Record<string, string> = { ...endpoint.headers };
     headers["User-Agent"] = options.userAgent ?? "cnidoctor";
-    return new KubeClient({ headers, ...tls }, agent, secure, options, cluster.server);
+    return new KubeClient({ headers, ...tls }, agent, secure, options, endpoint.server);
   }
 
   close(): void {

@@ -1,0 +1,45 @@
+// The entry of `cnidoctor logs` and `cnidoctor scan`, kept apart from main.ts like agent-main.ts:
+// main.ts reaches every command through the registry and so loads @kubernetes/client-node (plan,
+// apply and rollback use its typed clients), ~65 MB of RSS that neither a scan of a 100 GB log nor
+// a scan of 5,000 nodes needs (scan resolves the kubeconfig in a child process). bin.ts sends these
+// two commands here. Same flag table, env defaults, value checks, progress line and exit codes as
+// main.ts.
+
+import { exitForError, quietOnClosedPipe, terminalProgress, writeOut } from "./outcome.js";
+import { parseCommandFlags } from "./parse-flags.js";
+import type { Command } from "./commands/types.js";
+
+export const LEAN_COMMANDS = ["logs", "scan"] as const;
+export type LeanCommand = (typeof LEAN_COMMANDS)[number];
+
+async function load(name: LeanCommand): Promise<Command> {
+  return name === "logs"
+    ? (await import("./commands/logs.js")).logsCommand
+    : (await import("./commands/scan.js")).scanCommand;
+}
+
+export async function leanMain(name: LeanCommand, argv: string[]): Promise<number> {
+  quietOnClosedPipe();
+  try {
+    const args = parseCommandFlags(name, argv, process.env);
+    if (args.flags.help === true) {
+      const { helpText } = await import("./help.js");
+      await writeOut(process.stdout, helpText(name));
+      return 0;
+    }
+    const progress = terminalProgress();
+    const command = await load(name);
+    const result = await command.run(args, {
+      now: new Date(),
+      isTTY: process.stdout.isTTY,
+      env: process.env,
+      ...(progress ? { progress } : {}),
+    });
+    if (progress) process.stderr.write("\r\u001b[K");
+    await writeOut(process.stdout, result.stdout);
+    if (result.stderr !== undefined) await writeOut(process.stderr, `${result.stderr}\n`);
+    return result.exitCode;
+  } catch (e) {
+    return exitForError(e, process.env);
+  }
+}
