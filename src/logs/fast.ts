@@ -144,8 +144,9 @@ export class FastFeeder {
     if (this.needles === undefined) {
       const sample = buf.subarray(0, Math.min(end, SAMPLE_BYTES));
       this.weights = byteWeights(sample);
-      this.needles = planNeedles(this.set, this.kernel ? gramRarity(sample) : byteRarity(sample));
-      const finder = this.kernel ? literalFinder(this.set.literals, sample) : undefined;
+      const grams = this.kernel ? gramRarity(sample) : undefined;
+      this.needles = planNeedles(this.set, grams ?? byteRarity(sample));
+      const finder = grams ? literalFinder(this.set.literals, grams, this.weights) : undefined;
       if (finder) this.scanner.useLiteralFinder(finder);
     }
     const needles = this.needles;

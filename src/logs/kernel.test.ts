@@ -231,7 +231,7 @@ describe("line kernel", () => {
         .map((l) => l.text)
         .join("\n"),
     );
-    const find = literalFinder(literals, sample);
+    const find = literalFinder(literals, gramRarity(sample));
     assert.ok(find, "ASCII literals that fit the kernel get a finder");
     const pieces = [
       "aaab",
@@ -257,7 +257,11 @@ describe("line kernel", () => {
         JSON.stringify(text),
       );
     }
-    assert.equal(literalFinder(["größe"], sample), undefined, "non-ASCII literals are searched one by one");
+    assert.equal(
+      literalFinder(["größe"], gramRarity(sample)),
+      undefined,
+      "non-ASCII literals are one by one",
+    );
   });
 
   test("stops when the run area is full and resumes where it stopped", () => {

@@ -5,7 +5,7 @@
 // results.
 
 import { readFileSync } from "node:fs";
-import { byteWeights, findHits, gramRarity, type Needle, type Rarity } from "./needles.js";
+import { findHits, type Needle, type Rarity } from "./needles.js";
 import type { LineRuns } from "./scanner.js";
 import type { LiteralFinder } from "./signatures.js";
 
@@ -340,16 +340,19 @@ function literalNeedle(literal: string, rarity: Rarity): Needle {
  * Undefined when the literals do not fit the kernel or are not all ASCII (the text is written as
  * UTF-8, where an ASCII literal occurs exactly when it occurs in the string).
  */
-export function literalFinder(literals: readonly string[], sample: Uint8Array): LiteralFinder | undefined {
+export function literalFinder(
+  literals: readonly string[],
+  rarity: Rarity,
+  weights?: Float64Array,
+): LiteralFinder | undefined {
   const kernel = presenceKernel();
   if (kernel === undefined || !literals.every((l) => l.length > 0 && /^[\x20-\x7e]*$/.test(l))) {
     return undefined;
   }
-  const rarity = gramRarity(sample);
   const plan: KernelPlan = {
     needles: literals.map((l) => literalNeedle(l, rarity)),
-    weights: byteWeights(sample),
     maxLine: Number.MAX_SAFE_INTEGER,
+    ...(weights ? { weights } : {}),
   };
   if (needleTables(plan.needles, plan.weights) === undefined) return undefined;
   return (text, state) => kernel.literalsIn(text, plan, state);
