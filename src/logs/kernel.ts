@@ -171,7 +171,7 @@ export interface KernelPlan {
   maxLine: number;
 }
 
-/** One thread's kernel instance: not reentrant, which is fine for synchronous calls from one thread. */
+/** A kernel instance (one per feeder, see acquireKernel): synchronous, used from one thread. */
 export class LineKernel implements LineRuns {
   private bytes: Buffer;
   private ints: Int32Array;

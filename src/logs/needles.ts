@@ -235,7 +235,7 @@ export function planNeedles(set: SignatureSet, rarity: Rarity): Needle[] {
 }
 
 /** Whether a literal of `targets` holding the needle at p lies wholly in buf[from, to). */
-export function confirmedAt(
+function confirmedAt(
   buf: Buffer,
   from: number,
   to: number,

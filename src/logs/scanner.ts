@@ -75,10 +75,9 @@ export const RUN_CONTINUATION = 3;
 /**
  * Runs of consecutive lines of one kind over a buffer (RUN_FELIX, RUN_CRI_FELIX: record starts
  * with no hit; RUN_CONTINUATION: plain lines that start no record and hold no hit; RUN_OTHER: the
- * rest), produced a batch at a time: next(from)
- * classifies lines from `from` (a line start) and returns where it stopped; the batch then holds
- * `count` runs, each with its first line's start, its kind, and that line's index in the batch
- * (`lines` is how many lines the batch has).
+ * rest), produced a batch at a time: next(from) classifies lines from `from` (a line start) and
+ * returns where it stopped; the batch then holds `count` runs, each with its first line's start,
+ * its kind, and that line's index in the batch (`lines` is how many lines the batch has).
  */
 export interface LineRuns {
   next(from: number): number;
