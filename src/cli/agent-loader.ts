@@ -6,9 +6,9 @@
 //
 // argv[2]: JSON {"advisories"?: DIR, "kubeconfig"?: FILE ("" = $KUBECONFIG / ~/.kube/config)}
 
-import type { RequestOptions } from "node:https";
 import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../advisories/load.js";
 import { loadKubeConfig } from "../kube/config.js";
+import { resolveEndpoint } from "../kube/endpoint.js";
 import type { Advisory } from "../model/advisory.js";
 
 export interface LoaderRequest {
@@ -31,31 +31,17 @@ export type LoaderReply =
   | { ok: true; advisories: Advisory[]; endpoint?: LoaderEndpoint }
   | { ok: false; usage: boolean; message: string };
 
-function text(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (Buffer.isBuffer(value)) return value.toString("utf8");
-  return undefined;
-}
-
 async function endpointFrom(kubeconfig: string): Promise<LoaderEndpoint> {
-  const { config } = loadKubeConfig({
-    ...(kubeconfig !== "" ? { kubeconfig } : {}),
-    env: process.env,
-  });
-  const cluster = config.getCurrentCluster();
-  if (!cluster) throw new Error("kubeconfig has no current cluster");
-  const opts: RequestOptions = {};
-  await config.applyToHTTPSOptions(opts);
-  const out: LoaderEndpoint = { server: cluster.server };
-  const ca = text(opts.ca);
-  const cert = text(opts.cert);
-  const key = text(opts.key);
-  if (ca !== undefined) out.ca = ca;
-  if (cert !== undefined) out.cert = cert;
-  if (key !== undefined) out.key = key;
-  const auth = (opts.headers as Record<string, unknown> | undefined)?.Authorization;
-  if (typeof auth === "string" && auth.startsWith("Bearer ")) out.token = auth.slice("Bearer ".length);
-  if (cluster.skipTLSVerify) out.insecureSkipTlsVerify = true;
+  const resolved = await resolveEndpoint(
+    loadKubeConfig({ ...(kubeconfig !== "" ? { kubeconfig } : {}), env: process.env }),
+  );
+  const out: LoaderEndpoint = { server: resolved.server };
+  if (resolved.ca !== undefined) out.ca = resolved.ca;
+  if (resolved.cert !== undefined) out.cert = resolved.cert;
+  if (resolved.key !== undefined) out.key = resolved.key;
+  const auth = resolved.headers.Authorization;
+  if (auth?.startsWith("Bearer ") === true) out.token = auth.slice("Bearer ".length);
+  if (resolved.rejectUnauthorized === false) out.insecureSkipTlsVerify = true;
   return out;
 }
 

@@ -5,7 +5,7 @@
 // two commands here. Same flag table, env defaults, value checks, progress line and exit codes as
 // main.ts.
 
-import { exitForError, quietOnClosedPipe, terminalProgress, writeOut } from "./outcome.js";
+import { emitResult, exitForError, quietOnClosedPipe, terminalProgress, writeOut } from "./outcome.js";
 import { parseCommandFlags } from "./parse-flags.js";
 import type { Command } from "./commands/types.js";
 
@@ -35,10 +35,7 @@ export async function leanMain(name: LeanCommand, argv: string[]): Promise<numbe
       env: process.env,
       ...(progress ? { progress } : {}),
     });
-    if (progress) process.stderr.write("\r\u001b[K");
-    await writeOut(process.stdout, result.stdout);
-    if (result.stderr !== undefined) await writeOut(process.stderr, `${result.stderr}\n`);
-    return result.exitCode;
+    return await emitResult(result, progress !== undefined);
   } catch (e) {
     return exitForError(e, process.env);
   }

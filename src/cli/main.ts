@@ -3,7 +3,7 @@
 import { parseCommandLine } from "./args.js";
 import { createInterface } from "node:readline/promises";
 import { runCommand } from "./run.js";
-import { exitForError, quietOnClosedPipe, terminalProgress, writeOut } from "./outcome.js";
+import { emitResult, exitForError, quietOnClosedPipe, terminalProgress } from "./outcome.js";
 
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipe();
@@ -18,10 +18,7 @@ export async function main(argv: string[]): Promise<number> {
       ...(progress ? { progress } : {}),
       ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
     });
-    if (progress) process.stderr.write("\r\u001b[K");
-    await writeOut(process.stdout, result.stdout);
-    if (result.stderr !== undefined) await writeOut(process.stderr, `${result.stderr}\n`);
-    return result.exitCode;
+    return await emitResult(result, progress !== undefined);
   } catch (e) {
     return exitForError(e, process.env);
   }

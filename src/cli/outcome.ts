@@ -1,6 +1,7 @@
 // The one mapping from what a command run ended with to output and an exit code, shared by every
 // entry point (main.ts and the lean logs/agent entries). Nothing here exits; bin.ts sets the code.
 
+import type { CommandResult } from "./commands/types.js";
 import { InputError, UsageError } from "../errors.js";
 
 export async function writeOut(stream: NodeJS.WriteStream, text: string | Iterable<string>): Promise<void> {
@@ -24,6 +25,14 @@ export async function writeOut(stream: NodeJS.WriteStream, text: string | Iterab
 }
 
 const WRITE_CHUNK = 64 * 1024;
+
+/** Writes a command's result (clearing a progress line first) and returns its exit code. */
+export async function emitResult(result: CommandResult, clearProgress: boolean): Promise<number> {
+  if (clearProgress) process.stderr.write("\r\u001b[K");
+  await writeOut(process.stdout, result.stdout);
+  if (result.stderr !== undefined) await writeOut(process.stderr, `${result.stderr}\n`);
+  return result.exitCode;
+}
 
 /** Typed errors are the user's (exit 2, one line); anything else is ours (exit 1, no stack unless asked). */
 export async function exitForError(e: unknown, env: NodeJS.ProcessEnv): Promise<number> {
