@@ -1,8 +1,9 @@
-// The line kernel (line-kernel.wat) seen from JS: loads the module once per thread, writes the needle
-// plan into its tables, copies a buffer in and reads back runs of lines of one shape. Optional by
-// design: where WebAssembly is missing (the agent runs Node with --jitless) or the module was not
-// built, lineKernel() returns undefined and the bulk path finds lines and hits in JS, with the same
-// results.
+// The line kernel (line-kernel.wat) seen from JS: compiles the module once per thread, writes the
+// needle plan into an instance's tables, finds the data in place (a feeder's work buffer lives in
+// its instance's memory) or copies it in, and reads back runs of lines of one kind and the hits.
+// Optional by design: where WebAssembly is missing (the agent runs Node with --jitless) or the
+// module was not built, lineKernel() returns undefined and the bulk path finds lines and hits in
+// JS, with the same results.
 
 import { readFileSync } from "node:fs";
 import { findHits, type Needle, type Rarity } from "./needles.js";
@@ -351,7 +352,7 @@ export function literalFinder(
   }
   const plan: KernelPlan = {
     needles: literals.map((l) => literalNeedle(l, rarity)),
-    maxLine: Number.MAX_SAFE_INTEGER,
+    maxLine: 0x7fffffff,
     ...(weights ? { weights } : {}),
   };
   if (needleTables(plan.needles, plan.weights) === undefined) return undefined;
