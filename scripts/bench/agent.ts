@@ -17,7 +17,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { agentArgv, agentNodeFlags } from "../../src/cli/agent-launch.js";
-import { NODES_ONLY } from "../cluster/scenarios.js";
+import { planNodes } from "../cluster/node-objects.js";
+import { findScenario, NODES_ONLY } from "../cluster/scenarios.js";
 import { startCluster, stopCluster } from "../cluster/cluster.js";
 import { felixLog, toCri } from "../fixtures/felix-log.js";
 
@@ -151,7 +152,11 @@ const cluster = values["metrics-only"]
   ? undefined
   : await startCluster({ scenario: NODES_ONLY, nodes: 1, name: CLUSTER });
 try {
-  const nodeName = cluster === undefined ? "bench" : "rke1-node-001";
+  // The node the harness created, named by the harness's own plan.
+  const scenario = findScenario(NODES_ONLY);
+  const first = scenario === undefined ? undefined : planNodes(scenario, 1)[0]?.name;
+  if (cluster !== undefined && first === undefined) throw new Error(`no node plan for ${NODES_ONLY}`);
+  const nodeName = cluster === undefined ? "bench" : (first ?? "");
   console.log(
     `cnidoctor agent benchmark: ${SECONDS} s per rate, Node ${process.version}, CLK_TCK ${CLK_TCK}, ` +
       `node flags ${agentNodeFlags().join(" ")}, ${cluster === undefined ? "metrics only (no API)" : `apiserver https://127.0.0.1:${cluster.apiserverPort}`}`,
