@@ -9,8 +9,7 @@ import { emitResult, exitForError, quietOnClosedPipe, terminalProgress, writeOut
 import { parseCommandFlags } from "./parse-flags.js";
 import type { Command } from "./commands/types.js";
 
-export const LEAN_COMMANDS = ["logs", "scan"] as const;
-export type LeanCommand = (typeof LEAN_COMMANDS)[number];
+export type LeanCommand = "logs" | "scan";
 
 async function load(name: LeanCommand): Promise<Command> {
   return name === "logs"

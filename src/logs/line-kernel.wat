@@ -23,11 +23,10 @@
 ;;              literals (u32 count, then per literal: needle offset in it, length, address of bytes)
 ;;   2048       out: runs written by the last call
 ;;   2052       out: lines finished by the last call
-;;   2056       out: candidates written by the last call
-;;   2060       out: 1 when candidates did not fit (the call then stopped after that line)
+;;   2056       out: hits written by the last call
+;;   2060       out: 1 when hits did not fit (the call then stopped after that line)
 ;;   4096..     out: runs, 12 bytes each: first line's start, kind (0 other, 1 felix, 2 CRI felix,
-;;              3 continuation),
-;;              index of that line among the call's lines (at most 8192)
+;;              3 continuation), index of that line among the call's lines (at most 8192)
 ;;   102400..   the needles' literal lists and bytes
 ;;   131072..   out: hits, 8 bytes each: position, needle index (in position order)
 ;;   262144..   the data, followed by at least 64 bytes of slack (loads may read past the end)
