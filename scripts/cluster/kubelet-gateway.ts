@@ -4,21 +4,19 @@
 // (node/proxy rejects 127.0.0.1), and kwok — the only real kubelet endpoint — must listen on
 // loopback. So nodes carry realistic private addresses (10.10.x.y:10250), and the apiserver's
 // egress selector sends all "cluster" traffic through HTTP CONNECT on this gateway's unix socket.
-// The gateway knows which node each tunnel is for (from the CONNECT target), terminates TLS, and
-// forwards to kwok on 127.0.0.1, adapting the two paths where kwok needs the node's name:
+// The gateway knows which node each tunnel is for (from the CONNECT target), terminates TLS,
+// rewrites the request head where kwok needs the node's name, and splices the rest to kwok on
+// 127.0.0.1:
 //   /metrics/...                      -> /metrics/nodes/<node>/metrics/...  (kwok Metric paths)
 //   /containerLogs/<ns>/<pod>/<c>     -> /containerLogs/<ns>/<node>/<c>     (per-node log rules)
 // Everything else (exec, attach, port-forward, healthz) passes through unchanged.
 //
+// The response is never parsed. kwok, like the kubelet, flushes container logs a line at a time;
+// parsing that as HTTP made this gateway — which a real cluster does not have — one of the busiest
+// processes of a log-heavy scan. Spliced, one socket read carries whatever kwok wrote meanwhile.
+//
 // Run: node kubelet-gateway.js <config.json>
-import {
-  Agent as HttpAgent,
-  createServer as createHttpServer,
-  request as httpRequest,
-  type IncomingMessage,
-  type ServerResponse,
-} from "node:http";
-import { connect as netConnect, createServer as createNetServer, type Socket } from "node:net";
+import { connect as netConnect, createServer as createNetServer } from "node:net";
 import { createSecureContext, TLSSocket } from "node:tls";
 import { readFileSync, rmSync, statSync } from "node:fs";
 import type { Duplex, Readable, Writable } from "node:stream";
@@ -46,26 +44,39 @@ export function rewritePath(path: string, node: string): string {
 }
 
 /**
- * Copies a response body in large writes. kwok sends container logs in small pieces (about a line
- * each), and piped one by one every piece costs a TLS record and an HTTP chunk here, in the
- * apiserver and in the client: measured, that made this gateway — which a real cluster does not
- * have — the busiest process in a log-heavy scan. Pieces that arrive within one turn of the event
- * loop (or up to 256 KiB) are written together; backpressure still pauses the source.
+ * Copies a stream in large writes. After each read the source rests for `restMs`, so what kwok
+ * flushes line by line meanwhile piles up in the socket and comes back in one read: per line, a
+ * read here, a TLS record here and in the apiserver, and a TCP segment from kwok were the costs
+ * that made this gateway (which a real cluster does not have) one of the busiest processes in a
+ * log-heavy scan. Pieces are written together up to `maxBytes`; backpressure still pauses the
+ * source.
  */
-export function pipeCoalesced(source: Readable, sink: Writable, maxBytes = 256 * 1024): void {
+export function pipeCoalesced(
+  source: Readable,
+  sink: Writable,
+  { maxBytes = 256 * 1024, restMs = 1 }: { maxBytes?: number; restMs?: number } = {},
+): void {
   let parts: Buffer[] = [];
   let size = 0;
   let scheduled = false;
+  let draining = false;
   const flush = (): void => {
     scheduled = false;
-    if (size === 0) return;
-    const chunk = parts.length === 1 ? (parts[0] ?? Buffer.alloc(0)) : Buffer.concat(parts, size);
-    parts = [];
-    size = 0;
-    if (!sink.write(chunk)) {
-      source.pause();
-      sink.once("drain", () => source.resume());
+    if (size > 0) {
+      const chunk = parts.length === 1 ? (parts[0] ?? Buffer.alloc(0)) : Buffer.concat(parts, size);
+      parts = [];
+      size = 0;
+      if (!sink.write(chunk)) {
+        draining = true;
+        source.pause();
+        sink.once("drain", () => {
+          draining = false;
+          source.resume();
+        });
+        return;
+      }
     }
+    if (!draining) source.resume();
   };
   source.on("data", (piece: Buffer) => {
     parts.push(piece);
@@ -73,7 +84,11 @@ export function pipeCoalesced(source: Readable, sink: Writable, maxBytes = 256 *
     if (size >= maxBytes) flush();
     else if (!scheduled) {
       scheduled = true;
-      setImmediate(flush);
+      // Whatever the source has buffered comes in this turn; then it rests.
+      setImmediate(() => {
+        source.pause();
+        setTimeout(flush, restMs);
+      });
     }
   });
   source.on("end", () => {
@@ -81,6 +96,65 @@ export function pipeCoalesced(source: Readable, sink: Writable, maxBytes = 256 *
     sink.end();
   });
   source.on("error", () => sink.destroy());
+}
+
+const MAX_HEAD_BYTES = 64 * 1024;
+
+/**
+ * Waits for an HTTP head (up to the blank line) at the start of a stream, then hands it over with
+ * whatever followed it, synchronously, so the callback can pause the stream before more is lost. A
+ * stream that sends more than 64 KiB without a blank line is dropped.
+ */
+export function onHead(stream: Duplex, ready: (head: string, rest: Buffer) => void): void {
+  let buffered: Buffer = Buffer.alloc(0);
+  const onData = (chunk: Buffer): void => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    const end = buffered.indexOf("\r\n\r\n");
+    if (end < 0) {
+      if (buffered.length > MAX_HEAD_BYTES) stream.destroy();
+      return;
+    }
+    stream.off("data", onData);
+    ready(buffered.subarray(0, end).toString("latin1"), buffered.subarray(end + 4));
+  };
+  stream.on("data", onData);
+}
+
+/**
+ * The request head as kwok should see it: the path keyed by node and, unless the request upgrades
+ * to a stream, `Connection: close`. One request per tunnel is what lets the response be spliced
+ * without parsing it; the apiserver dials each node afresh anyway.
+ */
+export function rewriteHead(head: string, node: string): string {
+  const [requestLine = "", ...headers] = head.split("\r\n");
+  const [method = "GET", target = "/", version = "HTTP/1.1"] = requestLine.split(" ");
+  const upgrades = headers.some((h) => /^upgrade\s*:/i.test(h));
+  const kept = upgrades
+    ? headers
+    : [...headers.filter((h) => !/^(connection|keep-alive)\s*:/i.test(h)), "Connection: close"];
+  return `${[`${method} ${rewritePath(target, node)} ${version}`, ...kept].join("\r\n")}\r\n\r\n`;
+}
+
+/** Serves the one request of a decrypted tunnel by splicing it to kwok. */
+function spliceToKwok(client: Duplex, node: string, kwokPort: number): void {
+  onHead(client, (head, rest) => {
+    client.pause();
+    const up = netConnect({ host: "127.0.0.1", port: kwokPort }, () => {
+      up.write(rewriteHead(head, node), "latin1");
+      if (rest.length > 0) up.write(rest);
+      // Not ended when the client half-closes: Go's server takes EOF as the client being gone and
+      // cancels the request.
+      client.pipe(up, { end: false });
+      pipeCoalesced(up, client);
+    });
+    up.on("error", (err) => {
+      if (up.bytesRead > 0) client.destroy();
+      else
+        client.end(`HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\nkubelet gateway: ${err.message}\n`);
+    });
+    client.on("error", () => up.destroy());
+    client.on("close", () => up.destroy());
+  });
 }
 
 class NodeMap {
@@ -103,66 +177,15 @@ class NodeMap {
 function main(configPath: string): void {
   const config = JSON.parse(readFileSync(configPath, "utf8")) as GatewayConfig;
   const nodes = new NodeMap(config.nodeMapFile);
-  const kwokAgent = new HttpAgent({ keepAlive: true, maxSockets: 256 });
   const secureContext = createSecureContext({
     cert: readFileSync(config.certFile),
     key: readFileSync(config.keyFile),
   });
-  const nodeOfSocket = new WeakMap<object, string>();
 
-  const forward = (req: IncomingMessage, res: ServerResponse): void => {
-    const node = nodeOfSocket.get(req.socket) ?? "";
-    const upstream = httpRequest(
-      {
-        host: "127.0.0.1",
-        port: config.kwokPort,
-        method: req.method,
-        path: rewritePath(req.url ?? "/", node),
-        headers: req.headers,
-        agent: kwokAgent,
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        pipeCoalesced(up, res);
-      },
-    );
-    upstream.on("error", (err) => {
-      if (!res.headersSent) res.writeHead(502, { "content-type": "text/plain" });
-      res.end(`kubelet gateway: ${err.message}\n`);
-    });
-    res.on("close", () => upstream.destroy());
-    req.pipe(upstream);
-  };
-
-  // Streaming protocols (exec/attach/port-forward) upgrade the connection: splice raw bytes.
-  const upgrade = (req: IncomingMessage, client: Duplex, head: Buffer): void => {
-    const node = nodeOfSocket.get(req.socket) ?? "";
-    const up = netConnect({ host: "127.0.0.1", port: config.kwokPort }, () => {
-      const lines = [`${req.method ?? "GET"} ${rewritePath(req.url ?? "/", node)} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2)
-        lines.push(`${req.rawHeaders[i] ?? ""}: ${req.rawHeaders[i + 1] ?? ""}`);
-      up.write(`${lines.join("\r\n")}\r\n\r\n`);
-      up.write(head);
-      up.pipe(client).pipe(up);
-    });
-    up.on("error", () => client.destroy());
-    client.on("error", () => up.destroy());
-  };
-
-  const http = createHttpServer(forward);
-  http.on("upgrade", upgrade);
-
-  const tunnel = (sock: Socket): void => {
-    let buffered = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      buffered = Buffer.concat([buffered, chunk]);
-      const end = buffered.indexOf("\r\n\r\n");
-      if (end < 0) {
-        if (buffered.length > 16_384) sock.destroy();
-        return;
-      }
-      sock.off("data", onData);
-      const requestLine = buffered.subarray(0, end).toString("latin1").split("\r\n")[0] ?? "";
+  const tunnel = (sock: Duplex): void => {
+    sock.on("error", () => sock.destroy());
+    onHead(sock, (head, rest) => {
+      const requestLine = head.split("\r\n")[0] ?? "";
       const target = /^CONNECT (\S+) HTTP\/1\.[01]$/.exec(requestLine)?.[1] ?? "";
       const host = target.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
       const node = nodes.lookup(host);
@@ -171,15 +194,11 @@ function main(configPath: string): void {
         return;
       }
       sock.write("HTTP/1.1 200 Connection established\r\n\r\n");
-      const rest = buffered.subarray(end + 4);
       if (rest.length > 0) sock.unshift(rest);
       const tls = new TLSSocket(sock, { isServer: true, secureContext });
-      nodeOfSocket.set(tls, node);
       tls.on("error", () => sock.destroy());
-      http.emit("connection", tls);
-    };
-    sock.on("data", onData);
-    sock.on("error", () => sock.destroy());
+      spliceToKwok(tls, node, config.kwokPort);
+    });
   };
 
   rmSync(config.socketPath, { force: true });

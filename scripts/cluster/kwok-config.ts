@@ -22,6 +22,30 @@ interface Doc {
   spec: Record<string, unknown>;
 }
 
+/**
+ * kwok's own options. The one that matters: when kwok takes a node on, it lists that node's pods,
+ * and by default it pages that list — which the apiserver answers from etcd, decoding every pod in
+ * the cluster for each node. Unpaged lists are served from the watch cache, indexed by node (as a
+ * kubelet's own pod watch is). Paged, a new 5,000-node cluster kept the apiserver busy for minutes
+ * after it was up, under whatever was being measured. A configuration in the file replaces kwok's
+ * defaults instead of merging with them, so the other options are spelled out at their defaults.
+ */
+function kwokOptions(): Record<string, unknown> {
+  return {
+    apiVersion: "config.kwok.x-k8s.io/v1alpha1",
+    kind: "KwokConfiguration",
+    options: {
+      enablePodsOnNodeSyncListPager: false,
+      enableDebuggingHandlers: true,
+      enableProfilingHandler: true,
+      podPlayStageParallelism: 4,
+      nodePlayStageParallelism: 4,
+      nodeLeaseParallelism: 4,
+      podsOnNodeSyncParallelism: 1,
+    },
+  };
+}
+
 function clusterLogs(stateDir: string, scenario: Scenario, plan: NodePlan): Doc {
   return {
     apiVersion: "kwok.x-k8s.io/v1alpha1",
@@ -153,7 +177,7 @@ export function kwokConfig(
   plans: readonly NodePlan[],
   hotCount: number,
 ): string {
-  const docs: Doc[] = [...kwokStages(), resourceMetric()];
+  const docs: object[] = [kwokOptions(), ...kwokStages(), resourceMetric()];
   if (scenario !== undefined) {
     docs.push(
       resourceUsage(

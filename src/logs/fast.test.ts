@@ -46,10 +46,18 @@ function byChunks(
   text: Buffer,
   seed: number,
   maxChunk: number,
-  { capacity, kernel = true }: { capacity?: number; kernel?: boolean } = {},
+  {
+    capacity,
+    kernel = true,
+    planAfter = 0,
+  }: { capacity?: number; kernel?: boolean; planAfter?: number | "default" } = {},
 ): LogScan {
   const scanner = new LogScanner(set);
-  const feeder = new FastFeeder(scanner, set, capacity, { kernel });
+  // The bulk path from the first byte unless asked otherwise: these inputs are small.
+  const feeder = new FastFeeder(scanner, set, capacity, {
+    kernel,
+    ...(planAfter === "default" ? {} : { planAfter }),
+  });
   const rand = seededRandom(seed);
   for (let pos = 0; pos < text.length;) {
     const size = 1 + Math.floor(rand() * maxChunk);
@@ -126,15 +134,24 @@ describe("bulk path equals the line-by-line path", () => {
         const expected = byLines(set, lines);
         assert.ok(expected.signals.length > 0, "the input must exercise the signatures");
         const bytes = text(lines);
+        assert.ok(bytes.length > 16 * 1024, "the input must outgrow the smaller plan threshold");
         for (const kernel of [true, false]) {
-          for (const [seed, maxChunk] of [
-            [1, 7],
-            [2, 4096],
-            [3, 300_000],
-            [4, 4 * 1024 * 1024],
-          ] as const) {
-            const got = byChunks(set, bytes, seed, maxChunk, { capacity: 64 * 1024, kernel });
-            assert.deepEqual(got, expected, `chunks ≤ ${maxChunk}, kernel ${String(kernel)}`);
+          // 0: the bulk path from the first byte; 16 KiB: held back, then planned; the default:
+          // inputs this small go the exact way whole.
+          for (const planAfter of [0, 16 * 1024, "default"] as const) {
+            for (const [seed, maxChunk] of [
+              [1, 7],
+              [2, 4096],
+              [3, 300_000],
+              [4, 4 * 1024 * 1024],
+            ] as const) {
+              const got = byChunks(set, bytes, seed, maxChunk, { capacity: 64 * 1024, kernel, planAfter });
+              assert.deepEqual(
+                got,
+                expected,
+                `chunks ≤ ${maxChunk}, kernel ${String(kernel)}, plan after ${String(planAfter)}`,
+              );
+            }
           }
         }
       });
@@ -146,7 +163,7 @@ describe("bulk path equals the line-by-line path", () => {
     const inputs = [text(mixedLines(1, "plain")), text(mixedLines(2, "cri")), text(mixedLines(3, "mixed"))];
     const expected = inputs.map((b) => byChunks(set, b, 1, 5000, { capacity: 16 * 1024 }));
     const scanners = inputs.map(() => new LogScanner(set));
-    const feeders = scanners.map((sc) => new FastFeeder(sc, set, 16 * 1024));
+    const feeders = scanners.map((sc) => new FastFeeder(sc, set, 16 * 1024, { planAfter: 0 }));
     const step = 3001;
     for (let pos = 0; inputs.some((b) => pos < b.length); pos += step) {
       inputs.forEach((b, i) => {

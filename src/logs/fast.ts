@@ -11,6 +11,12 @@ import type { SignatureSet } from "./signatures.js";
 const NEWLINE = 10;
 /** Bytes sampled to rank byte rarity for the needle plan. */
 const SAMPLE_BYTES = 256 * 1024;
+/**
+ * Input held back before the first bulk scan. An input that ends sooner goes the exact way whole:
+ * a live scan reads thousands of pod logs, most of them a few lines long, and making a needle plan
+ * for those cost more than scanning them.
+ */
+const PLAN_AFTER_BYTES = 64 * 1024;
 
 export class FastFeeder {
   private work: Buffer;
@@ -23,15 +29,20 @@ export class FastFeeder {
   private keep: Buffer | undefined;
   private skipped = 0;
   private kernel: LineKernel | undefined;
+  private readonly planAfter: number;
 
-  /** `kernel: false` keeps to the JS path (tests compare the two). */
+  /**
+   * `kernel: false` keeps to the JS path; `planAfter` overrides PLAN_AFTER_BYTES (tests compare
+   * paths on small inputs).
+   */
   constructor(
     private readonly scanner: LogScanner,
     private readonly set: SignatureSet,
     capacity = 4 * 1024 * 1024,
-    options: { kernel?: boolean } = {},
+    options: { kernel?: boolean; planAfter?: number } = {},
   ) {
     this.maxLine = scanner.lineLimit;
+    this.planAfter = options.planAfter ?? PLAN_AFTER_BYTES;
     this.kernel = options.kernel === false ? undefined : acquireKernel();
     // With the kernel, the work buffer lives in its memory: reads land where it scans.
     this.work = this.kernel ? this.kernel.work(capacity) : Buffer.allocUnsafe(capacity);
@@ -116,6 +127,7 @@ export class FastFeeder {
   }
 
   private process(): void {
+    if (this.needles === undefined && this.have < this.planAfter) return;
     const buf = this.work;
     const have = this.have;
     const last = buf.subarray(0, have).lastIndexOf(NEWLINE);

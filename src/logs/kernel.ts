@@ -48,11 +48,11 @@ function isExports(value: unknown): value is Exports {
   return e?.memory?.buffer instanceof ArrayBuffer && typeof e.classify === "function";
 }
 
-/** The bytes x with x's low nibble in `lo` and high nibble in `hi` (bit sets of 16). */
-function crossProduct(lo: number, hi: number): number[] {
-  const out: number[] = [];
-  for (let x = 0; x < 256; x++) if ((lo & (1 << (x & 15))) !== 0 && (hi & (1 << (x >> 4))) !== 0) out.push(x);
-  return out;
+/** Total weight of the bytes x with x's low nibble in `lo` and high nibble in `hi` (bit sets of 16). */
+function crossWeight(lo: number, hi: number, p: (x: number) => number): number {
+  let sum = 0;
+  for (let x = 0; x < 256; x++) if ((lo & (1 << (x & 15))) !== 0 && (hi & (1 << (x >> 4))) !== 0) sum += p(x);
+  return sum;
 }
 
 /**
@@ -73,7 +73,7 @@ export function assignBuckets(needles: readonly Needle[], weights?: Float64Array
         lo |= b === undefined ? 0xffff : 1 << (b & 15);
         hi |= b === undefined ? 0xffff : 1 << (b >> 4);
       }
-      r *= crossProduct(lo, hi).reduce((sum, x) => sum + p(x), 0);
+      r *= crossWeight(lo, hi, p);
     }
     return r;
   };
@@ -163,6 +163,23 @@ export function needleTables(needles: readonly Needle[], weights?: Float64Array)
   return tables;
 }
 
+const tablesMemo = new WeakMap<
+  readonly Needle[],
+  { weights: Float64Array | undefined; tables: Uint8Array | undefined }
+>();
+
+/**
+ * needleTables for a plan, made once per plan: feeders interleaved on one thread take turns on the
+ * literal finder's instance, and each turn used to rebuild the tables.
+ */
+function planTables(plan: KernelPlan): Uint8Array | undefined {
+  const memo = tablesMemo.get(plan.needles);
+  if (memo !== undefined && memo.weights === plan.weights) return memo.tables;
+  const tables = needleTables(plan.needles, plan.weights);
+  tablesMemo.set(plan.needles, { weights: plan.weights, tables });
+  return tables;
+}
+
 /** What the kernel searches for and how long a line may be. */
 export interface KernelPlan {
   needles: readonly Needle[];
@@ -198,7 +215,7 @@ export class LineKernel implements LineRuns {
    */
   prepare(buf: Buffer, start: number, end: number, plan: KernelPlan): boolean {
     if (this.planned !== plan.needles) {
-      const tables = needleTables(plan.needles, plan.weights);
+      const tables = planTables(plan);
       if (tables === undefined) return false;
       this.bytes.set(tables, 0);
       this.planned = plan.needles;
@@ -220,7 +237,7 @@ export class LineKernel implements LineRuns {
    */
   literalsIn(text: string, plan: KernelPlan, state: Uint8Array): boolean {
     if (this.planned !== plan.needles) {
-      const tables = needleTables(plan.needles, plan.weights);
+      const tables = planTables(plan);
       if (tables === undefined) return false;
       this.bytes.set(tables, 0);
       this.planned = plan.needles;
@@ -355,7 +372,7 @@ export function literalFinder(
     maxLine: 0x7fffffff,
     ...(weights ? { weights } : {}),
   };
-  if (needleTables(plan.needles, plan.weights) === undefined) return undefined;
+  if (planTables(plan) === undefined) return undefined;
   return (text, state) => kernel.literalsIn(text, plan, state);
 }
 

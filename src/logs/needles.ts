@@ -112,7 +112,10 @@ function literalOptions(sig: CompiledSignature): string[][] {
 /** Byte frequencies of a sample (plus one, so unseen bytes are rare but not free). */
 export function byteWeights(sample: Uint8Array): Float64Array {
   const counts = new Float64Array(256).fill(1);
-  for (const byte of sample) counts[byte] = (counts[byte] ?? 0) + 1;
+  for (let i = 0; i < sample.length; i++) {
+    const byte = sample[i] ?? 0;
+    counts[byte] = (counts[byte] ?? 0) + 1;
+  }
   const total = sample.length + 256;
   return counts.map((c) => c / total);
 }

@@ -65,7 +65,8 @@ export function sourceLabel(source: LogSource): string {
 function looksBinary(head: Buffer): boolean {
   if (head.includes(0)) return true;
   let control = 0;
-  for (const byte of head) {
+  for (let i = 0; i < head.length; i++) {
+    const byte = head[i] ?? 0;
     // Text control characters: \b \t \n \v \f \r and ESC (colour codes).
     if ((byte < 32 && !(byte >= 8 && byte <= 13) && byte !== 27) || byte === 127) control++;
   }
