@@ -296,8 +296,10 @@ function printLogPhase(c: ChildResult, loopSeconds: number, qps: number): void {
     );
   const rateFloor = Math.max(0, (c.logPhase.requests - 2 * qps) / qps);
   const cpuFloor = harness / cores;
+  const rateBound =
+    rateFloor > 0 ? `≥ ${rateFloor.toFixed(1)} s → at most ${ratio(loopSeconds, rateFloor)}` : "none";
   console.log(
-    `  bound by the rate limit (${c.logPhase.requests} requests at ${qps}/s after a burst of ${2 * qps}): ≥ ${rateFloor.toFixed(1)} s → at most ${ratio(loopSeconds, rateFloor)}`,
+    `  bound by the rate limit (${c.logPhase.requests} requests at ${qps}/s after a burst of ${2 * qps}): ${rateBound}`,
   );
   console.log(
     `  bound by the harness's CPU (${harness.toFixed(1)} s over ${cores} cores): ≥ ${cpuFloor.toFixed(1)} s → at most ${ratio(loopSeconds, cpuFloor)}`,
