@@ -11,7 +11,6 @@
 //   npm run bench:agent [-- --seconds 30 --rates 0,10,100,1000 --metrics-only]
 
 import { spawn } from "node:child_process";
-import { execFileSync } from "node:child_process";
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +20,7 @@ import { planNodes } from "../cluster/node-objects.js";
 import { findScenario, NODES_ONLY } from "../cluster/scenarios.js";
 import { startCluster, stopCluster } from "../cluster/cluster.js";
 import { felixLog, toCri } from "../fixtures/felix-log.js";
+import { CLK_TCK, cpuTicks } from "./proc.js";
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +32,6 @@ const { values } = parseArgs({
 const SECONDS = Number(values.seconds);
 const RATES = values.rates.split(",").map(Number);
 const CLUSTER = "bench-agent";
-const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim());
 
 /** A long pool of realistic lines (storm cycles between routine lines), cycled by the writer. */
 const POOL = [
@@ -44,12 +43,6 @@ const POOL = [
     quietIntervalSeconds: 1,
   }),
 ].map((l) => l.text);
-
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the line)
-}
 
 function rssMB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));

@@ -12,12 +12,12 @@
 // of all N nodes share this machine's cores with the scan, which a real cluster does not do.
 //   npm run bench:live -- --nodes 1000,5000 [--log-sample 40] [--qps 100]
 import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { startCluster, stopCluster, type ClusterInfo } from "../cluster/cluster.js";
 import { findKubectl } from "../cluster/tools.js";
+import { CLK_TCK, cpuTicks } from "./proc.js";
 import { loadKubeConfig } from "../../src/kube/config.js";
 import { KubeClient, DEFAULT_CLIENT } from "../../src/collect/live/client.js";
 import { collectLive } from "../../src/collect/live/collect-live.js";
@@ -60,10 +60,7 @@ interface PodRef {
 /** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
 function cpuSeconds(pid: number): number {
   try {
-    const stat = readFileSync(`/proc/${String(pid)}/stat`, "utf8");
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return cpuTicks(pid) / CLK_TCK;
   } catch {
     return 0;
   }
