@@ -71,8 +71,11 @@ const COMPONENTS = [
   "kwok",
 ];
 
+// CNIDOCTOR_CLUSTER_NS keeps the clusters of two checkouts tested side by side on one machine apart.
 export function stateDirFor(name: string): string {
-  return `/dev/shm/cnidoctor-cluster-${name}`;
+  const ns = process.env.CNIDOCTOR_CLUSTER_NS;
+  const prefix = ns !== undefined && /^[a-z0-9-]{1,20}$/.test(ns) ? `${ns}-` : "";
+  return `/dev/shm/cnidoctor-cluster-${prefix}${name}`;
 }
 
 export function validateOptions(opts: ClusterOptions): Scenario {
