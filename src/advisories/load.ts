@@ -177,7 +177,23 @@ export async function loadAdvisories(
   dir: string = SHIPPED_ADVISORIES_DIR,
   options: { verified?: boolean } = {},
 ): Promise<Advisory[]> {
-  const names = (await readdir(dir)).filter((n) => /\.(ya?ml|json)$/.test(n) && !n.endsWith(".schema.json"));
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(
+      dir,
+      code === "ENOENT"
+        ? "no such advisories directory"
+        : code === "ENOTDIR"
+          ? "not a directory"
+          : `cannot be read (${code ?? "error"})`,
+    );
+  }
+  const names = entries.filter((n) => /\.(ya?ml|json)$/.test(n) && !n.endsWith(".schema.json"));
+  // No advisory loaded would report "No known issue matched" for anything: that is bad usage.
+  if (names.length === 0) throw new InputError(dir, "holds no advisory files (*.yaml, *.yml, *.json)");
   const cache = options.verified === false ? undefined : await verifiedCache(dir);
   const advisories: Advisory[] = [];
   for (const name of names.sort()) {

@@ -135,6 +135,14 @@ export const FLAGS: readonly FlagSpec[] = [
     commands: ["scan", "collect", "plan", "apply"],
   },
   {
+    name: "timeout",
+    type: "string",
+    default: "10m",
+    usage:
+      "Overall deadline for reading the cluster (1s to 7d); whatever is not read by then is reported as a coverage gap.",
+    commands: ["scan", "collect", "plan", "apply"],
+  },
+  {
     name: "sample",
     type: "string",
     default: "0",
