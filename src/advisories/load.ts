@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { ErrorObject } from "ajv";
 import type { Advisory } from "../model/advisory.js";
 import { InputError } from "../errors.js";
+import { readInputText } from "../io/open-input.js";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const SHIPPED_ADVISORIES_DIR = join(PACKAGE_ROOT, "advisories");
@@ -143,8 +144,9 @@ export async function loadAdvisoryFile(path: string): Promise<Advisory> {
 async function readAdvisoryText(path: string): Promise<string> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readInputText(path, "advisory");
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(
       path,

@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { KubeConfig, type RequestContext } from "@kubernetes/client-node";
 import { InputError, UsageError } from "../errors.js";
+import { checkInputSync } from "../io/open-input.js";
 
 export interface KubeTarget {
   kubeconfig?: string;
@@ -60,6 +61,12 @@ export function loadKubeConfig(target: KubeTarget): LoadedKubeConfig {
     explicit !== undefined && explicit !== "" ? explicit : existsSync(fallback) ? fallback : undefined;
   if (file !== undefined) {
     if (!existsSync(file)) throw new InputError(file, "kubeconfig not found");
+    try {
+      checkInputSync(file, "kubeconfig");
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw new InputError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+    }
     try {
       config.loadFromFile(file);
     } catch (e) {

@@ -1,10 +1,11 @@
 // Reading log bytes: files, stdin and API streams; gzip by magic bytes; binary detection; splitting
 // into lines in large blocks; and turning every failure into a status and a one-line problem.
 
-import { readSync } from "node:fs";
+import { constants, readSync } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { Readable, pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
+import { inputProblem } from "../io/open-input.js";
 import type { LogScan, LogSource, LogSourceResult } from "../model/logs.js";
 import { LogScanner, type ScanOptions, type SignatureMatch } from "./scanner.js";
 import type { SignatureSet } from "./signatures.js";
@@ -485,7 +486,12 @@ async function scanMember(path: string, run: SetRun): Promise<MemberResult> {
   if (path === "-") return readStream(process.stdin, "stdin", run, run.options.referenceTime);
   let handle: FileHandle;
   try {
-    handle = await open(path, "r");
+    // Never open a FIFO or device: the open itself can block forever.
+    const st = await stat(path);
+    if (st.isDirectory()) return { status: "unreadable", problem: `${path}: is a directory` };
+    const problem = inputProblem(st, "log");
+    if (problem !== undefined) return { status: "unreadable", problem: `${path}: ${problem}` };
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     return { status: "unreadable", problem: openProblem(path, error) };
   }
@@ -519,7 +525,8 @@ async function endOfSet(members: readonly string[]): Promise<number | undefined>
 }
 
 async function lastStampOfPath(path: string): Promise<number | undefined> {
-  const handle = await open(path, "r");
+  if (inputProblem(await stat(path), "log") !== undefined) return undefined;
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stat = await handle.stat();
     const magic = Buffer.alloc(2);

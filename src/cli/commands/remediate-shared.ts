@@ -1,7 +1,7 @@
 // What plan and apply share: reading the facts (cluster.yml text, a bundle or the live cluster
 // through the live collector), diagnosing them, and building the Plan; rendering it for people.
 
-import { readFile } from "node:fs/promises";
+import { readInputText } from "../../io/open-input.js";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { InputError, UsageError } from "../../errors.js";
 import { collectBundle } from "../../collect/bundle/collect-bundle.js";
@@ -142,8 +142,9 @@ export async function makePlan(args: ParsedArgs, rt: Runtime, facts: Facts): Pro
   let rkeConfig: { path: string; text: string } | undefined;
   if (path !== undefined) {
     try {
-      rkeConfig = { path, text: await readFile(path, "utf8") };
+      rkeConfig = { path, text: await readInputText(path, "rke-config") };
     } catch (e) {
+      if (e instanceof InputError) throw e;
       throw new InputError(
         path,
         (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read",

@@ -1,7 +1,9 @@
 // Reads one `*List` document of a cluster-info dump (JSON, or YAML when dumped with -o yaml).
 // Distinguishes "missing" from "broken" because they mean different things in coverage.
 
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
+import { InputError } from "../../errors.js";
+import { readInputBytes } from "../../io/open-input.js";
 import { parse as parseYaml } from "yaml";
 
 export type ListRead =
@@ -33,16 +35,15 @@ function looksBinary(buf: Buffer): boolean {
   return buf.subarray(0, 8192).includes(0);
 }
 
-export async function readList(path: string, maxBytes = 2 * 1024 ** 3): Promise<ListRead> {
+export async function readList(path: string): Promise<ListRead> {
   let buf: Buffer;
   try {
     const st = await stat(path);
     if (st.isDirectory())
       return { ok: false, missing: false, path, problem: "is a directory, expected a file" };
-    if (st.size > maxBytes)
-      return { ok: false, missing: false, path, problem: `too large (${st.size} bytes)` };
-    buf = await readFile(path);
+    buf = await readInputBytes(path, "bundle list");
   } catch (e) {
+    if (e instanceof InputError) return { ok: false, missing: false, path, problem: e.problem };
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { ok: false, missing: true, path, problem: "not in the bundle" };
     return { ok: false, missing: false, path, problem: `cannot be read (${code ?? "error"})` };
