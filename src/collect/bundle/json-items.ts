@@ -48,59 +48,58 @@ export class JsonItemsParser {
 
   push(chunk: Buffer): void {
     this.itemStart = this.itemOpen ? 0 : -1;
-    for (let i = 0; i < chunk.length; i++) {
-      const b = chunk[i] as number;
-      const at = this.offset + i;
-      if (this.done) {
-        if (b > 0x20) throw new JsonItemsError("text after the end of the document", at);
-        continue;
-      }
-      if (this.inString) {
-        if (this.key !== undefined && !(b === QUOTE && !this.escaped)) this.key.push(b);
-        if (this.escaped) this.escaped = false;
-        else if (b === BACKSLASH) this.escaped = true;
-        else if (b === QUOTE) {
-          this.inString = false;
-          if (this.key !== undefined) {
-            this.lastKey = Buffer.from(this.key).toString("utf8");
-            this.key = undefined;
-          }
-        }
-        continue;
-      }
-      if (b === QUOTE) {
-        this.inString = true;
-        if (this.depth === 1 && !this.expectingValue) this.key = [];
-        else this.startItemAt(i, at);
-        continue;
-      }
-      if (b === OPEN_OBJ || b === OPEN_ARR) {
-        if (this.depth === 0 && b !== OPEN_OBJ) throw new JsonItemsError("not a JSON object", at);
-        if (this.depth === 1 && this.expectingValue && this.lastKey === "items") {
-          if (b !== OPEN_ARR) throw new JsonItemsError("items is not an array", at);
-          this.inItems = true;
-          this.sawItems = true;
-        } else this.startItemAt(i, at);
-        this.depth++;
-        continue;
-      }
-      if (b === CLOSE_OBJ || b === CLOSE_ARR) {
-        this.depth--;
-        if (this.depth < 0) throw new JsonItemsError("unbalanced brackets", at);
-        if (this.inItems && this.depth === 1) {
-          this.finishItem(chunk, i);
-          this.inItems = false;
-        } else if (this.depth === 0) this.done = true;
-        if (this.depth === 1) this.expectingValue = false;
-        continue;
-      }
-      if (this.depth === 1 && b === COLON) this.expectingValue = true;
-      else if (this.depth === 1 && b === COMMA) this.expectingValue = false;
-      else if (this.inItems && this.depth === 2 && b === COMMA) this.finishItem(chunk, i);
-      else if (b > 0x20) this.startItemAt(i, at);
-    }
+    for (let i = 0; i < chunk.length; i++) this.step(chunk, i, chunk[i] as number, this.offset + i);
     if (this.itemOpen && this.itemStart >= 0) this.item.push(Buffer.from(chunk.subarray(this.itemStart)));
     this.offset += chunk.length;
+  }
+
+  private step(chunk: Buffer, i: number, b: number, at: number): void {
+    if (this.done) {
+      if (b > 0x20) throw new JsonItemsError("text after the end of the document", at);
+    } else if (this.inString) this.stringByte(b);
+    else if (b === QUOTE) {
+      this.inString = true;
+      if (this.depth === 1 && !this.expectingValue) this.key = [];
+      else this.startItemAt(i);
+    } else if (b === OPEN_OBJ || b === OPEN_ARR) this.open(i, b, at);
+    else if (b === CLOSE_OBJ || b === CLOSE_ARR) this.close(chunk, i, at);
+    else if (this.depth === 1 && b === COLON) this.expectingValue = true;
+    else if (this.depth === 1 && b === COMMA) this.expectingValue = false;
+    else if (this.inItems && this.depth === 2 && b === COMMA) this.finishItem(chunk, i);
+    else if (b > 0x20) this.startItemAt(i);
+  }
+
+  private stringByte(b: number): void {
+    if (this.key !== undefined && !(b === QUOTE && !this.escaped)) this.key.push(b);
+    if (this.escaped) this.escaped = false;
+    else if (b === BACKSLASH) this.escaped = true;
+    else if (b === QUOTE) {
+      this.inString = false;
+      if (this.key !== undefined) {
+        this.lastKey = Buffer.from(this.key).toString("utf8");
+        this.key = undefined;
+      }
+    }
+  }
+
+  private open(i: number, b: number, at: number): void {
+    if (this.depth === 0 && b !== OPEN_OBJ) throw new JsonItemsError("not a JSON object", at);
+    if (this.depth === 1 && this.expectingValue && this.lastKey === "items") {
+      if (b !== OPEN_ARR) throw new JsonItemsError("items is not an array", at);
+      this.inItems = true;
+      this.sawItems = true;
+    } else this.startItemAt(i);
+    this.depth++;
+  }
+
+  private close(chunk: Buffer, i: number, at: number): void {
+    this.depth--;
+    if (this.depth < 0) throw new JsonItemsError("unbalanced brackets", at);
+    if (this.inItems && this.depth === 1) {
+      this.finishItem(chunk, i);
+      this.inItems = false;
+    } else if (this.depth === 0) this.done = true;
+    if (this.depth === 1) this.expectingValue = false;
   }
 
   end(): void {
@@ -108,12 +107,11 @@ export class JsonItemsParser {
     if (!this.sawItems) throw new JsonItemsError("not a Kubernetes List (no items array)", this.offset);
   }
 
-  private startItemAt(i: number, at: number): void {
+  private startItemAt(i: number): void {
     if (!this.inItems || this.depth !== 2 || this.itemOpen) return;
     this.itemOpen = true;
     this.itemStart = i;
     this.item = [];
-    void at;
   }
 
   /** The item ends just before index `i` of `chunk` (a comma or the closing bracket). */
