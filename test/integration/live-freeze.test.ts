@@ -14,7 +14,9 @@ import { type ClusterInfo } from "../../scripts/cluster/cluster.js";
 import { clusterForSuite } from "./support/cluster.js";
 import { tokenKubeconfig } from "./support/live.js";
 
-const BIN = fileURLToPath(new URL("../../src/cli/bin.js", import.meta.url));
+// CNIDOCTOR_FREEZE_BIN runs another build (for a before/after comparison).
+const BIN =
+  process.env.CNIDOCTOR_FREEZE_BIN ?? fileURLToPath(new URL("../../src/cli/bin.js", import.meta.url));
 const NAME = "it-live-freeze";
 let cluster: ClusterInfo | undefined;
 
@@ -137,6 +139,9 @@ test(
     } finally {
       freeze.thaw();
     }
+    console.log(
+      `# mid-scan freeze: exit ${String(r.code)} after ${r.ms} ms; ${r.stderr.trim().slice(0, 200)}`,
+    );
     assert.equal(r.killed, false, "the scan hung with the API server frozen");
     assert.ok(r.ms < 25_000, `took ${r.ms} ms with --timeout 8s`);
     assert.notEqual(r.code, 0, r.stderr);
@@ -189,6 +194,9 @@ test(
     } finally {
       freeze.thaw();
     }
+    console.log(
+      `# mid-apply freeze: exit ${String(r.code)} after ${r.ms} ms; ${r.stderr.trim().slice(0, 300)}`,
+    );
     assert.equal(r.killed, false, "apply hung with the API server frozen");
     assert.ok(r.ms < 40_000, `took ${r.ms} ms`);
     assert.notEqual(r.code, 0, `${r.stdout}\n${r.stderr}`);

@@ -110,6 +110,8 @@ export class KubeClient {
   private readonly active = new Set<ClientRequest>();
   /** Why the client was aborted (set once the overall deadline passed). */
   private abortedBecause: string | undefined;
+  /** Pending waits, woken by abort(). */
+  private readonly wakers = new Set<() => void>();
 
   private constructor(
     private readonly base: RequestOptions,
@@ -119,7 +121,23 @@ export class KubeClient {
     server: string,
   ) {
     this.server = server.replace(/\/+$/, "");
-    this.clock = options.clock ?? systemClock;
+    const timing = options.clock ?? systemClock;
+    // Waits (rate limit, backoff) end early on abort(): a queue of requests behind a low --qps
+    // must not keep the command alive past the overall deadline.
+    this.clock = {
+      now: () => timing.now(),
+      sleep: (ms) =>
+        this.abortedBecause !== undefined
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const wake = (): void => {
+                this.wakers.delete(wake);
+                resolve();
+              };
+              this.wakers.add(wake);
+              void timing.sleep(ms).then(wake);
+            }),
+    };
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.limiter = new RateLimiter(options.qps, options.burst, this.clock);
   }
@@ -161,6 +179,7 @@ export class KubeClient {
     this.abortedBecause = reason;
     for (const req of this.active) req.destroy(Object.assign(new Error(reason), { code: DEADLINE }));
     this.active.clear();
+    for (const wake of [...this.wakers]) wake();
   }
 
   get aborted(): string | undefined {
