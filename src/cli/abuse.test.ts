@@ -96,6 +96,23 @@ before(async () => {
   await new Promise<void>((r) => silent?.listen(0, "127.0.0.1", r));
   await kubeconfig("closed.kubeconfig", `https://127.0.0.1:${closedPort}`);
   await kubeconfig("silent.kubeconfig", `https://127.0.0.1:${(silent.address() as { port: number }).port}`);
+  // Exec credential plugins: one failing without a message, one that never answers.
+  for (const [name, exec] of [
+    ["exec-false.kubeconfig", "{command: /bin/false, interactiveMode: Never}"],
+    ["exec-hang.kubeconfig", "{command: /bin/sleep, args: ['1000'], interactiveMode: Never}"],
+  ] as const)
+    await writeFile(
+      join(dir, name),
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        `clusters: [{name: c, cluster: {server: 'https://127.0.0.1:${closedPort}'}}]`,
+        `users: [{name: u, user: {exec: ${exec.replace("{", "{apiVersion: client.authentication.k8s.io/v1, ")}}}]`,
+        "contexts: [{name: x, context: {cluster: c, user: u}}]",
+        "current-context: x",
+        "",
+      ].join("\n"),
+    );
   // Bundles: nodes.json a /dev/zero link; pods.json a FIFO; a Canal DaemonSet with no visible pod.
   for (const name of ["zero", "fifo-pods", "no-pods"])
     await cp(HEALTHY, join(dir, name), { recursive: true });
@@ -237,6 +254,19 @@ const PROBES: Probe[] = [
     code: 2,
     stderr: /could not read the cluster: .*--timeout/,
     withinMs: 15_000,
+  },
+  // Exec credential plugins (items 12, 13): a silent failure is one line, a hang is timed out.
+  {
+    name: "exec plugin fails without a message",
+    args: () => ["scan", "--kubeconfig", join(dir, "exec-false.kubeconfig")],
+    code: 2,
+    stderr: /could not read the cluster: kubeconfig credentials/,
+  },
+  {
+    name: "exec plugin hangs",
+    args: () => ["scan", "--kubeconfig", join(dir, "exec-hang.kubeconfig"), "--request-timeout", "1s"],
+    code: 2,
+    stderr: /could not read the cluster: .*did not finish within 16 s/,
   },
   // FIFOs and devices where a file is expected (item 11): never opened, never a hang.
   { name: "logs FIFO", args: () => ["logs", join(dir, "fifo")], code: 2, stderr: /fifo: is a FIFO/ },
