@@ -261,3 +261,63 @@ describe("bad input", () => {
     }
   });
 });
+
+describe("multi-pod captures: records per pod, verdicts per pod", () => {
+  const A = "calico-node-aaaaa";
+  const B = "calico-node-bbbbb";
+  const shapes: Record<string, (pod: string, node: string, l: Line) => string> = {
+    "kubectl-prefix": (pod, _node, l) => `[pod/${pod}/calico-node] ${l.text}`,
+    "prefix+timestamps": (pod, _node, l) => `[pod/${pod}/calico-node] ${iso(l.ms)} ${l.text}`,
+    stern: (pod, _node, l) => `\x1b[36m${pod}\x1b[0m \x1b[33mcalico-node\x1b[0m ${l.text}`,
+    fluent: (pod, node, l) =>
+      JSON.stringify({
+        log: l.text,
+        time: iso(l.ms),
+        kubernetes: { pod_name: pod, container_name: "calico-node", host: node },
+      }),
+    journald: (pod, node, l) =>
+      JSON.stringify({
+        MESSAGE: l.text,
+        _HOSTNAME: node,
+        CONTAINER_NAME: `k8s_calico-node_${pod}_kube-system_1_0`,
+      }),
+  };
+  for (const [shape, wrap] of Object.entries(shapes)) {
+    test(`${shape}: interleaved affected and lookalike pods are judged apart`, async () => {
+      assert.ok(advisory);
+      const affected = await plainLines("starts-mid-record-v3.27.3.log");
+      const healthy = await plainLines("lookalike-eperm-old-felix.log");
+      const out: string[] = [];
+      for (let i = 0; i < Math.max(affected.length, healthy.length); i++) {
+        const a = affected[i];
+        const b = healthy[i];
+        if (a) out.push(wrap(A, "node-a", a));
+        if (b) out.push(wrap(B, "node-b", b));
+      }
+      const tmp = await mkdtemp(join(tmpdir(), "cnidoctor-env-"));
+      try {
+        const path = join(tmp, "pods.log");
+        await writeFile(path, text(out));
+        const result = await scanLogFile(path, set);
+        const snapshot: Snapshot = {
+          target: { kind: "logs", name: path },
+          collectedAt: "",
+          nodes: [],
+          installs: [],
+          logs: [result],
+          gaps: [],
+        };
+        const verdicts = diagnose(snapshot, advisory).verdicts;
+        const byPod = (pod: string) => verdicts.find((v) => v.subject.includes(pod));
+        assert.equal(byPod(A)?.status, "affected", JSON.stringify(verdicts.map((v) => v.subject)));
+        assert.notEqual(byPod(B)?.status, "affected");
+        assert.equal(byPod(B)?.status, "unknown");
+        // The node is named when the capture names it.
+        if (shape === "fluent" || shape === "journald") assert.equal(byPod(A)?.subject, `node-a/${A}`);
+        for (const e of byPod(A)?.evidence ?? []) assert.ok(!e.nodes?.includes(B));
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    });
+  }
+});
