@@ -223,7 +223,7 @@ function logName(source: LogSourceResult): string {
  * stern, shipper fields), so a healthy pod next to an affected one is judged on its own lines.
  * Lines naming no subject are a subject of their own only when they matched something.
  */
-function logSubjects(source: LogSourceResult): { name: string; source: LogSourceResult }[] {
+function logSubjects(source: LogSourceResult): { name: string; source: LogSourceResult; named?: boolean }[] {
   const base = logName(source);
   const parts = (source.captures ?? []).filter(
     (c) => c.subject.pod !== undefined || c.subject.node !== undefined || c.scan.signals.length > 0,
@@ -233,7 +233,7 @@ function logSubjects(source: LogSourceResult): { name: string; source: LogSource
     const { pod, node } = subject;
     const name =
       pod !== undefined && node !== undefined ? `${node}/${pod}` : (node ?? pod ?? subject.container ?? base);
-    return { name, source: { ...source, scan } };
+    return { name, source: { ...source, scan }, named: pod !== undefined || node !== undefined };
   });
 }
 
@@ -276,7 +276,11 @@ function diagnoseLogSource(
 export function diagnose(snapshot: Snapshot, advisory: Advisory): Diagnosis {
   if (snapshot.target.kind === "logs") {
     const verdicts = snapshot.logs.flatMap((l) =>
-      logSubjects(l).map((part) => diagnoseLogSource(advisory, part.source, part.name)),
+      logSubjects(l).map((part) => {
+        const verdict = diagnoseLogSource(advisory, part.source, part.name);
+        // A pod or node named by the capture is a subject like a scanned node: findings list it in nodes[].
+        return part.named === true ? { ...verdict, kind: "node" as const } : verdict;
+      }),
     );
     return { advisory, verdicts };
   }

@@ -20,6 +20,7 @@ const PLAN_LINES = 2000;
 const BLOCK_CHARS = 256 * 1024;
 /** A line longer than this without its "\n" is cut (the scanner cuts at its line cap anyway). */
 const CARRY_CHARS = 8 * 1024 * 1024;
+const PIECE_BYTES = 64 * 1024;
 /** Beyond this many subjects, lines go to the unnamed one (bounds memory on a mislabelled file). */
 const MAX_SUBJECTS = 4096;
 
@@ -238,6 +239,14 @@ export class ShapedSink implements ByteSink {
   }
 
   feed(chunk: Buffer): void {
+    // Pieces of 64 KiB: their strings die young (a 1 MiB chunk's would go to the large-object
+    // space and wait for a full GC, which shows as RSS).
+    for (let at = 0; at < chunk.length; at += PIECE_BYTES) {
+      this.piece(chunk.subarray(at, Math.min(chunk.length, at + PIECE_BYTES)));
+    }
+  }
+
+  private piece(chunk: Buffer): void {
     const text = this.carry + this.decoder.decode(chunk, { stream: true });
     let pos = 0;
     for (;;) {
@@ -251,6 +260,9 @@ export class ShapedSink implements ByteSink {
       this.line(this.carry);
       this.carry = "";
     }
+    // Lines are slices of this chunk's text and keep all of it alive: hand every pending block to
+    // its scanner now (joining copies them), so no chunk outlives its feed() call.
+    for (const feed of this.feeds.values()) feed.flush();
   }
 
   end(): void {
@@ -314,19 +326,27 @@ export class ShapedSink implements ByteSink {
   }
 
   private feedFor(u: Unwrapped | undefined): SubjectFeed {
-    const subject: CaptureSubject = {};
-    if (u?.pod !== undefined) subject.pod = u.pod;
-    if (u?.container !== undefined) subject.container = u.container;
-    if (u?.node !== undefined) subject.node = u.node;
-    let key = `${subject.pod ?? ""}\u0000${subject.container ?? ""}\u0000${subject.node ?? ""}`;
-    if (!this.feeds.has(key) && this.feeds.size >= MAX_SUBJECTS) key = "\u0000\u0000";
+    let key = `${u?.pod ?? ""}\u0000${u?.container ?? ""}\u0000${u?.node ?? ""}`;
     let feed = this.feeds.get(key);
-    if (feed === undefined) {
-      feed = new SubjectFeed(key === "\u0000\u0000" ? {} : subject, this.newScanner(), this.window);
-      this.feeds.set(key, feed);
+    if (feed !== undefined) return feed;
+    if (this.feeds.size >= MAX_SUBJECTS) key = "\u0000\u0000";
+    feed = this.feeds.get(key);
+    if (feed !== undefined) return feed;
+    // Copies: the names are slices of a chunk's text, which must not outlive it.
+    const subject: CaptureSubject = {};
+    if (key !== "\u0000\u0000") {
+      if (u?.pod !== undefined) subject.pod = detached(u.pod);
+      if (u?.container !== undefined) subject.container = detached(u.container);
+      if (u?.node !== undefined) subject.node = detached(u.node);
     }
+    feed = new SubjectFeed(subject, this.newScanner(), this.window);
+    this.feeds.set(detached(key), feed);
     return feed;
   }
+}
+
+function detached(s: string): string {
+  return Buffer.from(s, "utf8").toString("utf8");
 }
 
 function leadingMs(message: string): number | undefined {
