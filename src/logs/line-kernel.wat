@@ -58,6 +58,13 @@
               (i32.and (i32.ne (local.get $c) (i32.const 123)) (i32.ne (local.get $c) (i32.const 91)))
               (i32.ge_u (i32.sub (local.get $c) (i32.const 65)) (i32.const 26))))
         (then (return (i32.const 3))))
+      ;; "[" and no capital after it (a BTF dump's `[25] DATASEC ...`) cannot be a Felix header.
+      (if (i32.and
+            (i32.eq (local.get $c) (i32.const 91))
+            (i32.or
+              (i32.le_u (local.get $q) (i32.add (local.get $ls) (i32.const 1)))
+              (i32.ge_u (i32.sub (i32.load8_u offset=1 (local.get $ls)) (i32.const 65)) (i32.const 26))))
+        (then (return (i32.const 3))))
       ;; `YYYY-MM-DD?HH:MM:SS`: "?" a space for a bare Felix header, "T" for a CRI envelope.
       (br_if $other (i32.ge_u (i32.add (local.get $ls) (i32.const 16)) (local.get $q)))
       (local.set $s (i32.load8_u offset=10 (local.get $ls)))
