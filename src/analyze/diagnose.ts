@@ -212,11 +212,36 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
   };
 }
 
-function diagnoseLogSource(advisory: Advisory, source: LogSourceResult): DiagnosedVerdict {
-  const name =
-    source.source.kind === "file"
-      ? source.source.path
-      : `${source.source.namespace}/${source.source.pod}/${source.source.container}`;
+function logName(source: LogSourceResult): string {
+  return source.source.kind === "file"
+    ? source.source.path
+    : `${source.source.namespace}/${source.source.pod}/${source.source.container}`;
+}
+
+/**
+ * The subjects of one log: itself, or each pod/node a multi-pod capture names (kubectl --prefix,
+ * stern, shipper fields), so a healthy pod next to an affected one is judged on its own lines.
+ * Lines naming no subject are a subject of their own only when they matched something.
+ */
+function logSubjects(source: LogSourceResult): { name: string; source: LogSourceResult; named?: boolean }[] {
+  const base = logName(source);
+  const parts = (source.captures ?? []).filter(
+    (c) => c.subject.pod !== undefined || c.subject.node !== undefined || c.scan.signals.length > 0,
+  );
+  if (parts.length === 0) return [{ name: base, source }];
+  return parts.map(({ subject, scan }) => {
+    const { pod, node } = subject;
+    const name =
+      pod !== undefined && node !== undefined ? `${node}/${pod}` : (node ?? pod ?? subject.container ?? base);
+    return { name, source: { ...source, scan }, named: pod !== undefined || node !== undefined };
+  });
+}
+
+function diagnoseLogSource(
+  advisory: Advisory,
+  source: LogSourceResult,
+  name = logName(source),
+): DiagnosedVerdict {
   const sym = summarizeSymptoms(advisory.id, [source]);
   const evidence = symptomEvidence(name, sym);
   if (sym.fingerprintVersions.length > 0) {
@@ -250,7 +275,14 @@ function diagnoseLogSource(advisory: Advisory, source: LogSourceResult): Diagnos
 
 export function diagnose(snapshot: Snapshot, advisory: Advisory): Diagnosis {
   if (snapshot.target.kind === "logs") {
-    return { advisory, verdicts: snapshot.logs.map((l) => diagnoseLogSource(advisory, l)) };
+    const verdicts = snapshot.logs.flatMap((l) =>
+      logSubjects(l).map((part) => {
+        const verdict = diagnoseLogSource(advisory, part.source, part.name);
+        // A pod or node named by the capture is a subject like a scanned node: findings list it in nodes[].
+        return part.named === true ? { ...verdict, kind: "node" as const } : verdict;
+      }),
+    );
+    return { advisory, verdicts };
   }
   const subjects = nodeSubjects(snapshot, advisory.component.container);
   const trends = analyzeResources(

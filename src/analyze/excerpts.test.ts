@@ -41,7 +41,7 @@ async function verdictFor(file: string) {
 describe("real-world excerpt shapes", () => {
   const cases: [string, string, string[], string[]][] = [
     ["info-apply-failed-no-timestamp.log", "affected", ["xdp-btf-load-failure"], ["v3.27.3"]],
-    ["kubectl-timestamps-v3.28.0.log", "affected", ["xdp-filter-load-failure"], ["v3.28.0"]],
+    ["kubectl-timestamps-v3.28.0.log", "affected", ["xdp-btf-load-failure"], ["v3.28.0"]],
     ["starts-mid-record-v3.27.3.log", "affected", ["xdp-btf-load-failure"], ["v3.27.3"]],
     ["btf-dump-fragment.log", "affected", ["calico-btf-dump"], []],
     ["single-line-shipper-v3.28.0.log", "affected", ["xdp-filter-load-failure"], ["v3.28.0"]],
