@@ -94,6 +94,7 @@ function conditionEvidence(subject: string, results: ConditionResult[]): Evidenc
       assumed: c.assumed,
       ...(c.holds !== undefined ? { holds: c.holds } : {}),
       ...(c.value !== undefined ? { value: c.value } : {}),
+      ...(c.invalid === true ? { invalidValue: true } : {}),
     },
     ...(c.source !== undefined ? { source: c.source } : {}),
   }));
