@@ -7,6 +7,7 @@ import type { LogSourceResult, SignalStat } from "../model/logs.js";
 import type { Snapshot } from "../model/snapshot.js";
 import { evaluateConditions } from "./conditions.js";
 import type { ConditionResult } from "./conditions.js";
+import { classifyVersions, matchCombination, versionFacts } from "./combinations.js";
 import { decideStatus } from "./decide.js";
 import { nodeSubjects } from "./subjects.js";
 import type { NodeSubject } from "./subjects.js";
@@ -57,30 +58,18 @@ function signalEvidence(subject: string, s: SignalStat, what: string): Evidence 
 
 function symptomEvidence(subject: string, sym: SymptomSummary): Evidence[] {
   const out: Evidence[] = [];
-  for (const s of [...sym.symptom, ...sym.corroborating])
-    out.push(signalEvidence(subject, s, "signature seen"));
+  for (const s of sym.symptom) out.push(signalEvidence(subject, s, "signature seen"));
+  for (const s of sym.corroborating)
+    out.push(signalEvidence(subject, s, "partial signature seen (decides only with version evidence)"));
   for (const s of sym.context) out.push(signalEvidence(subject, s, "related lines"));
   for (const s of sym.lookalike)
     out.push(signalEvidence(subject, s, "lookalike seen (a different problem, not this one)"));
   return out;
 }
 
-/** Symptom is decisive alone, or corroborating plus an affected version from the image or the fingerprint. */
-function symptomVerdict(
-  sym: SymptomSummary,
-  versionInRange: boolean,
-  fingerprintAffected: boolean,
-): { seen: boolean; reason?: string } {
-  const n = totalCount(sym.symptom);
-  if (n > 0) return { seen: true, reason: `the log signature was seen ${n} time(s)` };
-  const c = totalCount(sym.corroborating);
-  if (c > 0 && (versionInRange || fingerprintAffected)) {
-    return {
-      seen: true,
-      reason: `Felix failed to load its XDP program ${c} time(s) on an affected version (libbpf detail not in the log)`,
-    };
-  }
-  return { seen: false };
+/** What was seen short of a decisive signature, for reasons that must not say "nothing was seen". */
+function partialIds(sym: SymptomSummary): string[] {
+  return [...sym.corroborating, ...sym.context, ...sym.lookalike].map((s) => s.signatureId);
 }
 
 function conditionEvidence(subject: string, results: ConditionResult[]): Evidence[] {
@@ -98,11 +87,6 @@ function conditionEvidence(subject: string, results: ConditionResult[]): Evidenc
     },
     ...(c.source !== undefined ? { source: c.source } : {}),
   }));
-}
-
-function fingerprintIsAffected(advisory: Advisory, versions: string[]): boolean {
-  const affected = advisory.affected.find((a) => a.ecosystem === "calico")?.versions ?? [];
-  return versions.length > 0 && versions.every((v) => affected.includes(v));
 }
 
 /** Adds the node's CPU/memory evidence and, when something stands out, a reason that says so. */
@@ -181,11 +165,25 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
   });
   evidence.push(...conditionEvidence(subject.name, conditions));
   evidence.push(...symptomEvidence(subject.name, sym));
-  const seen = symptomVerdict(
-    sym,
-    version.verdict === "in-range",
-    fingerprintIsAffected(advisory, sym.fingerprintVersions),
-  );
+  const facts = versionFacts(advisory, version, sym.fingerprintVersions);
+  const combo = matchCombination(advisory, sym, facts);
+  const symptoms = totalCount(sym.symptom);
+  if (combo?.status === "not-affected" && symptoms === 0) {
+    return {
+      subject: subject.name,
+      kind: "node",
+      status: "not-affected",
+      reasons: [combo.reason, ...(combo.doubt !== undefined ? [`note: ${combo.doubt}`] : [])],
+      evidence,
+      dependsOn: [],
+    };
+  }
+  const seen =
+    symptoms > 0
+      ? { seen: true, reason: `the log signature was seen ${symptoms} time(s)` }
+      : combo?.status === "affected"
+        ? { seen: true, reason: combo.reason }
+        : { seen: false };
   const decision = decideStatus({
     version: {
       verdict: version.verdict,
@@ -196,6 +194,8 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     symptomSeen: seen.seen,
     ...(seen.reason !== undefined ? { symptomReason: seen.reason } : {}),
   });
+  if (symptoms === 0 && combo?.status === "affected" && combo.doubt !== undefined)
+    decision.reasons.push(`note: ${combo.doubt}`);
   const dependsOn = [...decision.dependsOn];
   if (!sym.logsRead && (decision.status === "at-risk" || decision.status === "unknown")) {
     decision.reasons.push(
@@ -220,33 +220,78 @@ function diagnoseLogSource(advisory: Advisory, source: LogSourceResult): Diagnos
       : `${source.source.namespace}/${source.source.pod}/${source.source.container}`;
   const sym = summarizeSymptoms(advisory.id, [source]);
   const evidence = symptomEvidence(name, sym);
+  const facts = classifyVersions(advisory, sym.fingerprintVersions);
   if (sym.fingerprintVersions.length > 0) {
+    const verdict =
+      facts.evidence === "affected"
+        ? "all affected"
+        : facts.evidence === "excluded"
+          ? "none of them affected"
+          : `of which ${facts.affected.join(", ")} affected`;
     evidence.push({
       kind: "fingerprint",
-      message: `Felix log line numbers (${sym.fingerprintLines.join(", ")}) match Calico ${sym.fingerprintVersions.join(", ")}`,
+      message: `Felix log line numbers (${sym.fingerprintLines.join(", ")}) match Calico ${sym.fingerprintVersions.join(", ")} (${verdict})`,
       nodes: [name],
-      data: { versions: sym.fingerprintVersions },
+      data: { versions: sym.fingerprintVersions, versionEvidence: facts.evidence },
     });
   }
-  const seen = symptomVerdict(sym, false, fingerprintIsAffected(advisory, sym.fingerprintVersions));
-  if (seen.seen) {
-    return {
-      subject: name,
-      kind: "log",
-      status: "affected",
-      reasons: [seen.reason ?? "signature seen"],
-      evidence,
-      dependsOn: [],
-    };
+  const verdict = (status: Status, reasons: string[], dependsOn: string[] = []): DiagnosedVerdict => ({
+    subject: name,
+    kind: "log",
+    status,
+    reasons,
+    evidence,
+    dependsOn,
+  });
+  if (source.status === "unreadable")
+    return verdict(
+      "unknown",
+      [`the log could not be read: ${source.problem ?? "unreadable"}`],
+      ["calico-version"],
+    );
+  const symptoms = totalCount(sym.symptom);
+  if (symptoms > 0) {
+    const reasons = [`the log signature was seen ${symptoms} time(s)`];
+    if (facts.evidence === "excluded")
+      reasons.push(
+        `note: the Felix line numbers point to Calico ${facts.candidates.join(", ")}, not an affected version, yet the signature is present — a patched or custom build?`,
+      );
+    return verdict("affected", reasons);
   }
-  const reasons =
-    source.status === "unreadable"
-      ? [`the log could not be read: ${source.problem ?? "unreadable"}`]
-      : [
-          `the signature was not seen in ${source.scan.lines} lines${source.scan.firstTimestamp !== undefined ? ` (${source.scan.firstTimestamp} to ${source.scan.lastTimestamp ?? "?"})` : ""}`,
-          "a log alone cannot show whether the Calico version and settings are exposed; scan the cluster or a bundle for that",
-        ];
-  return { subject: name, kind: "log", status: "unknown", reasons, evidence, dependsOn: ["calico-version"] };
+  const combo = matchCombination(advisory, sym, facts);
+  if (combo) {
+    return verdict(combo.status, [
+      combo.reason,
+      ...(combo.doubt !== undefined ? [`note: ${combo.doubt}`] : []),
+    ]);
+  }
+  const partial = partialIds(sym);
+  if (facts.evidence === "excluded") {
+    return verdict("not-affected", [
+      `the Felix line numbers in this log point to Calico ${facts.candidates.join(", ")}, none of which is affected`,
+      ...(partial.length > 0
+        ? [`what was seen (${partial.join(", ")}) therefore comes from a release without this problem`]
+        : []),
+    ]);
+  }
+  const span =
+    source.scan.firstTimestamp !== undefined
+      ? ` (${source.scan.firstTimestamp} to ${source.scan.lastTimestamp ?? "?"})`
+      : "";
+  const seenLine =
+    partial.length > 0
+      ? `no decisive signature was seen in ${source.scan.lines} lines${span}; only ${partial.join(", ")}, which do not decide this problem without version evidence`
+      : `the signature was not seen in ${source.scan.lines} lines${span}`;
+  return verdict(
+    "unknown",
+    [
+      seenLine,
+      facts.evidence === "unknown"
+        ? "a log alone cannot show whether the Calico version and settings are exposed; scan the cluster or a bundle for that"
+        : `the Felix line numbers point to Calico ${facts.candidates.join(", ")}, but a log alone cannot show whether the settings and kernel are exposed; scan the cluster or a bundle for that`,
+    ],
+    ["calico-version"],
+  );
 }
 
 export function diagnose(snapshot: Snapshot, advisory: Advisory): Diagnosis {
