@@ -8,6 +8,7 @@ import type { Snapshot } from "../model/snapshot.js";
 import { evaluateConditions } from "./conditions.js";
 import type { ConditionResult } from "./conditions.js";
 import { classifyVersions, matchCombination, versionFacts } from "./combinations.js";
+import type { CombinationMatch } from "./combinations.js";
 import { decideStatus } from "./decide.js";
 import { nodeSubjects } from "./subjects.js";
 import type { NodeSubject } from "./subjects.js";
@@ -89,6 +90,35 @@ function conditionEvidence(subject: string, results: ConditionResult[]): Evidenc
   }));
 }
 
+function nodeFactEvidence(subject: NodeSubject): Evidence[] {
+  const f = subject.facts;
+  if (!f) return [];
+  return [
+    {
+      kind: "node",
+      message: `${f.osImage ?? "OS unknown"}, kernel ${f.kernelVersion ?? "unknown"}, kubelet ${f.kubeletVersion ?? "unknown"}, ${f.distribution.value} (${f.distribution.from.ref})`,
+      nodes: [subject.name],
+      data: {
+        distribution: f.distribution.value,
+        ...(f.osImage !== undefined ? { osImage: f.osImage } : {}),
+        ...(f.kernelVersion !== undefined ? { kernelVersion: f.kernelVersion } : {}),
+        ...(f.kubeletVersion !== undefined ? { kubeletVersion: f.kubeletVersion } : {}),
+      },
+    },
+  ];
+}
+
+function comboReasons(combo: CombinationMatch): string[] {
+  return [combo.reason, ...(combo.doubt !== undefined ? [`note: ${combo.doubt}`] : [])];
+}
+
+/** The symptom decides alone; else an "affected" combination stands in for it. */
+function seenFrom(symptoms: number, combo: CombinationMatch | undefined): { seen: boolean; reason?: string } {
+  if (symptoms > 0) return { seen: true, reason: `the log signature was seen ${symptoms} time(s)` };
+  if (combo?.status === "affected") return { seen: true, reason: combo.reason };
+  return { seen: false };
+}
+
 /** Adds the node's CPU/memory evidence and, when something stands out, a reason that says so. */
 function addResourceEvidence(
   advisory: Advisory,
@@ -113,20 +143,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
   const sym = summarizeSymptoms(advisory.id, subject.logs);
   const pkg = advisory.affected.find((a) => a.ecosystem === "calico");
   const evidence: Evidence[] = [];
-  const f = subject.facts;
-  if (f) {
-    evidence.push({
-      kind: "node",
-      message: `${f.osImage ?? "OS unknown"}, kernel ${f.kernelVersion ?? "unknown"}, kubelet ${f.kubeletVersion ?? "unknown"}, ${f.distribution.value} (${f.distribution.from.ref})`,
-      nodes: [subject.name],
-      data: {
-        distribution: f.distribution.value,
-        ...(f.osImage !== undefined ? { osImage: f.osImage } : {}),
-        ...(f.kernelVersion !== undefined ? { kernelVersion: f.kernelVersion } : {}),
-        ...(f.kubeletVersion !== undefined ? { kubeletVersion: f.kubeletVersion } : {}),
-      },
-    });
-  }
+  evidence.push(...nodeFactEvidence(subject));
   if (!subject.pod && !subject.install) {
     const gap = snapshot.gaps.find((g) => g.check === "pods" || g.check === "daemonsets");
     const status: Status = gap ? "unknown" : "not-affected";
@@ -173,17 +190,12 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
       subject: subject.name,
       kind: "node",
       status: "not-affected",
-      reasons: [combo.reason, ...(combo.doubt !== undefined ? [`note: ${combo.doubt}`] : [])],
+      reasons: comboReasons(combo),
       evidence,
       dependsOn: [],
     };
   }
-  const seen =
-    symptoms > 0
-      ? { seen: true, reason: `the log signature was seen ${symptoms} time(s)` }
-      : combo?.status === "affected"
-        ? { seen: true, reason: combo.reason }
-        : { seen: false };
+  const seen = seenFrom(symptoms, combo);
   const decision = decideStatus({
     version: {
       verdict: version.verdict,
@@ -194,8 +206,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     symptomSeen: seen.seen,
     ...(seen.reason !== undefined ? { symptomReason: seen.reason } : {}),
   });
-  if (symptoms === 0 && combo?.status === "affected" && combo.doubt !== undefined)
-    decision.reasons.push(`note: ${combo.doubt}`);
+  if (symptoms === 0 && combo?.status === "affected") decision.reasons.push(...comboReasons(combo).slice(1));
   const dependsOn = [...decision.dependsOn];
   if (!sym.logsRead && (decision.status === "at-risk" || decision.status === "unknown")) {
     decision.reasons.push(
