@@ -103,6 +103,18 @@ function checkSemantics(file: string, advisory: Advisory): void {
       );
     }
   }
+  checkUnique(
+    file,
+    "combination",
+    (advisory.combinations ?? []).map((c) => c.id),
+  );
+  const known = new Set(advisory.signatures.map((s) => s.id));
+  for (const c of advisory.combinations ?? []) {
+    for (const id of [...(c.seen.signatures ?? []), ...(c.notSeen?.signatures ?? [])]) {
+      if (!known.has(id))
+        throw new InputError(file, `combinations.${c.id}: no signature '${id}' in this advisory`);
+    }
+  }
   for (const c of advisory.conditions) {
     if (c.kind === "node-fact") checkRegex(file, `conditions.${c.id}.pattern`, c.pattern);
   }
