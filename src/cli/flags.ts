@@ -154,10 +154,17 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "output",
     short: "o",
     type: "string",
-    usage: "Directory to write the bundle to (must not exist or be empty, unless --force).",
+    usage:
+      "Directory to write the bundle to (must not exist or be empty; --force replaces an earlier cnidoctor bundle, never other files).",
     commands: ["collect"],
   },
-  { name: "force", type: "boolean", usage: "Replace a non-empty output directory.", commands: ["collect"] },
+  {
+    name: "force",
+    type: "boolean",
+    usage:
+      "collect: replace an earlier bundle in --output. rollback: restore even over changes made after apply (they are shown first).",
+    commands: ["collect", "rollback"],
+  },
   // The node agent (src/cli/commands/agent.ts parses and checks the values).
   {
     name: "node-name",
