@@ -311,7 +311,6 @@ describe("multi-pod captures: records per pod, verdicts per pod", () => {
         const byPod = (pod: string) => verdicts.find((v) => v.subject.includes(pod));
         assert.equal(byPod(A)?.status, "affected", JSON.stringify(verdicts.map((v) => v.subject)));
         assert.notEqual(byPod(B)?.status, "affected");
-        assert.equal(byPod(B)?.status, "unknown");
         // The node is named when the capture names it.
         if (shape === "fluent" || shape === "journald") assert.equal(byPod(A)?.subject, `node-a/${A}`);
         for (const e of byPod(A)?.evidence ?? []) assert.ok(!e.nodes?.includes(B));
