@@ -8,6 +8,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { InputError, UsageError } from "../errors.js";
+import { syncDir } from "../io/durability.js";
 import type { KubeObjectRef, StepKind } from "../model/plan.js";
 
 export function defaultStateDir(env: NodeJS.ProcessEnv): string {
@@ -95,15 +96,6 @@ async function writeSynced(path: string, bytes: Buffer | string): Promise<void> 
   const h = await open(path, "w", 0o600);
   try {
     await h.writeFile(bytes);
-    await h.sync();
-  } finally {
-    await h.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const h = await open(dir, "r");
-  try {
     await h.sync();
   } finally {
     await h.close();

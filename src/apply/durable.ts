@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { lstat, open, readFile, readlink, realpath, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
+import { syncDir } from "../io/durability.js";
 
 export const sha256 = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
 
@@ -57,15 +58,6 @@ export async function identify(path: string): Promise<{ bytes: Buffer; id: FileI
     bytes,
     id: { sha256: sha256(bytes), dev: s.dev, ino: s.ino, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid },
   };
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const h = await open(dir, "r");
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
 }
 
 export interface Ownership {

@@ -110,11 +110,13 @@ export class FileHandler implements StepHandler {
   async conflict(entry: BackupEntry, session: BackupSession): Promise<string | undefined> {
     const f = fileRecord(entry);
     const now = await identify(f.path);
+    // A file apply created and somebody has since removed is already as it was before apply.
+    if (now === undefined && !f.existed) return undefined;
     const left = f.written;
     if (left === undefined) {
       // apply stopped before its write was recorded: the file is the original, apply's own bytes
       // (killed between the rename and the manifest), or somebody else's.
-      if (now === undefined ? !f.existed : now.id.sha256 === f.sha256 || now.id.sha256 === f.intendedSha256)
+      if (now !== undefined && (now.id.sha256 === f.sha256 || now.id.sha256 === f.intendedSha256))
         return undefined;
     } else if (now !== undefined && now.id.sha256 === left.sha256 && now.id.dev === left.dev)
       return undefined;

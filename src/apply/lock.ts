@@ -7,6 +7,7 @@
 import { link, mkdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
+import { processAlive } from "../io/durability.js";
 
 export interface LockHolder {
   pid: number;
@@ -21,15 +22,6 @@ export type Release = () => Promise<void>;
 
 export function lockPathFor(file: string): string {
   return `${file}.cnidoctor.lock`;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 async function readHolder(lock: string): Promise<LockHolder | undefined> {
@@ -67,7 +59,7 @@ export async function acquireFileLock(
       }
       const holder = await readHolder(lock);
       const stale =
-        holder !== undefined && holder.host === me.host && holder.pid !== me.pid && !alive(holder.pid);
+        holder !== undefined && holder.host === me.host && holder.pid !== me.pid && !processAlive(holder.pid);
       if (!stale || attempt > 0)
         throw new LockedError(
           holder === undefined

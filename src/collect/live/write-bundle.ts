@@ -7,11 +7,12 @@
 // deleted last, so a kill at any point leaves the old bundle or the new one, never neither.
 
 import { createWriteStream } from "node:fs";
-import { mkdir, open, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { once } from "node:events";
 import type { Gap } from "../../model/provenance.js";
 import { InputError, UsageError } from "../../errors.js";
+import { processAlive, syncDir } from "../../io/durability.js";
 import { metaOf } from "../k8s-objects.js";
 import type { KubeClient, Obj } from "./client.js";
 import { readInventory, type RawInventory } from "./inventory.js";
@@ -46,29 +47,11 @@ export const BUNDLE_MARKER = "cnidoctor-collect.json";
 const asideName = (dir: string): string => join(dirname(dir), `.${basename(dir)}.cnidoctor-old`);
 const tmpPrefix = (dir: string): string => `.${basename(dir)}.cnidoctor-new-`;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
     () => false,
   );
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const h = await open(dir, "r");
-  try {
-    await h.sync();
-  } finally {
-    await h.close();
-  }
 }
 
 /**
@@ -86,7 +69,7 @@ async function recoverInterrupted(dir: string): Promise<void> {
   for (const name of await readdir(parent).catch(() => [] as string[])) {
     if (!name.startsWith(tmpPrefix(dir))) continue;
     const pid = Number(name.slice(tmpPrefix(dir).length).split("-")[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !alive(pid))
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid))
       await rm(join(parent, name), { recursive: true, force: true });
   }
 }
