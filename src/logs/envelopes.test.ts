@@ -267,6 +267,56 @@ describe("envelope invariance over the excerpt fixtures", async () => {
   }
 });
 
+describe("a shape that first appears after the planner's 64 KiB head", () => {
+  // A ticket: 100 KiB of prose (and a plain Felix line or two), then the paste. The head plans it
+  // plain; the paste's records must still be unwrapped, on one thread or split across two.
+  const prose: string[] = [];
+  for (let k = 0; prose.join("\n").length < 100 * 1024; k++)
+    prose.push(
+      k % 50 === 7
+        ? "2024-01-01 11:00:00.000 [INFO][52] felix/summary.go 100: Summarising 3 dataplane reconciliation loops"
+        : `Paragraph ${k}: we upgraded the cluster last week and since then the nodes are slow, see below.`,
+    );
+  const cases = [
+    "markdown quote",
+    "ticket paste",
+    "kubectl-prefix",
+    "fluent",
+    "crlf+ansi",
+    "docker-json spaced",
+  ];
+  for (const file of [
+    "single-line-shipper-v3.28.0.log",
+    "starts-mid-record-v3.27.3.log",
+    "lookalike-eperm-old-felix.log",
+  ])
+    test(`${file}: pasted after 100 KiB of prose, same verdict and counts as its plain form`, async () => {
+      const lines = await plainLines(file);
+      const tmp = await mkdtemp(join(tmpdir(), "cnidoctor-env-"));
+      try {
+        const plainPath = join(tmp, "plain.log");
+        await writeFile(plainPath, text(lines.map((l) => l.text)));
+        const plain = outcomeOf(await scanLogFile(plainPath, set), file);
+        for (const shape of cases) {
+          const wrap = WRAPS[shape];
+          assert.ok(wrap);
+          const path = join(tmp, "ticket.txt");
+          await writeFile(path, Buffer.concat([text(prose), wrap(lines)]));
+          for (const options of [{}, { minParallelBytes: 1, splitAt: 60 * 1024 }]) {
+            const result = await scanLogFile(path, set, options);
+            const got = outcomeOf(result, file);
+            const label = `${file} as ${shape} after prose ${JSON.stringify(options)}`;
+            assert.equal(got.status, plain.status, label);
+            assert.deepEqual(got.counts, plain.counts, label);
+            assert.equal(result.scan.shapedLines, undefined, "internal field not reported");
+          }
+        }
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    });
+});
+
 describe("lines split by the runtime", () => {
   // A Felix record over 16 KiB (a long error value): Docker json-file writes it as 16 KiB records,
   // all but the last without "\n". Its ` try=N` field sits in the last piece, its header in the first.

@@ -10,6 +10,7 @@ import { mergeScans } from "./merge.js";
 import type { LogScanner } from "./scanner.js";
 import { JSON_SHAPES, TEXT_SHAPES, type Unwrapped } from "./shapes/index.js";
 import type { SignatureSet } from "./signatures.js";
+import { startKind, START_NONE } from "./lines.js";
 import { parseLeading } from "./time.js";
 import { initialState, insideWindow, type ByteSink, type TimeWindow } from "./window.js";
 
@@ -110,6 +111,36 @@ export function planCapture(head: Buffer): CapturePlan | undefined {
   // CR before "\n" alone the fast path drops itself; it is not a reason to leave it.
   const shaped = [...shapes].some((s) => s !== "crlf");
   return { encoding, shaped, shapes, ...(lineEnds ? { lineEnds } : {}) };
+}
+
+/**
+ * Whether text[start, end), which does not start a record as it is, does once unwrapped: a line a
+ * plain read would take for a continuation or prose. Cheap for most lines (their first character).
+ */
+export function looksShaped(text: string, start: number, end: number): boolean {
+  const c = text.charCodeAt(start);
+  // Tab, space, ESC, `>`, `[`, `{`, a digit, a BOM: how the shapes of shapes/index.ts begin.
+  if (!(
+    c === 9 ||
+    c === 32 ||
+    c === 27 ||
+    c === 62 ||
+    c === 91 ||
+    c === 123 ||
+    (c >= 48 && c <= 57) ||
+    c === 0xfeff
+  ))
+    return false;
+  const line = text.slice(c === 0xfeff ? start + 1 : start, end);
+  const cleaned = clean(line);
+  const message = unwrapLine(cleaned, false)?.message ?? (cleaned !== line ? cleaned : undefined);
+  return message !== undefined && startKind(message, 0) !== START_NONE;
+}
+
+/** Whether a line in Docker's byte layout is another shape's record (a shipper's, not Docker's). */
+export function shipperRecord(text: string, start: number, end: number): boolean {
+  const seen = new Set<CaptureShape>();
+  return unwrapLine(text.slice(start, end), false, seen) !== undefined && !seen.has("docker-json");
 }
 
 /** Removes a trailing CR and ANSI escape sequences. */
