@@ -56,6 +56,21 @@ describe("shipped advisories", () => {
   });
 });
 
+describe("CNID-2024-0001 line fingerprints", () => {
+  test("the unlisted-line signature excludes exactly the int_dataplane.go lines of the affected versions", () => {
+    assert.ok(flagship);
+    const affected = new Set(flagship.affected.find((a) => a.ecosystem === "calico")?.versions ?? []);
+    const lines = flagship.fingerprints
+      .filter((f) => f.file === "int_dataplane.go" && f.versions.some((v) => affected.has(v)))
+      .map((f) => f.line)
+      .sort();
+    const header = flagship.signatures.find((s) => s.id === "xdp-failure-unlisted-line")?.header ?? "";
+    const excluded = /\(\?!\(\?:([0-9|]+)\):\)/.exec(header)?.[1]?.split("|").map(Number).sort();
+    assert.deepEqual(excluded, lines);
+    assert.equal(lines.length, 6, "wipe and apply lines of v3.26.5, v3.27.3 and v3.28.0");
+  });
+});
+
 describe("CNID-2024-0001 agrees with the compiled version tables", () => {
   const tables = defaultVersionTables();
   const pkg = (ecosystem: string, name: string) =>
@@ -129,6 +144,11 @@ describe("loader rejects bad advisories with one clear line", () => {
       /duplicate signature id 'xdp-btf-load-failure'/,
     ],
     ["not YAML at all", "id: [unclosed", /not valid YAML/],
+    [
+      "an affected combination without its doubt note",
+      base.replace(/(  - id: loop-on-affected-version\n(?:    .*\n)*?)    doubt: >-\n(?:      .*\n)+/, "$1"),
+      /combinations\.loop-on-affected-version: an 'affected' combination needs a doubt note/,
+    ],
   ];
   for (const [name, text, pattern] of cases) {
     test(name, async () => {
