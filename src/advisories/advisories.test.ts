@@ -146,7 +146,7 @@ describe("loader rejects bad advisories with one clear line", () => {
     ["not YAML at all", "id: [unclosed", /not valid YAML/],
     [
       "an affected combination without its doubt note",
-      base.replace(/(  - id: loop-on-affected-version\n(?:    .*\n)*?)    doubt: >-\n(?:      .*\n)+/, "$1"),
+      base.replace(/( {2}- id: loop-on-affected-version\n(?: {4}.*\n)*?) {4}doubt: >-\n(?: {6}.*\n)+/, "$1"),
       /combinations\.loop-on-affected-version: an 'affected' combination needs a doubt note/,
     ],
   ];
