@@ -48,6 +48,20 @@ if [ "${CNIDOCTOR_SKIP_INTEGRATION:-0}" != "1" ] && [ -d dist/test/integration ]
   run_suite "integration tests" node --test-concurrency=1 "${integration_files[@]}" || failed=1
 fi
 
+# Packaging (docs/packaging.md): the container image, the single-file kubectl plugin and the npm
+# package, each built by its own command and run. A missing tool skips its part with a printed reason.
+if [ "${CNIDOCTOR_SKIP_PACKAGING:-0}" != "1" ] && [ -d dist/test/package ]; then
+  step "packaging: image, single file, npm package"
+  bash scripts/cluster/ensure-tools.sh
+  if command -v podman >/dev/null; then
+    bash scripts/image/build.sh
+  else
+    echo "image: SKIPPED, podman is not installed (apt-get install -y podman buildah skopeo runc)"
+  fi
+  mapfile -t package_files < <(find dist/test/package -name '*.test.js' | sort)
+  run_suite "packaging tests" node --test-concurrency=1 "${package_files[@]}" || failed=1
+fi
+
 pass=$(grep -E '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
 fail=$(grep -E '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
 echo
