@@ -41,6 +41,13 @@ run_suite "unit tests" node "${unit_files[@]}" || failed=1
 node24=$(bash scripts/ensure-node24.sh)
 run_suite "unit tests" "$node24" "${unit_files[@]}" || failed=1
 
+# Fault probes (issue 15): apply, rollback and collect killed or raced at their file-system calls,
+# judged by what is left on disk. Every probe has a hard deadline (test timeouts; children are SIGKILLed).
+if [ -d dist/test/faults ]; then
+  mapfile -t fault_files < <(find dist/test/faults -name '*.test.js' | sort)
+  run_suite "fault tests" node --test-concurrency=1 "${fault_files[@]}" || failed=1
+fi
+
 if [ "${CNIDOCTOR_SKIP_INTEGRATION:-0}" != "1" ] && [ -d dist/test/integration ]; then
   step "integration tools (apiserver, etcd, kwok)"
   bash scripts/cluster/ensure-tools.sh
