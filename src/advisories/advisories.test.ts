@@ -125,7 +125,7 @@ describe("loader rejects bad advisories with one clear line", () => {
     ],
     [
       "duplicate signature id",
-      base.replace("id: calico-btf-dump", "id: xdp-btf-load-failure"),
+      base.replace("id: host-networkd-dispatcher-churn", "id: xdp-btf-load-failure"),
       /duplicate signature id 'xdp-btf-load-failure'/,
     ],
     ["not YAML at all", "id: [unclosed", /not valid YAML/],

@@ -12,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import type { ErrorObject } from "ajv";
 import type { Advisory } from "../model/advisory.js";
 import { InputError } from "../errors.js";
+import { readInputText } from "../io/open-input.js";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const SHIPPED_ADVISORIES_DIR = join(PACKAGE_ROOT, "advisories");
@@ -102,6 +103,18 @@ function checkSemantics(file: string, advisory: Advisory): void {
       );
     }
   }
+  checkUnique(
+    file,
+    "combination",
+    (advisory.combinations ?? []).map((c) => c.id),
+  );
+  const known = new Set(advisory.signatures.map((s) => s.id));
+  for (const c of advisory.combinations ?? []) {
+    for (const id of [...(c.seen.signatures ?? []), ...(c.notSeen?.signatures ?? [])]) {
+      if (!known.has(id))
+        throw new InputError(file, `combinations.${c.id}: no signature '${id}' in this advisory`);
+    }
+  }
   for (const c of advisory.conditions) {
     if (c.kind === "node-fact") checkRegex(file, `conditions.${c.id}.pattern`, c.pattern);
   }
@@ -143,8 +156,9 @@ export async function loadAdvisoryFile(path: string): Promise<Advisory> {
 async function readAdvisoryText(path: string): Promise<string> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readInputText(path, "advisory");
   } catch (e) {
+    if (e instanceof InputError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(
       path,
@@ -177,7 +191,23 @@ export async function loadAdvisories(
   dir: string = SHIPPED_ADVISORIES_DIR,
   options: { verified?: boolean } = {},
 ): Promise<Advisory[]> {
-  const names = (await readdir(dir)).filter((n) => /\.(ya?ml|json)$/.test(n) && !n.endsWith(".schema.json"));
+  let entries: string[];
+  try {
+    entries = await readdir(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(
+      dir,
+      code === "ENOENT"
+        ? "no such advisories directory"
+        : code === "ENOTDIR"
+          ? "not a directory"
+          : `cannot be read (${code ?? "error"})`,
+    );
+  }
+  const names = entries.filter((n) => /\.(ya?ml|json)$/.test(n) && !n.endsWith(".schema.json"));
+  // No advisory loaded would report "No known issue matched" for anything: that is bad usage.
+  if (names.length === 0) throw new InputError(dir, "holds no advisory files (*.yaml, *.yml, *.json)");
   const cache = options.verified === false ? undefined : await verifiedCache(dir);
   const advisories: Advisory[] = [];
   for (const name of names.sort()) {

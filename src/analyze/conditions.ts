@@ -20,6 +20,8 @@ export interface ConditionResult {
   value?: boolean | string;
   /** The check whose missing data left this undecided (for coverage materiality). */
   needs?: string;
+  /** The source held a value Felix rejects, so Felix's default was used. */
+  invalid?: boolean;
 }
 
 export interface ConditionContext {
@@ -46,6 +48,7 @@ function evaluateFelix(
     required: true,
     source: r.source,
     ...(r.value !== undefined ? { value: r.value } : {}),
+    ...(r.invalid === true ? { invalid: true } : {}),
   };
   if (r.value === undefined) {
     return {

@@ -7,6 +7,8 @@ import type { LogSourceResult, SignalStat } from "../model/logs.js";
 import type { Snapshot } from "../model/snapshot.js";
 import { evaluateConditions } from "./conditions.js";
 import type { ConditionResult } from "./conditions.js";
+import { classifyVersions, matchCombination, versionFacts } from "./combinations.js";
+import type { CombinationMatch } from "./combinations.js";
 import { decideStatus } from "./decide.js";
 import { nodeSubjects } from "./subjects.js";
 import type { NodeSubject } from "./subjects.js";
@@ -57,30 +59,18 @@ function signalEvidence(subject: string, s: SignalStat, what: string): Evidence 
 
 function symptomEvidence(subject: string, sym: SymptomSummary): Evidence[] {
   const out: Evidence[] = [];
-  for (const s of [...sym.symptom, ...sym.corroborating])
-    out.push(signalEvidence(subject, s, "signature seen"));
+  for (const s of sym.symptom) out.push(signalEvidence(subject, s, "signature seen"));
+  for (const s of sym.corroborating)
+    out.push(signalEvidence(subject, s, "partial signature seen (decides only with version evidence)"));
   for (const s of sym.context) out.push(signalEvidence(subject, s, "related lines"));
   for (const s of sym.lookalike)
     out.push(signalEvidence(subject, s, "lookalike seen (a different problem, not this one)"));
   return out;
 }
 
-/** Symptom is decisive alone, or corroborating plus an affected version from the image or the fingerprint. */
-function symptomVerdict(
-  sym: SymptomSummary,
-  versionInRange: boolean,
-  fingerprintAffected: boolean,
-): { seen: boolean; reason?: string } {
-  const n = totalCount(sym.symptom);
-  if (n > 0) return { seen: true, reason: `the log signature was seen ${n} time(s)` };
-  const c = totalCount(sym.corroborating);
-  if (c > 0 && (versionInRange || fingerprintAffected)) {
-    return {
-      seen: true,
-      reason: `Felix failed to load its XDP program ${c} time(s) on an affected version (libbpf detail not in the log)`,
-    };
-  }
-  return { seen: false };
+/** What was seen short of a decisive signature, for reasons that must not say "nothing was seen". */
+function partialIds(sym: SymptomSummary): string[] {
+  return [...sym.corroborating, ...sym.context, ...sym.lookalike].map((s) => s.signatureId);
 }
 
 function conditionEvidence(subject: string, results: ConditionResult[]): Evidence[] {
@@ -94,14 +84,39 @@ function conditionEvidence(subject: string, results: ConditionResult[]): Evidenc
       assumed: c.assumed,
       ...(c.holds !== undefined ? { holds: c.holds } : {}),
       ...(c.value !== undefined ? { value: c.value } : {}),
+      ...(c.invalid === true ? { invalidValue: true } : {}),
     },
     ...(c.source !== undefined ? { source: c.source } : {}),
   }));
 }
 
-function fingerprintIsAffected(advisory: Advisory, versions: string[]): boolean {
-  const affected = advisory.affected.find((a) => a.ecosystem === "calico")?.versions ?? [];
-  return versions.length > 0 && versions.every((v) => affected.includes(v));
+function nodeFactEvidence(subject: NodeSubject): Evidence[] {
+  const f = subject.facts;
+  if (!f) return [];
+  return [
+    {
+      kind: "node",
+      message: `${f.osImage ?? "OS unknown"}, kernel ${f.kernelVersion ?? "unknown"}, kubelet ${f.kubeletVersion ?? "unknown"}, ${f.distribution.value} (${f.distribution.from.ref})`,
+      nodes: [subject.name],
+      data: {
+        distribution: f.distribution.value,
+        ...(f.osImage !== undefined ? { osImage: f.osImage } : {}),
+        ...(f.kernelVersion !== undefined ? { kernelVersion: f.kernelVersion } : {}),
+        ...(f.kubeletVersion !== undefined ? { kubeletVersion: f.kubeletVersion } : {}),
+      },
+    },
+  ];
+}
+
+function comboReasons(combo: CombinationMatch): string[] {
+  return [combo.reason, ...(combo.doubt !== undefined ? [`note: ${combo.doubt}`] : [])];
+}
+
+/** The symptom decides alone; else an "affected" combination stands in for it. */
+function seenFrom(symptoms: number, combo: CombinationMatch | undefined): { seen: boolean; reason?: string } {
+  if (symptoms > 0) return { seen: true, reason: `the log signature was seen ${symptoms} time(s)` };
+  if (combo?.status === "affected") return { seen: true, reason: combo.reason };
+  return { seen: false };
 }
 
 /** Adds the node's CPU/memory evidence and, when something stands out, a reason that says so. */
@@ -128,20 +143,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
   const sym = summarizeSymptoms(advisory.id, subject.logs);
   const pkg = advisory.affected.find((a) => a.ecosystem === "calico");
   const evidence: Evidence[] = [];
-  const f = subject.facts;
-  if (f) {
-    evidence.push({
-      kind: "node",
-      message: `${f.osImage ?? "OS unknown"}, kernel ${f.kernelVersion ?? "unknown"}, kubelet ${f.kubeletVersion ?? "unknown"}, ${f.distribution.value} (${f.distribution.from.ref})`,
-      nodes: [subject.name],
-      data: {
-        distribution: f.distribution.value,
-        ...(f.osImage !== undefined ? { osImage: f.osImage } : {}),
-        ...(f.kernelVersion !== undefined ? { kernelVersion: f.kernelVersion } : {}),
-        ...(f.kubeletVersion !== undefined ? { kubeletVersion: f.kubeletVersion } : {}),
-      },
-    });
-  }
+  evidence.push(...nodeFactEvidence(subject));
   if (!subject.pod && !subject.install) {
     const gap = snapshot.gaps.find((g) => g.check === "pods" || g.check === "daemonsets");
     const status: Status = gap ? "unknown" : "not-affected";
@@ -180,11 +182,20 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
   });
   evidence.push(...conditionEvidence(subject.name, conditions));
   evidence.push(...symptomEvidence(subject.name, sym));
-  const seen = symptomVerdict(
-    sym,
-    version.verdict === "in-range",
-    fingerprintIsAffected(advisory, sym.fingerprintVersions),
-  );
+  const facts = versionFacts(advisory, version, sym.fingerprintVersions);
+  const combo = matchCombination(advisory, sym, facts);
+  const symptoms = totalCount(sym.symptom);
+  if (combo?.status === "not-affected" && symptoms === 0) {
+    return {
+      subject: subject.name,
+      kind: "node",
+      status: "not-affected",
+      reasons: comboReasons(combo),
+      evidence,
+      dependsOn: [],
+    };
+  }
+  const seen = seenFrom(symptoms, combo);
   const decision = decideStatus({
     version: {
       verdict: version.verdict,
@@ -195,6 +206,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     symptomSeen: seen.seen,
     ...(seen.reason !== undefined ? { symptomReason: seen.reason } : {}),
   });
+  if (symptoms === 0 && combo?.status === "affected") decision.reasons.push(...comboReasons(combo).slice(1));
   const dependsOn = [...decision.dependsOn];
   if (!sym.logsRead && (decision.status === "at-risk" || decision.status === "unknown")) {
     decision.reasons.push(
@@ -212,45 +224,122 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
   };
 }
 
-function diagnoseLogSource(advisory: Advisory, source: LogSourceResult): DiagnosedVerdict {
-  const name =
-    source.source.kind === "file"
-      ? source.source.path
-      : `${source.source.namespace}/${source.source.pod}/${source.source.container}`;
+function logName(source: LogSourceResult): string {
+  return source.source.kind === "file"
+    ? source.source.path
+    : `${source.source.namespace}/${source.source.pod}/${source.source.container}`;
+}
+
+/**
+ * The subjects of one log: itself, or each pod/node a multi-pod capture names (kubectl --prefix,
+ * stern, shipper fields), so a healthy pod next to an affected one is judged on its own lines.
+ * Lines naming no subject are a subject of their own only when they matched something.
+ */
+function logSubjects(source: LogSourceResult): { name: string; source: LogSourceResult; named?: boolean }[] {
+  const base = logName(source);
+  const parts = (source.captures ?? []).filter(
+    (c) => c.subject.pod !== undefined || c.subject.node !== undefined || c.scan.signals.length > 0,
+  );
+  if (parts.length === 0) return [{ name: base, source }];
+  return parts.map(({ subject, scan }) => {
+    const { pod, node } = subject;
+    const name =
+      pod !== undefined && node !== undefined ? `${node}/${pod}` : (node ?? pod ?? subject.container ?? base);
+    return { name, source: { ...source, scan }, named: pod !== undefined || node !== undefined };
+  });
+}
+
+function diagnoseLogSource(
+  advisory: Advisory,
+  source: LogSourceResult,
+  name = logName(source),
+): DiagnosedVerdict {
   const sym = summarizeSymptoms(advisory.id, [source]);
   const evidence = symptomEvidence(name, sym);
+  const facts = classifyVersions(advisory, sym.fingerprintVersions);
   if (sym.fingerprintVersions.length > 0) {
+    const verdict =
+      facts.evidence === "affected"
+        ? "all affected"
+        : facts.evidence === "excluded"
+          ? "none of them affected"
+          : `of which ${facts.affected.join(", ")} affected`;
     evidence.push({
       kind: "fingerprint",
-      message: `Felix log line numbers (${sym.fingerprintLines.join(", ")}) match Calico ${sym.fingerprintVersions.join(", ")}`,
+      message: `Felix log line numbers (${sym.fingerprintLines.join(", ")}) match Calico ${sym.fingerprintVersions.join(", ")} (${verdict})`,
       nodes: [name],
-      data: { versions: sym.fingerprintVersions },
+      data: { versions: sym.fingerprintVersions, versionEvidence: facts.evidence },
     });
   }
-  const seen = symptomVerdict(sym, false, fingerprintIsAffected(advisory, sym.fingerprintVersions));
-  if (seen.seen) {
-    return {
-      subject: name,
-      kind: "log",
-      status: "affected",
-      reasons: [seen.reason ?? "signature seen"],
-      evidence,
-      dependsOn: [],
-    };
+  const verdict = (status: Status, reasons: string[], dependsOn: string[] = []): DiagnosedVerdict => ({
+    subject: name,
+    kind: "log",
+    status,
+    reasons,
+    evidence,
+    dependsOn,
+  });
+  if (source.status === "unreadable")
+    return verdict(
+      "unknown",
+      [`the log could not be read: ${source.problem ?? "unreadable"}`],
+      ["calico-version"],
+    );
+  const symptoms = totalCount(sym.symptom);
+  if (symptoms > 0) {
+    const reasons = [`the log signature was seen ${symptoms} time(s)`];
+    if (facts.evidence === "excluded")
+      reasons.push(
+        `note: the Felix line numbers point to Calico ${facts.candidates.join(", ")}, not an affected version, yet the signature is present — a patched or custom build?`,
+      );
+    return verdict("affected", reasons);
   }
-  const reasons =
-    source.status === "unreadable"
-      ? [`the log could not be read: ${source.problem ?? "unreadable"}`]
-      : [
-          `the signature was not seen in ${source.scan.lines} lines${source.scan.firstTimestamp !== undefined ? ` (${source.scan.firstTimestamp} to ${source.scan.lastTimestamp ?? "?"})` : ""}`,
-          "a log alone cannot show whether the Calico version and settings are exposed; scan the cluster or a bundle for that",
-        ];
-  return { subject: name, kind: "log", status: "unknown", reasons, evidence, dependsOn: ["calico-version"] };
+  const combo = matchCombination(advisory, sym, facts);
+  if (combo) {
+    return verdict(combo.status, [
+      combo.reason,
+      ...(combo.doubt !== undefined ? [`note: ${combo.doubt}`] : []),
+    ]);
+  }
+  const partial = partialIds(sym);
+  if (facts.evidence === "excluded") {
+    return verdict("not-affected", [
+      `the Felix line numbers in this log point to Calico ${facts.candidates.join(", ")}, none of which is affected`,
+      ...(partial.length > 0
+        ? [`what was seen (${partial.join(", ")}) therefore comes from a release without this problem`]
+        : []),
+    ]);
+  }
+  const span =
+    source.scan.firstTimestamp !== undefined
+      ? ` (${source.scan.firstTimestamp} to ${source.scan.lastTimestamp ?? "?"})`
+      : "";
+  const seenLine =
+    partial.length > 0
+      ? `no decisive signature was seen in ${source.scan.lines} lines${span}; only ${partial.join(", ")}, which do not decide this problem without version evidence`
+      : `the signature was not seen in ${source.scan.lines} lines${span}`;
+  return verdict(
+    "unknown",
+    [
+      seenLine,
+      facts.evidence === "unknown"
+        ? "a log alone cannot show whether the Calico version and settings are exposed; scan the cluster or a bundle for that"
+        : `the Felix line numbers point to Calico ${facts.candidates.join(", ")}, but a log alone cannot show whether the settings and kernel are exposed; scan the cluster or a bundle for that`,
+    ],
+    ["calico-version"],
+  );
 }
 
 export function diagnose(snapshot: Snapshot, advisory: Advisory): Diagnosis {
   if (snapshot.target.kind === "logs") {
-    return { advisory, verdicts: snapshot.logs.map((l) => diagnoseLogSource(advisory, l)) };
+    const verdicts = snapshot.logs.flatMap((l) =>
+      logSubjects(l).map((part) => {
+        const verdict = diagnoseLogSource(advisory, part.source, part.name);
+        // A pod or node named by the capture is a subject like a scanned node: findings list it in nodes[].
+        return part.named === true ? { ...verdict, kind: "node" as const } : verdict;
+      }),
+    );
+    return { advisory, verdicts };
   }
   const subjects = nodeSubjects(snapshot, advisory.component.container);
   const trends = analyzeResources(

@@ -35,15 +35,26 @@ async function verdictFor(file: string) {
   const versions = v.evidence.flatMap((e) =>
     e.kind === "fingerprint" && Array.isArray(e.data?.versions) ? e.data.versions : [],
   );
-  return { status: v.status, signatures, versions };
+  return { status: v.status, signatures, versions, reasons: v.reasons, evidence: v.evidence };
 }
 
 describe("real-world excerpt shapes", () => {
   const cases: [string, string, string[], string[]][] = [
     ["info-apply-failed-no-timestamp.log", "affected", ["xdp-btf-load-failure"], ["v3.27.3"]],
-    ["kubectl-timestamps-v3.28.0.log", "affected", ["xdp-filter-load-failure"], ["v3.28.0"]],
+    ["kubectl-timestamps-v3.28.0.log", "affected", ["xdp-btf-load-failure"], ["v3.28.0"]],
     ["starts-mid-record-v3.27.3.log", "affected", ["xdp-btf-load-failure"], ["v3.27.3"]],
-    ["btf-dump-fragment.log", "affected", ["calico-btf-dump"], []],
+    // A bare dump is also what Felix logs once per start with XDP off: context, not the loop.
+    ["btf-dump-fragment.log", "unknown", ["calico-btf-dump"], []],
+    ["btf-dump-fragment-in-loop.log", "affected", ["calico-btf-dump-in-loop"], []],
+    ["xdp-off-startup.log", "not-affected", ["xdp-startup-cleanup-failure", "xdp-acceleration-disabled"], []],
+    ["post-fix-restart-warning-only.log", "not-affected", ["xdp-startup-cleanup-failure"], []],
+    // The loop without libbpf detail: the line fingerprint decides how far the evidence goes.
+    ["loop-no-libbpf-v3.26.log", "affected", ["xdp-filter-load-failure"], ["v3.26.5"]],
+    ["loop-no-libbpf-v3.27.3.log", "affected", ["xdp-filter-load-failure"], ["v3.27.3"]],
+    ["loop-no-libbpf-v3.28.2.log", "not-affected", ["xdp-filter-load-failure"], ["v3.28.2"]],
+    ["loop-no-libbpf-v3.29.0.log", "not-affected", ["xdp-filter-load-failure"], ["v3.29.0", "v3.29.1"]],
+    ["loop-no-libbpf-v3.29.2.log", "not-affected", ["xdp-filter-load-failure"], ["v3.29.2", "v3.29.7"]],
+    ["lookalike-eacces-2021-filter-o.log", "not-affected", ["lookalike-xdp-permission"], []],
     ["single-line-shipper-v3.28.0.log", "affected", ["xdp-filter-load-failure"], ["v3.28.0"]],
     [
       "host-udev-churn.syslog",
@@ -51,7 +62,7 @@ describe("real-world excerpt shapes", () => {
       ["host-calico-tmp-veth-churn", "host-networkd-dispatcher-churn"],
       [],
     ],
-    ["lookalike-eperm-old-felix.log", "unknown", ["lookalike-xdp-permission"], []],
+    ["lookalike-eperm-old-felix.log", "not-affected", ["lookalike-xdp-permission"], []],
     ["lookalike-ebpf-vmlinux.log", "unknown", ["lookalike-ebpf-vmlinux-btf"], []],
     ["lookalike-pinned-map.log", "unknown", ["lookalike-ebpf-pinned-map"], []],
     ["lookalike-iproute2-attach.log", "unknown", ["lookalike-xdp-attach-iproute2"], []],
@@ -67,11 +78,19 @@ describe("real-world excerpt shapes", () => {
         assert.ok(got.versions.includes(v), `${v} in ${JSON.stringify(got.versions)}`);
       if (status !== "affected") {
         assert.ok(
-          !got.signatures.some((s) =>
-            ["xdp-btf-load-failure", "calico-btf-dump", "xdp-filter-load-failure"].includes(s),
-          ),
+          !got.signatures.some((s) => ["xdp-btf-load-failure", "calico-btf-dump-in-loop"].includes(s)),
         );
       }
+      // Never two contradictory sentences: "not seen" only when nothing of the problem was seen.
+      if (got.evidence.some((e) => e.message.includes("seen:")))
+        assert.ok(!got.reasons.some((r) => r.includes("was not seen")), JSON.stringify(got.reasons));
     });
   }
+  test("the consistent-version verdict names its doubt and what settles it", async () => {
+    const got = await verdictFor("loop-no-libbpf-v3.26.log");
+    const note = got.reasons.find((r) => r.startsWith("note:"));
+    assert.ok(note, JSON.stringify(got.reasons));
+    assert.match(note, /v3\.26\.0.*only v3\.26\.5/);
+    assert.match(note, /image tag|multi-line record/);
+  });
 });

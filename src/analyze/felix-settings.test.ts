@@ -65,9 +65,43 @@ describe("Felix setting precedence: env > node.<name> > default > Felix default"
     const r = resolve(container({ FELIX_XDPENABLED: undefined }), [config("default", { xdpEnabled: false })]);
     assert.equal(r.value, undefined);
   });
-  test("boolean spellings", () => {
-    assert.equal(parseFelixBool("TRUE"), true);
-    assert.equal(parseFelixBool("0"), false);
-    assert.equal(parseFelixBool("maybe"), undefined);
+  test("boolean spellings are Felix's: case-insensitive, untrimmed, no on/off", () => {
+    for (const t of ["true", "TRUE", "True", "1", "yes", "YES", "y", "Y", "t", "T"])
+      assert.equal(parseFelixBool(t), true, t);
+    for (const f of ["false", "FALSE", "0", "no", "No", "n", "N", "f", "F"])
+      assert.equal(parseFelixBool(f), false, f);
+    for (const bad of [
+      "on",
+      "off",
+      "OFF",
+      "enabled",
+      "disabled",
+      " true",
+      "false ",
+      "",
+      "2",
+      "maybe",
+      "nope",
+    ])
+      assert.equal(parseFelixBool(bad), undefined, JSON.stringify(bad));
+  });
+  test("FELIX_XDPENABLED=off is invalid to Felix, which falls back to its default: XDP stays on", () => {
+    const r = resolve(container({ FELIX_XDPENABLED: "off" }), [config("default", { xdpEnabled: false })]);
+    assert.equal(r.value, true);
+    assert.equal(r.invalid, true);
+    assert.match(r.source, /"off" is not a boolean Felix accepts.*default true/);
+  });
+  test("a padded value is invalid too (Felix does not trim)", () => {
+    const r = resolve(container({ FELIX_XDPENABLED: "false " }), undefined);
+    assert.equal(r.value, true);
+    assert.equal(r.invalid, true);
+    assert.equal(r.assumed, false);
+  });
+  test("a string in a FelixConfiguration is parsed like Felix parses it, and flagged when invalid", () => {
+    assert.equal(resolve(container({}), [config("default", { xdpEnabled: "No" })]).value, false);
+    const r = resolve(container({}), [config("default", { xdpEnabled: "disabled" })]);
+    assert.equal(r.value, true);
+    assert.equal(r.invalid, true);
+    assert.match(r.source, /not a boolean Felix accepts/);
   });
 });

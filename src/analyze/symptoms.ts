@@ -11,7 +11,10 @@ export interface SymptomSummary {
   corroborating: SignalStat[];
   context: SignalStat[];
   lookalike: SignalStat[];
-  /** Calico versions the Felix source line numbers point to. */
+  /**
+   * Calico versions the Felix source line numbers point to: those every matched line allows (one
+   * Felix logged them all), or, when no version allows them all (an upgrade inside the log), any.
+   */
   fingerprintVersions: string[];
   fingerprintLines: string[];
   bytes: number;
@@ -47,7 +50,7 @@ export function ratePerHour(count: number, first?: string, last?: string): numbe
 
 export function summarizeSymptoms(advisoryId: string, sources: LogSourceResult[]): SymptomSummary {
   const byId = new Map<string, SignalStat>();
-  const versions = new Set<string>();
+  const versionSets: string[][] = [];
   const lines = new Set<string>();
   let bytes = 0;
   for (const src of sources) {
@@ -55,11 +58,14 @@ export function summarizeSymptoms(advisoryId: string, sources: LogSourceResult[]
     for (const s of src.scan.signals) if (s.advisoryId === advisoryId && s.count > 0) mergeStats(byId, s);
     for (const f of src.scan.fingerprints) {
       if (f.advisoryId !== advisoryId || f.count === 0) continue;
-      f.versions.forEach((v) => versions.add(v));
+      versionSets.push(f.versions);
       lines.add(`${f.file}:${f.line}`);
     }
   }
   const all = [...byId.values()];
+  const union = [...new Set(versionSets.flat())];
+  const common = union.filter((v) => versionSets.every((set) => set.includes(v)));
+  const versions = common.length > 0 ? common : union;
   return {
     sources,
     logsRead: sources.some((s) => s.status !== "unreadable"),
@@ -67,7 +73,7 @@ export function summarizeSymptoms(advisoryId: string, sources: LogSourceResult[]
     corroborating: all.filter((s) => s.role === "corroborating"),
     context: all.filter((s) => s.role === "context"),
     lookalike: all.filter((s) => s.role === "lookalike"),
-    fingerprintVersions: [...versions].sort(),
+    fingerprintVersions: versions.sort(),
     fingerprintLines: [...lines].sort(),
     bytes,
   };

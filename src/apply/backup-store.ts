@@ -3,11 +3,12 @@
 // bytes, objects as fetched minus server-managed fields). Written before each change, so an apply
 // interrupted anywhere leaves a manifest that rollback can follow.
 
-import { appendFile, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, open, readFile, rename } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { InputError, UsageError } from "../errors.js";
+import { syncDir } from "../io/durability.js";
 import type { KubeObjectRef, StepKind } from "../model/plan.js";
 
 export function defaultStateDir(env: NodeJS.ProcessEnv): string {
@@ -18,6 +19,15 @@ export function defaultStateDir(env: NodeJS.ProcessEnv): string {
   return join(base, "cnidoctor");
 }
 
+/** What apply left in place, so rollback can tell whether anything changed it since. */
+export interface WrittenFile {
+  sha256: string;
+  dev: number;
+  ino: number;
+  /** The bytes apply wrote, for the diff shown when rollback finds them changed. */
+  blob: string;
+}
+
 export type EntryState = "backed-up" | "applied" | "failed" | "rolled-back";
 
 export interface BackupEntry {
@@ -25,9 +35,34 @@ export interface BackupEntry {
   kind: StepKind;
   state: EntryState;
   /** Files: the path, whether it existed, and the blob holding its original bytes. */
-  file?: { path: string; existed: boolean; blob?: string; sha256?: string };
+  file?: {
+    /** Absolute, with symlinks resolved: the file that was changed, wherever rollback runs from. */
+    path: string;
+    /** The path as the plan named it (a symlink or a relative path), for people. */
+    requested?: string;
+    existed: boolean;
+    blob?: string;
+    sha256?: string;
+    /** Device and inode, mode and owner of the original, restored with it. */
+    dev?: number;
+    ino?: number;
+    mode?: number;
+    uid?: number;
+    gid?: number;
+    /** The sha256 of the bytes apply is about to write: a kill after the write but before the
+     *  manifest says so still lets rollback recognise them as apply's own. */
+    intendedSha256?: string;
+    written?: WrittenFile;
+  };
   /** API objects: the reference, whether it existed, and the blob holding it as fetched. */
-  object?: { ref: KubeObjectRef; existed: boolean; blob?: string };
+  object?: {
+    ref: KubeObjectRef;
+    existed: boolean;
+    blob?: string;
+    /** The object as apply left it (server fields dropped), and its resourceVersion then. */
+    appliedBlob?: string;
+    appliedResourceVersion?: string;
+  };
   /** For steps with nothing to restore (restarts): what was done. */
   note?: string;
 }
@@ -44,16 +79,27 @@ export interface BackupManifest {
 
 export interface AuditLine {
   step: string;
-  action: "dry-run" | "backup" | "apply" | "skip" | "rollback" | "fail";
+  action: "dry-run" | "backup" | "apply" | "skip" | "rollback" | "conflict" | "fail";
   result: string;
 }
 
-function newId(now: Date): string {
-  const stamp = now
-    .toISOString()
-    .replace(/[-:]/g, "")
-    .replace(/\.\d+Z$/, "Z");
-  return `${stamp}-${randomBytes(3).toString("hex")}`;
+/** IDs sort as their backups were made: millisecond stamp, then a sequence within that millisecond. */
+function newId(now: Date, seq: number): string {
+  const stamp = now.toISOString().replace(/[-:.]/g, "");
+  return `${stamp}-${String(seq).padStart(4, "0")}-${randomBytes(3).toString("hex")}`;
+}
+
+/** New IDs (20240814T090136123Z-0000-1a2b3c) and those of earlier versions (20240814T090136Z-1a2b3c). */
+const ID_PATTERN = /^(\d{8}T\d{9}Z-\d{4}|\d{8}T\d{6}Z)-[0-9a-f]{6}$/;
+
+async function writeSynced(path: string, bytes: Buffer | string): Promise<void> {
+  const h = await open(path, "w", 0o600);
+  try {
+    await h.writeFile(bytes);
+    await h.sync();
+  } finally {
+    await h.close();
+  }
 }
 
 export class BackupSession {
@@ -74,9 +120,23 @@ export class BackupSession {
     now: Date;
     clock?: () => Date;
   }): Promise<BackupSession> {
-    const id = newId(args.now);
-    const dir = join(args.stateDir, "backups", id);
-    await mkdir(join(dir, "blobs"), { recursive: true, mode: 0o700 });
+    const root = join(args.stateDir, "backups");
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    // mkdir without `recursive` fails on an existing directory: two applies in the same
+    // millisecond get different sequence numbers instead of sharing a backup.
+    let id = "";
+    let dir = "";
+    for (let seq = 0; ; seq++) {
+      id = newId(args.now, seq);
+      dir = join(root, id);
+      try {
+        await mkdir(dir, { mode: 0o700 });
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "EEXIST" || seq >= 9999) throw e;
+      }
+    }
+    await mkdir(join(dir, "blobs"), { mode: 0o700 });
     const manifest: BackupManifest = {
       schemaVersion: 1,
       id,
@@ -92,8 +152,8 @@ export class BackupSession {
   }
 
   static async open(stateDir: string, id: string, clock?: () => Date): Promise<BackupSession> {
-    if (!/^[0-9TZ]+-[0-9a-f]{6}$/.test(id))
-      throw new UsageError(`rollback: '${id}' is not a backup ID (e.g. 20240814T090136Z-1a2b3c)`);
+    if (!ID_PATTERN.test(id))
+      throw new UsageError(`rollback: '${id}' is not a backup ID (e.g. 20240814T090136123Z-0000-1a2b3c)`);
     const dir = join(stateDir, "backups", id);
     let text: string;
     try {
@@ -101,20 +161,37 @@ export class BackupSession {
     } catch {
       throw new InputError(dir, "no such backup (see --state-dir)");
     }
-    const manifest = JSON.parse(text) as BackupManifest;
-    if (manifest.schemaVersion !== 1 || !Array.isArray(manifest.entries))
+    let manifest: BackupManifest;
+    try {
+      manifest = JSON.parse(text) as BackupManifest;
+    } catch {
+      throw new InputError(
+        join(dir, "manifest.json"),
+        "truncated or not JSON; restore the files by hand from blobs/",
+      );
+    }
+    if (
+      typeof manifest !== "object" ||
+      manifest === null ||
+      manifest.schemaVersion !== 1 ||
+      !Array.isArray(manifest.entries) ||
+      !manifest.entries.every((e) => typeof e === "object" && e !== null && typeof e.stepId === "string")
+    )
       throw new InputError(join(dir, "manifest.json"), "not a cnidoctor backup manifest");
     return new BackupSession(dir, manifest, clock ?? (() => new Date()));
   }
 
+  /** Durable before it returns: apply changes nothing until the backup of it is on disk. */
   async save(): Promise<void> {
     const file = join(this.dir, "manifest.json");
-    await writeFile(`${file}.tmp`, `${JSON.stringify(this.manifest, null, 2)}\n`, { mode: 0o600 });
+    await writeSynced(`${file}.tmp`, `${JSON.stringify(this.manifest, null, 2)}\n`);
     await rename(`${file}.tmp`, file);
+    await syncDir(this.dir);
   }
 
   async putBlob(name: string, bytes: Buffer | string): Promise<string> {
-    await writeFile(join(this.dir, "blobs", name), bytes, { mode: 0o600 });
+    await writeSynced(join(this.dir, "blobs", name), bytes);
+    await syncDir(join(this.dir, "blobs"));
     return name;
   }
 

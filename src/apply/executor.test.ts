@@ -66,7 +66,9 @@ function failingOn(stepId: string): StepHandler {
     inspect: (s) => real.inspect(s),
     rehearse: (s) => real.rehearse(s),
     backup: (s, session) => real.backup(s, session),
-    apply: (s: Step) => (s.id === stepId ? Promise.reject(new Error("disk full (injected)")) : real.apply(s)),
+    apply: (s: Step, e, session) =>
+      s.id === stepId ? Promise.reject(new Error("disk full (injected)")) : real.apply(s, e, session),
+    conflict: (e, session) => real.conflict(e, session),
     undo: (e, session) => real.undo(e, session),
   };
 }

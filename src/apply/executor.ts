@@ -5,19 +5,51 @@
 
 import type { Plan, Step, StepKind } from "../model/plan.js";
 import { BackupSession, type BackupEntry } from "./backup-store.js";
+import type { Release } from "./lock.js";
 
 export interface StepHandler {
   readonly kinds: readonly StepKind[];
+  /**
+   * Takes the handler's lock on what the step changes, held from inspection to the write (and, in
+   * rollback, across the undo), so two cnidoctor runs never interleave on one target.
+   */
+  lock?(target: Step | BackupEntry): Promise<Release | undefined>;
   /** "applied" when the live state already has the change (re-running apply is a no-op). */
   inspect(step: Step): Promise<"applied" | "pending">;
   /** Rehearses the change without making it; throws with the reason it would fail. */
   rehearse(step: Step): Promise<void>;
   /** Captures what undo needs, into the session's blobs; returns the manifest entry. */
   backup(step: Step, session: BackupSession): Promise<BackupEntry>;
-  /** Makes the change; returns one line saying what was done. */
-  apply(step: Step, entry: BackupEntry): Promise<string>;
+  /**
+   * Makes the change, refusing when the target moved on since the backup; records what it left
+   * (into `entry`, saved by the caller) so rollback can tell later changes apart. One line back.
+   */
+  apply(step: Step, entry: BackupEntry, session: BackupSession): Promise<string>;
+  /**
+   * Why undoing `entry` would destroy something apply did not write (the target changed since),
+   * with a diff; undefined when undo is safe.
+   */
+  conflict(entry: BackupEntry, session: BackupSession): Promise<string | undefined>;
   /** Restores the state recorded in `entry`; returns one line saying what was done. */
   undo(entry: BackupEntry, session: BackupSession): Promise<string>;
+}
+
+/** Takes every lock the steps need, in a stable order; all or none. */
+async function lockAll(targets: { handler: StepHandler; item: Step | BackupEntry }[]): Promise<Release> {
+  const held: Release[] = [];
+  const releaseAll = async (): Promise<void> => {
+    for (const r of held.reverse()) await r();
+  };
+  try {
+    for (const t of targets) {
+      const r = await t.handler.lock?.(t.item);
+      if (r !== undefined) held.push(r);
+    }
+  } catch (e) {
+    await releaseAll();
+    throw e;
+  }
+  return releaseAll;
 }
 
 export interface StepOutcome {
@@ -112,8 +144,24 @@ export interface ApplyOptions {
 }
 
 export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyResult> {
+  const steps = selectSteps(plan, opts.only);
+  const release = await lockAll(
+    steps
+      .filter((s) => s.kind !== "manual")
+      .map((s) => ({ handler: handlerFor(opts.handlers, s.kind), item: s })),
+  ).catch((e: unknown) => {
+    throw new ApplyError(errorText(e));
+  });
+  try {
+    return await applyLocked(plan, steps, opts);
+  } finally {
+    await release();
+  }
+}
+
+async function applyLocked(plan: Plan, steps: Step[], opts: ApplyOptions): Promise<ApplyResult> {
   const outcomes: StepOutcome[] = [];
-  const pending = await triage(selectSteps(plan, opts.only), opts.handlers, outcomes);
+  const pending = await triage(steps, opts.handlers, outcomes);
   if (pending.length === 0) return { outcomes };
   // Rehearse everything before the first change: a step that would fail stops the run here, with
   // nothing changed and nothing backed up.
@@ -131,7 +179,7 @@ export async function applyPlan(plan: Plan, opts: ApplyOptions): Promise<ApplyRe
       entry = await p.handler.backup(p.step, session);
       await session.record(entry);
       await session.audit({ step: p.step.id, action: "backup", result: entry.note ?? "saved" });
-      const detail = await p.handler.apply(p.step, entry);
+      const detail = await p.handler.apply(p.step, entry, session);
       await session.setState(p.step.id, "applied");
       await session.audit({ step: p.step.id, action: "apply", result: detail });
       const o: StepOutcome = { stepId: p.step.id, result: "applied", detail };
@@ -158,18 +206,57 @@ export interface RollbackResult {
   backupId: string;
   restored: { stepId: string; detail: string }[];
   failures: { stepId: string; message: string }[];
+  /** Targets changed since apply: nothing was restored when any is listed (unless forced). */
+  conflicts: { stepId: string; message: string }[];
 }
 
-/** Undoes every recorded entry, newest first; entries already rolled back are skipped. */
+export interface RollbackOptions {
+  /** Restore even over changes made after apply (each one is still listed in `conflicts`). */
+  force?: boolean;
+}
+
+/**
+ * Undoes every recorded entry, newest first; entries already rolled back are skipped. Every
+ * target is checked first: one changed since apply stops the whole rollback before it restores
+ * anything, unless forced.
+ */
 export async function rollback(
   stateDir: string,
   id: string,
   handlers: readonly StepHandler[],
+  opts: RollbackOptions = {},
 ): Promise<RollbackResult> {
   const session = await BackupSession.open(stateDir, id);
-  const result: RollbackResult = { backupId: id, restored: [], failures: [] };
-  for (const entry of [...session.manifest.entries].reverse()) {
-    if (entry.state === "rolled-back") continue;
+  const todo = [...session.manifest.entries].reverse().filter((e) => e.state !== "rolled-back");
+  const release = await lockAll(todo.map((e) => ({ handler: handlerFor(handlers, e.kind), item: e })));
+  try {
+    return await rollbackLocked(session, todo, handlers, opts);
+  } finally {
+    await release();
+  }
+}
+
+async function rollbackLocked(
+  session: BackupSession,
+  todo: BackupEntry[],
+  handlers: readonly StepHandler[],
+  opts: RollbackOptions,
+): Promise<RollbackResult> {
+  const result: RollbackResult = { backupId: session.id, restored: [], failures: [], conflicts: [] };
+  for (const entry of todo) {
+    const message = await handlerFor(handlers, entry.kind).conflict(entry, session);
+    if (message !== undefined) result.conflicts.push({ stepId: entry.stepId, message });
+  }
+  if (result.conflicts.length > 0) {
+    for (const c of result.conflicts)
+      await session.audit({
+        step: c.stepId,
+        action: "conflict",
+        result: `${opts.force === true ? "overridden with --force: " : ""}${c.message.split("\n")[0] ?? ""}`,
+      });
+    if (opts.force !== true) return result;
+  }
+  for (const entry of todo) {
     try {
       const detail = await handlerFor(handlers, entry.kind).undo(entry, session);
       await session.setState(entry.stepId, "rolled-back");

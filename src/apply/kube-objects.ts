@@ -12,6 +12,7 @@ import {
   type KubernetesObject,
 } from "@kubernetes/client-node";
 import type { JsonValue, KubeObjectRef, KubePatchStep, Step } from "../model/plan.js";
+import { unifiedDiff } from "../remediate/diff.js";
 import type { BackupEntry, BackupSession } from "./backup-store.js";
 import type { StepHandler } from "./executor.js";
 
@@ -86,6 +87,26 @@ function sameJson(a: unknown, b: JsonValue): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** JSON with keys sorted, so two renderings of one object compare equal whatever the key order. */
+function canonicalJson(v: unknown): string {
+  const sortKeys = (x: unknown): unknown =>
+    Array.isArray(x)
+      ? x.map(sortKeys)
+      : typeof x === "object" && x !== null
+        ? Object.fromEntries(
+            Object.keys(x)
+              .sort()
+              .map((k) => [k, sortKeys((x as Obj)[k])]),
+          )
+        : x;
+  return `${JSON.stringify(sortKeys(v), null, 2)}\n`;
+}
+
+function resourceVersionOf(o: Obj | undefined): string | undefined {
+  const rv = (o?.metadata as Obj | undefined)?.resourceVersion;
+  return typeof rv === "string" ? rv : undefined;
+}
+
 function asPatchStep(step: Step): KubePatchStep {
   if (step.kind !== "kube-patch") throw new Error(`not a kube-patch step: ${step.id}`);
   return step;
@@ -155,11 +176,58 @@ export class KubeObjectHandler implements StepHandler {
     };
   }
 
-  async apply(step: Step): Promise<string> {
+  async apply(step: Step, entry: BackupEntry, session: BackupSession): Promise<string> {
     const s = asPatchStep(step);
-    const existed = (await this.read(s.target)) !== undefined;
+    const before = await this.read(s.target);
+    const o = entry.object;
+    // The object must still be what was backed up: a change in between would be lost on rollback.
+    if (o !== undefined && (before === undefined) !== !o.existed)
+      throw new Error(
+        `${describeRef(s.target)}: ${o.existed ? "deleted" : "created"} by someone else while apply ran; nothing changed — run plan again`,
+      );
+    if (o?.blob !== undefined && before !== undefined) {
+      const saved = (await session.getBlob(o.blob)).toString("utf8");
+      if (canonicalJson(JSON.parse(saved)) !== canonicalJson(withoutServerFields(before)))
+        throw new Error(
+          `${describeRef(s.target)}: changed by someone else while apply ran; nothing changed — run plan again`,
+        );
+    }
     await this.change(s, undefined);
-    return `${existed ? `patched (${s.patchType})` : "created"} ${describeRef(s.target)}`;
+    const after = await this.read(s.target);
+    if (o !== undefined && after !== undefined) {
+      o.appliedBlob = await session.putBlob(
+        `${s.id}.applied.json`,
+        canonicalJson(withoutServerFields(after)),
+      );
+      const rv = resourceVersionOf(after);
+      if (rv !== undefined) o.appliedResourceVersion = rv;
+    }
+    return `${before !== undefined ? `patched (${s.patchType})` : "created"} ${describeRef(s.target)}`;
+  }
+
+  async conflict(entry: BackupEntry, session: BackupSession): Promise<string | undefined> {
+    const o = entry.object;
+    if (o === undefined) return `${entry.stepId}: backup has no object record`;
+    const live = await this.read(o.ref);
+    // What rollback may overwrite without asking: apply's own result, or (when apply stopped before
+    // recording it) the original, which means apply never changed it.
+    const ours =
+      o.appliedBlob !== undefined
+        ? (await session.getBlob(o.appliedBlob)).toString("utf8")
+        : o.blob !== undefined
+          ? canonicalJson(JSON.parse((await session.getBlob(o.blob)).toString("utf8")))
+          : undefined;
+    if (live === undefined)
+      return ours === undefined
+        ? undefined
+        : `${describeRef(o.ref)}: deleted since apply changed it; rollback would re-create it (pass --force to restore it anyway)`;
+    const current = canonicalJson(withoutServerFields(live));
+    if (ours === undefined)
+      return o.appliedBlob === undefined && !o.existed
+        ? `${describeRef(o.ref)}: exists but apply stopped before recording that it created it; pass --force to delete it anyway`
+        : undefined;
+    if (current === ours) return undefined;
+    return `${describeRef(o.ref)}: changed since apply (resourceVersion ${resourceVersionOf(live) ?? "?"}, apply left ${o.appliedResourceVersion ?? "?"}); rollback would discard that change (pass --force to restore the backup anyway)\n${unifiedDiff(ours, current, describeRef(o.ref))}`;
   }
 
   async undo(entry: BackupEntry, session: BackupSession): Promise<string> {

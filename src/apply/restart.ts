@@ -185,6 +185,11 @@ export class RestartHandler implements StepHandler {
     }
   }
 
+  /** Restarted pods are not state: nothing later can conflict with undoing a restart. */
+  conflict(): Promise<string | undefined> {
+    return Promise.resolve(undefined);
+  }
+
   undo(entry: BackupEntry): Promise<string> {
     return Promise.resolve(`${entry.stepId}: nothing to restore (a restart changes no object)`);
   }

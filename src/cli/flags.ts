@@ -27,7 +27,7 @@ export const FLAGS: readonly FlagSpec[] = [
     values: OUTPUT_FORMATS,
     default: "table",
     usage: "Report format.",
-    commands: ["scan", "logs", "advisories", "plan"],
+    commands: ["scan", "logs", "advisories", "plan", "check"],
   },
   {
     name: "bundle",
@@ -41,7 +41,7 @@ export const FLAGS: readonly FlagSpec[] = [
     type: "string",
     env: "CNIDOCTOR_ADVISORIES",
     usage: "Directory of advisory files to use instead of the ones shipped with cnidoctor.",
-    commands: ["scan", "logs", "advisories", "agent", "plan", "apply", "rollback", "alerts"],
+    commands: ["scan", "logs", "advisories", "agent", "plan", "apply", "rollback", "alerts", "check"],
   },
   {
     name: "color",
@@ -135,6 +135,14 @@ export const FLAGS: readonly FlagSpec[] = [
     commands: ["scan", "collect", "plan", "apply"],
   },
   {
+    name: "timeout",
+    type: "string",
+    default: "10m",
+    usage:
+      "Overall deadline for reading the cluster (1s to 7d); whatever is not read by then is reported as a coverage gap.",
+    commands: ["scan", "collect", "plan", "apply"],
+  },
+  {
     name: "sample",
     type: "string",
     default: "0",
@@ -146,10 +154,17 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "output",
     short: "o",
     type: "string",
-    usage: "Directory to write the bundle to (must not exist or be empty, unless --force).",
+    usage:
+      "Directory to write the bundle to (must not exist or be empty; --force replaces an earlier cnidoctor bundle, never other files).",
     commands: ["collect"],
   },
-  { name: "force", type: "boolean", usage: "Replace a non-empty output directory.", commands: ["collect"] },
+  {
+    name: "force",
+    type: "boolean",
+    usage:
+      "collect: replace an earlier bundle in --output. rollback: restore even over changes made after apply (they are shown first).",
+    commands: ["collect", "rollback"],
+  },
   // The node agent (src/cli/commands/agent.ts parses and checks the values).
   {
     name: "node-name",
@@ -248,7 +263,7 @@ export const FLAGS: readonly FlagSpec[] = [
     type: "string",
     usage:
       "An RKE cluster.yml (or Rancher's cluster spec) to plan the system_images pin and version upgrade for.",
-    commands: ["plan", "apply"],
+    commands: ["plan", "apply", "check"],
   },
   {
     name: "output-dir",
@@ -337,6 +352,77 @@ export const FLAGS: readonly FlagSpec[] = [
     usage: "alerts: a plain Prometheus rule file, or a PrometheusRule object.",
     commands: ["alerts"],
   },
+  // Version gate and KDM metadata (issue 17): `check` selectors (src/cli/commands/check.ts parses
+  // them) and --kdm, which scan, plan and check accept (src/versions/kdm.ts reads it).
+  {
+    name: "calico",
+    type: "string",
+    usage: "check: Calico release(s), comma-separated (v3.28.0).",
+    commands: ["check"],
+  },
+  {
+    name: "rke1",
+    type: "string",
+    usage: "check: RKE1 Kubernetes version(s), comma-separated (v1.30.3-rancher1-1).",
+    commands: ["check"],
+  },
+  {
+    name: "plugin",
+    type: "string",
+    values: ["canal", "calico"],
+    default: "canal",
+    usage: "check: the RKE1 network plugin for --rke1.",
+    commands: ["check"],
+  },
+  {
+    name: "rke2",
+    type: "string",
+    usage: "check: RKE2 release(s), comma-separated (v1.30.2+rke2r1).",
+    commands: ["check"],
+  },
+  {
+    name: "cni",
+    type: "string",
+    values: ["canal", "calico"],
+    default: "canal",
+    usage: "check: the RKE2 CNI chart for --rke2.",
+    commands: ["check"],
+  },
+  {
+    name: "rancher",
+    type: "string",
+    usage:
+      "Rancher version: check answers which offered versions are affected; also narrows check's and plan's fixed alternatives to what it offers.",
+    commands: ["check", "plan"],
+  },
+  {
+    name: "rke-cli",
+    type: "string",
+    usage: "check: RKE CLI release (v1.6.1): its default and offered versions; narrows RKE1 alternatives.",
+    commands: ["check"],
+  },
+  {
+    name: "kdm",
+    type: "string",
+    env: "CNIDOCTOR_KDM",
+    usage:
+      "A Rancher KDM data.json (FILE or http(s) URL) that extends the shipped version tables; the file wins where they disagree.",
+    commands: ["check", "scan", "plan"],
+  },
+  {
+    name: "kdm-cache",
+    type: "string",
+    usage: "Save the --kdm URL's body to FILE for later offline use (--kdm FILE).",
+    commands: ["check", "scan", "plan"],
+  },
+  {
+    name: "kdm-timeout",
+    type: "string",
+    default: "30s",
+    usage: "How long fetching a --kdm URL may take (e.g. 10s, 2m).",
+    commands: ["check", "scan", "plan"],
+  },
+  // End of the version gate block.
   { name: "help", short: "h", type: "boolean", usage: "Show help for the command.", commands: [] },
 ];
 

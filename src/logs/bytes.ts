@@ -4,6 +4,8 @@
 // pushed alone: a line's shape never depends on the line after it.
 
 import {
+  bareFelixAt,
+  START_BARE,
   ENV_CRI,
   ENV_DOCKER,
   ENV_NONE,
@@ -70,6 +72,7 @@ export function startKindBytes(b: Buffer, i: number, lim: number): StartKind {
     }
     return START_OTHER;
   }
+  if (first === 91) return bareFelixAt((k) => at(b, k, lim), i) ? START_BARE : START_NONE;
   if (syslogShapeBytes(b, i, lim)) return START_SYSLOG;
   return klogShapeBytes(b, i, lim) ? START_OTHER : START_NONE;
 }

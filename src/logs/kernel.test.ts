@@ -48,7 +48,9 @@ function expectedKinds(buf: Buffer, needles: readonly Needle[]): number[] {
     const hit = needles.some((n) => n.targets.some((t) => line.includes(t.text)));
     // The kernel's own (stricter) test for a continuation: the first byte alone.
     const lead = buf[pos] ?? 0;
-    const continuation = nl === pos || !/[0-9{A-Z]/.test(String.fromCharCode(lead));
+    const second = nl > pos + 1 ? String.fromCharCode(buf[pos + 1] ?? 0) : "";
+    const continuation =
+      nl === pos || !/[0-9{A-Z[]/.test(String.fromCharCode(lead)) || (lead === 91 && !/[A-Z]/.test(second));
     let kind = RUN_OTHER;
     if (!cr && !hit && nl - pos <= MAX_LINE) {
       if (start === START_FELIX && info.envelope === ENV_NONE) kind = RUN_FELIX;

@@ -5,8 +5,8 @@
 ;; A line is "ordinary" when the scanner's bulk path would only count it: a Felix record start
 ;; (`YYYY-MM-DD HH:MM:SS[.frac] [`), bare or inside a complete CRI line (`<RFC3339> stdout F <felix>`),
 ;; no longer than the line cap, without a CR, and holding no hit (a needle's literal). A line led by
-;; a byte that no envelope or record start begins with (a lowercase letter, a tab, a bracket...) is
-;; a "continuation". Every other line is reported as "other" and goes through the scanner's
+;; a byte that no envelope or record start begins with (a lowercase letter, a tab, a space...) is
+;; a "continuation"; a "[" line may be a Felix header without its timestamp and is "other". Every other line is reported as "other" and goes through the scanner's
 ;; per-line JS path, so the kernel only has to be right when it names a kind. The shape checks
 ;; mirror bytes.ts exactly, reading nothing at or past the line's "\n".
 ;;
@@ -48,14 +48,22 @@
       (br_if $other (i32.gt_u (i32.sub (local.get $q) (local.get $ls)) (local.get $max)))
       (if (i32.eq (local.get $q) (local.get $ls)) (then (return (i32.const 3))))
       (br_if $other (i32.eq (i32.load8_u (i32.sub (local.get $q) (i32.const 1))) (i32.const 13)))
-      ;; A line led by anything but a digit, "{" or a capital letter has no envelope and starts no
-      ;; record (syslog and klog stamps start with capitals): it continues the record before it.
+      ;; A line led by anything but a digit, "{", "[" or a capital letter has no envelope and starts
+      ;; no record (syslog and klog stamps start with capitals): it continues the record before it.
+      ;; "[" may begin a Felix header without its timestamp: the JS path decides.
       (local.set $c (i32.load8_u (local.get $ls)))
       (if (i32.and
             (i32.ge_u (i32.sub (local.get $c) (i32.const 48)) (i32.const 10))
             (i32.and
-              (i32.ne (local.get $c) (i32.const 123))
+              (i32.and (i32.ne (local.get $c) (i32.const 123)) (i32.ne (local.get $c) (i32.const 91)))
               (i32.ge_u (i32.sub (local.get $c) (i32.const 65)) (i32.const 26))))
+        (then (return (i32.const 3))))
+      ;; "[" and no capital after it (a BTF dump's `[25] DATASEC ...`) cannot be a Felix header.
+      (if (i32.and
+            (i32.eq (local.get $c) (i32.const 91))
+            (i32.or
+              (i32.le_u (local.get $q) (i32.add (local.get $ls) (i32.const 1)))
+              (i32.ge_u (i32.sub (i32.load8_u offset=1 (local.get $ls)) (i32.const 65)) (i32.const 26))))
         (then (return (i32.const 3))))
       ;; `YYYY-MM-DD?HH:MM:SS`: "?" a space for a bare Felix header, "T" for a CRI envelope.
       (br_if $other (i32.ge_u (i32.add (local.get $ls) (i32.const 16)) (local.get $q)))

@@ -14,7 +14,45 @@ export const START_NONE = 0;
 export const START_FELIX = 1;
 export const START_SYSLOG = 2;
 export const START_OTHER = 3;
-export type StartKind = typeof START_NONE | typeof START_FELIX | typeof START_SYSLOG | typeof START_OTHER;
+/** A Felix header without a timestamp (`[INFO][60] felix/x.go 12: ...`, pasted from a terminal). */
+export const START_BARE = 4;
+export type StartKind =
+  typeof START_NONE | typeof START_FELIX | typeof START_SYSLOG | typeof START_OTHER | typeof START_BARE;
+
+/** Whether a start kind carries a timestamp (every kind but "none" and a bare Felix header). */
+export function startStamped(kind: StartKind): boolean {
+  return kind !== START_NONE && kind !== START_BARE;
+}
+
+/**
+ * `[LEVEL][PID] file.go LINE:` at `at` (code(i) gives the character code at i, or -1 past the end):
+ * Felix's header after its timestamp. LEVEL is upper-case letters, PID digits, the file a path
+ * ending in ".go".
+ */
+export function bareFelixAt(code: (i: number) => number, at: number): boolean {
+  if (code(at) !== 91) return false;
+  let i = at + 1;
+  while (code(i) >= 65 && code(i) <= 90) i++;
+  if (i === at + 1 || i > at + 8 || code(i) !== 93 || code(i + 1) !== 91) return false;
+  i += 2;
+  const pid = i;
+  while (code(i) >= 48 && code(i) <= 57) i++;
+  if (i === pid || code(i) !== 93 || code(i + 1) !== 32) return false;
+  i += 2;
+  const file = i;
+  // The file: non-space characters ending in ".go", then " LINE:".
+  while (i - file < 120) {
+    const c = code(i);
+    if (c <= 32) break;
+    i++;
+  }
+  if (i - file < 4 || code(i) !== 32) return false;
+  if (code(i - 3) !== 46 || code(i - 2) !== 103 || code(i - 1) !== 111) return false;
+  i++;
+  const line = i;
+  while (code(i) >= 48 && code(i) <= 57) i++;
+  return i > line && code(i) === 58;
+}
 
 export const FORMAT_BITS: readonly [LogFormat, number][] = [
   ["felix", 1],
@@ -105,12 +143,14 @@ export function startKind(text: string, at: number): StartKind {
     }
     return START_OTHER;
   }
+  if (first === 91)
+    return bareFelixAt((i) => (i < text.length ? text.charCodeAt(i) : -1), at) ? START_BARE : START_NONE;
   if (syslogShape(text, at)) return START_SYSLOG;
   return klogShape(text, at) ? START_OTHER : START_NONE;
 }
 
 export function startFormatBit(kind: StartKind): number {
-  if (kind === START_FELIX) return BIT_FELIX;
+  if (kind === START_FELIX || kind === START_BARE) return BIT_FELIX;
   if (kind === START_SYSLOG) return BIT_SYSLOG;
   return kind === START_OTHER ? BIT_PLAIN : 0;
 }

@@ -1,14 +1,16 @@
 // Reading log bytes: files, stdin and API streams; gzip by magic bytes; binary detection; splitting
 // into lines in large blocks; and turning every failure into a status and a one-line problem.
 
-import { readSync } from "node:fs";
+import { constants, readSync } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { Readable, pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
-import type { LogScan, LogSource, LogSourceResult } from "../model/logs.js";
+import { inputProblem } from "../io/open-input.js";
+import type { CaptureShape, LogCapture, LogScan, LogSource, LogSourceResult } from "../model/logs.js";
 import { LogScanner, type ScanOptions, type SignatureMatch } from "./scanner.js";
 import type { SignatureSet } from "./signatures.js";
 import { FastFeeder } from "./fast.js";
+import { planCapture, ShapedSink, type CapturePlan } from "./normalise.js";
 import { mergeScans } from "./merge.js";
 import { scanRangeOnWorker, splitPoint, type RangeWorker } from "./parallel.js";
 import {
@@ -61,33 +63,25 @@ export function sourceLabel(source: LogSource): string {
   return `${source.namespace}/${source.pod}/${source.container}${previous}`;
 }
 
-/** NUL bytes, or mostly control characters, in the first 64 KiB mean this is not a text log. */
-function looksBinary(head: Buffer): boolean {
-  if (head.includes(0)) return true;
-  let control = 0;
-  for (let i = 0; i < head.length; i++) {
-    const byte = head[i] ?? 0;
-    // Text control characters: \b \t \n \v \f \r and ESC (colour codes).
-    if ((byte < 32 && !(byte >= 8 && byte <= 13) && byte !== 27) || byte === 127) control++;
-  }
-  return head.length > 0 && control / head.length > 0.3;
-}
-
-/** Buffers the first 64 KiB to rule out binary data, then streams into the sink. */
+/**
+ * Buffers the first 64 KiB to plan the capture (binary data is refused), then streams into the sink
+ * the plan chose: the fast path's, or the shaped path's (normalise.ts).
+ */
 class Intake {
   private head: Buffer[] = [];
   private headBytes = 0;
   private checked = false;
+  private splitter: ByteSink | undefined;
   binary = false;
   bytes = 0;
 
-  constructor(private readonly splitter: ByteSink) {}
+  constructor(private readonly choose: (plan: CapturePlan) => ByteSink) {}
 
   /** Returns false once the data turned out to be binary (stop reading). */
   push(chunk: Buffer): boolean {
     this.bytes += chunk.length;
     if (this.checked) {
-      this.splitter.feed(chunk);
+      this.splitter?.feed(chunk);
       return true;
     }
     this.head.push(chunk);
@@ -98,17 +92,19 @@ class Intake {
   /** Ends the input (also after an error: whatever was read still counts). */
   end(): void {
     if (!this.checked && !this.release()) return;
-    if (!this.binary) this.splitter.end();
+    if (!this.binary) this.splitter?.end();
   }
 
   private release(): boolean {
     this.checked = true;
     const all = this.head.length === 1 && this.head[0] ? this.head[0] : Buffer.concat(this.head);
     this.head = [];
-    if (looksBinary(all.subarray(0, HEAD_BYTES))) {
+    const plan = planCapture(all.subarray(0, HEAD_BYTES));
+    if (plan === undefined) {
       this.binary = true;
       return false;
     }
+    this.splitter = this.choose(plan);
     if (all.length > 0) this.splitter.feed(all);
     return true;
   }
@@ -297,6 +293,8 @@ interface MemberResult {
   status: LogSourceResult["status"];
   problem?: string;
   scan?: LogScan;
+  shapes?: CaptureShape[];
+  captures?: LogCapture[];
 }
 
 function truncationProblem(label: string, scan: LogScan, limit: number): string | undefined {
@@ -312,15 +310,23 @@ async function* advanced(chunks: AsyncIterable<Buffer>, run: SetRun): AsyncGener
   }
 }
 
-/** A stream (stdin, an API stream, a gzip file): gzip by magic bytes, binary check, window filter. */
+/** A stream (stdin, an API stream, a gzip file, a shaped capture): gzip by magic bytes, plan, scan. */
 async function readStream(
   stream: AsyncIterable<Uint8Array>,
   label: string,
   run: SetRun,
   referenceTime: Date | undefined,
 ): Promise<MemberResult> {
-  const scanner = run.scanner(referenceTime);
-  const intake = new Intake(run.sink(scanner).sink);
+  let scanner: LogScanner | undefined;
+  let shaped: ShapedSink | undefined;
+  const intake = new Intake((plan) => {
+    if (plan.shaped) {
+      shaped = new ShapedSink(plan, () => run.scanner(referenceTime), run.window);
+      return shaped;
+    }
+    scanner = run.scanner(referenceTime);
+    return run.sink(scanner).sink;
+  });
   const iterator = stream[Symbol.asyncIterator]();
   let gzip = false;
   let outcome: Outcome = { status: "read" };
@@ -338,12 +344,28 @@ async function readStream(
   }
   intake.end();
   if (intake.binary) return { status: "unreadable", problem: `${label}: binary data, not a text log` };
-  const scan = scanner.finish();
+  let scan: LogScan;
+  let captures: LogCapture[] | undefined;
+  let lineLimit: number;
+  const sink = shaped;
+  if (sink !== undefined) {
+    const result = sink.result(run.set, run.options.sampleLimit);
+    scan = result.scan;
+    captures = result.captures;
+    lineLimit = run.options.maxLineBytes ?? 1024 * 1024;
+  } else {
+    const plain = scanner ?? run.scanner(referenceTime);
+    scan = plain.finish();
+    lineLimit = plain.lineLimit;
+  }
   if (outcome.status === "read") {
-    const problem = truncationProblem(label, scan, scanner.lineLimit);
+    const problem = truncationProblem(label, scan, lineLimit);
     if (problem !== undefined) outcome.problem = problem;
   }
-  return { ...outcome, scan };
+  const out: MemberResult = { ...outcome, scan };
+  if (sink !== undefined) out.shapes = [...sink.shapes];
+  if (captures !== undefined) out.captures = captures;
+  return out;
 }
 
 async function* fileChunks(handle: FileHandle): AsyncGenerator<Buffer> {
@@ -485,7 +507,12 @@ async function scanMember(path: string, run: SetRun): Promise<MemberResult> {
   if (path === "-") return readStream(process.stdin, "stdin", run, run.options.referenceTime);
   let handle: FileHandle;
   try {
-    handle = await open(path, "r");
+    // Never open a FIFO or device: the open itself can block forever.
+    const st = await stat(path);
+    if (st.isDirectory()) return { status: "unreadable", problem: `${path}: is a directory` };
+    const problem = inputProblem(st, "log");
+    if (problem !== undefined) return { status: "unreadable", problem: `${path}: ${problem}` };
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     return { status: "unreadable", problem: openProblem(path, error) };
   }
@@ -497,8 +524,10 @@ async function scanMember(path: string, run: SetRun): Promise<MemberResult> {
     if (!stat.isFile() || (first >= 2 && head[0] === 0x1f && head[1] === 0x8b)) {
       return await readStream(fileChunks(handle), path, run, stat.mtime);
     }
-    if (looksBinary(head.subarray(0, first)))
-      return { status: "unreadable", problem: `${path}: binary data, not a text log` };
+    const plan = planCapture(head.subarray(0, first));
+    if (plan === undefined) return { status: "unreadable", problem: `${path}: binary data, not a text log` };
+    // A capture the fast path cannot read as it is streams through the shaped path (normalise.ts).
+    if (plan.shaped) return await readStream(fileChunks(handle), path, run, stat.mtime);
     return await readPlain(handle, path, stat.size, run, stat.mtime);
   } catch (error) {
     return { status: "unreadable", problem: openProblem(path, error) };
@@ -519,7 +548,8 @@ async function endOfSet(members: readonly string[]): Promise<number | undefined>
 }
 
 async function lastStampOfPath(path: string): Promise<number | undefined> {
-  const handle = await open(path, "r");
+  if (inputProblem(await stat(path), "log") !== undefined) return undefined;
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const stat = await handle.stat();
     const magic = Buffer.alloc(2);
@@ -620,7 +650,41 @@ export async function scanLogSet(
   }
   const result: LogSourceResult = { source, status, scan };
   if (problems.length > 0) result.problem = problems.join("; ");
+  addCaptures(result, results, set, options.sampleLimit);
   return result;
+}
+
+/** The shapes met and the per-subject scans of a set's members (subjects merged across members). */
+function addCaptures(
+  result: LogSourceResult,
+  members: readonly MemberResult[],
+  set: SignatureSet,
+  sampleLimit: number | undefined,
+): void {
+  const shapes = new Set(members.flatMap((m) => m.shapes ?? []));
+  if (shapes.size > 0) result.shapes = [...shapes].sort();
+  if (!members.some((m) => m.captures !== undefined)) return;
+  const bySubject = new Map<string, LogCapture[]>();
+  for (const m of members) {
+    const parts = m.captures ?? (m.scan === undefined ? [] : [{ subject: {}, scan: m.scan }]);
+    for (const c of parts) {
+      const key = JSON.stringify([c.subject.pod, c.subject.container, c.subject.node]);
+      const list = bySubject.get(key) ?? [];
+      list.push(c);
+      bySubject.set(key, list);
+    }
+  }
+  result.captures = [...bySubject.values()].map((list) => ({
+    subject: list[0]?.subject ?? {},
+    scan:
+      list.length === 1 && list[0]
+        ? list[0].scan
+        : mergeScans(
+            set,
+            list.map((c) => c.scan),
+            sampleLimit,
+          ),
+  }));
 }
 
 /** Same as scanLogFile, for an already-open byte stream (used for API log streams). */
@@ -639,6 +703,7 @@ export async function scanLogStream(
     scan: result.scan ?? emptyScan(set, options),
   };
   if (result.problem !== undefined) out.problem = result.problem;
+  addCaptures(out, [result], set, options?.sampleLimit);
   return out;
 }
 

@@ -25,6 +25,7 @@ import {
   stampOf,
   startFormatBit,
   startKind,
+  startStamped,
 } from "./lines.js";
 import type { Signature } from "../model/advisory.js";
 import { LiteralPresence, matchSignature, type LiteralFinder, type SignatureSet } from "./signatures.js";
@@ -419,7 +420,7 @@ export class LogScanner {
     if (starts || !this.recOpen || full) this.openBulkRecord(pos);
     if (info.envelope !== ENV_NONE) this.formatBits |= info.envelope === ENV_CRI ? BIT_CRI : BIT_DOCKER;
     if (starts) this.formatBits |= startFormatBit(kind);
-    if (info.envelope !== ENV_NONE || kind !== START_NONE) {
+    if (info.envelope !== ENV_NONE || startStamped(kind)) {
       st.lastStart = pos;
       st.lastEnd = end;
     }
@@ -432,7 +433,7 @@ export class LogScanner {
   /** Whether noteTimestamp() would parse this line's stamp (the first one, or a year still missing). */
   private needsStamp(buf: Buffer, lineEnd: number, kind: StartKind): boolean {
     const info = this.info;
-    if (info.envelope === ENV_NONE && kind === START_NONE) return false;
+    if (info.envelope === ENV_NONE && !startStamped(kind)) return false;
     if (this.firstStamp === undefined) return true;
     if (this.yearNear !== undefined) return false;
     return info.envelope !== ENV_NONE || isoShapeBytes(buf, info.msgStart, lineEnd) !== 0;
@@ -517,7 +518,7 @@ export class LogScanner {
     if (info.envelope !== ENV_NONE) {
       this.formatBits |= info.envelope === ENV_CRI ? BIT_CRI : BIT_DOCKER;
     }
-    if (info.envelope !== ENV_NONE || kind !== START_NONE) this.noteTimestamp(start, end, info);
+    if (info.envelope !== ENV_NONE || startStamped(kind)) this.noteTimestamp(start, end, info);
     if (info.envelope !== ENV_NONE && (info.partial || this.pending[info.stream] !== undefined)) {
       this.joinPartial(text.slice(start, end), info.partial);
       return;

@@ -85,6 +85,45 @@ export interface Fingerprint {
   versions: string[];
 }
 
+/**
+ * What the version evidence for a subject says about the advisory's affected Calico versions: the
+ * running image when known, else the Felix log line fingerprints.
+ *  affected:   every candidate version is affected
+ *  consistent: some candidates are affected and some are not (a fingerprint shared by a release line)
+ *  excluded:   no candidate is affected
+ *  unknown:    there is no version evidence
+ */
+export type VersionEvidence = "affected" | "consistent" | "excluded" | "unknown";
+
+/** Signatures named directly or by role. */
+export interface SignatureSelector {
+  signatures?: string[];
+  roles?: SignatureRole[];
+}
+
+/**
+ * A rule combining what the logs show with the version evidence, for evidence that no single
+ * signature decides (a record cut before its libbpf detail, a start-up record). The first rule
+ * that applies gives the subject's status; without one the generic rules decide.
+ */
+export interface Combination {
+  id: string;
+  /** At least one selected signature must have been seen. */
+  seen: SignatureSelector;
+  /** No selected signature may have been seen. */
+  notSeen?: SignatureSelector;
+  /** The version evidence states under which the rule applies (absent: any). */
+  version?: VersionEvidence[];
+  status: "affected" | "not-affected";
+  /**
+   * The verdict's reason. Placeholders: {count} (records of the seen signatures), {signatures},
+   * {versions} (candidate versions), {affectedVersions} (those of them that are affected).
+   */
+  reason: string;
+  /** What remains uncertain and what would settle it; reported as a note. Same placeholders. */
+  doubt?: string;
+}
+
 export interface ResourceSymptoms {
   /** calico-node CPU divided by the median of its peers above which CPU counts as a symptom. */
   cpuPeerRatio: number;
@@ -143,6 +182,8 @@ export interface Advisory {
   conditions: Condition[];
   signatures: Signature[];
   fingerprints: Fingerprint[];
+  /** Evaluated in order before the generic status rules. */
+  combinations?: Combination[];
   symptoms: ResourceSymptoms;
   remediations: Remediation[];
   references: Reference[];

@@ -3,6 +3,38 @@
 
 export type LogFormat = "felix" | "cri" | "docker-json" | "syslog" | "plain";
 
+/**
+ * How a log was saved, beyond the formats the fast path reads (plain, CRI, Docker's exact layout):
+ * JSON-lines shippers and exports, multi-pod kubectl/stern captures, pasted text, and encodings.
+ */
+export type CaptureShape =
+  | "docker-json"
+  | "fluent"
+  | "loki"
+  | "journald"
+  | "elastic"
+  | "kubectl-prefix"
+  | "stern"
+  | "kubectl-timestamps"
+  | "quoted"
+  | "crlf"
+  | "ansi"
+  | "utf8-bom"
+  | "utf16le";
+
+/** Who wrote a part of a multi-pod capture, as far as the capture names it. */
+export interface CaptureSubject {
+  pod?: string;
+  container?: string;
+  node?: string;
+}
+
+/** The scan of one subject's lines in a multi-pod capture (records never span two subjects). */
+export interface LogCapture {
+  subject: CaptureSubject;
+  scan: LogScan;
+}
+
 export type LogSource =
   | {
       kind: "file";
@@ -83,4 +115,11 @@ export interface LogSourceResult {
   /** One line naming the problem when status is not "read". */
   problem?: string;
   scan: LogScan;
+  /** Shapes and encodings unwrapped on the way in (absent for a plain, CRI or Docker log). */
+  shapes?: CaptureShape[];
+  /**
+   * Per subject, when the capture names pods or nodes (kubectl --prefix, stern, shipper fields):
+   * `scan` is then their merge. Lines naming no subject form a capture with an empty subject.
+   */
+  captures?: LogCapture[];
 }

@@ -29,7 +29,7 @@ test("thresholds and signatures come from the advisory data", () => {
   assert.match(
     exprs,
     new RegExp(
-      `${SIGNATURE_COUNTER}\\{advisory="CNID-2024-0001", signature=~"xdp-btf-load-failure\\|calico-btf-dump"\\}`,
+      `${SIGNATURE_COUNTER}\\{advisory="CNID-2024-0001", signature=~"xdp-btf-load-failure\\|calico-btf-dump-in-loop"\\}`,
     ),
   );
   assert.doesNotMatch(exprs, /lookalike/);

@@ -5,6 +5,7 @@
 import { stringify } from "yaml";
 import type { KubePatchStep, KubeObjectRef } from "../model/plan.js";
 import type { FelixConfigurationFacts } from "../model/snapshot.js";
+import { parseFelixBool } from "../analyze/felix-settings.js";
 import { unifiedDiff } from "./diff.js";
 import type { PlanFacts, PlannerResult } from "./types.js";
 
@@ -21,9 +22,11 @@ function envNotes(facts: PlanFacts): string[] {
     if (env === undefined) continue;
     const value = env.value ?? "(from a reference)";
     const effect =
-      value.trim().toLowerCase() === "false"
+      env.value !== undefined && parseFelixBool(env.value) === false
         ? "XDP is already off there, whatever FelixConfiguration says"
-        : "it OVERRIDES FelixConfiguration: this patch has no effect on those pods until the env var is removed or set to false";
+        : env.value !== undefined && parseFelixBool(env.value) === undefined
+          ? "Felix rejects that value and uses its default (XDP on), and it OVERRIDES FelixConfiguration: set it to false or remove it"
+          : "it OVERRIDES FelixConfiguration: this patch has no effect on those pods until the env var is removed or set to false";
     notes.push(
       `${i.namespace}/${i.name} sets env FELIX_XDPENABLED=${value} on ${i.calicoNode.name} (${env.from.ref}); ${effect}.`,
     );

@@ -7,6 +7,7 @@ import { stringify } from "yaml";
 import type { CalicoInstall } from "../model/snapshot.js";
 import type { ManualStep, Step } from "../model/plan.js";
 import { rke2FixedReleaseFor, type Rke2ChartName } from "../versions/tables.js";
+import { parseFelixBool } from "../analyze/felix-settings.js";
 import { unifiedDiff } from "./diff.js";
 import type { PlanFacts, PlannerResult } from "./types.js";
 
@@ -123,7 +124,8 @@ function xdpStep(facts: PlanFacts, chart: Rke2ChartName): Step {
 
 function canalXdpOverridden(install: CalicoInstall): boolean {
   const env = install.calicoNode.env.FELIX_XDPENABLED?.value;
-  return env !== undefined && env.trim().toLowerCase() === "true";
+  // Felix reads anything but its false spellings (an invalid value such as "off" included) as on.
+  return env !== undefined && parseFelixBool(env) !== false;
 }
 
 export function planRke2(facts: PlanFacts): PlannerResult {

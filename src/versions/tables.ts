@@ -95,6 +95,10 @@ export interface VersionTables {
   rkeCliReleases: Record<string, RkeCliReleaseEntry>;
   /** Keyed by "v1.30". */
   k8sVersionInfo: Record<string, K8sMinorInfo>;
+  /** Set when a KDM file (--kdm) extended the shipped tables: the file or URL it came from. */
+  kdmOrigin?: string;
+  /** Entries where the KDM file disagreed with the shipped tables and won, one line each. */
+  kdmOverrides?: string[];
 }
 
 export const VERSION_TABLE_FILES = {

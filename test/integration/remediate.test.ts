@@ -248,10 +248,11 @@ describe("DaemonSet memory limit and an interrupted apply", () => {
       inspect: (s) => real.inspect(s),
       rehearse: (s) => real.rehearse(s),
       backup: (s, session) => real.backup(s, session),
-      apply: (s: Step) =>
+      apply: (s: Step, e, session) =>
         s.id === "limit-memory-kube-system-canal"
           ? Promise.reject(new Error("connection reset (injected)"))
-          : real.apply(s),
+          : real.apply(s, e, session),
+      conflict: (e, session) => real.conflict(e, session),
       undo: (e, session) => real.undo(e, session),
     };
     const result = await applyPlan(

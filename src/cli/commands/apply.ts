@@ -22,6 +22,8 @@ import {
   readCluster,
   renderPlan,
   theAdvisory,
+  unreadLine,
+  unreadParts,
   type Facts,
 } from "./remediate-shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
@@ -123,6 +125,13 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     throw e;
   }
   const preview = summary(plan, only);
+  const unread = unreadParts(facts, rt.now);
+  if (unread.length > 0)
+    return {
+      stdout: preview,
+      stderr: unreadLine("apply", unread, "nothing changed"),
+      exitCode: 4,
+    };
   if (args.flags.yes !== true) {
     const ok = rt.confirm !== undefined && (await rt.confirm(`${preview}\nApply these changes? [y/N] `));
     if (!ok)

@@ -4,6 +4,7 @@ import { advisoriesCommand } from "./advisories.js";
 import { agentCommand } from "./agent.js";
 import { alertsCommand } from "./alerts.js";
 import { applyCommand } from "./apply.js";
+import { checkCommand } from "./check.js";
 import { collectCommand } from "./collect.js";
 import { logsCommand } from "./logs.js";
 import { planCommand } from "./plan.js";
@@ -16,6 +17,7 @@ export const COMMAND_LIST: readonly Command[] = [
   collectCommand,
   logsCommand,
   advisoriesCommand,
+  checkCommand,
   agentCommand,
   planCommand,
   applyCommand,

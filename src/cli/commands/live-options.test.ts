@@ -36,6 +36,7 @@ describe("live flag values", () => {
       qps: 100,
       burst: 200,
       timeoutMs: 30_000,
+      deadlineMs: 600_000,
       sampleSeconds: 0,
     });
     const s = liveSettings({

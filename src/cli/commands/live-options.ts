@@ -4,6 +4,7 @@
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { InputError, UsageError } from "../../errors.js";
+import { parseDuration, parsePositive, parseSize, RANGES } from "../flag-values.js";
 import type { ResolvedEndpoint } from "../../kube/endpoint.js";
 import { KubeClient } from "../../collect/live/client.js";
 import type { LogBounds } from "../../collect/live/logs.js";
@@ -15,67 +16,7 @@ import type { EndpointReply, EndpointRequest } from "../endpoint-loader.js";
 import { toolVersion } from "../version.js";
 import type { Runtime } from "./types.js";
 
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
-
-/** "1h", "30m", "2h30m", "90s", "45" (seconds) → seconds. */
-export function parseDuration(text: string, flag: string): number {
-  const t = text.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
-  let total = 0;
-  let rest = t;
-  const part = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)/;
-  for (let m = part.exec(rest); m; m = part.exec(rest)) {
-    total += Number(m[1]) * (UNIT_SECONDS[m[2] ?? "s"] ?? 1);
-    rest = rest.slice(m[0].length);
-  }
-  if (rest !== "" || t === "")
-    throw new UsageError(`--${flag}: expected a duration like 30s, 15m, 1h (got '${text}')`);
-  return total;
-}
-
-const SIZE: Record<string, number> = {
-  "": 1,
-  k: 1e3,
-  K: 1e3,
-  M: 1e6,
-  G: 1e9,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  KB: 1e3,
-  MB: 1e6,
-  GB: 1e9,
-  KiB: 2 ** 10,
-  MiB: 2 ** 20,
-  GiB: 2 ** 30,
-};
-
-/** "16Mi", "1Gi", "500000", "10MB" → bytes. */
-export function parseSize(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(text.trim());
-  const factor = m ? SIZE[m[2] ?? ""] : undefined;
-  if (!m || factor === undefined)
-    throw new UsageError(`--${flag}: expected a size like 16Mi, 1Gi or a byte count (got '${text}')`);
-  return Math.floor(Number(m[1]) * factor);
-}
-
-export function parsePositive(
-  text: string,
-  flag: string,
-  opts: { integer: boolean; allowZero?: boolean },
-): number {
-  const n = Number(text);
-  const ok =
-    text.trim() !== "" &&
-    Number.isFinite(n) &&
-    (opts.allowZero === true ? n >= 0 : n > 0) &&
-    (!opts.integer || Number.isInteger(n));
-  if (!ok)
-    throw new UsageError(
-      `--${flag}: expected ${opts.integer ? "a whole number" : "a number"}${opts.allowZero === true ? " ≥ 0" : " > 0"} (got '${text}')`,
-    );
-  return n;
-}
+export { parseDuration, parsePositive, parseSize } from "../flag-values.js";
 
 function flag(args: ParsedArgs, name: string, fallback: string): string {
   const v = args.flags[name];
@@ -88,6 +29,8 @@ export interface LiveSettings {
   qps: number;
   burst: number;
   timeoutMs: number;
+  /** Overall deadline of the read (--timeout): what is not read by then becomes a coverage gap. */
+  deadlineMs: number;
   sampleSeconds: number;
   nodeSelector?: string;
 }
@@ -96,14 +39,19 @@ export function liveSettings(args: ParsedArgs): LiveSettings {
   const nodes = args.flags.nodes;
   return {
     bounds: {
-      sinceSeconds: parseDuration(flag(args, "since", "1h"), "since"),
-      limitBytes: parseSize(flag(args, "log-bytes", "16Mi"), "log-bytes"),
+      sinceSeconds: Math.ceil(parseDuration(flag(args, "since", "1h"), "since", RANGES.since)),
+      limitBytes: parseSize(flag(args, "log-bytes", "16Mi"), "log-bytes", RANGES.logBytes),
     },
-    concurrency: parsePositive(flag(args, "concurrency", "16"), "concurrency", { integer: true }),
-    qps: parsePositive(flag(args, "qps", "100"), "qps", { integer: false }),
-    burst: parsePositive(flag(args, "burst", "200"), "burst", { integer: true }),
-    timeoutMs: parseDuration(flag(args, "request-timeout", "30s"), "request-timeout") * 1000,
-    sampleSeconds: parseDuration(flag(args, "sample", "0"), "sample"),
+    concurrency: parsePositive(flag(args, "concurrency", "16"), "concurrency", {
+      integer: true,
+      range: RANGES.concurrency,
+    }),
+    qps: parsePositive(flag(args, "qps", "100"), "qps", { integer: false, range: RANGES.qps }),
+    burst: parsePositive(flag(args, "burst", "200"), "burst", { integer: true, range: RANGES.burst }),
+    timeoutMs:
+      parseDuration(flag(args, "request-timeout", "30s"), "request-timeout", RANGES.requestTimeout) * 1000,
+    deadlineMs: parseDuration(flag(args, "timeout", "10m"), "timeout", RANGES.timeout) * 1000,
+    sampleSeconds: parseDuration(flag(args, "sample", "0"), "sample", RANGES.sample),
     ...(typeof nodes === "string" && nodes !== "" ? { nodeSelector: nodes } : {}),
   };
 }
@@ -115,24 +63,45 @@ export function liveSettings(args: ParsedArgs): LiveSettings {
 export async function resolveEndpointOutOfProcess(
   request: EndpointRequest,
   env: NodeJS.ProcessEnv,
+  timeoutMs = 45_000,
 ): Promise<ResolvedEndpoint> {
   const script = fileURLToPath(new URL("../endpoint-loader.js", import.meta.url));
   const stdout = await new Promise<string>((resolve, reject) => {
+    // The loader may run an exec credential plugin, which can hang: it is killed after the
+    // request timeout plus a margin, and any failure is the user's credentials (exit 2, one line).
     execFile(
       process.execPath,
       [script, JSON.stringify(request)],
-      { env, maxBuffer: 16 * 1024 * 1024 },
+      { env, maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs, killSignal: "SIGKILL" },
       (error, out, err) => {
-        if (error) reject(new Error(`kubeconfig loader failed: ${err.trim() || error.message}`));
-        else resolve(out);
+        if (!error) return resolve(out);
+        const killed = (error as { killed?: boolean }).killed === true;
+        const first = err.trim().split("\n")[0] ?? "";
+        reject(
+          new InputError(
+            "could not read the cluster",
+            killed
+              ? `resolving the kubeconfig credentials (exec plugin?) did not finish within ${Math.round(timeoutMs / 1000)} s`
+              : `resolving the kubeconfig credentials failed: ${first !== "" ? first : `exit code ${String(error.code ?? "unknown")}`}`,
+          ),
+        );
       },
     );
   });
-  const reply = JSON.parse(stdout) as EndpointReply;
+  let reply: EndpointReply;
+  try {
+    reply = JSON.parse(stdout) as EndpointReply;
+  } catch {
+    throw new InputError("could not read the cluster", "the kubeconfig loader gave no answer");
+  }
   if (reply.ok) return reply.endpoint;
   if (reply.error === "UsageError") throw new UsageError(reply.message);
   if (reply.error === "InputError") throw new InputError(reply.where ?? "", reply.problem ?? reply.message);
-  throw new Error(reply.message);
+  const line = (reply.message.split("\n")[0] ?? "").trim();
+  throw new InputError(
+    "could not read the cluster",
+    `kubeconfig credentials: ${line !== "" ? line : "failed without a message"}`,
+  );
 }
 
 /** Connects with the user's kubeconfig/context or the in-cluster service account. */
@@ -149,6 +118,7 @@ export async function connect(
       ...(typeof context === "string" ? { context } : {}),
     },
     rt.env,
+    s.timeoutMs + 15_000,
   );
   const client = KubeClient.fromEndpoint(endpoint, {
     timeoutMs: s.timeoutMs,
@@ -184,6 +154,9 @@ export async function readLiveSnapshot(
 ): Promise<Snapshot> {
   const settings = liveSettings(args);
   const { client, context } = await connect(args, rt, settings);
+  const deadline = setTimeout(() => {
+    client.abort(`the overall --timeout of ${settings.deadlineMs / 1000} s ran out`);
+  }, settings.deadlineMs);
   try {
     const progress = progressReporter(rt, `${what.container} logs`);
     return await collectLive(client, {
@@ -198,6 +171,7 @@ export async function readLiveSnapshot(
       ...(progress ? { progress } : {}),
     });
   } finally {
+    clearTimeout(deadline);
     client.close();
   }
 }

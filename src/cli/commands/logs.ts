@@ -1,3 +1,4 @@
+import { parseDuration, RANGES } from "../flag-values.js";
 import { UsageError } from "../../errors.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import { stat } from "node:fs/promises";
@@ -41,25 +42,17 @@ function progressOptions(path: string, rt: Runtime): ScanOptions {
   };
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** "2h", "30m", "1h30m", "90s", "45" (seconds) → ms. (Not live-options' parser: that module loads the Kubernetes client.) */
+/** A duration before the log's last timestamp, in ms, within a century (a larger one is no date). */
 function durationMs(text: string, flag: string): number {
-  const t = text.trim();
-  if (/^\d+(\.\d+)?$/.test(t)) return Number(t) * 1000;
-  let total = 0;
-  let rest = t;
-  const part = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)/;
-  for (let m = part.exec(rest); m; m = part.exec(rest)) {
-    total += Number(m[1]) * (UNIT_MS[m[2] ?? "s"] ?? 1000);
-    rest = rest.slice(m[0].length);
+  try {
+    return parseDuration(text, flag, RANGES.logWindow) * 1000;
+  } catch (e) {
+    if (e instanceof UsageError)
+      throw new UsageError(
+        `logs: ${e.message.replace("a duration like", "an RFC 3339 time or a duration like")}`,
+      );
+    throw e;
   }
-  if (rest !== "" || t === "") {
-    throw new UsageError(
-      `logs: --${flag}: expected an RFC 3339 time or a duration like 30m, 2h (got '${text}')`,
-    );
-  }
-  return total;
 }
 
 /** --since/--until: an RFC 3339 time, or a duration before the log's last timestamp. */

@@ -2,17 +2,24 @@ import { stringify } from "yaml";
 import { UsageError } from "../../errors.js";
 import { selectSteps } from "../../apply/executor.js";
 import type { ParsedArgs } from "../args.js";
-import { gatherFacts, makePlan, renderPlan } from "./remediate-shared.js";
+import { gatherFacts, makePlan, renderPlan, unreadLine, unreadParts } from "./remediate-shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
 async function plan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`plan: unexpected argument '${args.positionals[0] ?? ""}'`);
-  const p = await makePlan(args, rt, await gatherFacts(args, rt));
+  const facts = await gatherFacts(args, rt);
+  const p = await makePlan(args, rt, facts);
+  const unread = unreadParts(facts, rt.now);
+  // A partial read may hide steps: the plan is shown, but the exit code says it could not be evaluated.
+  const ending =
+    unread.length > 0
+      ? { stderr: unreadLine("plan", unread, "so steps may be missing"), exitCode: 4 }
+      : { exitCode: 0 };
   const fmt = args.flags.output;
-  if (fmt === "json") return { stdout: `${JSON.stringify(p, null, 2)}\n`, exitCode: 0 };
-  if (fmt === "yaml") return { stdout: stringify(p, { lineWidth: 0 }), exitCode: 0 };
-  return { stdout: renderPlan(p, new Set(selectSteps(p, undefined).map((s) => s.id))), exitCode: 0 };
+  if (fmt === "json") return { stdout: `${JSON.stringify(p, null, 2)}\n`, ...ending };
+  if (fmt === "yaml") return { stdout: stringify(p, { lineWidth: 0 }), ...ending };
+  return { stdout: renderPlan(p, new Set(selectSteps(p, undefined).map((s) => s.id))), ...ending };
 }
 
 export const planCommand: Command = {

@@ -1,7 +1,7 @@
 // --prometheus for scan: reads the token and CA files, runs the Prometheus collector and adds its
 // series and gaps to a snapshot from any collector (bundle or live), next to any kubelet samples.
 
-import { readFile } from "node:fs/promises";
+import { readInputText } from "../../io/open-input.js";
 import { InputError, UsageError } from "../../errors.js";
 import { collectPrometheus, parseWindow } from "../../collect/prometheus/collect.js";
 import type { Snapshot } from "../../model/snapshot.js";
@@ -10,8 +10,9 @@ import type { Runtime } from "./types.js";
 
 async function readSecret(path: string, what: string): Promise<string> {
   try {
-    return (await readFile(path, "utf8")).trim();
+    return (await readInputText(path, "token")).trim();
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(path, `cannot read the ${what}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
 }

@@ -1,11 +1,13 @@
 // What plan and apply share: reading the facts (cluster.yml text, a bundle or the live cluster
 // through the live collector), diagnosing them, and building the Plan; rendering it for people.
 
-import { readFile } from "node:fs/promises";
+import { readInputText } from "../../io/open-input.js";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { InputError, UsageError } from "../../errors.js";
 import { collectBundle } from "../../collect/bundle/collect-bundle.js";
+import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
 import { diagnose, type Diagnosis } from "../../analyze/diagnose.js";
+import { buildReport } from "../../analyze/findings.js";
 import { loadKubeConfig } from "../../kube/config.js";
 import { compileSignatures, type SignatureSet } from "../../logs/index.js";
 import type { Advisory } from "../../model/advisory.js";
@@ -13,8 +15,9 @@ import type { Plan } from "../../model/plan.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remediate/index.js";
 import type { ParsedArgs } from "../args.js";
-import { parseDuration, parsePositive, readLiveSnapshot } from "./live-options.js";
+import { liveSettings, parseDuration, parsePositive, readLiveSnapshot } from "./live-options.js";
 import { advisoriesFor } from "./shared.js";
+import { toolVersion } from "../version.js";
 import type { Runtime } from "./types.js";
 
 const ADVISORY_ID = "CNID-2024-0001";
@@ -68,6 +71,7 @@ export function kubeConfigFor(args: ParsedArgs, rt: Runtime): KubeConfig {
   const context = str(args, "context");
   return loadKubeConfig({
     env: rt.env,
+    requestTimeoutMs: liveSettings(args).timeoutMs,
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(context ? { context } : {}),
   }).config;
@@ -109,18 +113,48 @@ export async function gatherFacts(args: ParsedArgs, rt: Runtime): Promise<Facts>
   };
 }
 
+/**
+ * The parts of the cluster that could not be read and could change the plan (the scan's material
+ * coverage gaps), one line each; empty when everything needed was read. A plan built on a partial
+ * read is not "nothing to change": plan exits 4 and apply changes nothing.
+ */
+export function unreadParts(facts: Facts, now: Date): string[] {
+  if (facts.snapshot === undefined || facts.diagnosis === undefined) return [];
+  const report = buildReport({
+    snapshot: facts.snapshot,
+    diagnoses: [facts.diagnosis],
+    tool: { name: "cnidoctor", version: toolVersion() },
+    now,
+  });
+  return report.coverage
+    .filter((c) => c.status === "not-evaluated" && c.material === true)
+    .map((c) => `${c.check}${c.subject !== undefined ? ` ${c.subject}` : ""}: ${c.reason}`);
+}
+
+/** One stderr line summing up unreadParts. */
+export function unreadLine(command: string, unread: readonly string[], outcome: string): string {
+  const more = unread.length > 1 ? ` (and ${unread.length - 1} more gaps)` : "";
+  return `cnidoctor: ${command}: the cluster was only partly read, ${outcome}: ${unread[0] ?? ""}${more}`;
+}
+
 export async function makePlan(args: ParsedArgs, rt: Runtime, facts: Facts): Promise<Plan> {
   const path = str(args, "rke-config");
   let rkeConfig: { path: string; text: string } | undefined;
   if (path !== undefined) {
     try {
-      rkeConfig = { path, text: await readFile(path, "utf8") };
+      rkeConfig = { path, text: await readInputText(path, "rke-config") };
     } catch (e) {
+      if (e instanceof InputError) throw e;
       throw new InputError(
         path,
         (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read",
       );
     }
+  }
+  if (rkeConfig !== undefined) {
+    // A cluster.yml that cannot be parsed is bad input, not "nothing to change".
+    const parsed = parseRkeClusterConfig(rkeConfig.path, rkeConfig.text);
+    if ("problem" in parsed) throw new InputError(rkeConfig.path, parsed.problem);
   }
   const inputs = [...facts.inputs, ...(path !== undefined ? [`cluster.yml ${path}`] : [])];
   return buildPlan(

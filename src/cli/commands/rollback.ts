@@ -2,6 +2,7 @@ import { UsageError } from "../../errors.js";
 import { defaultStateDir, BackupSession } from "../../apply/backup-store.js";
 import { rollback as rollbackBackup, type StepHandler } from "../../apply/executor.js";
 import { FileHandler } from "../../apply/files.js";
+import { LockedError } from "../../apply/lock.js";
 import { KubeObjectHandler } from "../../apply/kube-objects.js";
 import { RestartHandler } from "../../apply/restart.js";
 import type { ParsedArgs } from "../args.js";
@@ -27,7 +28,7 @@ async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
         exitCode: 2,
       };
   }
-  const handlers: StepHandler[] = [new FileHandler()];
+  const handlers: StepHandler[] = [new FileHandler("rollback")];
   if (session.manifest.entries.some((e) => e.kind === "kube-patch" || e.kind === "rolling-restart")) {
     const kc = kubeConfigFor(args, rt);
     const advisory = await theAdvisory(args);
@@ -40,8 +41,20 @@ async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
       }),
     );
   }
-  const r = await rollbackBackup(stateDir, id, handlers);
+  const force = args.flags.force === true;
+  const r = await rollbackBackup(stateDir, id, handlers, { force }).catch((e: unknown) => {
+    if (e instanceof LockedError) throw new UsageError(`rollback: ${e.message}`);
+    throw e;
+  });
+  const conflicts = r.conflicts.map((c) => `CONFLICT        ${c.stepId}: ${c.message}`);
+  if (conflicts.length > 0 && !force)
+    return {
+      stdout: `${conflicts.join("\n")}\n`,
+      stderr: `cnidoctor: rollback: nothing restored: ${r.conflicts.length} target(s) changed since apply (see above); pass --force to restore over those changes`,
+      exitCode: 2,
+    };
   const out = [
+    ...conflicts.map((c) => `${c.split("\n")[0] ?? ""} (overridden by --force)`),
     ...r.restored.map((x) => `restored        ${x.stepId}: ${x.detail}`),
     ...r.failures.map((x) => `FAILED          ${x.stepId}: ${x.message}`),
   ];
@@ -56,9 +69,12 @@ async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
 
 export const rollbackCommand: Command = {
   name: "rollback",
-  usage: "cnidoctor rollback ID [--yes] [--state-dir DIR]",
+  usage: "cnidoctor rollback ID [--yes] [--force] [--state-dir DIR]",
   summary:
-    "Restore every file (byte for byte) and object (as backed up) changed by the apply that printed `backup: ID`.",
-  examples: ["cnidoctor rollback 20240814T090136Z-1a2b3c --yes"],
+    "Restore every file (byte for byte) and object (as backed up) changed by the apply that printed `backup: ID`; stops when a target changed since.",
+  examples: [
+    "cnidoctor rollback 20240814T090136123Z-0000-1a2b3c --yes",
+    "cnidoctor rollback 20240814T090136123Z-0000-1a2b3c --yes --force",
+  ],
   run,
 };

@@ -104,6 +104,32 @@ export function rancherManaged(nodes: NodeFacts[], nsList: string[]): Snapshot["
   };
 }
 
+/**
+ * A Calico/Canal DaemonSet that wants pods (status.desiredNumberScheduled > 0) but of which no pod
+ * is visible (an empty pods.json, a list that came back empty) cannot vouch for any node: that is
+ * a gap on its pods, which makes the nodes without a visible pod `unknown`, never not-affected.
+ */
+export function unseenPodsGaps(
+  daemonSets: readonly Record<string, unknown>[],
+  installs: readonly CalicoInstall[],
+  where: string,
+): Gap[] {
+  const gaps: Gap[] = [];
+  for (const ds of daemonSets) {
+    const meta = metaOf(ds);
+    const install = installs.find((i) => i.namespace === meta.namespace && i.name === meta.name);
+    if (install === undefined || install.pods.length > 0) continue;
+    const wanted = ((ds.status ?? {}) as { desiredNumberScheduled?: unknown }).desiredNumberScheduled;
+    if (typeof wanted !== "number" || wanted <= 0) continue;
+    gaps.push({
+      check: "pods",
+      subject: meta.namespace,
+      reason: `DaemonSet ${meta.namespace}/${meta.name} wants ${wanted} pods but none is visible in ${where}`,
+    });
+  }
+  return gaps;
+}
+
 interface NamespaceResult {
   installs: CalicoInstall[];
   gaps: Gap[];
@@ -154,6 +180,17 @@ async function collectNamespace(dir: string, ns: string, container: string): Pro
     }
     install?.pods.push(podFacts(p, container, podRead.path));
   }
+  if (dsRead.ok)
+    gaps.push(
+      ...unseenPodsGaps(
+        dsRead.items.map((ds) => ({
+          ...ds,
+          metadata: { ...metaOf(ds), namespace: metaOf(ds).namespace || ns },
+        })),
+        [...installs.values()],
+        podRead.path,
+      ),
+    );
   return { installs: [...installs.values()], gaps };
 }
 

@@ -2,7 +2,8 @@
 // `==== START logs for container C of pod NS/P ====` / `==== END … ====`. Streams the file once and
 // feeds each wanted container's lines to its own scanner; nothing is held beyond the current line.
 
-import { createReadStream } from "node:fs";
+import { InputError } from "../../errors.js";
+import { openInput } from "../../io/open-input.js";
 import type { LogScan, LogSource, LogSourceResult } from "../../model/logs.js";
 import { LogScanner } from "../../logs/index.js";
 import type { SignatureSet } from "../../logs/index.js";
@@ -45,7 +46,8 @@ interface BlockState {
 async function* lines(path: string): AsyncGenerator<{ text: string; bytes: number }> {
   let carry: Buffer[] = [];
   let carryLen = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1024 * 1024 })) {
+  const { handle } = await openInput(path, "log");
+  for await (const chunk of handle.createReadStream({ highWaterMark: 1024 * 1024 })) {
     const buf = chunk as Buffer;
     let start = 0;
     for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
@@ -98,7 +100,11 @@ export async function readPodLogs(req: PodLogRequest, set: SignatureSet): Promis
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const problem =
-      code === "ENOENT" ? "not in the bundle" : `cannot be read (${code ?? (e as Error).message})`;
+      e instanceof InputError
+        ? e.problem
+        : code === "ENOENT"
+          ? "not in the bundle"
+          : `cannot be read (${code ?? (e as Error).message})`;
     return req.containers.map((c) => ({
       source: sourceFor(req, c),
       status: "unreadable",

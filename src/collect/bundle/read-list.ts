@@ -1,7 +1,10 @@
 // Reads one `*List` document of a cluster-info dump (JSON, or YAML when dumped with -o yaml).
 // Distinguishes "missing" from "broken" because they mean different things in coverage.
 
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
+import { InputError } from "../../errors.js";
+import { openInput, readInputBytes } from "../../io/open-input.js";
+import { JsonItemsError, readJsonItems } from "./json-items.js";
 import { parse as parseYaml } from "yaml";
 
 export type ListRead =
@@ -33,16 +36,32 @@ function looksBinary(buf: Buffer): boolean {
   return buf.subarray(0, 8192).includes(0);
 }
 
-export async function readList(path: string, maxBytes = 2 * 1024 ** 3): Promise<ListRead> {
+/** JSON lists from this size on are read item by item (json-items.ts), never as one string. */
+export const CHUNKED_FROM = 64 * 1024 * 1024;
+
+async function readChunked(path: string): Promise<ListRead> {
+  const { handle } = await openInput(path, "bundle list");
+  try {
+    return { ok: true, items: await readJsonItems(handle), path };
+  } catch (e) {
+    if (e instanceof JsonItemsError)
+      return { ok: false, missing: false, path, problem: `malformed JSON at byte ${e.offset}: ${e.message}` };
+    throw e;
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function readList(path: string, chunkedFrom = CHUNKED_FROM): Promise<ListRead> {
   let buf: Buffer;
   try {
     const st = await stat(path);
     if (st.isDirectory())
       return { ok: false, missing: false, path, problem: "is a directory, expected a file" };
-    if (st.size > maxBytes)
-      return { ok: false, missing: false, path, problem: `too large (${st.size} bytes)` };
-    buf = await readFile(path);
+    if (st.isFile() && st.size >= chunkedFrom && path.endsWith(".json")) return await readChunked(path);
+    buf = await readInputBytes(path, "bundle list");
   } catch (e) {
+    if (e instanceof InputError) return { ok: false, missing: false, path, problem: e.problem };
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { ok: false, missing: true, path, problem: "not in the bundle" };
     return { ok: false, missing: false, path, problem: `cannot be read (${code ?? "error"})` };

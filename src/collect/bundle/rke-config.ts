@@ -1,7 +1,8 @@
 // The optional RKE `cluster.yml` in a bundle (or Rancher's cluster spec with
 // rancher_kubernetes_engine_config). Used for version cross-checks and remediation planning.
 
-import { readFile } from "node:fs/promises";
+import { InputError } from "../../errors.js";
+import { readInputText } from "../../io/open-input.js";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { Gap } from "../../model/provenance.js";
@@ -40,9 +41,10 @@ export async function readRkeClusterConfig(dir: string): Promise<{ config?: RkeC
     const path = join(dir, name);
     let text: string;
     try {
-      text = await readFile(path, "utf8");
+      text = await readInputText(path, "rke-config");
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === "ENOENT") continue;
+      if (e instanceof InputError) return { gap: { check: "rke-config", reason: e.message } };
       return { gap: { check: "rke-config", reason: `${path}: cannot be read` } };
     }
     const parsed = parseRkeClusterConfig(path, text);

@@ -4,7 +4,12 @@
 // timeout on every request, retries with backoff and jitter (Retry-After honoured), a client-side
 // rate limit, paginated lists, and log streams handed over as byte streams (never buffered).
 
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingMessage,
+} from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from "node:https";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { resolveEndpoint, type ResolvedEndpoint } from "../../kube/endpoint.js";
@@ -48,7 +53,11 @@ export interface ClientStats {
 const MAX_ERROR_BODY = 64 * 1024;
 const MAX_JSON_BODY = 512 * 1024 * 1024;
 
+/** The error code of requests cut by abort() (the overall --timeout): never retried. */
+export const DEADLINE = "DEADLINE";
+
 function problemOf(outcome: AttemptOutcome, detail: string): string {
+  if (outcome.kind === "error" && outcome.code === DEADLINE) return `not read: ${detail}`;
   if (outcome.kind === "error")
     return `request failed (${outcome.code})${detail !== "" ? `: ${detail}` : ""}`;
   const what =
@@ -97,6 +106,12 @@ export class KubeClient {
   private readonly limiter: RateLimiter;
   private readonly clock: Clock;
   private readonly retry: RetryPolicy;
+  /** Requests in flight, so abort() can cut them. */
+  private readonly active = new Set<ClientRequest>();
+  /** Why the client was aborted (set once the overall deadline passed). */
+  private abortedBecause: string | undefined;
+  /** Pending waits, woken by abort(). */
+  private readonly wakers = new Set<() => void>();
 
   private constructor(
     private readonly base: RequestOptions,
@@ -106,7 +121,23 @@ export class KubeClient {
     server: string,
   ) {
     this.server = server.replace(/\/+$/, "");
-    this.clock = options.clock ?? systemClock;
+    const timing = options.clock ?? systemClock;
+    // Waits (rate limit, backoff) end early on abort(): a queue of requests behind a low --qps
+    // must not keep the command alive past the overall deadline.
+    this.clock = {
+      now: () => timing.now(),
+      sleep: (ms) =>
+        this.abortedBecause !== undefined
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              const wake = (): void => {
+                this.wakers.delete(wake);
+                resolve();
+              };
+              this.wakers.add(wake);
+              void timing.sleep(ms).then(wake);
+            }),
+    };
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.limiter = new RateLimiter(options.qps, options.burst, this.clock);
   }
@@ -139,10 +170,28 @@ export class KubeClient {
     this.agent.destroy();
   }
 
+  /**
+   * Ends all reading now: requests in flight (and log streams) are cut, later ones fail at once
+   * without retries. Every caller turns the failure into a coverage gap, so what was read stays.
+   */
+  abort(reason: string): void {
+    if (this.abortedBecause !== undefined) return;
+    this.abortedBecause = reason;
+    for (const req of this.active) req.destroy(Object.assign(new Error(reason), { code: DEADLINE }));
+    this.active.clear();
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  get aborted(): string | undefined {
+    return this.abortedBecause;
+  }
+
   /** One attempt: resolves with the response once headers arrived, or an outcome. */
   private send(path: string, accept: string): Promise<{ res?: IncomingMessage; outcome: AttemptOutcome }> {
     const url = new URL(this.server + path);
     const requestFn = this.secure ? httpsRequest : httpRequest;
+    if (this.abortedBecause !== undefined)
+      return Promise.resolve({ outcome: { kind: "error", code: DEADLINE } });
     this.stats.requests++;
     return new Promise((resolve) => {
       const req = requestFn(url, {
@@ -151,6 +200,8 @@ export class KubeClient {
         agent: this.agent,
         headers: { ...(this.base.headers as Record<string, string>), Accept: accept },
       });
+      this.active.add(req);
+      req.on("close", () => this.active.delete(req));
       const timer = setTimeout(() => {
         req.destroy(Object.assign(new Error("timed out waiting for the response"), { code: "TIMEOUT" }));
       }, this.options.timeoutMs);
@@ -168,7 +219,9 @@ export class KubeClient {
       });
       req.on("error", (e) => {
         clearTimeout(timer);
-        resolve({ outcome: { kind: "error", code: errorCode(e) } });
+        resolve({
+          outcome: { kind: "error", code: this.abortedBecause !== undefined ? DEADLINE : errorCode(e) },
+        });
       });
       req.end();
     });
@@ -192,7 +245,9 @@ export class KubeClient {
         return { outcome, value: await onOk(res) };
       } catch (e) {
         res.destroy();
-        return { outcome: { kind: "error", code: errorCode(e) } };
+        return {
+          outcome: { kind: "error", code: this.abortedBecause !== undefined ? DEADLINE : errorCode(e) },
+        };
       }
     }
     detail.text = statusMessage(await this.bodyWithTimeout(res, MAX_ERROR_BODY).catch(() => ""));
@@ -222,6 +277,7 @@ export class KubeClient {
     });
     if (r.value !== undefined) return { ok: true, value: r.value };
     this.stats.failures++;
+    if (r.outcome.kind === "error" && r.outcome.code === DEADLINE) detail.text = this.abortedBecause ?? "";
     const problem = problemOf(r.outcome, detail.text);
     const tries = r.attempts > 1 ? ` after ${r.attempts} attempts` : "";
     return {

@@ -2,10 +2,11 @@
 // collector fills, through the same ../k8s-objects.ts helpers, so a live scan and a scan of a
 // bundle of the same cluster give the same verdicts. Whatever cannot be read becomes a Gap.
 
+import { InputError } from "../../errors.js";
 import type { Gap } from "../../model/provenance.js";
 import type { CalicoInstall, Snapshot } from "../../model/snapshot.js";
 import type { SignatureSet } from "../../logs/index.js";
-import { majority, rancherManaged } from "../bundle/collect-bundle.js";
+import { majority, rancherManaged, unseenPodsGaps } from "../bundle/collect-bundle.js";
 import {
   calicoInstall,
   clusterInformationVersion,
@@ -138,7 +139,13 @@ async function inventorySnapshot(client: KubeClient, opts: LiveOptions): Promise
     trim: true,
     ...(opts.nodeSelector !== undefined ? { nodeSelector: opts.nodeSelector } : {}),
   });
-  return snapshotFromInventory(inv, opts);
+  if (inv.nodes === undefined && inv.calicoDaemonSets === undefined && inv.pods === undefined)
+    throw new InputError("could not read the cluster", inv.gaps[0]?.reason ?? "no object could be listed");
+  const snapshot = snapshotFromInventory(inv, opts);
+  // With --nodes, a DaemonSet may rightly have no pod on the selected nodes.
+  if (inv.calicoDaemonSets !== undefined && inv.pods !== undefined && opts.nodeSelector === undefined)
+    snapshot.gaps.push(...unseenPodsGaps(inv.calicoDaemonSets, snapshot.installs, "the API's pod list"));
+  return snapshot;
 }
 
 export async function collectLive(client: KubeClient, opts: LiveOptions): Promise<Snapshot> {

@@ -2,7 +2,9 @@
 // `kubectl cluster-info dump` layout (nodes.json, <ns>/daemonsets.json, <ns>/pods.json,
 // <ns>/<pod>/logs.txt with START/END blocks) plus felixconfigurations.json and
 // clusterinformations.json. Logs are bounded like the scan's and streamed to disk. Everything is
-// written into a temporary sibling directory that is renamed into place only when complete.
+// written into a temporary sibling directory that is renamed into place only when complete; an
+// earlier bundle (recognised by its marker file, never anything else) is renamed aside first and
+// deleted last, so a kill at any point leaves the old bundle or the new one, never neither.
 
 import { createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
@@ -10,6 +12,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { once } from "node:events";
 import type { Gap } from "../../model/provenance.js";
 import { InputError, UsageError } from "../../errors.js";
+import { processAlive, syncDir } from "../../io/durability.js";
 import { metaOf } from "../k8s-objects.js";
 import type { KubeClient, Obj } from "./client.js";
 import { readInventory, type RawInventory } from "./inventory.js";
@@ -38,15 +41,62 @@ function list(kind: string, items: readonly Obj[]): string {
   return `${JSON.stringify({ kind, apiVersion: "v1", metadata: {}, items }, null, 1)}\n`;
 }
 
-/** Refuses a non-empty directory without --force; a file in the way is always refused. */
+/** Written last into every bundle: what marks a directory as one that --force may replace. */
+export const BUNDLE_MARKER = "cnidoctor-collect.json";
+
+const asideName = (dir: string): string => join(dirname(dir), `.${basename(dir)}.cnidoctor-old`);
+const tmpPrefix = (dir: string): string => `.${basename(dir)}.cnidoctor-new-`;
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/**
+ * Finishes what a killed collect left: the earlier bundle renamed aside with no new one in its
+ * place goes back; one left aside after the swap completed is deleted; half-written new bundles
+ * of runs that are gone are deleted.
+ */
+async function recoverInterrupted(dir: string): Promise<void> {
+  const aside = asideName(dir);
+  if (await exists(aside)) {
+    if (await exists(dir)) await rm(aside, { recursive: true, force: true });
+    else await rename(aside, dir);
+  }
+  const parent = dirname(dir);
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    if (!name.startsWith(tmpPrefix(dir))) continue;
+    const pid = Number(name.slice(tmpPrefix(dir).length).split("-")[0]);
+    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid))
+      await rm(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+/** Refuses a non-empty directory without --force, and with it anything but an earlier bundle. */
 async function checkDestination(dir: string, force: boolean): Promise<"absent" | "empty" | "replace"> {
   const st = await stat(dir).catch(() => undefined);
   if (!st) return "absent";
   if (!st.isDirectory()) throw new InputError(dir, "exists and is not a directory");
   const entries = await readdir(dir);
   if (entries.length === 0) return "empty";
-  if (!force) throw new UsageError(`collect: ${dir} is not empty (pass --force to replace it)`);
+  if (!force)
+    throw new UsageError(`collect: ${dir} is not empty (pass --force to replace an earlier bundle)`);
+  if (!entries.includes(BUNDLE_MARKER))
+    throw new UsageError(
+      `collect: ${dir} is not a cnidoctor bundle (no ${BUNDLE_MARKER}); --force only replaces earlier bundles — choose another --output`,
+    );
   return "replace";
+}
+
+/** Puts the finished bundle in place of `dir`; the earlier one is removed only once the new one is there. */
+async function swapIn(tmp: string, dir: string, state: "absent" | "empty" | "replace"): Promise<void> {
+  const aside = asideName(dir);
+  if (state === "replace") await rename(dir, aside);
+  await rename(tmp, dir);
+  await syncDir(dirname(dir));
+  if (state === "replace") await rm(aside, { recursive: true, force: true });
 }
 
 async function writeStream(path: string, parts: AsyncIterable<string | Uint8Array>): Promise<number> {
@@ -161,8 +211,9 @@ export async function writeBundle(
   opts: BundleWriteOptions,
 ): Promise<BundleWriteResult> {
   const dir = resolve(outDir);
+  await recoverInterrupted(dir);
   const state = await checkDestination(dir, opts.force);
-  const tmp = join(dirname(dir), `.${basename(dir)}.cnidoctor-${process.pid}-${Date.now()}`);
+  const tmp = join(dirname(dir), `${tmpPrefix(dir)}${process.pid}-${Date.now()}`);
   await mkdir(tmp, { recursive: true });
   try {
     const inv = await readInventory(client, {
@@ -183,15 +234,14 @@ export async function writeBundle(
       opts.progress?.(++done, targets.length);
     });
     await writeFile(
-      join(tmp, "cnidoctor-collect.json"),
+      join(tmp, BUNDLE_MARKER),
       `${JSON.stringify(
         { collectedAt: opts.now.toISOString(), container: opts.container, bounds: opts.bounds, gaps },
         null,
         2,
       )}\n`,
     );
-    if (state !== "absent") await rm(dir, { recursive: true, force: true });
-    await rename(tmp, dir);
+    await swapIn(tmp, dir, state);
     return { dir, nodes: inv.nodes?.length ?? 0, pods: targets.length, logBytes, gaps };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });

@@ -1,0 +1,98 @@
+// Writing a file so that a crash at any point leaves either the old bytes or the new ones: a
+// temporary file in the same directory, written and fsynced, renamed over the target, then the
+// directory fsynced so the rename itself survives a power cut. Owner and mode are carried over.
+// Paths are canonicalised first, so a symlink keeps pointing where it did and its target is edited.
+
+import { createHash } from "node:crypto";
+import { lstat, open, readFile, readlink, realpath, rename, rm, stat, unlink } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { syncDir } from "../io/durability.js";
+
+export const sha256 = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
+
+/** What a file was when it was looked at: enough to tell later whether it is still that file. */
+export interface FileIdentity {
+  sha256: string;
+  dev: number;
+  ino: number;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/**
+ * The absolute path with every symlink resolved. A missing file resolves through its directory,
+ * so a file apply is about to create gets the same canonical name it will have afterwards.
+ */
+export async function canonicalPath(path: string): Promise<string> {
+  const abs = resolve(path);
+  try {
+    return await realpath(abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  // A dangling symlink names where the file would be created: follow it by hand.
+  const link = await lstat(abs).catch(() => undefined);
+  if (link?.isSymbolicLink() === true) {
+    return canonicalPath(resolve(dirname(abs), await readlink(abs)));
+  }
+  const dir = await realpath(dirname(abs)).catch(() => dirname(abs));
+  return join(dir, basename(abs));
+}
+
+export async function readIfExists(path: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw e;
+  }
+}
+
+/** The file's bytes and identity, or undefined when there is no file. */
+export async function identify(path: string): Promise<{ bytes: Buffer; id: FileIdentity } | undefined> {
+  const bytes = await readIfExists(path);
+  if (bytes === undefined) return undefined;
+  const s = await stat(path);
+  return {
+    bytes,
+    id: { sha256: sha256(bytes), dev: s.dev, ino: s.ino, mode: s.mode & 0o7777, uid: s.uid, gid: s.gid },
+  };
+}
+
+export interface Ownership {
+  mode: number;
+  uid?: number;
+  gid?: number;
+}
+
+/** Replaces `path` (canonical) with `bytes` atomically and durably, keeping `owner`. */
+export async function writeDurably(path: string, bytes: Buffer | string, owner: Ownership): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${basename(path)}.cnidoctor-tmp-${process.pid}`);
+  const h = await open(tmp, "w", owner.mode & 0o777);
+  try {
+    await h.writeFile(bytes);
+    await h.chmod(owner.mode);
+    if (owner.uid !== undefined && owner.gid !== undefined) {
+      // Only root may give a file away; as the owner the ids already match.
+      await h.chown(owner.uid, owner.gid).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code !== "EPERM") throw e;
+      });
+    }
+    await h.sync();
+  } catch (e) {
+    await h.close();
+    await rm(tmp, { force: true });
+    throw e;
+  }
+  await h.close();
+  await rename(tmp, path);
+  await syncDir(dir);
+}
+
+/** Removes `path` and makes the removal durable. */
+export async function removeDurably(path: string): Promise<void> {
+  await unlink(path);
+  await syncDir(dirname(path));
+}

@@ -1,0 +1,327 @@
+// Hostile-input probes through the built binary (issue 15): each runs under a hard deadline and
+// must end with its documented exit code and, for bad input, one line on stderr naming the file or
+// flag. FIFOs and /dev/zero links are made here. CNIDOCTOR_ABUSE_BIN runs the probes against another
+// build (used to record the before/after table).
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const BIN = process.env.CNIDOCTOR_ABUSE_BIN ?? join(ROOT, "dist/src/cli/bin.js");
+const HEALTHY = join(ROOT, "examples/healthy");
+const DEADLINE_MS = 30_000;
+
+interface Outcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+  timedOut: boolean;
+}
+
+/** Runs the CLI with a hard deadline: past it the process (group) is killed and the probe fails. */
+function probe(args: string[], env: NodeJS.ProcessEnv, deadlineMs = DEADLINE_MS): Promise<Outcome> {
+  const t0 = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, deadlineMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - t0, timedOut });
+    });
+  });
+}
+
+function oneLine(o: Outcome, pattern: RegExp): void {
+  const lines = o.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, `one line on stderr, got:\n${o.stderr}`);
+  assert.match(lines[0] ?? "", pattern);
+  assert.doesNotMatch(o.stderr, /internal error|\n\s+at /);
+}
+
+let dir = "";
+let env: NodeJS.ProcessEnv = {};
+let closedPort = 0;
+let silent: Server | undefined;
+
+function kubeconfig(name: string, server: string): Promise<string> {
+  const path = join(dir, name);
+  const text = [
+    "apiVersion: v1",
+    "kind: Config",
+    "clusters: [{name: c, cluster: {server: '" + server + "', insecure-skip-tls-verify: true}}]",
+    "users: [{name: u, user: {token: not-a-valid-token}}]",
+    "contexts: [{name: x, context: {cluster: c, user: u}}]",
+    "current-context: x",
+    "",
+  ].join("\n");
+  return writeFile(path, text).then(() => path);
+}
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "cnidoctor-abuse-"));
+  // Only what the probes set: no KUBECONFIG or ~/.kube/config of the machine running the tests.
+  env = { PATH: process.env.PATH ?? "", HOME: dir, NO_COLOR: "1" };
+  execFileSync("mkfifo", [join(dir, "fifo")]);
+  await mkdir(join(dir, "empty-advisories"));
+  await mkdir(join(dir, "fifo-advisories"));
+  execFileSync("mkfifo", [join(dir, "fifo-advisories", "CNID-2024-0001.yaml")]);
+  await writeFile(join(dir, "malformed.yml"), "nodes: [\n  - address: 1.2.3.4\n  role: [controlplane\n");
+  await writeFile(
+    join(dir, "felix.log"),
+    "2024-08-09 08:00:00.000 [INFO][1] felix/int_dataplane.go 1: hello\n",
+  );
+  // A port that refuses connections.
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  closedPort = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  // A server that accepts and never answers (a frozen API server).
+  silent = createServer(() => undefined);
+  await new Promise<void>((r) => silent?.listen(0, "127.0.0.1", r));
+  await kubeconfig("closed.kubeconfig", `https://127.0.0.1:${closedPort}`);
+  await kubeconfig("silent.kubeconfig", `https://127.0.0.1:${(silent.address() as { port: number }).port}`);
+  // Exec credential plugins: one failing without a message, one that never answers.
+  for (const [name, exec] of [
+    ["exec-false.kubeconfig", "{command: /bin/false, interactiveMode: Never}"],
+    ["exec-hang.kubeconfig", "{command: /bin/sleep, args: ['1000'], interactiveMode: Never}"],
+  ] as const)
+    await writeFile(
+      join(dir, name),
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        `clusters: [{name: c, cluster: {server: 'https://127.0.0.1:${closedPort}'}}]`,
+        `users: [{name: u, user: {exec: ${exec.replace("{", "{apiVersion: client.authentication.k8s.io/v1, ")}}}]`,
+        "contexts: [{name: x, context: {cluster: c, user: u}}]",
+        "current-context: x",
+        "",
+      ].join("\n"),
+    );
+  // Bundles: nodes.json a /dev/zero link; pods.json a FIFO; a Canal DaemonSet with no visible pod.
+  for (const name of ["zero", "fifo-pods", "no-pods"])
+    await cp(HEALTHY, join(dir, name), { recursive: true });
+  await rm(join(dir, "zero", "nodes.json"));
+  await symlink("/dev/zero", join(dir, "zero", "nodes.json"));
+  await rm(join(dir, "fifo-pods", "kube-system", "pods.json"));
+  execFileSync("mkfifo", [join(dir, "fifo-pods", "kube-system", "pods.json")]);
+  await writeFile(join(dir, "no-pods", "kube-system", "pods.json"), '{"kind":"PodList","items":[]}\n');
+});
+
+after(async () => {
+  silent?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const closed = (): string => join(dir, "closed.kubeconfig");
+
+interface Probe {
+  name: string;
+  args: () => string[];
+  code: number;
+  /** The one stderr line (bad input), or what stdout must say. */
+  stderr?: RegExp;
+  stdout?: RegExp;
+  /** Probes that must end well before the hard deadline. */
+  withinMs?: number;
+}
+
+const PROBES: Probe[] = [
+  // Flag ranges (item 9): refused at parse time, before any cluster access.
+  {
+    name: "--log-bytes 0",
+    args: () => ["scan", "--kubeconfig", closed(), "--log-bytes", "0"],
+    code: 2,
+    stderr: /--log-bytes/,
+  },
+  {
+    name: "--log-bytes 10Ti",
+    args: () => ["scan", "--kubeconfig", closed(), "--log-bytes", "10Ti"],
+    code: 2,
+    stderr: /--log-bytes/,
+  },
+  {
+    name: "--qps 0.0001",
+    args: () => ["scan", "--kubeconfig", closed(), "--qps", "0.0001"],
+    code: 2,
+    stderr: /--qps/,
+  },
+  {
+    name: "--request-timeout 9999999h",
+    args: () => ["scan", "--kubeconfig", closed(), "--request-timeout", "9999999h"],
+    code: 2,
+    stderr: /--request-timeout/,
+  },
+  {
+    name: "--request-timeout 1ms",
+    args: () => ["scan", "--kubeconfig", closed(), "--request-timeout", "1ms"],
+    code: 2,
+    stderr: /--request-timeout/,
+  },
+  {
+    name: "--since 400d",
+    args: () => ["scan", "--kubeconfig", closed(), "--since", "400d"],
+    code: 2,
+    stderr: /--since/,
+  },
+  {
+    name: "--since=-5m",
+    args: () => ["scan", "--kubeconfig", closed(), "--since=-5m"],
+    code: 2,
+    stderr: /--since/,
+  },
+  {
+    name: "--timeout 0",
+    args: () => ["scan", "--kubeconfig", closed(), "--timeout", "0"],
+    code: 2,
+    stderr: /--timeout/,
+  },
+  {
+    name: "logs --since 9999999999h",
+    args: () => ["logs", join(dir, "felix.log"), "--since", "9999999999h"],
+    code: 2,
+    stderr: /--since/,
+  },
+  // Advisories (item 7).
+  {
+    name: "--advisories empty dir",
+    args: () => ["scan", "--bundle", HEALTHY, "--advisories", join(dir, "empty-advisories")],
+    code: 2,
+    stderr: /empty-advisories: holds no advisory/,
+  },
+  {
+    name: "--advisories missing dir",
+    args: () => ["scan", "--bundle", HEALTHY, "--advisories", join(dir, "nope")],
+    code: 2,
+    stderr: /nope: no such advisories directory/,
+  },
+  // Malformed --rke-config (item 6).
+  {
+    name: "plan --rke-config malformed",
+    args: () => ["plan", "--rke-config", join(dir, "malformed.yml")],
+    code: 2,
+    stderr: /malformed\.yml: malformed YAML/,
+  },
+  // Nothing read from the cluster (items 6, 10).
+  {
+    name: "scan, API port closed",
+    args: () => ["scan", "--kubeconfig", closed(), "--request-timeout", "2s"],
+    code: 2,
+    stderr: /could not read the cluster: /,
+  },
+  {
+    name: "plan, API port closed",
+    args: () => ["plan", "--kubeconfig", closed(), "--request-timeout", "2s"],
+    code: 2,
+    stderr: /could not read the cluster: /,
+  },
+  {
+    name: "apply --yes --only, API port closed",
+    args: () => [
+      "apply",
+      "--kubeconfig",
+      closed(),
+      "--request-timeout",
+      "2s",
+      "--only",
+      "felix-disable-xdp",
+      "--yes",
+      "--state-dir",
+      join(dir, "state"),
+    ],
+    code: 2,
+    stderr: /could not read the cluster: /,
+  },
+  // A frozen API server (accepts, never answers): the overall --timeout ends the read (item 12).
+  {
+    name: "scan, frozen API, --timeout 3s",
+    args: () => ["scan", "--kubeconfig", join(dir, "silent.kubeconfig"), "--timeout", "3s"],
+    code: 2,
+    stderr: /could not read the cluster: .*--timeout/,
+    withinMs: 15_000,
+  },
+  // Exec credential plugins (items 12, 13): a silent failure is one line, a hang is timed out.
+  {
+    name: "exec plugin fails without a message",
+    args: () => ["scan", "--kubeconfig", join(dir, "exec-false.kubeconfig")],
+    code: 2,
+    stderr: /could not read the cluster: kubeconfig credentials/,
+  },
+  {
+    name: "exec plugin hangs",
+    args: () => ["scan", "--kubeconfig", join(dir, "exec-hang.kubeconfig"), "--request-timeout", "1s"],
+    code: 2,
+    stderr: /could not read the cluster: .*did not finish within 16 s/,
+  },
+  // FIFOs and devices where a file is expected (item 11): never opened, never a hang.
+  { name: "logs FIFO", args: () => ["logs", join(dir, "fifo")], code: 2, stderr: /fifo: is a FIFO/ },
+  {
+    name: "--rke-config FIFO",
+    args: () => ["plan", "--rke-config", join(dir, "fifo")],
+    code: 2,
+    stderr: /fifo: is a FIFO/,
+  },
+  {
+    name: "--kubeconfig FIFO",
+    args: () => ["scan", "--kubeconfig", join(dir, "fifo")],
+    code: 2,
+    stderr: /fifo: is a FIFO/,
+  },
+  {
+    name: "advisory file FIFO",
+    args: () => ["scan", "--bundle", HEALTHY, "--advisories", join(dir, "fifo-advisories")],
+    code: 2,
+    stderr: /CNID-2024-0001\.yaml: is a FIFO/,
+  },
+  {
+    name: "bundle nodes.json -> /dev/zero",
+    args: () => ["scan", "--bundle", join(dir, "zero")],
+    code: 4,
+    stdout: /nodes\.json: is a character device/,
+  },
+  {
+    name: "bundle pods.json FIFO",
+    args: () => ["scan", "--bundle", join(dir, "fifo-pods")],
+    code: 4,
+    stdout: /pods\.json: is a FIFO/,
+  },
+  // A DaemonSet that wants pods with none visible is unknown, not a pass (item 8).
+  {
+    name: "Canal DaemonSet, empty pods.json",
+    args: () => ["scan", "--bundle", join(dir, "no-pods")],
+    code: 4,
+    stdout: /wants 3 pods but none is visible/,
+  },
+];
+
+describe("abuse probes (hard deadline per probe)", () => {
+  for (const p of PROBES) {
+    test(p.name, async () => {
+      const o = await probe(p.args(), env);
+      assert.equal(o.timedOut, false, `${p.name}: still running after ${DEADLINE_MS} ms`);
+      assert.equal(
+        o.code,
+        p.code,
+        `${p.name}: exit ${String(o.code)}\n${o.stderr}${o.stdout.slice(0, 2000)}`,
+      );
+      if (p.stderr) oneLine(o, p.stderr);
+      if (p.stdout) assert.match(o.stdout, p.stdout);
+      if (p.withinMs !== undefined) assert.ok(o.ms < p.withinMs, `${p.name}: took ${o.ms} ms`);
+    });
+  }
+});

@@ -1,0 +1,132 @@
+// `cnidoctor check`: the version gate. Answers for versions the user is about to run, without a
+// cluster; exit 3 when anything checked is affected (as scan), so CI can gate an upgrade on it.
+
+import { readFile } from "node:fs/promises";
+import { parse as parseYaml } from "yaml";
+import { InputError, UsageError } from "../../errors.js";
+import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
+import { renderGate } from "../../report/gate.js";
+import { checkVersions, gateExitCode, type GateQuery } from "../../versions/gate.js";
+import { tablesFor } from "./kdm-options.js";
+import type { ParsedArgs } from "../args.js";
+import { toolVersion } from "../version.js";
+import { advisoriesFor, outputFormat } from "./shared.js";
+import type { Command, CommandResult } from "./types.js";
+
+function str(args: ParsedArgs, name: string): string | undefined {
+  const v = args.flags[name];
+  return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
+}
+
+function list(args: ParsedArgs, name: string): string[] {
+  return (str(args, name) ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/** An RKE cluster.yml (kubernetes_version, network.plugin, a pinned calico/canal node image) or an RKE2 config.yaml. */
+async function queriesFromConfig(path: string): Promise<GateQuery[]> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (e) {
+    throw new InputError(
+      path,
+      (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read",
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch {
+    throw new InputError(path, "malformed YAML");
+  }
+  const root =
+    typeof doc === "object" && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {};
+  // An RKE2 config.yaml pins the CNI but not the release; INSTALL_RKE2_VERSION lives outside it.
+  if (
+    !("kubernetes_version" in root) &&
+    !("rancher_kubernetes_engine_config" in root) &&
+    !("nodes" in root)
+  ) {
+    const cni = root.cni;
+    const release = root["rke2-version"] ?? root.version;
+    if (typeof release === "string")
+      return [
+        { kind: "rke2", version: release, variant: cni === "calico" ? "calico" : "canal", origin: path },
+      ];
+    throw new InputError(path, "pins no version: give --rke2 VERSION with this RKE2 config.yaml");
+  }
+  const config = parseRkeClusterConfig(path, text);
+  if ("problem" in config) throw new InputError(path, config.problem);
+  const plugin = config.networkPlugin === "calico" ? "calico" : "canal";
+  const out: GateQuery[] = [];
+  if (config.kubernetesVersion !== undefined)
+    out.push({
+      kind: "rke1",
+      version: config.kubernetesVersion,
+      variant: plugin,
+      origin: `${path} kubernetes_version`,
+    });
+  const pinned = config.systemImages[`${plugin}_node`];
+  const tag = pinned?.split(":").pop();
+  if (tag !== undefined && pinned !== undefined && pinned.includes(":"))
+    out.push({ kind: "calico", version: tag, origin: `${path} system_images.${plugin}_node` });
+  if (out.length === 0)
+    throw new InputError(path, "sets neither kubernetes_version nor a calico/canal node image");
+  return out;
+}
+
+async function check(args: ParsedArgs): Promise<CommandResult> {
+  if (args.positionals.length > 0)
+    throw new UsageError(`check: unexpected argument '${args.positionals[0] ?? ""}'`);
+  const fmt = outputFormat(args);
+  if (fmt === "html") throw new UsageError("check: -o must be table, json, yaml or markdown");
+  const plugin = str(args, "plugin") ?? "canal";
+  const cni = str(args, "cni") ?? "canal";
+  const queries: GateQuery[] = [
+    ...list(args, "calico").map((version): GateQuery => ({ kind: "calico", version })),
+    ...list(args, "rke1").map((version): GateQuery => ({ kind: "rke1", version, variant: plugin })),
+    ...list(args, "rke2").map((version): GateQuery => ({ kind: "rke2", version, variant: cni })),
+    ...list(args, "rancher").map((version): GateQuery => ({ kind: "rancher", version })),
+    ...list(args, "rke-cli").map((version): GateQuery => ({ kind: "rke-cli", version })),
+  ];
+  const config = str(args, "rke-config");
+  if (config !== undefined) queries.push(...(await queriesFromConfig(config)));
+  if (queries.length === 0)
+    throw new UsageError(
+      "check: give at least one of --calico, --rke1, --rke2, --rancher, --rke-cli, --rke-config",
+    );
+  const tables = await tablesFor(args);
+  const advisories = await advisoriesFor(args);
+  const rancher = list(args, "rancher")[0];
+  const rkeCli = list(args, "rke-cli")[0];
+  const answers = checkVersions(queries, advisories, tables, {
+    ...(rancher !== undefined ? { rancher } : {}),
+    ...(rkeCli !== undefined ? { rkeCli } : {}),
+  });
+  const doc = {
+    tool: { name: "cnidoctor", version: toolVersion() },
+    ...(tables.kdmOrigin !== undefined
+      ? { kdm: { origin: tables.kdmOrigin, overrides: tables.kdmOverrides ?? [] } }
+      : {}),
+    answers,
+  };
+  return { stdout: renderGate(doc, fmt), exitCode: gateExitCode(answers) };
+}
+
+export const checkCommand: Command = {
+  name: "check",
+  usage:
+    "cnidoctor check [--calico V] [--rke1 V [--plugin canal|calico]] [--rke2 V [--cni canal|calico]] [--rancher V] [--rke-cli V] [--rke-config FILE] [--kdm FILE|URL] [-o table|json|yaml|markdown]",
+  summary:
+    "Version gate: is a Calico, RKE1, RKE2, Rancher or RKE CLI version affected, and what is the smallest fixed alternative? No cluster needed; exit 3 when affected.",
+  examples: [
+    "cnidoctor check --rke2 v1.30.2+rke2r1 --cni calico --rancher v2.10.0",
+    "cnidoctor check --rke1 v1.30.3-rancher1-1 --rke-cli v1.6.1",
+    "cnidoctor check --rke-config cluster.yml -o json",
+    "cnidoctor check --rke2 v1.31.9+rke2r1 --kdm ./data.json",
+  ],
+  run: check,
+};

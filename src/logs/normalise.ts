@@ -1,0 +1,355 @@
+// Captures that are not plain, CRI or Docker's exact json-file layout: planned on the first 64 KiB,
+// then decoded (UTF-8 BOM, UTF-16LE), cleaned (CR, ANSI escapes) and unwrapped line by line with the
+// shapes of shapes/index.ts, and fed to one scanner per subject (pod/container/node) so records are
+// never assembled across pods. Streams: memory is the decoder's carry, each subject's pending block
+// (flushed at BLOCK_CHARS) and the scanners' open records, whatever the input size.
+
+import type { CaptureShape, CaptureSubject, LogCapture, LogScan } from "../model/logs.js";
+import { TextDecoder } from "node:util";
+import { mergeScans } from "./merge.js";
+import type { LogScanner } from "./scanner.js";
+import { JSON_SHAPES, TEXT_SHAPES, type Unwrapped } from "./shapes/index.js";
+import type { SignatureSet } from "./signatures.js";
+import { parseLeading } from "./time.js";
+import { initialState, insideWindow, type ByteSink, type TimeWindow } from "./window.js";
+
+const DOCKER_EXACT = '{"log":"';
+/** Lines of the head looked at to plan (each costs a JSON parse at worst). */
+const PLAN_LINES = 2000;
+/** A subject's decoded lines are handed to its scanner in blocks of about this many characters. */
+const BLOCK_CHARS = 256 * 1024;
+/** A line longer than this without its "\n" is cut (the scanner cuts at its line cap anyway). */
+const CARRY_CHARS = 8 * 1024 * 1024;
+const PIECE_BYTES = 64 * 1024;
+/** Beyond this many subjects, lines go to the unnamed one (bounds memory on a mislabelled file). */
+const MAX_SUBJECTS = 4096;
+
+// CSI (colours, cursor), OSC (titles, links) and two-byte escapes.
+// eslint-disable-next-line no-control-regex
+const ANSI = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]/g;
+
+export interface CapturePlan {
+  encoding: "utf-8" | "utf-16le";
+  /** Whether the capture needs the shaped path (false: the fast path reads it as it is). */
+  shaped: boolean;
+  /** What the head showed (also decides whether prose-like shapes such as stern are trusted). */
+  shapes: Set<CaptureShape>;
+}
+
+/** Mostly control characters (or NUL) in decoded text: not a log. */
+function binaryText(text: string): boolean {
+  let control = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0) return true;
+    if ((c < 32 && !(c >= 8 && c <= 13) && c !== 27) || c === 127 || c === 0xfffd) control++;
+  }
+  return text.length > 0 && control / text.length > 0.3;
+}
+
+/** NUL bytes, or mostly control characters: the check for a file without a UTF-16 BOM. */
+export function looksBinary(head: Buffer): boolean {
+  if (head.includes(0)) return true;
+  let control = 0;
+  for (let i = 0; i < head.length; i++) {
+    const byte = head[i] ?? 0;
+    // Text control characters: \b \t \n \v \f \r and ESC (colour codes).
+    if ((byte < 32 && !(byte >= 8 && byte <= 13) && byte !== 27) || byte === 127) control++;
+  }
+  return head.length > 0 && control / head.length > 0.3;
+}
+
+/**
+ * Plans a capture from its first bytes: undefined when it is binary (a UTF-16LE BOM only counts when
+ * the text behind it decodes to text, so a binary file starting FF FE is still binary).
+ */
+export function planCapture(head: Buffer): CapturePlan | undefined {
+  const shapes = new Set<CaptureShape>();
+  let text: string;
+  let encoding: CapturePlan["encoding"] = "utf-8";
+  if (head.length >= 2 && head[0] === 0xff && head[1] === 0xfe) {
+    text = head.subarray(2, head.length - (head.length % 2)).toString("utf16le");
+    if (binaryText(text)) return undefined;
+    encoding = "utf-16le";
+    shapes.add("utf16le");
+  } else {
+    if (looksBinary(head)) return undefined;
+    text = head.toString("utf8");
+    if (text.charCodeAt(0) === 0xfeff) shapes.add("utf8-bom");
+  }
+  if (text.includes("\r")) shapes.add("crlf");
+  if (text.includes("\x1b")) shapes.add("ansi");
+  const lines = text.split("\n", PLAN_LINES);
+  // The last line of the head may be cut: only complete ones are looked at.
+  if (lines.length > 1 && !text.endsWith("\n")) lines.pop();
+  let nonEmpty = 0;
+  let sternLines = 0;
+  const seen = new Set<CaptureShape>();
+  for (const raw of lines) {
+    const line = clean(raw);
+    if (line.length === 0) continue;
+    nonEmpty++;
+    const u = unwrapLine(line, true, seen);
+    if (u !== undefined && seen.has("stern")) sternLines++;
+    if (seen.has("docker-json") && line.startsWith(DOCKER_EXACT) && line.includes('","stream":"')) {
+      // Docker's own layout: the fast path reads it (a later shape in the same line still counts).
+      seen.delete("docker-json");
+    }
+    for (const s of seen) if (s !== "stern") shapes.add(s);
+    seen.clear();
+  }
+  // stern's prefix is plain words: trusted only when most of the head has it.
+  if (sternLines > 0 && sternLines * 2 >= nonEmpty) shapes.add("stern");
+  // CR before "\n" alone the fast path drops itself; it is not a reason to leave it.
+  const shaped = [...shapes].some((s) => s !== "crlf");
+  return { encoding, shaped, shapes };
+}
+
+/** Removes a trailing CR and ANSI escape sequences. */
+function clean(line: string): string {
+  const noCr = line.endsWith("\r") ? line.slice(0, -1) : line;
+  return noCr.includes("\x1b") ? noCr.replace(ANSI, "") : noCr;
+}
+
+function parseJson(line: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(line);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+    const record = value as Record<string, unknown>;
+    // An Elasticsearch search hit: the document is in _source.
+    const source = record._source;
+    if (typeof source === "object" && source !== null && !Array.isArray(source)) {
+      return source as Record<string, unknown>;
+    }
+    return record;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Unwraps one cleaned line through every envelope it carries (outermost first), or undefined when
+ * it carries none. `stern` says whether stern's prefix is trusted; `seen` collects the shapes.
+ */
+export function unwrapLine(line: string, stern: boolean, seen?: Set<CaptureShape>): Unwrapped | undefined {
+  let out: Unwrapped | undefined;
+  let message = line;
+  for (let depth = 0; depth < 4; depth++) {
+    let next: Unwrapped | undefined;
+    if (message.charCodeAt(0) === 123) {
+      next = unwrapJson(message, seen);
+    } else {
+      for (const shape of TEXT_SHAPES) {
+        if (shape.onlyWhenPlanned === true && !stern) continue;
+        next = shape.unwrap(message);
+        if (next !== undefined) {
+          seen?.add(shape.name);
+          break;
+        }
+      }
+    }
+    if (next === undefined) break;
+    out = out === undefined ? next : { ...next, ...definedOf(out), message: next.message };
+    message = next.message;
+    if (message.includes("\n")) break;
+  }
+  return out;
+}
+
+function unwrapJson(line: string, seen: Set<CaptureShape> | undefined): Unwrapped | undefined {
+  const record = parseJson(line);
+  if (record === undefined) return undefined;
+  for (const shape of JSON_SHAPES) {
+    const next = shape.unwrap(record);
+    if (next !== undefined) {
+      seen?.add(shape.name);
+      return next;
+    }
+  }
+  return undefined;
+}
+
+/** The fields of `u` that are set (outer envelopes win over inner ones). */
+function definedOf(u: Unwrapped): Partial<Unwrapped> {
+  const out: Partial<Unwrapped> = {};
+  if (u.timeMs !== undefined) out.timeMs = u.timeMs;
+  if (u.pod !== undefined) out.pod = u.pod;
+  if (u.container !== undefined) out.container = u.container;
+  if (u.node !== undefined) out.node = u.node;
+  return out;
+}
+
+/** One subject's scanner and its pending block of decoded lines. */
+class SubjectFeed {
+  private lines: string[] = [];
+  private chars = 0;
+  private bytes = 0;
+  inside: boolean;
+
+  constructor(
+    readonly subject: CaptureSubject,
+    readonly scanner: LogScanner,
+    window: TimeWindow | undefined,
+  ) {
+    this.inside = window === undefined ? true : initialState(window);
+  }
+
+  push(line: string, bytes: number): void {
+    if (line.length > this.scanner.lineLimit) {
+      this.flush();
+      this.scanner.pushLine(line, bytes);
+      return;
+    }
+    this.lines.push(line);
+    this.chars += line.length + 1;
+    this.bytes += bytes;
+    if (this.chars >= BLOCK_CHARS) this.flush();
+  }
+
+  flush(): void {
+    if (this.lines.length === 0) return;
+    this.scanner.pushBlock(this.lines.join("\n"), this.bytes);
+    this.lines = [];
+    this.chars = 0;
+    this.bytes = 0;
+  }
+}
+
+/** Whether `text` already carries a CRI envelope (a shipper that kept the runtime's line). */
+function hasCri(text: string): boolean {
+  return /^\d{4}-\d\d-\d\dT\S+ std(?:out|err) [FP] /.test(text);
+}
+
+/** The shaped path's sink: decode, clean, unwrap, route to the subject's scanner. */
+export class ShapedSink implements ByteSink {
+  private readonly decoder: TextDecoder;
+  private carry = "";
+  private readonly feeds = new Map<string, SubjectFeed>();
+  private readonly stern: boolean;
+  readonly shapes: Set<CaptureShape>;
+
+  constructor(
+    plan: CapturePlan,
+    private readonly newScanner: () => LogScanner,
+    private readonly window: TimeWindow | undefined,
+  ) {
+    this.decoder = new TextDecoder(plan.encoding);
+    this.stern = plan.shapes.has("stern");
+    this.shapes = new Set(plan.shapes);
+  }
+
+  feed(chunk: Buffer): void {
+    // Pieces of 64 KiB: their strings die young (a 1 MiB chunk's would go to the large-object
+    // space and wait for a full GC, which shows as RSS).
+    for (let at = 0; at < chunk.length; at += PIECE_BYTES) {
+      this.piece(chunk.subarray(at, Math.min(chunk.length, at + PIECE_BYTES)));
+    }
+  }
+
+  private piece(chunk: Buffer): void {
+    const text = this.carry + this.decoder.decode(chunk, { stream: true });
+    let pos = 0;
+    for (;;) {
+      const nl = text.indexOf("\n", pos);
+      if (nl < 0) break;
+      this.line(text.slice(pos, nl));
+      pos = nl + 1;
+    }
+    this.carry = text.slice(pos);
+    if (this.carry.length > CARRY_CHARS) {
+      this.line(this.carry);
+      this.carry = "";
+    }
+    // Lines are slices of this chunk's text and keep all of it alive: hand every pending block to
+    // its scanner now (joining copies them), so no chunk outlives its feed() call.
+    for (const feed of this.feeds.values()) feed.flush();
+  }
+
+  end(): void {
+    const rest = this.carry + this.decoder.decode();
+    this.carry = "";
+    if (rest.length > 0) this.line(rest);
+    for (const feed of this.feeds.values()) feed.flush();
+  }
+
+  /** The scans: merged, and per subject when the capture named any. */
+  result(set: SignatureSet, sampleLimit?: number): { scan: LogScan; captures?: LogCapture[] } {
+    const captures: LogCapture[] = [];
+    for (const feed of this.feeds.values()) {
+      captures.push({ subject: feed.subject, scan: feed.scanner.finish() });
+    }
+    if (captures.length === 0) captures.push({ subject: {}, scan: this.newScanner().finish() });
+    const scan =
+      captures.length === 1 && captures[0]
+        ? captures[0].scan
+        : mergeScans(
+            set,
+            captures.map((c) => c.scan),
+            sampleLimit,
+          );
+    const named = captures.some((c) => Object.keys(c.subject).length > 0);
+    return named ? { scan, captures } : { scan };
+  }
+
+  private line(raw: string): void {
+    const bytes = raw.length + 1;
+    const line = clean(raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw);
+    const u = unwrapLine(line, this.stern, this.shapes);
+    if (u === undefined) {
+      this.emit(this.feedFor(undefined), line, undefined, bytes);
+      return;
+    }
+    const feed = this.feedFor(u);
+    if (!u.message.includes("\n")) {
+      this.emit(feed, u.message, u.timeMs, bytes);
+      return;
+    }
+    const parts = u.message.split("\n");
+    if (parts.at(-1) === "") parts.pop();
+    for (let i = 0; i < parts.length; i++) {
+      this.emit(feed, clean(parts[i] ?? ""), u.timeMs, i === 0 ? bytes : 0);
+    }
+  }
+
+  private emit(feed: SubjectFeed, message: string, timeMs: number | undefined, bytes: number): void {
+    if (this.window !== undefined) {
+      const ms = timeMs ?? leadingMs(message);
+      if (ms !== undefined) feed.inside = insideWindow(this.window, ms);
+      if (!feed.inside) return;
+    }
+    // An envelope time becomes a CRI envelope, which the scanner reads as the line's time.
+    if (timeMs !== undefined && message.length > 0 && !hasCri(message)) {
+      feed.push(`${new Date(timeMs).toISOString()} stdout F ${message}`, bytes);
+    } else {
+      feed.push(message, bytes);
+    }
+  }
+
+  private feedFor(u: Unwrapped | undefined): SubjectFeed {
+    let key = `${u?.pod ?? ""}\u0000${u?.container ?? ""}\u0000${u?.node ?? ""}`;
+    let feed = this.feeds.get(key);
+    if (feed !== undefined) return feed;
+    if (this.feeds.size >= MAX_SUBJECTS) key = "\u0000\u0000";
+    feed = this.feeds.get(key);
+    if (feed !== undefined) return feed;
+    // Copies: the names are slices of a chunk's text, which must not outlive it.
+    const subject: CaptureSubject = {};
+    if (key !== "\u0000\u0000") {
+      if (u?.pod !== undefined) subject.pod = detached(u.pod);
+      if (u?.container !== undefined) subject.container = detached(u.container);
+      if (u?.node !== undefined) subject.node = detached(u.node);
+    }
+    feed = new SubjectFeed(subject, this.newScanner(), this.window);
+    this.feeds.set(detached(key), feed);
+    return feed;
+  }
+}
+
+function detached(s: string): string {
+  return Buffer.from(s, "utf8").toString("utf8");
+}
+
+function leadingMs(message: string): number | undefined {
+  const stamp = parseLeading(message, 0)?.stamp;
+  return stamp?.kind === "full" ? stamp.ms : undefined;
+}

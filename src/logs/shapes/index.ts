@@ -1,0 +1,23 @@
+// The capture shapes the reader knows, in the order it tries them. Adding a shape is one module
+// here and its tests (src/logs/envelopes.test.ts wraps every excerpt fixture in every shape).
+// CRI and Docker's exact json-file layout are read by the fast path itself (lines.ts, the kernel);
+// the modules below cover everything else and take the exact path.
+
+import { dockerJson } from "./docker-json.js";
+import { elastic } from "./elastic.js";
+import { fluent } from "./fluent.js";
+import { journald } from "./journald.js";
+import { kubectlPrefix } from "./kubectl-prefix.js";
+import { kubectlTimestamps } from "./kubectl-timestamps.js";
+import { loki } from "./loki.js";
+import { quoted } from "./quoted.js";
+import { stern } from "./stern.js";
+import type { JsonShape, TextShape } from "./types.js";
+
+export type { JsonShape, Shape, TextShape, Unwrapped } from "./types.js";
+
+/** JSON-lines shapes, most specific first (fluent before docker: both have `log`). */
+export const JSON_SHAPES: readonly JsonShape[] = [journald, loki, fluent, dockerJson, elastic];
+
+/** Text prefixes; a line may carry several (`--prefix` then `--timestamps`), outermost first. */
+export const TEXT_SHAPES: readonly TextShape[] = [kubectlPrefix, stern, kubectlTimestamps, quoted];

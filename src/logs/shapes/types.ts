@@ -1,0 +1,70 @@
+// What a capture shape is: how to recognise one line of it, and how to unwrap that line into the
+// log message and whatever the envelope says about it (time, pod, container, node).
+
+import type { CaptureShape } from "../../model/logs.js";
+
+export interface Unwrapped {
+  /** The log text inside the envelope; may hold several lines ("\n") when a shipper joined them. */
+  message: string;
+  /** Epoch ms from the envelope, when it has a time. */
+  timeMs?: number;
+  pod?: string;
+  container?: string;
+  node?: string;
+}
+
+/** A shape whose lines are text: a prefix to remove (kubectl --prefix, stern, quoting...). */
+export interface TextShape {
+  readonly name: CaptureShape;
+  readonly kind: "text";
+  /**
+   * Whether recognising this shape needs the plan's consent (its lines look like ordinary prose
+   * too often to be trusted one by one, e.g. stern's bare `POD CONTAINER ` prefix).
+   */
+  readonly onlyWhenPlanned?: boolean;
+  unwrap(line: string): Unwrapped | undefined;
+}
+
+/** A JSON-lines shape: picks its fields out of a parsed object. */
+export interface JsonShape {
+  readonly name: CaptureShape;
+  readonly kind: "json";
+  unwrap(record: Record<string, unknown>): Unwrapped | undefined;
+}
+
+export type Shape = TextShape | JsonShape;
+
+export function str(value: unknown): string | undefined {
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
+export function obj(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/**
+ * A time field as epoch ms: an RFC 3339 / ISO string, or a number (or numeric string) in seconds,
+ * milliseconds, microseconds or nanoseconds, told apart by magnitude.
+ */
+export function timeField(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) return epochMs(value);
+  if (typeof value !== "string" || value.length === 0) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value)) return epochMs(Number(value));
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function epochMs(n: number): number | undefined {
+  if (n <= 0) return undefined;
+  if (n < 1e11) return Math.round(n * 1000);
+  if (n < 1e14) return Math.round(n);
+  if (n < 1e17) return Math.round(n / 1000);
+  return Math.round(n / 1e6);
+}
+
+/** Drops the one trailing newline a container runtime leaves on each log entry. */
+export function chomp(text: string): string {
+  return text.endsWith("\n") ? text.slice(0, text.endsWith("\r\n") ? -2 : -1) : text;
+}

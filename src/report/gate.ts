@@ -1,0 +1,80 @@
+// Renders `cnidoctor check` answers. Writers read the typed GateAnswer fields; nothing here parses
+// a sentence back.
+
+import { stringify as toYaml } from "yaml";
+import type { GateAnswer } from "../versions/gate.js";
+
+export type GateFormat = "table" | "json" | "yaml" | "markdown";
+
+export interface GateDocument {
+  tool: { name: string; version: string };
+  /** The KDM file or URL that extended the shipped tables, and where it won over them. */
+  kdm?: { origin: string; overrides: string[] };
+  answers: GateAnswer[];
+}
+
+function subject(a: GateAnswer): string {
+  const q = a.query;
+  const variant = q.variant !== undefined ? ` (${q.variant})` : "";
+  return `${q.kind} ${q.version}${variant}`;
+}
+
+function fixedText(a: GateAnswer): string {
+  if (a.fixed === undefined) return "";
+  const calico = a.fixed.calicoVersion !== "" ? ` (Calico ${a.fixed.calicoVersion})` : "";
+  const by = a.fixed.offeredBy !== undefined ? `, offered by ${a.fixed.offeredBy}` : "";
+  return `${a.fixed.version}${calico}${by}`;
+}
+
+function offeredLines(a: GateAnswer): string[] {
+  return (a.offered ?? []).map(
+    (o) =>
+      `${o.distribution}: affected ${o.affected.join(", ") || "none"}; fixed ${o.fixed.join(", ") || "none"}`,
+  );
+}
+
+function table(doc: GateDocument): string {
+  const lines: string[] = [];
+  for (const a of doc.answers) {
+    lines.push(`${a.verdict.toUpperCase().padEnd(13)} ${subject(a)}  [${a.advisoryId}]`);
+    lines.push(`  ${a.reason}`);
+    if (a.unmetConditions.length > 0) lines.push(`  exposed only if: ${a.unmetConditions.join(", ")}`);
+    const fixed = fixedText(a);
+    if (fixed !== "") lines.push(`  smallest fixed: ${fixed}`);
+    for (const o of offeredLines(a)) lines.push(`  offers ${o}`);
+    lines.push(`  sources: ${a.sources.join("; ")}`);
+  }
+  if (doc.kdm !== undefined) {
+    lines.push(`KDM: ${doc.kdm.origin}`);
+    for (const o of doc.kdm.overrides) lines.push(`  file wins: ${o}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, "\\|").replace(/\n/g, " ");
+}
+
+function markdown(doc: GateDocument): string {
+  const rows = doc.answers.map(
+    (a) =>
+      `| ${cell(subject(a))} | ${a.advisoryId} | ${a.verdict} | ${cell(a.reason)} | ${cell(fixedText(a))} | ${cell(a.sources.join("; "))} |`,
+  );
+  const kdm =
+    doc.kdm === undefined
+      ? []
+      : ["", `KDM: ${doc.kdm.origin}`, ...doc.kdm.overrides.map((o) => `- file wins: ${o}`)];
+  return `${[
+    "| checked | advisory | verdict | reason | smallest fixed | sources |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+    ...kdm,
+  ].join("\n")}\n`;
+}
+
+export function renderGate(doc: GateDocument, format: GateFormat): string {
+  if (format === "json") return `${JSON.stringify(doc, null, 2)}\n`;
+  if (format === "yaml") return toYaml(doc);
+  if (format === "markdown") return markdown(doc);
+  return table(doc);
+}

@@ -1,0 +1,414 @@
+// The version gate: "is the version I am about to run affected?" answered from the advisories'
+// upstream Calico ranges and the version tables, without a cluster. Every ecosystem reduces to the
+// Calico release it ships, so a release the tables learned from a KDM file is judged the same way
+// as a shipped one, and no advisory version is named here.
+
+import type { Advisory, AffectedPackage, FelixSettingCondition } from "../model/advisory.js";
+import { matchVersion } from "../advisories/ranges.js";
+import { compareVersionNames, minorOf } from "./order.js";
+import { parseCalicoVersion } from "./calico.js";
+import { calicoVersionFromImage, parseImageRef } from "./image.js";
+import { rancherOffersRke1, rancherOffersRke2, compareRancher } from "./rancher.js";
+import type { IncidentStatus, Rke2ChartName, VersionTables } from "./tables.js";
+
+export type GateKind = "calico" | "rke1" | "rke2" | "rancher" | "rke-cli";
+export type GateVerdict = "affected" | "conditional" | "not-affected" | "unknown";
+
+export interface GateQuery {
+  kind: GateKind;
+  version: string;
+  /** rke1: network plugin (calico|canal); rke2: CNI chart (canal|calico). */
+  variant?: string;
+  /** Where the version came from when not a flag, e.g. "cluster.yml kubernetes_version". */
+  origin?: string;
+}
+
+export interface GateAlternative {
+  version: string;
+  calicoVersion: string;
+  /** Who offers it, e.g. "Rancher v2.10.0 (channel v2.9.0-alpha1..v2.10.99)". */
+  offeredBy?: string;
+}
+
+export interface GateAnswer {
+  query: GateQuery;
+  advisoryId: string;
+  verdict: GateVerdict;
+  calicoVersion?: string;
+  reason: string;
+  /** Advisory conditions that keep a default install from being exposed. */
+  unmetConditions: string[];
+  sources: string[];
+  fixed?: GateAlternative;
+  /** rancher / rke-cli: the Kubernetes versions it offers, by Calico status. */
+  offered?: { distribution: "rke1" | "rke2"; affected: string[]; fixed: string[] }[];
+}
+
+/** What the user runs alongside, narrowing which alternatives are offered. */
+export interface GateContext {
+  rancher?: string;
+  rkeCli?: string;
+}
+
+function calicoPackage(a: Advisory): AffectedPackage | undefined {
+  return a.affected.find((p) => p.ecosystem === "calico");
+}
+
+type CalicoStatus = "affected" | "not-affected" | "unknown";
+
+/** The advisory's verdict for one upstream Calico release. */
+export function calicoStatus(advisory: Advisory, version: string): { status: CalicoStatus; why: string } {
+  const pkg = calicoPackage(advisory);
+  if (pkg === undefined) return { status: "unknown", why: `${advisory.id} names no Calico range` };
+  const m = matchVersion(pkg, version);
+  if (m.result === "in-range") return { status: "affected", why: `Calico ${version} is in ${m.range}` };
+  if (m.result === "unknown") return { status: "unknown", why: m.reason };
+  return { status: "not-affected", why: `Calico ${version} is outside ${advisory.id}'s ranges` };
+}
+
+/** Felix-setting conditions a chart's defaults leave unmet (e.g. a chart that turns a setting off). */
+function unmetByDefaults(advisory: Advisory, defaults: Record<string, boolean>): FelixSettingCondition[] {
+  return advisory.conditions.filter(
+    (c): c is FelixSettingCondition =>
+      c.kind === "felix-setting" && c.field in defaults && defaults[c.field] !== c.equals,
+  );
+}
+
+function sourceOf(tables: VersionTables, table: string): string {
+  const kdm = tables.kdmOrigin;
+  return kdm === undefined ? `data/${table}` : `data/${table} extended by ${kdm}`;
+}
+
+function answer(
+  q: GateQuery,
+  advisory: Advisory,
+  fields: Omit<GateAnswer, "query" | "advisoryId" | "unmetConditions"> & { unmetConditions?: string[] },
+): GateAnswer {
+  return { query: q, advisoryId: advisory.id, unmetConditions: [], ...fields };
+}
+
+function checkCalico(q: GateQuery, advisory: Advisory): GateAnswer {
+  const parsed = parseCalicoVersion(q.version);
+  if (parsed === undefined)
+    return answer(q, advisory, {
+      verdict: "unknown",
+      reason: `'${q.version}' is not a Calico release (expected e.g. v3.28.0)`,
+      sources: [],
+    });
+  const s = calicoStatus(advisory, q.version);
+  const pkg = calicoPackage(advisory);
+  const fixedLine = pkg?.fixedIn?.[`${parsed.major}.${parsed.minor}`];
+  return answer(q, advisory, {
+    verdict: s.status,
+    calicoVersion: q.version,
+    reason: s.why,
+    sources: [`${advisory.id} affected[calico]`],
+    ...(s.status === "affected" && fixedLine !== undefined
+      ? { fixed: { version: fixedLine, calicoVersion: fixedLine } }
+      : {}),
+  });
+}
+
+function rke1Plugin(q: GateQuery): "calico" | "canal" {
+  return q.variant === "calico" ? "calico" : "canal";
+}
+
+function rke1Calico(tables: VersionTables, version: string, plugin: "calico" | "canal"): string | undefined {
+  const entry = tables.rke1Kubernetes[version];
+  if (entry === undefined) return undefined;
+  const image = plugin === "calico" ? entry.systemImages.calico_node : entry.systemImages.canal_node;
+  const ref = image === undefined ? undefined : parseImageRef(image);
+  const v = ref === undefined ? undefined : calicoVersionFromImage(ref);
+  return v === undefined ? entry.calicoVersion : `v${v.major}.${v.minor}.${v.patch}`;
+}
+
+function checkRke1(q: GateQuery, advisory: Advisory, tables: VersionTables, ctx: GateContext): GateAnswer {
+  const plugin = rke1Plugin(q);
+  const calico = rke1Calico(tables, q.version, plugin);
+  const sources = [sourceOf(tables, "rke1-kubernetes.json"), `${advisory.id} affected[calico]`];
+  if (calico === undefined)
+    return answer(q, advisory, {
+      verdict: "unknown",
+      reason: `RKE1 Kubernetes version ${q.version} is not in the version tables (give --kdm with newer metadata)`,
+      sources,
+    });
+  const s = calicoStatus(advisory, calico);
+  const fixed =
+    s.status === "affected" ? rke1Alternative(advisory, tables, q.version, plugin, ctx) : undefined;
+  const offerNote =
+    s.status === "affected" && fixed === undefined
+      ? ` No later ${minorOf(q.version) ?? ""} version${ctx.rancher !== undefined ? ` offered by Rancher ${ctx.rancher}` : ""} ships a fixed Calico.`
+      : "";
+  return answer(q, advisory, {
+    verdict: s.status,
+    calicoVersion: calico,
+    reason: `${q.version} deploys ${plugin} with Calico ${calico}; ${s.why}.${offerNote}`,
+    sources,
+    ...(fixed !== undefined ? { fixed } : {}),
+  });
+}
+
+function rke1Alternative(
+  advisory: Advisory,
+  tables: VersionTables,
+  current: string,
+  plugin: "calico" | "canal",
+  ctx: GateContext,
+): GateAlternative | undefined {
+  const minor = minorOf(current);
+  const cli = ctx.rkeCli === undefined ? undefined : tables.rkeCliReleases[ctx.rkeCli];
+  const candidates = Object.keys(tables.rke1Kubernetes)
+    .filter((v) => minorOf(v) === minor && compareVersionNames(v, current) > 0)
+    .sort(compareVersionNames);
+  for (const v of candidates) {
+    const calico = rke1Calico(tables, v, plugin);
+    if (calico === undefined || calicoStatus(advisory, calico).status !== "not-affected") continue;
+    if (ctx.rancher !== undefined && !rancherOffersRke1(tables, ctx.rancher, v)) continue;
+    if (cli !== undefined && !cli.k8sWithFixedCalico.some((k) => k.k8sVersion === v)) continue;
+    const by = [
+      ctx.rancher !== undefined ? `Rancher ${ctx.rancher} (metadata refreshed)` : undefined,
+      ctx.rkeCli !== undefined ? `RKE CLI ${ctx.rkeCli}` : undefined,
+    ].filter((x): x is string => x !== undefined);
+    return { version: v, calicoVersion: calico, ...(by.length > 0 ? { offeredBy: by.join(", ") } : {}) };
+  }
+  return undefined;
+}
+
+function rke2Chart(q: GateQuery): Rke2ChartName {
+  return q.variant === "calico" ? "rke2-calico" : "rke2-canal";
+}
+
+function checkRke2(q: GateQuery, advisory: Advisory, tables: VersionTables, ctx: GateContext): GateAnswer {
+  const chart = rke2Chart(q);
+  const entry = tables.rke2Releases[q.version]?.charts[chart];
+  const sources = [sourceOf(tables, "rke2-releases.json"), `${advisory.id} affected[calico]`];
+  if (entry === undefined)
+    return answer(q, advisory, {
+      verdict: "unknown",
+      reason: `RKE2 release ${q.version} is not in the version tables (give --kdm with newer metadata)`,
+      sources,
+    });
+  const s = calicoStatus(advisory, entry.calicoVersion);
+  const unmet =
+    s.status === "affected" ? unmetByDefaults(advisory, { xdpEnabled: entry.xdpEnabledByChart }) : [];
+  const verdict: GateVerdict = s.status === "affected" && unmet.length > 0 ? "conditional" : s.status;
+  const fixed =
+    s.status === "affected" ? rke2Alternative(advisory, tables, q.version, chart, ctx) : undefined;
+  const cond =
+    unmet.length > 0
+      ? ` The ${chart} chart's defaults leave ${unmet.map((c) => c.id).join(", ")} unmet, so only an override exposes it.`
+      : "";
+  const none =
+    s.status === "affected" && fixed === undefined
+      ? ` No later ${minorOf(q.version) ?? ""} release${ctx.rancher !== undefined ? ` offered by Rancher ${ctx.rancher}` : ""} ships a fixed ${chart}.`
+      : "";
+  return answer(q, advisory, {
+    verdict,
+    calicoVersion: entry.calicoVersion,
+    reason: `${q.version} ships ${chart} ${entry.chartVersion} (Calico ${entry.calicoVersion}); ${s.why}.${cond}${none}`,
+    unmetConditions: unmet.map((c) => c.id),
+    sources,
+    ...(fixed !== undefined ? { fixed } : {}),
+  });
+}
+
+function rke2Alternative(
+  advisory: Advisory,
+  tables: VersionTables,
+  current: string,
+  chart: Rke2ChartName,
+  ctx: GateContext,
+): GateAlternative | undefined {
+  const minor = minorOf(current);
+  const candidates = Object.keys(tables.rke2Releases)
+    .filter((v) => minorOf(v) === minor && compareVersionNames(v, current) > 0)
+    .sort(compareVersionNames);
+  for (const v of candidates) {
+    const release = tables.rke2Releases[v];
+    const c = release?.charts[chart];
+    if (release === undefined || c === undefined) continue;
+    if (calicoStatus(advisory, c.calicoVersion).status !== "not-affected") continue;
+    if (ctx.rancher !== undefined && !rancherOffersRke2(tables, ctx.rancher, v)) continue;
+    const r = release.rancher;
+    const offeredBy =
+      ctx.rancher !== undefined && r !== undefined
+        ? `Rancher ${ctx.rancher} (channel ${r.minChannelServerVersion}..${r.maxChannelServerVersion})`
+        : undefined;
+    return { version: v, calicoVersion: c.calicoVersion, ...(offeredBy ? { offeredBy } : {}) };
+  }
+  return undefined;
+}
+
+function split(
+  advisory: Advisory,
+  versions: { version: string; calico: string | undefined }[],
+): { affected: string[]; fixed: string[] } {
+  const affected: string[] = [];
+  const fixed: string[] = [];
+  for (const { version, calico } of versions) {
+    if (calico === undefined) continue;
+    const s = calicoStatus(advisory, calico).status;
+    if (s === "affected") affected.push(version);
+    // "fixed" here: a later release of a minor that also has affected ones.
+    else if (s === "not-affected") fixed.push(version);
+  }
+  affected.sort(compareVersionNames);
+  // Fixed: later than an affected release of the same minor (earlier ones predate the problem).
+  const firstAffected = new Map<string | undefined, string>();
+  for (const v of affected) if (!firstAffected.has(minorOf(v))) firstAffected.set(minorOf(v), v);
+  return {
+    affected,
+    fixed: fixed
+      .filter((v) => {
+        const first = firstAffected.get(minorOf(v));
+        return first !== undefined && compareVersionNames(v, first) > 0;
+      })
+      .sort(compareVersionNames),
+  };
+}
+
+function ecosystemVerdict(advisory: Advisory, ecosystem: AffectedPackage["ecosystem"], version: string) {
+  const pkg = advisory.affected.find((p) => p.ecosystem === ecosystem);
+  if (pkg === undefined) return undefined;
+  return { pkg, match: matchVersion(pkg, version) };
+}
+
+function checkRancher(q: GateQuery, advisory: Advisory, tables: VersionTables): GateAnswer {
+  if (compareRancher(q.version, "v0.0.0") === undefined)
+    return answer(q, advisory, {
+      verdict: "unknown",
+      reason: `'${q.version}' is not a Rancher version (expected e.g. v2.9.1)`,
+      sources: [],
+    });
+  const rke1 = split(
+    advisory,
+    Object.keys(tables.rke1Kubernetes)
+      .filter((v) => rancherOffersRke1(tables, q.version, v))
+      .map((v) => ({ version: v, calico: rke1Calico(tables, v, "canal") })),
+  );
+  const rke2Chart: Rke2ChartName = "rke2-calico";
+  const rke2 = split(
+    advisory,
+    Object.keys(tables.rke2Releases)
+      .filter((v) => rancherOffersRke2(tables, q.version, v))
+      .map((v) => ({ version: v, calico: tables.rke2Releases[v]?.charts[rke2Chart]?.calicoVersion })),
+  );
+  const eco = ecosystemVerdict(advisory, "rancher", q.version);
+  const listed = eco?.match.result === "in-range";
+  const verdict: GateVerdict = eco === undefined ? "unknown" : listed ? "affected" : "not-affected";
+  const lines = [
+    listed
+      ? `${advisory.id} lists Rancher ${q.version}${eco.match.result === "in-range" ? ` (${eco.match.range})` : ""}`
+      : `${advisory.id} does not list Rancher ${q.version}`,
+    `with refreshed metadata it offers ${rke1.affected.length} affected and ${rke1.fixed.length} fixed RKE1 versions, ${rke2.affected.length} affected and ${rke2.fixed.length} fixed RKE2 releases (rke2-calico); affected ones stay selectable, so pick a fixed one`,
+  ];
+  const fixedLine = eco?.pkg.fixedIn?.[minorOf(q.version) ?? ""];
+  return answer(q, advisory, {
+    verdict,
+    reason: `${lines.join("; ")}.${eco?.pkg.note !== undefined ? ` ${eco.pkg.note.trim()}` : ""}`,
+    sources: [
+      `${advisory.id} affected[rancher]`,
+      sourceOf(tables, "k8s-version-info.json"),
+      sourceOf(tables, "rke1-kubernetes.json"),
+      sourceOf(tables, "rke2-releases.json"),
+    ],
+    offered: [
+      { distribution: "rke1", ...rke1 },
+      { distribution: "rke2", ...rke2 },
+    ],
+    ...(listed && fixedLine !== undefined ? { fixed: { version: fixedLine, calicoVersion: "" } } : {}),
+  });
+}
+
+function checkRkeCli(q: GateQuery, advisory: Advisory, tables: VersionTables): GateAnswer {
+  const entry = tables.rkeCliReleases[q.version];
+  const sources = [sourceOf(tables, "rke-cli-releases.json"), `${advisory.id} affected[calico]`];
+  if (entry === undefined)
+    return answer(q, advisory, {
+      verdict: "unknown",
+      reason: `RKE CLI ${q.version} is not in the version tables`,
+      sources,
+    });
+  const defaultCalico = rke1Calico(tables, entry.defaultK8s, "canal");
+  const s =
+    defaultCalico === undefined
+      ? { status: "unknown" as const, why: `its default ${entry.defaultK8s} is not in the tables` }
+      : calicoStatus(advisory, defaultCalico);
+  const offered = split(advisory, [
+    ...entry.k8sWithAffectedCalico.map((k) => ({ version: k.k8sVersion, calico: k.calicoVersion })),
+    ...entry.k8sWithFixedCalico.map((k) => ({ version: k.k8sVersion, calico: k.calicoVersion })),
+  ]);
+  const next =
+    s.status === "affected"
+      ? Object.keys(tables.rkeCliReleases)
+          .filter((v) => {
+            const e = tables.rkeCliReleases[v];
+            if (e === undefined || e.prerelease || minorOf(v) !== minorOf(q.version)) return false;
+            if (compareVersionNames(v, q.version) <= 0) return false;
+            const c = rke1Calico(tables, e.defaultK8s, "canal");
+            return c !== undefined && calicoStatus(advisory, c).status === "not-affected";
+          })
+          .sort(compareVersionNames)[0]
+      : undefined;
+  const nextDefault = next === undefined ? undefined : tables.rkeCliReleases[next]?.defaultK8s;
+  return answer(q, advisory, {
+    verdict: s.status,
+    ...(defaultCalico !== undefined ? { calicoVersion: defaultCalico } : {}),
+    reason: `RKE CLI ${q.version} defaults to ${entry.defaultK8s}${defaultCalico !== undefined ? ` (Calico ${defaultCalico})` : ""}; ${s.why}. It offers ${offered.affected.length} affected and ${offered.fixed.length} fixed versions; the running image decides, so pin a fixed kubernetes_version.`,
+    sources,
+    offered: [{ distribution: "rke1", ...offered }],
+    ...(next !== undefined && nextDefault !== undefined
+      ? {
+          fixed: {
+            version: next,
+            calicoVersion: rke1Calico(tables, nextDefault, "canal") ?? "",
+            offeredBy: `RKE CLI ${next}, its default ${nextDefault}`,
+          },
+        }
+      : {}),
+  });
+}
+
+/** Answers every query against every advisory that has a Calico range. */
+export function checkVersions(
+  queries: GateQuery[],
+  advisories: Advisory[],
+  tables: VersionTables,
+  ctx: GateContext = {},
+): GateAnswer[] {
+  const out: GateAnswer[] = [];
+  for (const advisory of advisories) {
+    if (calicoPackage(advisory) === undefined) continue;
+    for (const q of queries) {
+      if (q.kind === "calico") out.push(checkCalico(q, advisory));
+      else if (q.kind === "rke1") out.push(checkRke1(q, advisory, tables, ctx));
+      else if (q.kind === "rke2") out.push(checkRke2(q, advisory, tables, ctx));
+      else if (q.kind === "rancher") out.push(checkRancher(q, advisory, tables));
+      else out.push(checkRkeCli(q, advisory, tables));
+    }
+  }
+  return out;
+}
+
+/** Exit code as for scan: 3 when anything checked is affected, 4 when something is unknown. */
+export function gateExitCode(answers: GateAnswer[]): 0 | 3 | 4 {
+  if (answers.some((a) => a.verdict === "affected")) return 3;
+  if (answers.some((a) => a.verdict === "unknown")) return 4;
+  return 0;
+}
+
+/**
+ * Table status for a Calico release from advisory ranges: affected when any advisory's range holds
+ * it, "fixed" when it is newer than some affected range's start, otherwise not affected.
+ */
+export function advisoryClassifier(advisories: Advisory[]): (calico: string) => IncidentStatus {
+  return (calico) => {
+    let newer = false;
+    for (const a of advisories) {
+      if (calicoStatus(a, calico).status === "affected") return "affected";
+      for (const r of calicoPackage(a)?.ranges ?? [])
+        if ((compareRancher(calico, r.introduced) ?? -1) > 0) newer = true;
+    }
+    return newer ? "fixed" : "not-affected";
+  };
+}
