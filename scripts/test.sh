@@ -58,6 +58,8 @@ if [ "${CNIDOCTOR_SKIP_PACKAGING:-0}" != "1" ] && [ -d dist/test/package ]; then
   else
     echo "image: SKIPPED, podman is not installed (apt-get install -y podman buildah skopeo runc)"
   fi
+  # The single file and its krew archives (dist/sea/), rebuilt so the tests never run a stale one.
+  node dist/scripts/sea/build.js
   mapfile -t package_files < <(find dist/test/package -name '*.test.js' | sort)
   run_suite "packaging tests" node --test-concurrency=1 "${package_files[@]}" || failed=1
 fi
