@@ -71,6 +71,8 @@ elif [ -d dist/test/package ]; then
     echo "image: SKIPPED, podman is not installed (apt-get install -y podman buildah skopeo runc);" \
       "the image tests report the same skip"
   fi
+  # The single file and its krew archives (dist/sea/), rebuilt so the tests never run a stale one.
+  node dist/scripts/sea/build.js
   mapfile -t package_files < <(find dist/test/package -name '*.test.js' | sort)
   run_suite "packaging tests" node --test-concurrency=1 "${package_files[@]}" || failed=1
   echo "packaging: $(($(date +%s) - packaging_start)) s"
