@@ -344,7 +344,8 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: "image",
     type: "string",
-    usage: "Image the scheduled-restart CronJob runs; its entrypoint must be the cnidoctor CLI.",
+    usage:
+      "Image the scheduled-restart CronJob runs; its entrypoint must be the cnidoctor CLI (default: this version's image, ghcr.io/cnidoctor/cnidoctor:<version>; a private registry's copy when air-gapped).",
     commands: ["plan", "apply"],
   },
   {
