@@ -5,175 +5,23 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
 import { loadAdvisories } from "../advisories/load.js";
 import { diagnose } from "../analyze/diagnose.js";
 import type { LogSourceResult } from "../model/logs.js";
 import type { Snapshot } from "../model/snapshot.js";
 import { compileSignatures, scanLogFile } from "./index.js";
 import { seededRandom } from "../../scripts/fixtures/felix-log.js";
+import { iso, plainLines as linesOf, text, WRAPS, type Line } from "../../scripts/fixtures/capture-shapes.js";
 
 const DIR = fileURLToPath(new URL("../../../test/fixtures/excerpts/", import.meta.url));
 const advisories = await loadAdvisories();
 const advisory = advisories.find((a) => a.id === "CNID-2024-0001");
 const set = compileSignatures(advisories);
-const BASE = Date.UTC(2024, 0, 1, 12);
-const POD = "calico-node-x7k2p";
-const NODE = "worker-1";
-
-interface Line {
-  text: string;
-  ms: number;
-}
-
-/**
- * The fixture as plain lines with a time each: its own, else the one before, else (before the
- * first stamped line: a capture cut mid-record) the first one, else BASE.
- */
-async function plainLines(file: string): Promise<Line[]> {
-  const raw = (await readFile(join(DIR, file), "utf8")).replace(/\n$/, "").split("\n");
-  // A fixture saved with `kubectl logs --timestamps` is that shape already: its plain form drops them.
-  const stamped = /^\d{4}-\d\d-\d\dT\S+Z /;
-  const kubectl = raw.every((l) => l === "" || stamped.test(l));
-  let last = BASE;
-  const lines = raw.map((l) => {
-    let text = l;
-    let own: number | undefined;
-    if (kubectl && stamped.test(l)) {
-      const cut = l.indexOf(" ");
-      own = Date.parse(l.slice(0, cut));
-      text = l.slice(cut + 1);
-    }
-    const m = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:[.,](\d+))?/.exec(text);
-    if (m) own ??= Date.parse(`${m[1]}T${m[2]}.${(m[3] ?? "0").slice(0, 3).padEnd(3, "0")}Z`);
-    const known = own !== undefined && !Number.isNaN(own);
-    if (known) last = own ?? last;
-    return { text, ms: last, known };
-  });
-  const first = lines.find((l) => l.known)?.ms ?? BASE;
-  let seen = false;
-  return lines.map((l) => {
-    seen ||= l.known;
-    return { text: l.text, ms: seen ? l.ms : first };
-  });
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-const k8s = { pod_name: POD, container_name: "calico-node", host: NODE, namespace_name: "kube-system" };
-
-type Wrap = (lines: Line[]) => Buffer;
-const text = (lines: string[]): Buffer => Buffer.from(`${lines.join("\n")}\n`, "utf8");
-
-/**
- * A log line as the runtime splits a long one (Docker json-file at 16 KiB, CRI at its buffer): the
- * pieces, every one but the last marked partial. Cut at a third and two thirds so every record of
- * the fixtures is split, headers included.
- */
-function pieces(line: string): { text: string; last: boolean }[] {
-  if (line.length < 3) return [{ text: line, last: true }];
-  const a = Math.floor(line.length / 3);
-  const b = Math.floor((2 * line.length) / 3);
-  return [
-    { text: line.slice(0, a), last: false },
-    { text: line.slice(a, b), last: false },
-    { text: line.slice(b), last: true },
-  ];
-}
-const dockerSplit = (ls: Line[], layout: (log: string, time: string) => string): Buffer =>
-  text(ls.flatMap((l) => pieces(l.text).map((p) => layout(p.last ? `${p.text}\n` : p.text, iso(l.ms)))));
-
-const WRAPS: Record<string, Wrap> = {
-  cri: (ls) => text(ls.map((l) => `${iso(l.ms)} stdout F ${l.text}`)),
-  "docker-json": (ls) =>
-    text(ls.map((l) => JSON.stringify({ log: `${l.text}\n`, stream: "stdout", time: iso(l.ms) }))),
-  "docker-json spaced": (ls) =>
-    text(
-      ls.map((l) => `{"log": ${JSON.stringify(`${l.text}\n`)}, "stream": "stdout", "time": "${iso(l.ms)}"}`),
-    ),
-  "docker-json split": (ls) =>
-    dockerSplit(ls, (log, time) => JSON.stringify({ log, stream: "stdout", time })),
-  "docker-json spaced split": (ls) =>
-    dockerSplit(ls, (log, time) => `{"log": ${JSON.stringify(log)}, "stream": "stdout", "time": "${time}"}`),
-  // A shipper that strips every newline (in its own layout; Docker's exact one is Docker's): no
-  // record marks a line's end, so none is a piece.
-  "docker-json no newlines": (ls) =>
-    text(ls.map((l) => JSON.stringify({ stream: "stdout", log: l.text, time: iso(l.ms) }))),
-  "docker-json split+ansi": (ls) =>
-    dockerSplit(ls, (log, time) => `\x1b[0m${JSON.stringify({ log, stream: "stdout", time })}`),
-  "cri split": (ls) =>
-    text(ls.flatMap((l) => pieces(l.text).map((p) => `${iso(l.ms)} stdout ${p.last ? "F" : "P"} ${p.text}`))),
-  "cri split+ansi": (ls) =>
-    text(
-      ls.flatMap((l) =>
-        pieces(l.text).map((p) => `\x1b[0m${iso(l.ms)} stdout ${p.last ? "F" : "P"} ${p.text}`),
-      ),
-    ),
-  fluent: (ls) =>
-    text(
-      ls.map((l) =>
-        JSON.stringify({ log: l.text, stream: "stdout", "@timestamp": iso(l.ms), kubernetes: k8s }),
-      ),
-    ),
-  loki: (ls) =>
-    text(
-      ls.map((l) =>
-        JSON.stringify({
-          line: l.text,
-          timestamp: iso(l.ms),
-          labels: { pod: POD, container: "calico-node", node: NODE },
-        }),
-      ),
-    ),
-  journald: (ls) =>
-    text(
-      ls.map((l) =>
-        JSON.stringify({
-          __REALTIME_TIMESTAMP: String(l.ms * 1000),
-          _HOSTNAME: NODE,
-          CONTAINER_NAME: `k8s_calico-node_${POD}_kube-system_0f1e_0`,
-          MESSAGE: l.text,
-        }),
-      ),
-    ),
-  elastic: (ls) =>
-    text(
-      ls.map((l) =>
-        JSON.stringify({
-          _index: "logs",
-          _source: {
-            "@timestamp": iso(l.ms),
-            message: l.text,
-            kubernetes: { pod: { name: POD }, node: { name: NODE } },
-          },
-        }),
-      ),
-    ),
-  "kubectl-prefix": (ls) => text(ls.map((l) => `[pod/${POD}/calico-node] ${l.text}`)),
-  stern: (ls) => text(ls.map((l) => `\x1b[32m${POD}\x1b[0m \x1b[34mcalico-node\x1b[0m ${l.text}`)),
-  "kubectl-timestamps": (ls) => text(ls.map((l) => `${iso(l.ms)} ${l.text}`)),
-  "prefix+timestamps": (ls) => text(ls.map((l) => `[pod/${POD}/calico-node] ${iso(l.ms)} ${l.text}`)),
-  "markdown quote": (ls) => text(["Seen on our nodes:", "", ...ls.map((l) => `> ${l.text}`)]),
-  "ticket paste": (ls) =>
-    text([
-      "Hi, calico-node keeps restarting, logs below.",
-      "$ kubectl logs -n kube-system calico-node-x7k2p",
-      "```",
-      ...ls.map((l) => `    ${l.text}  `),
-      "```",
-    ]),
-  "crlf+ansi": (ls) => Buffer.from(ls.map((l) => `\x1b[0m${l.text}\x1b[0m\r\n`).join(""), "utf8"),
-  "utf8 bom": (ls) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text(ls.map((l) => l.text))]),
-  utf16le: (ls) =>
-    Buffer.concat([
-      Buffer.from([0xff, 0xfe]),
-      Buffer.from(ls.map((l) => `${l.text}\r\n`).join(""), "utf16le"),
-    ]),
-  "gzip+cri": (ls) => gzipSync(text(ls.map((l) => `${iso(l.ms)} stdout F ${l.text}`))),
-};
+const plainLines = (file: string): Promise<Line[]> => linesOf(DIR, file);
 
 interface Outcome {
   status: string;
