@@ -21,7 +21,7 @@ import { startCluster, stopCluster, type ClusterInfo } from "../../scripts/clust
 import { freePort } from "../../scripts/cluster/ports.js";
 import { findKubectl } from "../../scripts/cluster/tools.js";
 import { felixLog, toCri } from "../../scripts/fixtures/felix-log.js";
-import { IMAGE, REPO, VERSION, missing, podman, sh } from "./tools.js";
+import { IMAGE, REPO, VERSION, missing, podman, sh, type Run } from "./tools.js";
 
 const skip = missing("podman");
 const NAME = `it-image-${process.pid}`;
@@ -54,6 +54,14 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ""}`);
+}
+
+/** A report's verdict: per advisory, its status and nodes. */
+function verdict(out: string): unknown {
+  const r = JSON.parse(out) as {
+    findings?: { advisoryId?: string; status?: string; nodes?: unknown }[];
+  };
+  return (r.findings ?? []).map((f) => [f.advisoryId, f.status, JSON.stringify(f.nodes)]).sort();
 }
 
 /** podman run flags every test uses: the harness is reached on loopback through the host network. */
@@ -270,13 +278,73 @@ describe("container image", { skip }, () => {
       ]);
       assert.equal(host.code, 3, host.stderr);
       assert.equal(inImage.code, host.code, inImage.stderr);
-      const verdict = (out: string): unknown => {
-        const r = JSON.parse(out) as {
-          findings?: { advisoryId?: string; status?: string; nodes?: unknown }[];
-        };
-        return (r.findings ?? []).map((f) => [f.advisoryId, f.status, JSON.stringify(f.nodes)]).sort();
-      };
       assert.deepEqual(verdict(inImage.stdout), verdict(host.stdout));
+    },
+  );
+
+  test(
+    "the scan Job's command runs from the image as the scan ServiceAccount, in-cluster, with the host's verdict",
+    { timeout: 180_000 },
+    async () => {
+      await kubectl(["apply", "-f", join(REPO, "deploy", "rbac", "cnidoctor-scan.yaml")]);
+      const job = parseAllDocuments(readFileSync(join(REPO, "deploy", "scan", "job.yaml"), "utf8"))
+        .map((d) => d.toJS() as { kind?: string; spec?: unknown })
+        .find((d) => d.kind === "Job") as
+        { spec: { template: { spec: { containers: { image: string; args: string[] }[] } } } } | undefined;
+      const c = job?.spec.template.spec.containers[0];
+      assert.ok(c, "deploy/scan/job.yaml holds the Job");
+      assert.equal(c.image, IMAGE);
+      // What the kubelet gives the Job's pod: the ServiceAccount's token, the cluster CA and the
+      // KUBERNETES_SERVICE_* variables; no kubeconfig.
+      const sa = join(work, "serviceaccount");
+      mkdirSync(sa, { mode: 0o755 });
+      const token = (
+        await kubectl(["-n", "cnidoctor", "create", "token", "cnidoctor-scan", "--duration=1h"])
+      ).trim();
+      const admin = parseYaml(readFileSync(info().kubeconfig, "utf8")) as {
+        clusters: { cluster: { "certificate-authority-data": string } }[];
+      };
+      const ca = Buffer.from(admin.clusters[0]?.cluster["certificate-authority-data"] ?? "", "base64");
+      writeFileSync(join(sa, "token"), token, { mode: 0o644 });
+      writeFileSync(join(sa, "ca.crt"), ca, { mode: 0o644 });
+      writeFileSync(join(sa, "namespace"), "cnidoctor", { mode: 0o644 });
+      const inCluster = (name: string, args: string[]): Promise<Run> =>
+        podman([
+          "run",
+          "--rm",
+          ...runFlags(name),
+          "--tmpfs",
+          "/tmp",
+          "-v",
+          `${sa}:/var/run/secrets/kubernetes.io/serviceaccount:ro`,
+          "-e",
+          "KUBERNETES_SERVICE_HOST=127.0.0.1",
+          "-e",
+          `KUBERNETES_SERVICE_PORT=${info().apiserverPort}`,
+          IMAGE,
+          ...args,
+        ]);
+      // The Job's exact command: exit 3 on this affected scenario, which fails the Job by design.
+      const asJob = await inCluster(`${NAME}-job`, c.args);
+      assert.equal(asJob.code, 3, `${asJob.stdout}\n${asJob.stderr}`);
+      assert.doesNotMatch(asJob.stdout + asJob.stderr, /forbidden|\b403\b/i);
+      // The same command with JSON output: the admin scan on the host gives the same verdict.
+      const json = await inCluster(`${NAME}-job-json`, [
+        ...c.args.filter((a) => !a.startsWith("--output")),
+        "--output=json",
+      ]);
+      const host = await sh(process.execPath, [
+        join(REPO, "dist", "src", "cli", "bin.js"),
+        "scan",
+        "--kubeconfig",
+        info().kubeconfig,
+        "-o",
+        "json",
+      ]);
+      assert.equal(json.code, host.code, json.stderr);
+      assert.deepEqual(verdict(json.stdout), verdict(host.stdout));
+      // The ServiceAccount, not a kubeconfig, was used (client-node names that context inClusterContext).
+      assert.match(JSON.stringify((JSON.parse(json.stdout) as { target: unknown }).target), /in-?cluster/i);
     },
   );
 
