@@ -5,6 +5,7 @@
 // loopback, mounted kubeconfig). Missing tools skip their part with a printed reason.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
@@ -166,6 +167,38 @@ describe("krew manifest and archives", () => {
         "the bin is among the files copied",
       );
       assert.match(entries.get(p.bin ?? "") ?? "", /^-rwx/, `${p.bin} is executable in ${name}`);
+    }
+  });
+
+  test("each platform's executable is an ELF for its arch with the application injected", async () => {
+    const machine: Record<string, number> = { amd64: 0x3e, arm64: 0xb7 };
+    for (const p of manifest().spec?.platforms ?? []) {
+      const { os, arch } = p.selector?.matchLabels ?? {};
+      const file = join(SEA, `${os}-${arch}`, "kubectl-cnidoctor");
+      const bytes = readFileSync(file);
+      assert.equal(bytes.subarray(0, 4).toString("latin1"), "\x7fELF", `${file}: ELF`);
+      assert.equal(bytes.readUInt16LE(18), machine[arch ?? ""], `${file}: e_machine for ${arch}`);
+      // Node flips this fuse when it injects an application (the plain binary carries ":0").
+      assert.ok(bytes.includes("NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1"), `${file}: SEA fuse set`);
+      assert.ok(bytes.includes("cnidoctor-runtime.json"), `${file}: data files embedded`);
+      const inArchive = await new Promise<string>((resolve, reject) => {
+        const hash = createHash("sha256");
+        const tar = spawn("tar", [
+          "-xzOf",
+          join(SEA, `kubectl-cnidoctor-${os}-${arch}.tar.gz`),
+          "kubectl-cnidoctor",
+        ]);
+        tar.stdout.on("data", (c: Buffer) => hash.update(c));
+        tar.on("error", reject);
+        tar.on("close", (code) =>
+          code === 0 ? resolve(hash.digest("hex")) : reject(new Error(`tar exit ${code}`)),
+        );
+      });
+      assert.equal(
+        inArchive,
+        createHash("sha256").update(bytes).digest("hex"),
+        `${arch}: archive holds this file`,
+      );
     }
   });
 
