@@ -203,3 +203,20 @@ describe("scan and plan read --kdm and --rancher like check", () => {
     oneLine(r.stderr, /--rancher: 'latest' is not a Rancher version/);
   });
 });
+
+describe("README: the check examples run as documented", () => {
+  test("every `cnidoctor check` line of the check section that needs no file answers 0 or 3", async () => {
+    const readme = await readFile(join(ROOT, "README.md"), "utf8");
+    const section = readme.slice(readme.indexOf("### Before an upgrade: `cnidoctor check`"));
+    const lines = [...section.matchAll(/^cnidoctor (check [^#\n]+?)\s*(#.*)?$/gm)]
+      .map((m) => (m[1] ?? "").trim())
+      .filter((l) => !l.includes("--rke-config") && !l.includes("--kdm"));
+    assert.ok(lines.length >= 4, lines.join("\n"));
+    for (const line of lines) {
+      const r = await run(line.split(/\s+/));
+      assert.ok(r.code === 0 || r.code === 3, `${line}: exit ${String(r.code)} ${r.stderr}`);
+    }
+    const rke2 = await run(["check", "--rke2", "v1.30.2+rke2r1", "--cni", "calico", "--rancher", "v2.10.0"]);
+    assert.match(rke2.stdout, /smallest fixed: v1\.30\.5\+rke2r1/);
+  });
+});
