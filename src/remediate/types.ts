@@ -7,6 +7,10 @@ import type { Step } from "../model/plan.js";
 import type { Diagnosis } from "../analyze/diagnose.js";
 import type { Fact } from "../model/provenance.js";
 import type { VersionTables } from "../versions/tables.js";
+import { toolVersion } from "../cli/version.js";
+
+/** Where `npm run image` publishes the image (docs/packaging.md); its tag is the package version. */
+export const IMAGE_REPOSITORY = "ghcr.io/cnidoctor/cnidoctor";
 
 export interface PlanOptions {
   /** Where generated files (HelmChartConfig, CronJob manifests) are written. */
@@ -31,7 +35,8 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   onlySymptomatic: false,
   memoryLimit: "1Gi",
   leaseTtlSeconds: 900,
-  image: "ghcr.io/cnidoctor/cnidoctor:0.1.0",
+  // This version's image, so a generated CronJob runs the same code that planned it.
+  image: `${IMAGE_REPOSITORY}:${toolVersion()}`,
   schedule: "17 */6 * * *",
 };
 
