@@ -408,8 +408,8 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "rancher",
     type: "string",
     usage:
-      "Rancher version: check answers which offered versions are affected; also narrows check's and plan's fixed alternatives to what it offers.",
-    commands: ["check", "plan"],
+      "Rancher version: check answers which offered versions are affected; narrows check's, plan's and scan's fixed alternatives to what it offers (plan and scan otherwise read it from cattle-system/cattle-cluster-agent).",
+    commands: ["check", "plan", "scan"],
   },
   {
     name: "rke-cli",
