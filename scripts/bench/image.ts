@@ -300,7 +300,7 @@ async function runOnce(
           : startContainer(s, flags, target === "container-node24" ? node24() : undefined);
   try {
     let up = false;
-    for (let i = 0; i < 150 && !up; i++) {
+    for (let i = 0; i < 300 && !up; i++) {
       await sleep(100);
       up = await fetch(`http://127.0.0.1:${s.port}/healthz`).then(
         (r) => r.ok,
