@@ -21,7 +21,7 @@ import { startCluster, stopCluster, type ClusterInfo } from "../../scripts/clust
 import { freePort } from "../../scripts/cluster/ports.js";
 import { findKubectl } from "../../scripts/cluster/tools.js";
 import { felixLog, toCri } from "../../scripts/fixtures/felix-log.js";
-import { IMAGE, REPO, VERSION, missing, podman, sh, type Run } from "./tools.js";
+import { IMAGE, REPO, VERSION, missing, podman, sh, which, type Run } from "./tools.js";
 
 const skip = missing("podman");
 const NAME = `it-image-${process.pid}`;
@@ -152,6 +152,17 @@ describe("container image", { skip }, () => {
       assert.ok(names.has(n), `SBOM lists ${n}`);
     }
     assert.ok(!names.has("typescript"), "SBOM (and image) hold production dependencies only");
+    // The air-gapped path reads the tarball with skopeo (docs/packaging.md): it must see this image.
+    if (which("skopeo") === undefined) {
+      process.stderr.write("skopeo check skipped: skopeo not installed (apt-get install -y skopeo)\n");
+    } else {
+      const tar = join(dir, `cnidoctor-${VERSION}-amd64.tar`);
+      const seen = await sh("skopeo", ["inspect", "--config", `oci-archive:${tar}`]);
+      assert.equal(seen.code, 0, seen.stderr);
+      const conf = JSON.parse(seen.stdout) as { config: { Labels: Record<string, string>; User: string } };
+      assert.equal(conf.config.Labels["org.opencontainers.image.version"], VERSION);
+      assert.equal(conf.config.User, "65532:65532");
+    }
   });
 
   test(
