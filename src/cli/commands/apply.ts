@@ -103,7 +103,13 @@ function summary(plan: Plan, only: string[] | undefined): string {
 async function postCheck(args: ParsedArgs, rt: Runtime, facts: Facts): Promise<string[]> {
   if (facts.diagnosis === undefined || facts.snapshot?.target.kind !== "live")
     return ["post-check: skipped (no live cluster was read)"];
-  const after = await readCluster(args, { ...rt, now: new Date() }, facts.advisory, facts.signatures);
+  // The post-check's read has a whole --timeout of its own (a rolling restart may have taken long).
+  const after = await readCluster(
+    args,
+    { ...rt, now: new Date(), startedAt: performance.now() },
+    facts.advisory,
+    facts.signatures,
+  );
   if (after === undefined) return [];
   return comparePostCheck(facts.diagnosis, diagnose(after, facts.advisory)).lines;
 }
@@ -117,6 +123,14 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     typeof ds === "string" && ds !== ""
       ? await daemonSetPlan(args, rt, ds)
       : await gatherFacts(args, rt).then(async (f) => ({ facts: f, plan: await makePlan(args, rt, f) }));
+  // A partial read comes first: a step it hid is not "no step … in the plan" (bad usage).
+  const unread = unreadParts(facts, rt.now);
+  if (unread.length > 0)
+    return {
+      stdout: renderPlan(plan, new Set(selectSteps(plan, undefined).map((s) => s.id))),
+      stderr: unreadLine("apply", unread, "nothing changed"),
+      exitCode: 4,
+    };
   let handlers: StepHandler[];
   try {
     handlers = handlersFor(args, rt, facts, plan, only);
@@ -125,13 +139,6 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     throw e;
   }
   const preview = summary(plan, only);
-  const unread = unreadParts(facts, rt.now);
-  if (unread.length > 0)
-    return {
-      stdout: preview,
-      stderr: unreadLine("apply", unread, "nothing changed"),
-      exitCode: 4,
-    };
   if (args.flags.yes !== true) {
     const ok = rt.confirm !== undefined && (await rt.confirm(`${preview}\nApply these changes? [y/N] `));
     if (!ok)
