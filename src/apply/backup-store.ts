@@ -62,6 +62,9 @@ export interface BackupEntry {
     /** The object as apply left it (server fields dropped), and its resourceVersion then. */
     appliedBlob?: string;
     appliedResourceVersion?: string;
+    /** The object as the server's dry-run said the change would leave it, saved before the write:
+     *  when the write's answer is lost (a timeout), rollback still knows that state as apply's own. */
+    intendedBlob?: string;
   };
   /** For steps with nothing to restore (restarts): what was done. */
   note?: string;

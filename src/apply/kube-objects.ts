@@ -15,6 +15,7 @@ import type { JsonValue, KubeObjectRef, KubePatchStep, Step } from "../model/pla
 import { unifiedDiff } from "../remediate/diff.js";
 import type { BackupEntry, BackupSession } from "./backup-store.js";
 import type { StepHandler } from "./executor.js";
+import { TimedKubeConfig } from "../kube/config.js";
 
 type Obj = Record<string, unknown>;
 
@@ -54,6 +55,13 @@ function header(ref: KubeObjectRef): KubernetesObject & { metadata: { name: stri
 
 export function describeRef(ref: KubeObjectRef): string {
   return `${ref.kind} ${ref.namespace !== undefined ? `${ref.namespace}/` : ""}${ref.name}`;
+}
+
+/** A request cut by its timeout (the AbortSignal of TimedKubeConfig). */
+function isTimeout(e: unknown): boolean {
+  if (typeof e !== "object" || e === null) return false;
+  const { name, type } = e as { name?: unknown; type?: unknown };
+  return name === "AbortError" || name === "TimeoutError" || type === "aborted";
 }
 
 function isNotFound(e: unknown): boolean {
@@ -115,9 +123,19 @@ function asPatchStep(step: Step): KubePatchStep {
 export class KubeObjectHandler implements StepHandler {
   readonly kinds = ["kube-patch"] as const;
   private readonly api: KubernetesObjectApi;
+  private readonly noAnswer: string;
 
   constructor(kc: KubeConfig) {
     this.api = KubernetesObjectApi.makeApiClient(kc);
+    this.noAnswer =
+      kc instanceof TimedKubeConfig
+        ? `no answer within ${kc.requestTimeoutMs / 1000} s (--request-timeout)`
+        : "the request was cut before an answer";
+  }
+
+  /** The API's message, or that no answer came in time. */
+  private problem(e: unknown): string {
+    return isTimeout(e) ? this.noAnswer : apiMessage(e);
   }
 
   /** The live object as plain JSON, or undefined when it does not exist. */
@@ -127,7 +145,7 @@ export class KubeObjectHandler implements StepHandler {
       return JSON.parse(JSON.stringify(o)) as Obj;
     } catch (e) {
       if (isNotFound(e)) return undefined;
-      throw new Error(`reading ${describeRef(ref)}: ${apiMessage(e)}`);
+      throw new Error(`reading ${describeRef(ref)}: ${this.problem(e)}`);
     }
   }
 
@@ -138,27 +156,33 @@ export class KubeObjectHandler implements StepHandler {
     return s.expect.every((x) => sameJson(valueAt(live, x.path), x.value)) ? "applied" : "pending";
   }
 
-  private async change(s: KubePatchStep, dryRun: "All" | undefined): Promise<void> {
+  /** Patches (or creates) the object; returns it as the server left it (or would, in a dry-run). */
+  private async change(s: KubePatchStep, dryRun: "All" | undefined): Promise<Obj> {
     const live = await this.read(s.target);
     try {
       if (live === undefined) {
         if (s.createIfMissing === undefined) throw new Error(`${describeRef(s.target)} does not exist`);
-        await this.api.create(s.createIfMissing, undefined, dryRun, FIELD_MANAGER);
-        return;
+        const made = await this.api.create(s.createIfMissing, undefined, dryRun, FIELD_MANAGER);
+        return JSON.parse(JSON.stringify(made)) as Obj;
       }
       const strategy = s.patchType === "merge" ? PatchStrategy.MergePatch : PatchStrategy.StrategicMergePatch;
       const body = { ...header(s.target), ...s.patch, metadata: { ...(header(s.target).metadata ?? {}) } };
-      await this.api.patch(body, undefined, dryRun, FIELD_MANAGER, undefined, strategy);
+      const patched = await this.api.patch(body, undefined, dryRun, FIELD_MANAGER, undefined, strategy);
+      return JSON.parse(JSON.stringify(patched)) as Obj;
     } catch (e) {
-      if (e instanceof Error && !("code" in e)) throw e;
+      if (e instanceof Error && !("code" in e) && !isTimeout(e)) throw e;
+      if (dryRun === undefined && isTimeout(e))
+        throw new Error(
+          `${live !== undefined ? "patching" : "creating"} ${describeRef(s.target)}: ${this.noAnswer}; the change may or may not have been made (the backup holds the object as it was)`,
+        );
       throw new Error(
-        `${dryRun !== undefined ? "server-side dry-run of " : ""}${describeRef(s.target)}: ${apiMessage(e)}`,
+        `${dryRun !== undefined ? "server-side dry-run of " : ""}${describeRef(s.target)}: ${this.problem(e)}`,
       );
     }
   }
 
-  rehearse(step: Step): Promise<void> {
-    return this.change(asPatchStep(step), "All");
+  async rehearse(step: Step): Promise<void> {
+    await this.change(asPatchStep(step), "All");
   }
 
   async backup(step: Step, session: BackupSession): Promise<BackupEntry> {
@@ -192,9 +216,18 @@ export class KubeObjectHandler implements StepHandler {
           `${describeRef(s.target)}: changed by someone else while apply ran; nothing changed — run plan again`,
         );
     }
-    await this.change(s, undefined);
-    const after = await this.read(s.target);
-    if (o !== undefined && after !== undefined) {
+    // Saved before the write: if its answer is lost, rollback still recognises the result as ours.
+    if (o !== undefined) {
+      const intended = await this.change(s, "All");
+      o.intendedBlob = await session.putBlob(
+        `${s.id}.intended.json`,
+        canonicalJson(withoutServerFields(intended)),
+      );
+      await session.save();
+    }
+    // The write's answer is the object as the server left it (no read-back that could time out).
+    const after = await this.change(s, undefined);
+    if (o !== undefined) {
       o.appliedBlob = await session.putBlob(
         `${s.id}.applied.json`,
         canonicalJson(withoutServerFields(after)),
@@ -211,6 +244,11 @@ export class KubeObjectHandler implements StepHandler {
     const live = await this.read(o.ref);
     // What rollback may overwrite without asking: apply's own result, or (when apply stopped before
     // recording it) the original, which means apply never changed it.
+    // The dry-run's prediction, when apply never got the write's answer.
+    const intended =
+      o.appliedBlob === undefined && o.intendedBlob !== undefined
+        ? (await session.getBlob(o.intendedBlob)).toString("utf8")
+        : undefined;
     const ours =
       o.appliedBlob !== undefined
         ? (await session.getBlob(o.appliedBlob)).toString("utf8")
@@ -222,6 +260,7 @@ export class KubeObjectHandler implements StepHandler {
         ? undefined
         : `${describeRef(o.ref)}: deleted since apply changed it; rollback would re-create it (pass --force to restore it anyway)`;
     const current = canonicalJson(withoutServerFields(live));
+    if (intended !== undefined && current === intended) return undefined;
     if (ours === undefined)
       return o.appliedBlob === undefined && !o.existed
         ? `${describeRef(o.ref)}: exists but apply stopped before recording that it created it; pass --force to delete it anyway`
@@ -262,7 +301,7 @@ export class KubeObjectHandler implements StepHandler {
         FIELD_MANAGER,
       );
     } catch (e) {
-      throw new Error(`restoring ${describeRef(o.ref)}: ${apiMessage(e)}`);
+      throw new Error(`restoring ${describeRef(o.ref)}: ${this.problem(e)}`);
     }
     return `restored ${describeRef(o.ref)} from the backup`;
   }

@@ -6,7 +6,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -139,6 +139,8 @@ interface Probe {
   stdout?: RegExp;
   /** Probes that must end well before the hard deadline. */
   withinMs?: number;
+  /** What must hold afterwards (e.g. nothing half-written). */
+  check?: () => Promise<void>;
 }
 
 const PROBES: Probe[] = [
@@ -247,6 +249,24 @@ const PROBES: Probe[] = [
     code: 2,
     stderr: /could not read the cluster: /,
   },
+  {
+    name: "collect, API port closed: exit 2, no bundle left",
+    args: () => [
+      "collect",
+      "--kubeconfig",
+      closed(),
+      "--request-timeout",
+      "2s",
+      "--output",
+      join(dir, "collect-closed"),
+    ],
+    code: 2,
+    stderr: /could not read the cluster: /,
+    check: async () => {
+      const left = (await readdir(dir)).filter((n) => n.includes("collect-closed"));
+      assert.deepEqual(left, [], "collect left a directory behind");
+    },
+  },
   // A frozen API server (accepts, never answers): the overall --timeout ends the read (item 12).
   {
     name: "scan, frozen API, --timeout 3s",
@@ -322,6 +342,7 @@ describe("abuse probes (hard deadline per probe)", () => {
       if (p.stderr) oneLine(o, p.stderr);
       if (p.stdout) assert.match(o.stdout, p.stdout);
       if (p.withinMs !== undefined) assert.ok(o.ms < p.withinMs, `${p.name}: took ${o.ms} ms`);
+      await p.check?.();
     });
   }
 });

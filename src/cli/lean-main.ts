@@ -30,6 +30,7 @@ export async function leanMain(name: LeanCommand, argv: string[]): Promise<numbe
     const command = await load(name);
     const result = await command.run(args, {
       now: new Date(),
+      startedAt: 0,
       isTTY: process.stdout.isTTY,
       env: process.env,
       ...(progress ? { progress } : {}),

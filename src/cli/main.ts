@@ -13,6 +13,7 @@ export async function main(argv: string[]): Promise<number> {
     const progress = terminalProgress();
     const result = await runCommand(args, {
       now: new Date(),
+      startedAt: 0,
       isTTY: process.stdout.isTTY,
       env: process.env,
       ...(progress ? { progress } : {}),

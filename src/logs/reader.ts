@@ -486,7 +486,8 @@ async function readPlain(
 /** A scan without the reader's internal fields. */
 function settled(scan: LogScan): LogScan {
   if (scan.shapedLines === undefined) return scan;
-  const { shapedLines: _, ...rest } = scan;
+  const rest = { ...scan };
+  delete rest.shapedLines;
   return rest;
 }
 
@@ -554,7 +555,8 @@ async function scanMember(path: string, run: SetRun): Promise<MemberResult> {
     // Planned plain from its head, but a shaped record came later: read it again, shaped. Only
     // files can be read twice; a pipe keeps its plain reading.
     if (result.reshape !== true || !stat.isFile()) {
-      const { reshape: _, ...rest } = result;
+      const rest = { ...result };
+      delete rest.reshape;
       return rest.scan === undefined ? rest : { ...rest, scan: settled(rest.scan) };
     }
     return await readStream(fileChunks(handle), path, run, stat.mtime, true);

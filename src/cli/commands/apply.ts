@@ -118,6 +118,14 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     typeof ds === "string" && ds !== ""
       ? await daemonSetPlan(args, rt, ds)
       : await gatherFacts(args, rt).then(async (f) => ({ facts: f, plan: await makePlan(args, rt, f) }));
+  // A partial read comes first: a step it hid is not "no step … in the plan" (bad usage).
+  const unread = unreadParts(facts, rt.now);
+  if (unread.length > 0)
+    return {
+      stdout: renderPlan(plan, new Set(selectSteps(plan, undefined).map((s) => s.id))),
+      stderr: unreadLine("apply", unread, "nothing changed"),
+      exitCode: 4,
+    };
   let handlers: StepHandler[];
   try {
     handlers = handlersFor(args, rt, facts, plan, only);
@@ -126,13 +134,6 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     throw e;
   }
   const preview = summary(plan, only);
-  const unread = unreadParts(facts, rt.now);
-  if (unread.length > 0)
-    return {
-      stdout: preview,
-      stderr: unreadLine("apply", unread, "nothing changed"),
-      exitCode: 4,
-    };
   if (args.flags.yes !== true) {
     const ok = rt.confirm !== undefined && (await rt.confirm(`${preview}\nApply these changes? [y/N] `));
     if (!ok)

@@ -10,11 +10,8 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const out = args.flags.output;
   if (typeof out !== "string" || out === "") throw new UsageError("collect: give --output DIR");
   const settings = liveSettings(args);
-  const { client } = await connect(args, rt, settings);
   // Past the overall --timeout every read is cut; what was not read is listed as not collected.
-  const deadline = setTimeout(() => {
-    client.abort(`the overall --timeout of ${settings.deadlineMs / 1000} s ran out`);
-  }, settings.deadlineMs);
+  const { client, disarm } = await connect(args, rt, settings);
   try {
     const progress = progressReporter(rt, "calico-node logs");
     const r = await writeBundle(client, out, {
@@ -40,7 +37,7 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
       exitCode: 4,
     };
   } finally {
-    clearTimeout(deadline);
+    disarm();
     client.close();
   }
 }

@@ -64,6 +64,8 @@ export async function resolveEndpointOutOfProcess(
   request: EndpointRequest,
   env: NodeJS.ProcessEnv,
   timeoutMs = 45_000,
+  /** Set when `timeoutMs` is what is left of the overall --timeout (named in the message). */
+  overallSeconds?: number,
 ): Promise<ResolvedEndpoint> {
   const script = fileURLToPath(new URL("../endpoint-loader.js", import.meta.url));
   const stdout = await new Promise<string>((resolve, reject) => {
@@ -81,7 +83,9 @@ export async function resolveEndpointOutOfProcess(
           new InputError(
             "could not read the cluster",
             killed
-              ? `resolving the kubeconfig credentials (exec plugin?) did not finish within ${Math.round(timeoutMs / 1000)} s`
+              ? overallSeconds !== undefined
+                ? `resolving the kubeconfig credentials (exec plugin?) did not finish within the overall --timeout of ${overallSeconds} s`
+                : `resolving the kubeconfig credentials (exec plugin?) did not finish within ${Math.round(timeoutMs / 1000)} s`
               : `resolving the kubeconfig credentials failed: ${first !== "" ? first : `exit code ${String(error.code ?? "unknown")}`}`,
           ),
         );
@@ -104,21 +108,34 @@ export async function resolveEndpointOutOfProcess(
   );
 }
 
-/** Connects with the user's kubeconfig/context or the in-cluster service account. */
+/** Milliseconds left of the overall --timeout, counted from the command's start. */
+function remainingMs(s: LiveSettings, startedAt: number): number {
+  return Math.max(0, s.deadlineMs - (performance.now() - startedAt));
+}
+
+/**
+ * Connects with the user's kubeconfig/context or the in-cluster service account. With the
+ * overall deadline armed, the client is aborted when it runs out (`disarm` stops that), and
+ * resolving the credentials is bounded by it too.
+ */
 export async function connect(
   args: ParsedArgs,
   rt: Runtime,
   s: LiveSettings,
-): Promise<{ client: KubeClient; description: string; context: string }> {
+): Promise<{ client: KubeClient; description: string; context: string; disarm: () => void }> {
   const kubeconfig = args.flags.kubeconfig;
   const context = args.flags.context;
+  const startedAt = rt.startedAt ?? performance.now();
+  const credentialsMs = s.timeoutMs + 15_000;
+  const left = remainingMs(s, startedAt);
   const endpoint = await resolveEndpointOutOfProcess(
     {
       ...(typeof kubeconfig === "string" ? { kubeconfig } : {}),
       ...(typeof context === "string" ? { context } : {}),
     },
     rt.env,
-    s.timeoutMs + 15_000,
+    Math.max(1, Math.ceil(Math.min(credentialsMs, left))),
+    left < credentialsMs ? s.deadlineMs / 1000 : undefined,
   );
   const client = KubeClient.fromEndpoint(endpoint, {
     timeoutMs: s.timeoutMs,
@@ -127,7 +144,19 @@ export async function connect(
     maxSockets: Math.max(s.concurrency * 2, 8),
     userAgent: `cnidoctor/${toolVersion()}`,
   });
-  return { client, description: endpoint.description, context: endpoint.context };
+  // Past the overall --timeout every read is cut; what was not read is a coverage gap.
+  const deadline = setTimeout(
+    () => {
+      client.abort(`the overall --timeout of ${s.deadlineMs / 1000} s ran out`);
+    },
+    remainingMs(s, startedAt),
+  );
+  return {
+    client,
+    description: endpoint.description,
+    context: endpoint.context,
+    disarm: () => clearTimeout(deadline),
+  };
 }
 
 /** "nodes done/total" on stderr, only when the runtime has a progress hook (a TTY). */
@@ -153,10 +182,7 @@ export async function readLiveSnapshot(
   what: { container: string; signatures: SignatureSet },
 ): Promise<Snapshot> {
   const settings = liveSettings(args);
-  const { client, context } = await connect(args, rt, settings);
-  const deadline = setTimeout(() => {
-    client.abort(`the overall --timeout of ${settings.deadlineMs / 1000} s ran out`);
-  }, settings.deadlineMs);
+  const { client, context, disarm } = await connect(args, rt, settings);
   try {
     const progress = progressReporter(rt, `${what.container} logs`);
     return await collectLive(client, {
@@ -171,7 +197,7 @@ export async function readLiveSnapshot(
       ...(progress ? { progress } : {}),
     });
   } finally {
-    clearTimeout(deadline);
+    disarm();
     client.close();
   }
 }

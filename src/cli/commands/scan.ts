@@ -19,12 +19,12 @@ const CONTAINER = "calico-node";
  * The platform section, when there is something to judge it by: the cluster's Rancher, --rancher
  * or --kdm. The version tables are read before the cluster, so a bad --kdm fails fast.
  */
-async function platformFor(
+function platformFor(
   args: ParsedArgs,
   snapshot: Snapshot,
   advisories: Advisory[],
   tables: VersionTables,
-): Promise<Platform | undefined> {
+): Platform | undefined {
   const rancherVersion = rancherVersionFor(args, snapshot);
   if (tables.kdmOrigin === undefined && rancherVersion === undefined && snapshot.rancher === undefined)
     return undefined;
@@ -39,7 +39,7 @@ async function finish(
   rt: Runtime,
 ): Promise<CommandResult> {
   const withSeries = await addPrometheusSeries(snapshot, args, rt, CONTAINER);
-  return reportFor(withSeries, advisories, args, rt, await platformFor(args, withSeries, advisories, tables));
+  return reportFor(withSeries, advisories, args, rt, platformFor(args, withSeries, advisories, tables));
 }
 
 async function scanLive(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {

@@ -9,6 +9,12 @@ export interface CommandResult {
 
 export interface Runtime {
   now: Date;
+  /**
+   * When the command started, in performance.now() milliseconds (0: the process's start). The
+   * overall --timeout counts from here, so start-up and resolving credentials are inside it.
+   * Absent: each live read counts from its own start.
+   */
+  startedAt?: number;
   isTTY: boolean;
   env: NodeJS.ProcessEnv;
   /** Progress lines for people (stderr on a TTY); commands never write to the terminal themselves. */

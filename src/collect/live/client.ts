@@ -122,20 +122,24 @@ export class KubeClient {
   ) {
     this.server = server.replace(/\/+$/, "");
     const timing = options.clock ?? systemClock;
-    // Waits (rate limit, backoff) end early on abort(): a queue of requests behind a low --qps
-    // must not keep the command alive past the overall deadline.
+    // Waits (rate limit, backoff, pauses between samples) end early on abort(): a queue of
+    // requests behind a low --qps must not keep the command alive past the overall deadline. With
+    // the system clock the timer is also cleared, or it would hold the process open until it fired.
     this.clock = {
       now: () => timing.now(),
       sleep: (ms) =>
         this.abortedBecause !== undefined
           ? Promise.resolve()
           : new Promise<void>((resolve) => {
+              let timer: NodeJS.Timeout | undefined;
               const wake = (): void => {
+                clearTimeout(timer);
                 this.wakers.delete(wake);
                 resolve();
               };
               this.wakers.add(wake);
-              void timing.sleep(ms).then(wake);
+              if (options.clock) void options.clock.sleep(ms).then(wake);
+              else timer = setTimeout(wake, ms);
             }),
     };
     this.retry = options.retry ?? DEFAULT_RETRY;
@@ -180,6 +184,11 @@ export class KubeClient {
     for (const req of this.active) req.destroy(Object.assign(new Error(reason), { code: DEADLINE }));
     this.active.clear();
     for (const wake of [...this.wakers]) wake();
+  }
+
+  /** A wait that ends early when the client is aborted (for pauses between samples). */
+  sleep(ms: number): Promise<void> {
+    return this.clock.sleep(ms);
   }
 
   get aborted(): string | undefined {

@@ -19,7 +19,7 @@ import {
   podFacts,
 } from "../k8s-objects.js";
 import type { KubeClient, Obj } from "./client.js";
-import { readInventory, type RawInventory } from "./inventory.js";
+import { nothingRead, readInventory, type RawInventory } from "./inventory.js";
 import { scanPodLogs, type LogBounds, type PodLogTarget } from "./logs.js";
 import { collectResources, type MetricTarget } from "./metrics.js";
 
@@ -152,8 +152,8 @@ async function inventorySnapshot(client: KubeClient, opts: LiveOptions): Promise
     trim: true,
     ...(opts.nodeSelector !== undefined ? { nodeSelector: opts.nodeSelector } : {}),
   });
-  if (inv.nodes === undefined && inv.calicoDaemonSets === undefined && inv.pods === undefined)
-    throw new InputError("could not read the cluster", inv.gaps[0]?.reason ?? "no object could be listed");
+  const unread = nothingRead(inv);
+  if (unread !== undefined) throw new InputError("could not read the cluster", unread);
   const snapshot = snapshotFromInventory(inv, opts);
   // With --nodes, a DaemonSet may rightly have no pod on the selected nodes.
   if (inv.calicoDaemonSets !== undefined && inv.pods !== undefined && opts.nodeSelector === undefined)
@@ -162,10 +162,8 @@ async function inventorySnapshot(client: KubeClient, opts: LiveOptions): Promise
 }
 
 export async function collectLive(client: KubeClient, opts: LiveOptions): Promise<Snapshot> {
-  const clock = opts.clock ?? {
-    now: () => Date.now(),
-    sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, ms)),
-  };
+  // Pauses between resource samples end when the overall deadline aborts the client.
+  const clock = opts.clock ?? { now: () => Date.now(), sleep: (ms: number) => client.sleep(ms) };
   const t0 = clock.now();
   const snapshot = await inventorySnapshot(client, opts);
   opts.onPhase?.("inventory", elapsed(clock, t0));

@@ -132,6 +132,16 @@ async function rancherAgentPresent(client: KubeClient): Promise<boolean> {
   return r.ok && Array.isArray(r.value.items) && r.value.items.length > 0;
 }
 
+/**
+ * Why nothing at all could be read (no node, DaemonSet or pod list came back): credentials or
+ * connectivity, not a partial read. Undefined when anything was read.
+ */
+export function nothingRead(inv: RawInventory): string | undefined {
+  if (inv.nodes !== undefined || inv.calicoDaemonSets !== undefined || inv.pods !== undefined)
+    return undefined;
+  return inv.gaps[0]?.reason ?? "no object could be listed";
+}
+
 export async function readInventory(client: KubeClient, opts: InventoryOptions): Promise<RawInventory> {
   const gaps: Gap[] = [];
   const keep: Keep = opts.trim === true ? trimObject : undefined;

@@ -15,7 +15,7 @@ import { InputError, UsageError } from "../../errors.js";
 import { processAlive, syncDir } from "../../io/durability.js";
 import { metaOf } from "../k8s-objects.js";
 import type { KubeClient, Obj } from "./client.js";
-import { readInventory, type RawInventory } from "./inventory.js";
+import { nothingRead, readInventory, type RawInventory } from "./inventory.js";
 import { openLog, type LogBounds, type PodLogTarget } from "./logs.js";
 import { runPool } from "./pool.js";
 
@@ -220,6 +220,9 @@ export async function writeBundle(
       container: opts.container,
       ...(opts.nodeSelector !== undefined ? { nodeSelector: opts.nodeSelector } : {}),
     });
+    // Nothing read is credentials or connectivity: exit 2, and no bundle of empty files is left.
+    const unread = nothingRead(inv);
+    if (unread !== undefined) throw new InputError("could not read the cluster", unread);
     const gaps: Gap[] = [...inv.gaps];
     await writeObjects(tmp, inv);
     const targets = podTargets(inv, opts.container);
