@@ -55,6 +55,29 @@ if [ "${CNIDOCTOR_SKIP_INTEGRATION:-0}" != "1" ] && [ -d dist/test/integration ]
   run_suite "integration tests" node --test-concurrency=1 "${integration_files[@]}" || failed=1
 fi
 
+# Packaging (docs/packaging.md): the container image, the single-file kubectl plugin and the npm
+# package, each built by its own command and run. A missing tool skips its part with a printed reason;
+# nothing here is skipped silently.
+if [ "${CNIDOCTOR_SKIP_PACKAGING:-0}" = "1" ]; then
+  step "packaging: SKIPPED (CNIDOCTOR_SKIP_PACKAGING=1)"
+elif [ -d dist/test/package ]; then
+  step "packaging: image, single file, npm package"
+  packaging_start=$(date +%s)
+  bash scripts/cluster/ensure-tools.sh
+  if command -v podman >/dev/null; then
+    # Warm caches: ~50 s; a failed build fails the run (the image tests would only repeat it).
+    bash scripts/image/build.sh || failed=1
+  else
+    echo "image: SKIPPED, podman is not installed (apt-get install -y podman buildah skopeo runc);" \
+      "the image tests report the same skip"
+  fi
+  # The single file and its krew archives (dist/sea/), rebuilt so the tests never run a stale one.
+  node dist/scripts/sea/build.js
+  mapfile -t package_files < <(find dist/test/package -name '*.test.js' | sort)
+  run_suite "packaging tests" node --test-concurrency=1 "${package_files[@]}" || failed=1
+  echo "packaging: $(($(date +%s) - packaging_start)) s"
+fi
+
 pass=$(grep -E '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
 fail=$(grep -E '^# fail [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')
 echo

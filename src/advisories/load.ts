@@ -114,6 +114,13 @@ function checkSemantics(file: string, advisory: Advisory): void {
       if (!known.has(id))
         throw new InputError(file, `combinations.${c.id}: no signature '${id}' in this advisory`);
     }
+    // A combination decides "affected" on evidence no single signature settles: the report must
+    // say what remains uncertain and what would settle it.
+    if (c.status === "affected" && (c.doubt ?? "").trim() === "")
+      throw new InputError(
+        file,
+        `combinations.${c.id}: an 'affected' combination needs a doubt note (what remains uncertain and what settles it)`,
+      );
   }
   for (const c of advisory.conditions) {
     if (c.kind === "node-fact") checkRegex(file, `conditions.${c.id}.pattern`, c.pattern);

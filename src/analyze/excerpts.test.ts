@@ -54,6 +54,8 @@ describe("real-world excerpt shapes", () => {
     ["loop-no-libbpf-v3.28.2.log", "not-affected", ["xdp-filter-load-failure"], ["v3.28.2"]],
     ["loop-no-libbpf-v3.29.0.log", "not-affected", ["xdp-filter-load-failure"], ["v3.29.0", "v3.29.1"]],
     ["loop-no-libbpf-v3.29.2.log", "not-affected", ["xdp-filter-load-failure"], ["v3.29.2", "v3.29.7"]],
+    // The same loop from a Felix line no affected release logs it from: another build.
+    ["loop-no-libbpf-2020-unlisted-line.log", "not-affected", ["xdp-failure-unlisted-line"], []],
     ["lookalike-eacces-2021-filter-o.log", "not-affected", ["lookalike-xdp-permission"], []],
     ["single-line-shipper-v3.28.0.log", "affected", ["xdp-filter-load-failure"], ["v3.28.0"]],
     [
@@ -65,7 +67,13 @@ describe("real-world excerpt shapes", () => {
     ["lookalike-eperm-old-felix.log", "not-affected", ["lookalike-xdp-permission"], []],
     ["lookalike-ebpf-vmlinux.log", "unknown", ["lookalike-ebpf-vmlinux-btf"], []],
     ["lookalike-pinned-map.log", "unknown", ["lookalike-ebpf-pinned-map"], []],
-    ["lookalike-iproute2-attach.log", "unknown", ["lookalike-xdp-attach-iproute2"], []],
+    // Calico 3.7's iproute2 bug, logged from a Felix line no affected release has: another build.
+    [
+      "lookalike-iproute2-attach.log",
+      "not-affected",
+      ["lookalike-xdp-attach-iproute2", "xdp-failure-unlisted-line"],
+      [],
+    ],
     ["foreign-bpftool-btf-error.log", "unknown", [], []],
   ];
   for (const [file, status, signatures, versions] of cases) {

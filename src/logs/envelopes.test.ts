@@ -5,139 +5,23 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
 import { loadAdvisories } from "../advisories/load.js";
 import { diagnose } from "../analyze/diagnose.js";
 import type { LogSourceResult } from "../model/logs.js";
 import type { Snapshot } from "../model/snapshot.js";
 import { compileSignatures, scanLogFile } from "./index.js";
 import { seededRandom } from "../../scripts/fixtures/felix-log.js";
+import { iso, plainLines as linesOf, text, WRAPS, type Line } from "../../scripts/fixtures/capture-shapes.js";
 
 const DIR = fileURLToPath(new URL("../../../test/fixtures/excerpts/", import.meta.url));
 const advisories = await loadAdvisories();
 const advisory = advisories.find((a) => a.id === "CNID-2024-0001");
 const set = compileSignatures(advisories);
-const BASE = Date.UTC(2024, 0, 1, 12);
-const POD = "calico-node-x7k2p";
-const NODE = "worker-1";
-
-interface Line {
-  text: string;
-  ms: number;
-}
-
-/**
- * The fixture as plain lines with a time each: its own, else the one before, else (before the
- * first stamped line: a capture cut mid-record) the first one, else BASE.
- */
-async function plainLines(file: string): Promise<Line[]> {
-  const raw = (await readFile(join(DIR, file), "utf8")).replace(/\n$/, "").split("\n");
-  // A fixture saved with `kubectl logs --timestamps` is that shape already: its plain form drops them.
-  const stamped = /^\d{4}-\d\d-\d\dT\S+Z /;
-  const kubectl = raw.every((l) => l === "" || stamped.test(l));
-  let last = BASE;
-  const lines = raw.map((l) => {
-    let text = l;
-    let own: number | undefined;
-    if (kubectl && stamped.test(l)) {
-      const cut = l.indexOf(" ");
-      own = Date.parse(l.slice(0, cut));
-      text = l.slice(cut + 1);
-    }
-    const m = /^(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:[.,](\d+))?/.exec(text);
-    if (m) own ??= Date.parse(`${m[1]}T${m[2]}.${(m[3] ?? "0").slice(0, 3).padEnd(3, "0")}Z`);
-    const known = own !== undefined && !Number.isNaN(own);
-    if (known) last = own ?? last;
-    return { text, ms: last, known };
-  });
-  const first = lines.find((l) => l.known)?.ms ?? BASE;
-  let seen = false;
-  return lines.map((l) => {
-    seen ||= l.known;
-    return { text: l.text, ms: seen ? l.ms : first };
-  });
-}
-
-const iso = (ms: number): string => new Date(ms).toISOString();
-const k8s = { pod_name: POD, container_name: "calico-node", host: NODE, namespace_name: "kube-system" };
-
-type Wrap = (lines: Line[]) => Buffer;
-const text = (lines: string[]): Buffer => Buffer.from(`${lines.join("\n")}\n`, "utf8");
-
-const WRAPS: Record<string, Wrap> = {
-  cri: (ls) => text(ls.map((l) => `${iso(l.ms)} stdout F ${l.text}`)),
-  "docker-json": (ls) =>
-    text(ls.map((l) => JSON.stringify({ log: `${l.text}\n`, stream: "stdout", time: iso(l.ms) }))),
-  "docker-json spaced": (ls) =>
-    text(
-      ls.map((l) => `{"log": ${JSON.stringify(`${l.text}\n`)}, "stream": "stdout", "time": "${iso(l.ms)}"}`),
-    ),
-  fluent: (ls) =>
-    text(
-      ls.map((l) =>
-        JSON.stringify({ log: l.text, stream: "stdout", "@timestamp": iso(l.ms), kubernetes: k8s }),
-      ),
-    ),
-  loki: (ls) =>
-    text(
-      ls.map((l) =>
-        JSON.stringify({
-          line: l.text,
-          timestamp: iso(l.ms),
-          labels: { pod: POD, container: "calico-node", node: NODE },
-        }),
-      ),
-    ),
-  journald: (ls) =>
-    text(
-      ls.map((l) =>
-        JSON.stringify({
-          __REALTIME_TIMESTAMP: String(l.ms * 1000),
-          _HOSTNAME: NODE,
-          CONTAINER_NAME: `k8s_calico-node_${POD}_kube-system_0f1e_0`,
-          MESSAGE: l.text,
-        }),
-      ),
-    ),
-  elastic: (ls) =>
-    text(
-      ls.map((l) =>
-        JSON.stringify({
-          _index: "logs",
-          _source: {
-            "@timestamp": iso(l.ms),
-            message: l.text,
-            kubernetes: { pod: { name: POD }, node: { name: NODE } },
-          },
-        }),
-      ),
-    ),
-  "kubectl-prefix": (ls) => text(ls.map((l) => `[pod/${POD}/calico-node] ${l.text}`)),
-  stern: (ls) => text(ls.map((l) => `\x1b[32m${POD}\x1b[0m \x1b[34mcalico-node\x1b[0m ${l.text}`)),
-  "kubectl-timestamps": (ls) => text(ls.map((l) => `${iso(l.ms)} ${l.text}`)),
-  "prefix+timestamps": (ls) => text(ls.map((l) => `[pod/${POD}/calico-node] ${iso(l.ms)} ${l.text}`)),
-  "markdown quote": (ls) => text(["Seen on our nodes:", "", ...ls.map((l) => `> ${l.text}`)]),
-  "ticket paste": (ls) =>
-    text([
-      "Hi, calico-node keeps restarting, logs below.",
-      "$ kubectl logs -n kube-system calico-node-x7k2p",
-      "```",
-      ...ls.map((l) => `    ${l.text}  `),
-      "```",
-    ]),
-  "crlf+ansi": (ls) => Buffer.from(ls.map((l) => `\x1b[0m${l.text}\x1b[0m\r\n`).join(""), "utf8"),
-  "utf8 bom": (ls) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), text(ls.map((l) => l.text))]),
-  utf16le: (ls) =>
-    Buffer.concat([
-      Buffer.from([0xff, 0xfe]),
-      Buffer.from(ls.map((l) => `${l.text}\r\n`).join(""), "utf16le"),
-    ]),
-  "gzip+cri": (ls) => gzipSync(text(ls.map((l) => `${iso(l.ms)} stdout F ${l.text}`))),
-};
+const plainLines = (file: string): Promise<Line[]> => linesOf(DIR, file);
 
 interface Outcome {
   status: string;
@@ -229,6 +113,96 @@ describe("envelope invariance over the excerpt fixtures", async () => {
       }
     });
   }
+});
+
+describe("a shape that first appears after the planner's 64 KiB head", () => {
+  // A ticket: 100 KiB of prose (and a plain Felix line or two), then the paste. The head plans it
+  // plain; the paste's records must still be unwrapped, on one thread or split across two.
+  const prose: string[] = [];
+  for (let k = 0; prose.join("\n").length < 100 * 1024; k++)
+    prose.push(
+      k % 50 === 7
+        ? "2024-01-01 11:00:00.000 [INFO][52] felix/summary.go 100: Summarising 3 dataplane reconciliation loops"
+        : `Paragraph ${k}: we upgraded the cluster last week and since then the nodes are slow, see below.`,
+    );
+  const cases = [
+    "markdown quote",
+    "ticket paste",
+    "kubectl-prefix",
+    "fluent",
+    "crlf+ansi",
+    "docker-json spaced",
+  ];
+  for (const file of [
+    "single-line-shipper-v3.28.0.log",
+    "starts-mid-record-v3.27.3.log",
+    "lookalike-eperm-old-felix.log",
+  ])
+    test(`${file}: pasted after 100 KiB of prose, same verdict and counts as its plain form`, async () => {
+      const lines = await plainLines(file);
+      const tmp = await mkdtemp(join(tmpdir(), "cnidoctor-env-"));
+      try {
+        const plainPath = join(tmp, "plain.log");
+        await writeFile(plainPath, text(lines.map((l) => l.text)));
+        const plain = outcomeOf(await scanLogFile(plainPath, set), file);
+        for (const shape of cases) {
+          const wrap = WRAPS[shape];
+          assert.ok(wrap);
+          const path = join(tmp, "ticket.txt");
+          await writeFile(path, Buffer.concat([text(prose), wrap(lines)]));
+          for (const options of [{}, { minParallelBytes: 1, splitAt: 60 * 1024 }]) {
+            const result = await scanLogFile(path, set, options);
+            const got = outcomeOf(result, file);
+            const label = `${file} as ${shape} after prose ${JSON.stringify(options)}`;
+            assert.equal(got.status, plain.status, label);
+            assert.deepEqual(got.counts, plain.counts, label);
+            assert.equal(result.scan.shapedLines, undefined, "internal field not reported");
+          }
+        }
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    });
+});
+
+describe("lines split by the runtime", () => {
+  // A Felix record over 16 KiB (a long error value): Docker json-file writes it as 16 KiB records,
+  // all but the last without "\n". Its ` try=N` field sits in the last piece, its header in the first.
+  const header =
+    "2024-08-01 10:00:00.100 [WARNING][65] felix/int_dataplane.go 1747: failed to wipe the XDP state error=failed to load BPF program (/usr/lib/calico/bpf/filter.o): stat /sys/fs/bpf/calico/xdp/prefilter_v1_calico_tmp_A: no such file or directory";
+  const long = `${header} ${"detail ".repeat(6000)}try=3`;
+  const split = (line: string, at: number): string[] => {
+    const out: string[] = [];
+    for (let k = 0; k < line.length; k += at) out.push(line.slice(k, k + at));
+    return out;
+  };
+  for (const [name, layout] of [
+    [
+      "Docker's exact layout",
+      (log: string) => JSON.stringify({ log, stream: "stdout", time: "2024-08-01T10:00:00.1Z" }),
+    ],
+    [
+      "spaced layout",
+      (log: string) =>
+        `{"log": ${JSON.stringify(log)}, "stream": "stdout", "time": "2024-08-01T10:00:00.1Z"}`,
+    ],
+  ] as const)
+    test(`${name}: a 42 KB line in 16 KiB records is one record again`, async () => {
+      const pieces = split(long, 16 * 1024);
+      assert.ok(pieces.length >= 3);
+      const records = pieces.map((p, k) => layout(k === pieces.length - 1 ? `${p}\n` : p));
+      const tmp = await mkdtemp(join(tmpdir(), "cnidoctor-env-"));
+      try {
+        const path = join(tmp, "split.log");
+        await writeFile(path, text(['{"log": "start\\n", "stream": "stdout"}', ...records]));
+        const result = await scanLogFile(path, set);
+        const count = (id: string) => result.scan.signals.find((x) => x.signatureId === id)?.count ?? 0;
+        assert.equal(count("xdp-wipe-retries"), 1, "header and try=N in one record");
+        assert.equal(count("xdp-filter-load-failure"), 1);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    });
 });
 
 describe("bad input", () => {

@@ -295,6 +295,8 @@ interface MemberResult {
   scan?: LogScan;
   shapes?: CaptureShape[];
   captures?: LogCapture[];
+  /** A plain read met shaped lines: the source should be read again on the shaped path. */
+  reshape?: boolean;
 }
 
 function truncationProblem(label: string, scan: LogScan, limit: number): string | undefined {
@@ -316,12 +318,18 @@ async function readStream(
   label: string,
   run: SetRun,
   referenceTime: Date | undefined,
+  forceShaped = false,
 ): Promise<MemberResult> {
   let scanner: LogScanner | undefined;
   let shaped: ShapedSink | undefined;
   const intake = new Intake((plan) => {
-    if (plan.shaped) {
-      shaped = new ShapedSink(plan, () => run.scanner(referenceTime), run.window);
+    if (plan.shaped || forceShaped) {
+      const unwrapped = (): LogScanner => {
+        const s = run.scanner(referenceTime);
+        s.watchShapes = false;
+        return s;
+      };
+      shaped = new ShapedSink(plan, unwrapped, run.window);
       return shaped;
     }
     scanner = run.scanner(referenceTime);
@@ -362,17 +370,21 @@ async function readStream(
     const problem = truncationProblem(label, scan, lineLimit);
     if (problem !== undefined) outcome.problem = problem;
   }
-  const out: MemberResult = { ...outcome, scan };
+  const out: MemberResult = { ...outcome, scan: settled(scan) };
+  if (scan.shapedLines !== undefined) out.reshape = true;
   if (sink !== undefined) out.shapes = [...sink.shapes];
   if (captures !== undefined) out.captures = captures;
   return out;
 }
 
+/** The file from its start (positional reads: a second pass reads it again from the start). */
 async function* fileChunks(handle: FileHandle): AsyncGenerator<Buffer> {
+  let position = 0;
   for (;;) {
     const buffer = Buffer.allocUnsafe(CHUNK_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, null);
+    const { bytesRead } = await handle.read(buffer, 0, CHUNK_BYTES, position);
     if (bytesRead === 0) return;
+    position += bytesRead;
     yield bytesRead === CHUNK_BYTES ? buffer : buffer.subarray(0, bytesRead);
   }
 }
@@ -468,7 +480,14 @@ async function readPlain(
     const problem = truncationProblem(path, scan, lineLimit);
     if (problem !== undefined) outcome.problem = problem;
   }
-  return { ...outcome, scan };
+  return { ...outcome, scan, ...(parts.some((p) => p.shapedLines !== undefined) ? { reshape: true } : {}) };
+}
+
+/** A scan without the reader's internal fields. */
+function settled(scan: LogScan): LogScan {
+  if (scan.shapedLines === undefined) return scan;
+  const { shapedLines: _, ...rest } = scan;
+  return rest;
 }
 
 /** Part of a file scanned on this thread (when the worker failed). */
@@ -521,14 +540,24 @@ async function scanMember(path: string, run: SetRun): Promise<MemberResult> {
     if (stat.isDirectory()) return { status: "unreadable", problem: `${path}: is a directory` };
     const head = Buffer.allocUnsafe(HEAD_BYTES);
     const first = (await handle.read(head, 0, HEAD_BYTES, 0)).bytesRead;
+    let result: MemberResult;
     if (!stat.isFile() || (first >= 2 && head[0] === 0x1f && head[1] === 0x8b)) {
-      return await readStream(fileChunks(handle), path, run, stat.mtime);
+      result = await readStream(fileChunks(handle), path, run, stat.mtime);
+    } else {
+      const plan = planCapture(head.subarray(0, first));
+      if (plan === undefined)
+        return { status: "unreadable", problem: `${path}: binary data, not a text log` };
+      // A capture the fast path cannot read as it is streams through the shaped path (normalise.ts).
+      if (plan.shaped) return await readStream(fileChunks(handle), path, run, stat.mtime);
+      result = await readPlain(handle, path, stat.size, run, stat.mtime);
     }
-    const plan = planCapture(head.subarray(0, first));
-    if (plan === undefined) return { status: "unreadable", problem: `${path}: binary data, not a text log` };
-    // A capture the fast path cannot read as it is streams through the shaped path (normalise.ts).
-    if (plan.shaped) return await readStream(fileChunks(handle), path, run, stat.mtime);
-    return await readPlain(handle, path, stat.size, run, stat.mtime);
+    // Planned plain from its head, but a shaped record came later: read it again, shaped. Only
+    // files can be read twice; a pipe keeps its plain reading.
+    if (result.reshape !== true || !stat.isFile()) {
+      const { reshape: _, ...rest } = result;
+      return rest.scan === undefined ? rest : { ...rest, scan: settled(rest.scan) };
+    }
+    return await readStream(fileChunks(handle), path, run, stat.mtime, true);
   } catch (error) {
     return { status: "unreadable", problem: openProblem(path, error) };
   } finally {

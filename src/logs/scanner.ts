@@ -30,6 +30,7 @@ import {
 import type { Signature } from "../model/advisory.js";
 import { LiteralPresence, matchSignature, type LiteralFinder, type SignatureSet } from "./signatures.js";
 import { classifyBytes, isoShapeBytes, startKindBytes } from "./bytes.js";
+import { looksShaped, shipperRecord } from "./normalise.js";
 import { isoShape, parseLeading, resolveStamp, toIso, type Stamp, type YearHint } from "./time.js";
 
 export interface ScanOptions {
@@ -160,6 +161,13 @@ export class LogScanner {
   private readonly presence: LiteralPresence;
   private readonly signals: SignalAcc[];
   private readonly fingerprintCounts: number[];
+  /**
+   * Whether to notice lines that carry a capture shape (a `> ` quote, a kubectl prefix, a JSON
+   * record...) which a plain read does not unwrap: a file planned as plain from its head can turn
+   * shaped later (a ticket with pages of prose, then a paste). Off where lines are unwrapped already.
+   */
+  watchShapes = true;
+  private shapedLines = 0;
 
   constructor(set: SignatureSet, options: ScanOptions = {}) {
     this.set = set;
@@ -252,6 +260,7 @@ export class LogScanner {
     if (first !== undefined) scan.firstTimestamp = first;
     if (last !== undefined) scan.lastTimestamp = last;
     if (this.truncated > 0) scan.truncatedLines = this.truncated;
+    if (this.shapedLines > 0) scan.shapedLines = this.shapedLines;
     return scan;
   }
 
@@ -517,9 +526,22 @@ export class LogScanner {
     const kind = startKind(text, info.msgStart);
     if (info.envelope !== ENV_NONE) {
       this.formatBits |= info.envelope === ENV_CRI ? BIT_CRI : BIT_DOCKER;
+    } else if (
+      kind === START_NONE &&
+      this.shapedLines === 0 &&
+      this.watchShapes &&
+      looksShaped(text, start, end)
+    ) {
+      // Only lines the exact path sees get here (on the bulk path: those near a prefilter hit),
+      // which is where a shaped record would matter.
+      this.shapedLines++;
     }
     if (info.envelope !== ENV_NONE || startStamped(kind)) this.noteTimestamp(start, end, info);
     if (info.envelope !== ENV_NONE && (info.partial || this.pending[info.stream] !== undefined)) {
+      // A `{"log":"...` line without its newline is a split Docker line, unless it is a shipper's
+      // record in Docker's byte layout (Fluent Bit's, with its `kubernetes` fields).
+      if (info.partial && this.shapedLines === 0 && this.watchShapes && shipperRecord(text, start, end))
+        this.shapedLines++;
       this.joinPartial(text.slice(start, end), info.partial);
       return;
     }

@@ -58,6 +58,29 @@ export interface Coverage {
   material?: boolean;
 }
 
+/** The version gate's answer for the platform release a cluster runs (as `cnidoctor check` gives it). */
+export interface PlatformGate {
+  /** What was checked, e.g. "RKE2 v1.30.2+rke2r1 (rke2-calico)". */
+  checked: string;
+  advisoryId: string;
+  verdict: "affected" | "conditional" | "not-affected" | "unknown";
+  calicoVersion?: string;
+  reason: string;
+  /** The smallest fixed alternative of the same minor (offered by the cluster's Rancher when known). */
+  fixed?: { version: string; offeredBy?: string };
+  unverified?: boolean;
+}
+
+/** The platform around the CNI: distribution release, the Rancher that manages it, the KDM data used. */
+export interface Platform {
+  release?: string;
+  releaseFrom?: string;
+  rancher?: { version?: string; versionFrom?: string; provisioning?: string; provisioningFrom?: string };
+  /** Set when --kdm extended the version tables: its origin and where it overrode them. */
+  kdm?: { origin: string; overrides: string[] };
+  gate: PlatformGate[];
+}
+
 export interface Report {
   schemaVersion: 1;
   tool: { name: string; version: string };
@@ -70,4 +93,6 @@ export interface Report {
   coverage: Coverage[];
   /** Per-node resource and log-rate chart data; present only when resource series were collected. */
   trends?: TrendChart[];
+  /** Present when the scan had platform facts to judge (Rancher, --rancher or --kdm). */
+  platform?: Platform;
 }

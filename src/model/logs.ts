@@ -87,6 +87,11 @@ export interface LogScan {
   records: number;
   /** Physical lines longer than the scanner's line cap, cut there for matching (absent when none). */
   truncatedLines?: number;
+  /**
+   * @internal Lines a plain read met that carry a capture shape it does not unwrap; the reader then
+   * reads the source again on the shaped path and never reports this field.
+   */
+  shapedLines?: number;
   formats: LogFormat[];
   firstTimestamp?: string;
   lastTimestamp?: string;

@@ -97,5 +97,6 @@ export function canonicalReport(report: Report): Report {
     })),
     coverage: arr(report.coverage).map(coverage),
     ...(report.trends !== undefined ? { trends: arr(report.trends) } : {}),
+    ...(report.platform !== undefined ? { platform: report.platform } : {}),
   };
 }

@@ -2,6 +2,7 @@
 // steps and coverage. Plain GitHub-flavoured Markdown; no colour, no HTML.
 
 import type { Report } from "../model/finding.js";
+import { platformLines } from "./platform.js";
 import {
   STATUS_ORDER,
   advisorySummaries,
@@ -119,6 +120,9 @@ export function renderMarkdown(report: Report): string {
     ...nodesSection(report),
     ...evidenceSection(report),
     ...remediationSection(report),
+    ...(report.platform !== undefined
+      ? ["", "## Platform", "", ...platformLines(report.platform).map((l) => `- ${l.trim()}`)]
+      : []),
     ...coverageSection(report),
   ];
   return `${lines.join("\n")}\n`;

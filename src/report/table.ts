@@ -1,6 +1,7 @@
 // Terminal writer: a verdict line per advisory, a per-node table, the evidence to read first, the
 // remediation titles, what could not be evaluated, and where the details are. Colour only when asked.
 
+import { platformLines } from "./platform.js";
 import type { Report } from "../model/finding.js";
 import type { Paint } from "./text.js";
 import { padEnd, paint, truncate, width } from "./text.js";
@@ -130,6 +131,8 @@ export function renderTable(report: Report, options: { color: boolean }): string
   }
   lines.push(...evidenceSection(report, p));
   lines.push(...remediationSection(report, p));
+  const platform = platformLines(report.platform);
+  if (platform.length > 0) lines.push("", p.bold("Platform"), ...platform.map((l) => `  ${l}`));
   lines.push(...coverageSection(report, p, empty));
   lines.push("", p.dim("Details (every evidence line, remediation steps, coverage): run again with -o json"));
   return `${lines.join("\n")}\n`;

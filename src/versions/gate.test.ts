@@ -1,8 +1,8 @@
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../advisories/load.js";
 import { checkVersions, gateExitCode } from "./gate.js";
-import { defaultVersionTables } from "./tables.js";
+import { defaultVersionTables, rke1FixedVersionFor, rke2FixedReleaseFor } from "./tables.js";
 import { extendTables, parseKdm } from "./kdm.js";
 import { advisoryClassifier } from "./gate.js";
 
@@ -79,4 +79,95 @@ test("a KDM file teaches a release the tables never shipped, judged by the advis
 test("an unrelated file is rejected with one line", () => {
   assert.throws(() => parseKdm("x.json", '{"hello": 1}'), /x\.json: not a Rancher KDM/);
   assert.throws(() => parseKdm("y.json", "{{{"), /y\.json: not JSON/);
+});
+
+test("Rancher 2.8.x is affected (RKE2), 2.10.0 only as unverified, 2.9.2 not listed", () => {
+  const r = (version: string) => checkVersions([{ kind: "rancher", version }], advisories, tables)[0];
+  assert.equal(r("v2.8.5")?.verdict, "affected");
+  assert.ok((r("v2.8.5")?.offered?.find((o) => o.distribution === "rke2")?.affected.length ?? 0) > 0);
+  assert.equal(r("v2.10.0")?.verdict, "affected");
+  assert.equal(r("v2.10.0")?.unverified, true);
+  assert.equal(r("v2.9.1")?.unverified, undefined);
+  assert.equal(r("v2.9.2")?.verdict, "not-affected");
+});
+
+// The table test, generated from the version tables: every affected and fixed version of every
+// ecosystem, with the smallest fixed alternative the tables' own look-ups give.
+describe("check answers every version of every ecosystem as the tables say", () => {
+  const calicoAffected = new Set(
+    advisories.flatMap((a) => a.affected.find((p) => p.ecosystem === "calico")?.versions ?? []),
+  );
+  const calicoVersions = new Set<string>([
+    ...Object.values(tables.rke1Kubernetes).map((e) => e.calicoVersion),
+    ...Object.values(tables.rke2Releases).flatMap((e) => [
+      e.charts["rke2-calico"].calicoVersion,
+      e.charts["rke2-canal"].calicoVersion,
+    ]),
+  ]);
+  test(`Calico: ${calicoVersions.size} releases named by the tables`, () => {
+    for (const v of calicoVersions) {
+      const [a] = checkVersions([{ kind: "calico", version: v }], advisories, tables);
+      assert.equal(a?.verdict, calicoAffected.has(v) ? "affected" : "not-affected", v);
+    }
+  });
+
+  test("RKE1: every affected version offers the tables' first fixed version of its minor", () => {
+    for (const [version, entry] of Object.entries(tables.rke1Kubernetes)) {
+      for (const plugin of ["calico", "canal"]) {
+        const [a] = checkVersions([{ kind: "rke1", version, variant: plugin }], advisories, tables);
+        assert.equal(a?.verdict, entry.status === "affected" ? "affected" : "not-affected", version);
+        if (entry.status === "affected")
+          assert.equal(a?.fixed?.version, rke1FixedVersionFor(version, tables)?.k8sVersion, version);
+      }
+    }
+  });
+
+  test("RKE2: every affected rke2-calico release offers the tables' first fixed release", () => {
+    for (const [version, entry] of Object.entries(tables.rke2Releases)) {
+      if (entry.charts["rke2-calico"].status !== "affected") continue;
+      const [a] = checkVersions([{ kind: "rke2", version, variant: "calico" }], advisories, tables);
+      assert.equal(
+        a?.fixed?.version,
+        rke2FixedReleaseFor(version, "rke2-calico", tables)?.rke2Version,
+        version,
+      );
+    }
+  });
+
+  test("RKE CLI: every release answers by the status of its default Kubernetes version", () => {
+    for (const [release, entry] of Object.entries(tables.rkeCliReleases)) {
+      const [a] = checkVersions([{ kind: "rke-cli", version: release }], advisories, tables);
+      const status = tables.rke1Kubernetes[entry.defaultK8s]?.status;
+      const want = status === undefined ? "unknown" : status === "affected" ? "affected" : "not-affected";
+      assert.equal(a?.verdict, want, `${release} (default ${entry.defaultK8s})`);
+      const offered = a?.offered?.[0];
+      for (const k of entry.k8sWithAffectedCalico)
+        if (tables.rke1Kubernetes[k.k8sVersion]?.status === "affected")
+          assert.ok(offered?.affected.includes(k.k8sVersion), `${release} offers ${k.k8sVersion}`);
+    }
+  });
+
+  test("Rancher: every version the tables name answers as the advisory's Rancher entry lists it", () => {
+    const rancher = advisories[0]?.affected.find((p) => p.ecosystem === "rancher");
+    const named = new Set<string>([
+      ...Object.values(tables.rke1Kubernetes).flatMap((e) => [
+        ...e.enabledInRancher,
+        ...e.outOfBandAfterRancher,
+      ]),
+      ...Object.values(tables.rke2Releases).flatMap((e) =>
+        e.rancher === undefined ? [] : [e.rancher.minChannelServerVersion.replace(/-.*$/, "")],
+      ),
+    ]);
+    assert.ok(named.size > 5);
+    for (const v of named) {
+      const [a] = checkVersions([{ kind: "rancher", version: v }], advisories, tables);
+      const listed = rancher?.versions?.includes(v) === true;
+      assert.equal(a?.verdict, listed ? "affected" : "not-affected", v);
+      if (listed)
+        assert.ok(
+          (a?.offered ?? []).some((o) => o.affected.length > 0),
+          `${v} is listed, so it offers an affected version`,
+        );
+    }
+  });
 });

@@ -6,16 +6,50 @@ import { readLiveSnapshot } from "./live-options.js";
 import { addPrometheusSeries, prometheusWindow } from "./prometheus-options.js";
 import { advisoriesFor, reportFor } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
+import type { Advisory } from "../../model/advisory.js";
+import type { Platform } from "../../model/finding.js";
+import type { Snapshot } from "../../model/snapshot.js";
+import type { VersionTables } from "../../versions/tables.js";
+import { platformSection } from "../../analyze/platform.js";
+import { rancherVersionFor, tablesFor } from "./kdm-options.js";
 
 const CONTAINER = "calico-node";
 
+/**
+ * The platform section, when there is something to judge it by: the cluster's Rancher, --rancher
+ * or --kdm. The version tables are read before the cluster, so a bad --kdm fails fast.
+ */
+async function platformFor(
+  args: ParsedArgs,
+  snapshot: Snapshot,
+  advisories: Advisory[],
+  tables: VersionTables,
+): Promise<Platform | undefined> {
+  const rancherVersion = rancherVersionFor(args, snapshot);
+  if (tables.kdmOrigin === undefined && rancherVersion === undefined && snapshot.rancher === undefined)
+    return undefined;
+  return platformSection(snapshot, advisories, tables, rancherVersion);
+}
+
+async function finish(
+  snapshot: Snapshot,
+  advisories: Advisory[],
+  tables: VersionTables,
+  args: ParsedArgs,
+  rt: Runtime,
+): Promise<CommandResult> {
+  const withSeries = await addPrometheusSeries(snapshot, args, rt, CONTAINER);
+  return reportFor(withSeries, advisories, args, rt, await platformFor(args, withSeries, advisories, tables));
+}
+
 async function scanLive(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const advisories = await advisoriesFor(args);
+  const tables = await tablesFor(args);
   const snapshot = await readLiveSnapshot(args, rt, {
     container: CONTAINER,
     signatures: compileSignatures(advisories),
   });
-  return reportFor(await addPrometheusSeries(snapshot, args, rt, CONTAINER), advisories, args, rt);
+  return finish(snapshot, advisories, tables, args, rt);
 }
 
 async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
@@ -25,18 +59,19 @@ async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   prometheusWindow(args);
   if (typeof bundle !== "string") return scanLive(args, rt);
   const advisories = await advisoriesFor(args);
+  const tables = await tablesFor(args);
   const snapshot = await collectBundle(bundle, {
     container: CONTAINER,
     signatures: compileSignatures(advisories),
     now: rt.now,
   });
-  return reportFor(await addPrometheusSeries(snapshot, args, rt, CONTAINER), advisories, args, rt);
+  return finish(snapshot, advisories, tables, args, rt);
 }
 
 export const scanCommand: Command = {
   name: "scan",
   usage:
-    "cnidoctor scan [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h] | --bundle DIR  [--prometheus URL [--window 24h]] [-o table|json|yaml|markdown|html]",
+    "cnidoctor scan [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h] | --bundle DIR  [--prometheus URL [--window 24h]] [--rancher V] [--kdm FILE|URL] [-o table|json|yaml|markdown|html]",
   summary:
     "Diagnose the current cluster (or a cluster-info dump bundle): per node affected / at-risk / not-affected / unknown, with evidence.",
   examples: [

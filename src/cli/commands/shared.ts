@@ -3,6 +3,7 @@
 
 import type { Advisory } from "../../model/advisory.js";
 import type { Snapshot } from "../../model/snapshot.js";
+import type { Platform } from "../../model/finding.js";
 import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../../advisories/load.js";
 import { diagnose } from "../../analyze/diagnose.js";
 import { buildReport, exitCodeFor } from "../../analyze/findings.js";
@@ -32,14 +33,16 @@ export function reportFor(
   advisories: Advisory[],
   args: ParsedArgs,
   rt: Runtime,
+  platform?: Platform,
 ): CommandResult {
   const diagnoses = advisories.map((a) => diagnose(snapshot, a));
-  const report = buildReport({
+  const built = buildReport({
     snapshot,
     diagnoses,
     tool: { name: "cnidoctor", version: toolVersion() },
     now: rt.now,
   });
+  const report = platform !== undefined ? { ...built, platform } : built;
   return {
     stdout: renderReportOutput(report, outputFormat(args), { color: useColor(args, rt) }),
     exitCode: exitCodeFor(report),
