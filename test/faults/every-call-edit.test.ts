@@ -14,6 +14,7 @@ import { backups, sandbox } from "./support/sandbox.js";
 describe("an edit at every fs call of apply", { timeout: 150_000 }, () => {
   test("an edit landing before any call of apply is kept, and rollback never drops it", async () => {
     const { calls } = await callsOf(apply);
+    assert.ok(calls.length > 30, `only ${calls.length} calls counted: apply did not run`);
     for (let n = 1; n <= calls.length; n++) {
       const at = `edit before apply call ${n} (${calls[n - 1] ?? ""})`;
       const mark = `# edited before call ${n}\n`;

@@ -22,6 +22,8 @@ import {
   type Box,
 } from "./support/sandbox.js";
 
+// collect against the stub API server alone took ~11 s on this loaded two-core machine
+const COLLECT_MS = 60_000;
 const PROBE_MS = 90_000; // hard deadline per probe; children past it are SIGKILLed by the driver
 
 /** Rolls back every backup, newest first, in process; the file must end at the original. */
@@ -33,7 +35,7 @@ async function rollBackAll(b: Box, at: string): Promise<void> {
   assert.deepEqual(await readFile(b.file), ORIGINAL, at);
 }
 
-describe("data loss with real processes", { timeout: 300_000 }, () => {
+describe("data loss with real processes", { timeout: 420_000 }, () => {
   test(
     "rollback from another directory restores the file apply changed, not ./cluster.yml",
     { timeout: PROBE_MS },
@@ -89,9 +91,12 @@ describe("data loss with real processes", { timeout: 300_000 }, () => {
         };
         const b0 = await sandbox();
         const log = join(b0.dir, "calls.log");
-        const counted = await cnidoctor(await prepare(b0), { cwd: b0.dir, fault: { scope: b0.dir, log } });
+        const argv = await prepare(b0);
+        // A killed run leaves the file as it found it or as it would have left it, nothing else.
+        const whole = [await readFile(b0.file)];
+        const counted = await cnidoctor(argv, { cwd: b0.dir, fault: { scope: b0.dir, log } });
         assert.equal(counted.code, 0, counted.stderr);
-        const after = await readFile(b0.file);
+        whole.push(await readFile(b0.file));
         const calls = await callLog(log);
         const points = sweepPoints(calls, 3).filter((n) => n <= calls.length);
         assert.ok(
@@ -104,7 +109,10 @@ describe("data loss with real processes", { timeout: 300_000 }, () => {
           const run = await cnidoctor(await prepare(b), { cwd: b.dir, fault: { scope: b.dir, at: n } });
           assert.equal(run.signal, "SIGKILL", `${at}: not reached: ${run.stderr}`);
           const now = await readFile(b.file);
-          assert.ok(now.equals(ORIGINAL) || now.equals(after), `${at}: neither the original nor the result`);
+          assert.ok(
+            whole.some((w) => now.equals(w)),
+            `${at}: neither what the run found nor what it would have left`,
+          );
           await rollBackAll(b, at);
           await rm(b.dir, { recursive: true, force: true });
         });
@@ -114,7 +122,7 @@ describe("data loss with real processes", { timeout: 300_000 }, () => {
 
   test(
     "kill -9 at sampled fs calls of collect --force: the old bundle or the new one, never none",
-    { timeout: PROBE_MS },
+    { timeout: PROBE_MS * 2 },
     async () => {
       const root = await mkdtemp(join(tmpdir(), "cnid-faults-collect-"));
       const api = await startFakeApiserver(join(root, "kubeconfig"));
@@ -136,18 +144,26 @@ describe("data loss with real processes", { timeout: 300_000 }, () => {
         ];
         const d0 = join(root, "count");
         const log = join(root, "calls.log");
-        const first = await cnidoctor(args(await seed(d0)), { cwd: root, fault: { scope: d0, log } });
+        const first = await cnidoctor(args(await seed(d0)), {
+          cwd: root,
+          fault: { scope: d0, log },
+          deadlineMs: COLLECT_MS,
+        });
         assert.ok(first.code === 0 || first.code === 4, first.stderr);
         const calls = await callLog(log);
-        // The three renames of the swap, when present, else spread points.
+        // The two renames of the swap (old bundle aside, new one in).
         const renames = calls.flatMap((c, k) => (c.startsWith("rename ") ? [k + 1] : []));
-        const points = renames.length > 0 ? renames.slice(0, 3) : sweepPoints(calls, 3);
+        const points = renames.length > 0 ? renames.slice(0, 2) : sweepPoints(calls, 2);
         assert.ok(renames.length >= 2, `collect --force made ${renames.length} renames`);
         await inBatches(points, 2, async (n) => {
           const at = `collect killed at call ${n} (${calls[n - 1] ?? "end"})`;
           const d = join(root, `at-${n}`);
           const out = await seed(d);
-          const run = await cnidoctor(args(out), { cwd: d, fault: { scope: d, at: n } });
+          const run = await cnidoctor(args(out), {
+            cwd: d,
+            fault: { scope: d, at: n },
+            deadlineMs: COLLECT_MS,
+          });
           assert.equal(run.signal, "SIGKILL", `${at}: not reached`);
           const marker = await stat(join(out, "cnidoctor-collect.json")).catch(() => undefined);
           const aside = (await readdir(d)).filter((x) => x.endsWith(".cnidoctor-old"));

@@ -12,7 +12,7 @@ import { applyArgs, backupId, ORIGINAL, rollbackArgs, sandbox } from "./support/
 
 const PROBE_MS = 30_000; // hard deadline per probe
 
-describe("data-loss probes", { timeout: 120_000 }, () => {
+describe("data-loss probes", { timeout: 180_000 }, () => {
   test(
     "symlinked cluster.yml: the target is edited, the link stays, mode kept, rollback exact",
     { timeout: PROBE_MS },
@@ -142,7 +142,7 @@ describe("data-loss probes", { timeout: 120_000 }, () => {
 
   test(
     "collect --force: a directory that is not a bundle is refused and kept; a bundle is replaced",
-    { timeout: PROBE_MS },
+    { timeout: PROBE_MS * 3 },
     async () => {
       const b = await sandbox();
       const api = await startFakeApiserver(join(b.dir, "kubeconfig"));

@@ -50,12 +50,12 @@ export function cnidoctor(
     const child = execFile(
       process.execPath,
       argv,
-      { cwd: opts.cwd, env, timeout: opts.deadlineMs ?? 30_000, killSignal: "SIGKILL", maxBuffer: 1 << 24 },
+      { cwd: opts.cwd, env, timeout: opts.deadlineMs ?? 60_000, killSignal: "SIGKILL", maxBuffer: 1 << 24 },
       (err, stdout, stderr) => {
         const e = err as (Error & { code?: unknown; killed?: boolean }) | null;
         if (e?.killed === true && child.signalCode === "SIGKILL" && f?.at === undefined)
           reject(
-            new Error(`cnidoctor ${args.join(" ")}: deadline of ${opts.deadlineMs ?? 30_000} ms passed`),
+            new Error(`cnidoctor ${args.join(" ")}: deadline of ${opts.deadlineMs ?? 60_000} ms passed`),
           );
         resolve({ code: child.exitCode, signal: child.signalCode, stdout, stderr });
       },
