@@ -41,11 +41,41 @@ run_suite "unit tests" node "${unit_files[@]}" || failed=1
 node24=$(bash scripts/ensure-node24.sh)
 run_suite "unit tests" "$node24" "${unit_files[@]}" || failed=1
 
+# Fault probes (issue 15): apply, rollback and collect killed or raced at their file-system calls,
+# judged by what is left on disk. Every probe has a hard deadline (test timeouts; children are SIGKILLed).
+if [ -d dist/test/faults ]; then
+  mapfile -t fault_files < <(find dist/test/faults -name '*.test.js' | sort)
+  run_suite "fault tests" node --test-concurrency=1 "${fault_files[@]}" || failed=1
+fi
+
 if [ "${CNIDOCTOR_SKIP_INTEGRATION:-0}" != "1" ] && [ -d dist/test/integration ]; then
   step "integration tools (apiserver, etcd, kwok)"
   bash scripts/cluster/ensure-tools.sh
   mapfile -t integration_files < <(find dist/test/integration -name '*.test.js' | sort)
   run_suite "integration tests" node --test-concurrency=1 "${integration_files[@]}" || failed=1
+fi
+
+# Packaging (docs/packaging.md): the container image, the single-file kubectl plugin and the npm
+# package, each built by its own command and run. A missing tool skips its part with a printed reason;
+# nothing here is skipped silently.
+if [ "${CNIDOCTOR_SKIP_PACKAGING:-0}" = "1" ]; then
+  step "packaging: SKIPPED (CNIDOCTOR_SKIP_PACKAGING=1)"
+elif [ -d dist/test/package ]; then
+  step "packaging: image, single file, npm package"
+  packaging_start=$(date +%s)
+  bash scripts/cluster/ensure-tools.sh
+  if command -v podman >/dev/null; then
+    # Warm caches: ~50 s; a failed build fails the run (the image tests would only repeat it).
+    bash scripts/image/build.sh || failed=1
+  else
+    echo "image: SKIPPED, podman is not installed (apt-get install -y podman buildah skopeo runc);" \
+      "the image tests report the same skip"
+  fi
+  # The single file and its krew archives (dist/sea/), rebuilt so the tests never run a stale one.
+  node dist/scripts/sea/build.js
+  mapfile -t package_files < <(find dist/test/package -name '*.test.js' | sort)
+  run_suite "packaging tests" node --test-concurrency=1 "${package_files[@]}" || failed=1
+  echo "packaging: $(($(date +%s) - packaging_start)) s"
 fi
 
 pass=$(grep -E '^# pass [0-9]+' "$log" | awk '{s+=$3} END {print s+0}')

@@ -256,6 +256,18 @@ function newestPerBranch(snapshots: Snapshot[], kind: keyof Snapshot["files"]): 
   return out;
 }
 
+/**
+ * The oldest snapshot (by commit date; on a tie the lower Rancher line) that lists an entry: when
+ * the metadata first carried it, as far as these snapshots can tell.
+ */
+function firstSeenIn(
+  snapshots: Snapshot[],
+  lists: (label: string) => boolean,
+): { firstSeen?: { date: string; kdmSnapshot: string } } {
+  const oldest = [...snapshots].reverse().find((s) => lists(s.label));
+  return oldest === undefined ? {} : { firstSeen: { date: oldest.date, kdmSnapshot: oldest.label } };
+}
+
 function buildRke1(inputs: Inputs, rules: CalicoRules, notes: Notes): Record<string, Rke1K8sVersionEntry> {
   const versions = obj(inputs.matrix.rke1K8sVersions, "matrix.rke1K8sVersions");
   const subsets = inputs.snapshots.filter((s) => s.files.subset !== undefined);
@@ -293,6 +305,7 @@ function buildRke1(inputs: Inputs, rules: CalicoRules, notes: Notes): Record<str
       enabledInRancher: uniqueSorted(parsed.flatMap((p) => p.enabled)),
       outOfBandAfterRancher: uniqueSorted(parsed.flatMap((p) => p.outOfBand)),
       seenIn: arr(e.seenIn, `${k8s}.seenIn`).map((s) => str(s, `${k8s}.seenIn[]`)),
+      ...firstSeenIn(subsets, (label) => subsetImages.get(label)?.[k8s] !== undefined),
     };
     checkRke1(k8s, out[k8s], subsetImages, rules, notes);
   }
@@ -506,8 +519,13 @@ function buildRke2(inputs: Inputs, rules: CalicoRules, notes: Notes): Record<str
     const tagDate = str(r.tagDate, `${release}.tagDate`);
     const rancher = rancherRange(release, tagDate, charts, channels, notes);
     const crd = optStr(charts["rke2-calico-crd"]);
+    const byLabel = new Map(channels.map((c) => [c.label, c.releases]));
     out[release] = {
       tagDate,
+      ...firstSeenIn(
+        inputs.snapshots.filter((s) => s.files.channels !== undefined),
+        (label) => byLabel.get(label)?.has(release) === true,
+      ),
       charts: { "rke2-calico": calico, "rke2-canal": canal },
       ...(crd === undefined ? {} : { calicoCrdChartVersion: crd }),
       ...(rancher === undefined ? {} : { rancher }),
@@ -594,7 +612,53 @@ function sha256(path: string): string {
   return createHash("sha256").update(readFileSync(path)).digest("hex").slice(0, 16);
 }
 
-function sourcesMd(inputs: Inputs, fromDir: string, notes: string[]): string {
+function minorKey(v: string): string {
+  return /^v?(\d+\.\d+)/.exec(v)?.[1] ?? "";
+}
+
+function byVersion(a: string, b: string): number {
+  return a.localeCompare(b, "en", { numeric: true });
+}
+
+/**
+ * Per minor, the fixed releases Rancher's metadata offers, in order, while each widens the Rancher
+ * range (the first one, then any reaching Rancher lines the earlier ones do not): which fixed
+ * release a given Rancher line can pick, and since when its metadata carries it.
+ */
+function rancherProvenance(
+  rke1: Record<string, Rke1K8sVersionEntry>,
+  rke2: Record<string, Rke2ReleaseEntry>,
+  info: Record<string, K8sMinorInfo>,
+): string[] {
+  const rows: string[] = [];
+  const keys = Object.keys(rke2).sort(byVersion);
+  for (const minor of uniqueSorted(keys.map(minorKey)).sort(byVersion)) {
+    let widest = "";
+    for (const v of keys.filter((k) => minorKey(k) === minor)) {
+      const e = rke2[v];
+      const r = e?.rancher;
+      if (e === undefined || r === undefined || e.charts["rke2-calico"].status !== "fixed") continue;
+      if (widest !== "" && byVersion(r.maxChannelServerVersion, widest) <= 0) continue;
+      widest = r.maxChannelServerVersion;
+      rows.push(
+        `| RKE2 ${v} | ${e.charts["rke2-calico"].calicoVersion} | ${r.minChannelServerVersion} .. ${r.maxChannelServerVersion} (${r.kdmSnapshot}) | ${e.firstSeen?.date ?? "?"} (${e.firstSeen?.kdmSnapshot ?? "?"}) |`,
+      );
+    }
+  }
+  const rke1Keys = Object.keys(rke1).sort(byVersion);
+  for (const minor of uniqueSorted(rke1Keys.map(minorKey)).sort(byVersion)) {
+    const v = rke1Keys.find((k) => minorKey(k) === minor && rke1[k]?.status === "fixed");
+    const e = v === undefined ? undefined : rke1[v];
+    if (v === undefined || e === undefined) continue;
+    const gate = info[`v${minor}`];
+    rows.push(
+      `| RKE1 ${v} | ${e.calicoVersion} | Rancher >= ${gate?.minRancherVersion ?? "?"} (K8sVersionInfo v${minor}); "${e.kdmComment}" | ${e.firstSeen?.date ?? "?"} (${e.firstSeen?.kdmSnapshot ?? "?"}) |`,
+    );
+  }
+  return rows;
+}
+
+function sourcesMd(inputs: Inputs, fromDir: string, notes: string[], provenance: string[]): string {
   const rel = (p: string): string => p.slice(fromDir.length).replace(/^\/+/, "");
   const inputsList = inputs.readFiles.map((p) => `- \`${rel(p)}\` (sha256 ${sha256(p)}…)`);
   const notesList = notes.length === 0 ? ["None."] : notes.map((n) => `- ${n}`);
@@ -616,6 +680,17 @@ function sourcesMd(inputs: Inputs, fromDir: string, notes: string[]): string {
     "rancher/kontainer-driver-metadata ending 2024-10-21, so later RKE1 versions are missing and the",
     "RKE2 Rancher range is absent for releases no snapshot lists. RKE2 releases before v1.26.11 (in KDM",
     "but not in the matrix) are left out: they predate the Calico change.",
+    "",
+    "## Rancher availability of the fixed releases (provenance)",
+    "",
+    "Per minor, the first fixed release and any later one that reaches Rancher lines the earlier ones",
+    "do not (rke2-calico status; RKE1: the first fixed version). `firstSeen` is the oldest snapshot",
+    "here that lists it; these are the `firstSeen` fields of the tables. A Rancher whose metadata is",
+    "refreshed after that date offers the release without a Rancher upgrade, within its range.",
+    "",
+    "| release | Calico | Rancher range (snapshot) | firstSeen date (snapshot) |",
+    "|---|---|---|---|",
+    ...provenance,
     "",
     "## Inputs",
     "",
@@ -655,7 +730,7 @@ export function buildVersionTables(fromDir: string): BuildResult {
       [VERSION_TABLE_FILES.rke2Releases]: toJsonFile(rke2),
       [VERSION_TABLE_FILES.rkeCliReleases]: toJsonFile(cli),
       [VERSION_TABLE_FILES.k8sVersionInfo]: toJsonFile(info),
-      "SOURCES.md": sourcesMd(inputs, root, notes.all()),
+      "SOURCES.md": sourcesMd(inputs, root, notes.all(), rancherProvenance(rke1, rke2, info)),
     },
     notes: notes.all(),
   };

@@ -15,6 +15,7 @@ import {
   type VerifiedCache,
 } from "./load.js";
 import { defaultVersionTables } from "../versions/index.js";
+import { rancherOffersRke1, rancherOffersRke2 } from "../versions/rancher.js";
 import { InputError } from "../errors.js";
 
 const advisories = await loadAdvisories();
@@ -145,5 +146,55 @@ describe("loader rejects bad advisories with one clear line", () => {
     const dir = await mkdtemp(join(tmpdir(), "cnid-adv-"));
     await writeFile(join(dir, "CNID-2099-0001.yaml"), base);
     await assert.rejects(loadAdvisories(dir), /file name must equal the advisory id 'CNID-2024-0001'/);
+  });
+});
+
+// The Rancher entry follows from the tables' Rancher gates (incident facts §9): every listed
+// Rancher offers an affected release with no fixed one of the same minor in its own line's
+// shipped metadata, and the facts the note states are what the KDM snapshots say.
+describe("CNID-2024-0001 Rancher entry agrees with the KDM-derived tables", () => {
+  const tables = defaultVersionTables();
+  const rancher = flagship?.affected.find((a) => a.ecosystem === "rancher");
+  const offersAffectedRke2 = (r: string): boolean =>
+    Object.entries(tables.rke2Releases).some(
+      ([v, e]) => e.charts["rke2-calico"].status === "affected" && rancherOffersRke2(tables, r, v),
+    );
+  test("2.8.0-2.8.7 and 2.9.0-2.9.1 are listed and offered affected RKE2 releases", () => {
+    for (const r of [0, 1, 2, 3, 4, 5, 6, 7].map((p) => `v2.8.${p}`).concat(["v2.9.0", "v2.9.1"])) {
+      assert.ok(rancher?.versions?.includes(r), `${r} listed`);
+      assert.ok(offersAffectedRke2(r), `${r} offers an affected RKE2 release`);
+    }
+    assert.ok(!rancher?.versions?.includes("v2.8.8"));
+    assert.ok(!rancher?.versions?.includes("v2.9.2"));
+  });
+  test("2.10.0 is listed only as unverified: no affected RKE2, but dev metadata's RKE1 v1.31.1", () => {
+    assert.deepEqual(rancher?.unverified, ["v2.10.0"]);
+    assert.ok(!offersAffectedRke2("v2.10.0"));
+    const v131 = tables.rke1Kubernetes["v1.31.1-rancher1-1"];
+    assert.equal(v131?.status, "affected");
+    assert.deepEqual(v131?.seenIn, ["dev-v2.10@8f9a33aa"]);
+    assert.ok(rancherOffersRke1(tables, "v2.10.0", "v1.31.1-rancher1-1"));
+  });
+  test("fixed RKE2 releases reached the 2.9 metadata on 2024-08-29; 2.10 caps them at 2.9.99", () => {
+    for (const [capped, next] of [
+      ["v1.28.13+rke2r1", "v1.28.14+rke2r1"],
+      ["v1.29.8+rke2r1", "v1.29.9+rke2r1"],
+      ["v1.30.4+rke2r1", "v1.30.5+rke2r1"],
+    ] as const) {
+      assert.equal(tables.rke2Releases[capped]?.firstSeen?.date, "2024-08-29", capped);
+      assert.equal(tables.rke2Releases[capped]?.rancher?.maxChannelServerVersion, "v2.9.99", capped);
+      assert.ok(rancherOffersRke2(tables, "v2.9.1", capped), `a refreshed 2.9.1 offers ${capped}`);
+      assert.ok(!rancherOffersRke2(tables, "v2.10.0", capped), `2.10 does not offer ${capped}`);
+      assert.ok(rancherOffersRke2(tables, "v2.10.0", next), `2.10 offers ${next}`);
+    }
+    assert.ok(rancherOffersRke2(tables, "v2.8.5", "v1.28.13+rke2r1"));
+  });
+  test("RKE2 1.30 needs Rancher 2.9.0; RKE1 v1.29.8/v1.30.4 need 2.9.0 and metadata of 2024-09-17", () => {
+    assert.ok(!rancherOffersRke2(tables, "v2.8.8", "v1.30.4+rke2r1"));
+    for (const v of ["v1.29.8-rancher1-1", "v1.30.4-rancher1-1"]) {
+      assert.ok(!rancherOffersRke1(tables, "v2.8.9", v), v);
+      assert.ok(rancherOffersRke1(tables, "v2.9.0", v), v);
+      assert.equal(tables.rke1Kubernetes[v]?.firstSeen?.date, "2024-09-17", v);
+    }
   });
 });

@@ -3,7 +3,7 @@
 // bytes, objects as fetched minus server-managed fields). Written before each change, so an apply
 // interrupted anywhere leaves a manifest that rollback can follow.
 
-import { appendFile, mkdir, open, readFile, rename } from "node:fs/promises";
+import { appendFile, mkdir, open, readdir, readFile, rename } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -93,7 +93,8 @@ function newId(now: Date, seq: number): string {
 }
 
 /** New IDs (20240814T090136123Z-0000-1a2b3c) and those of earlier versions (20240814T090136Z-1a2b3c). */
-const ID_PATTERN = /^(\d{8}T\d{9}Z-\d{4}|\d{8}T\d{6}Z)-[0-9a-f]{6}$/;
+const ID_PATTERN = /^(\d{8}T\d{9}Z-(\d{4})|\d{8}T\d{6}Z)-[0-9a-f]{6}$/;
+const STAMP_LENGTH = "20240814T090136123Z".length;
 
 async function writeSynced(path: string, bytes: Buffer | string): Promise<void> {
   const h = await open(path, "w", 0o600);
@@ -125,21 +126,22 @@ export class BackupSession {
   }): Promise<BackupSession> {
     const root = join(args.stateDir, "backups");
     await mkdir(root, { recursive: true, mode: 0o700 });
-    // mkdir without `recursive` fails on an existing directory: two applies in the same
-    // millisecond get different sequence numbers instead of sharing a backup.
-    let id = "";
-    let dir = "";
-    for (let seq = 0; ; seq++) {
-      id = newId(args.now, seq);
-      dir = join(root, id);
-      try {
-        await mkdir(dir, { mode: 0o700 });
-        break;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST" || seq >= 9999) throw e;
-      }
+    // The sequence continues after the highest one already made in this millisecond, so IDs made
+    // one after another sort in that order even when they share a stamp (a clock that stands
+    // still, a fixed `now`); the random tail keeps two concurrent runs from sharing a name.
+    const stamp = newId(args.now, 0).slice(0, STAMP_LENGTH);
+    let seq = 0;
+    for (const name of await readdir(root)) {
+      const m = ID_PATTERN.exec(name);
+      if (m !== null && name.startsWith(`${stamp}-`)) seq = Math.max(seq, Number(m[2] ?? -1) + 1);
     }
-    await mkdir(join(dir, "blobs"), { mode: 0o700 });
+    // Built under a hidden name and renamed into place once its manifest is on disk: a kill
+    // before that leaves no backup ID that rollback would have to explain, only a hidden husk.
+    const id = newId(args.now, Math.min(seq, 9999));
+    const dir = join(root, id);
+    const partial = join(root, `.${id}.partial`);
+    await mkdir(partial, { mode: 0o700 });
+    await mkdir(join(partial, "blobs"), { mode: 0o700 });
     const manifest: BackupManifest = {
       schemaVersion: 1,
       id,
@@ -149,9 +151,11 @@ export class BackupSession {
       status: "in-progress",
       entries: [],
     };
-    const session = new BackupSession(dir, manifest, args.clock ?? (() => new Date()));
-    await session.save();
-    return session;
+    await writeSynced(join(partial, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+    await syncDir(partial);
+    await rename(partial, dir);
+    await syncDir(root);
+    return new BackupSession(dir, manifest, args.clock ?? (() => new Date()));
   }
 
   static async open(stateDir: string, id: string, clock?: () => Date): Promise<BackupSession> {

@@ -4,7 +4,7 @@
 // Paths are canonicalised first, so a symlink keeps pointing where it did and its target is edited.
 
 import { createHash } from "node:crypto";
-import { lstat, open, readFile, readlink, realpath, rename, rm, stat, unlink } from "node:fs/promises";
+import { link, lstat, open, readFile, readlink, realpath, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { syncDir } from "../io/durability.js";
 
@@ -66,8 +66,23 @@ export interface Ownership {
   gid?: number;
 }
 
-/** Replaces `path` (canonical) with `bytes` atomically and durably, keeping `owner`. */
-export async function writeDurably(path: string, bytes: Buffer | string, owner: Ownership): Promise<void> {
+/** Thrown when the file being replaced was not the one expected; it is left (or put back) as found. */
+export class ReplacedChanged extends Error {}
+
+/**
+ * Replaces `path` (canonical) with `bytes` atomically and durably, keeping `owner`.
+ *
+ * With `expectSha256`, the file being replaced must hold exactly those bytes (undefined: must not
+ * exist). The file is pinned by a hard link before it is compared, so an edit written into it in
+ * place after the comparison (even after the rename) is still seen: the bytes the rename replaced
+ * are checked once more, and when they changed the edited file is renamed back into place.
+ */
+export async function writeDurably(
+  path: string,
+  bytes: Buffer | string,
+  owner: Ownership,
+  expectSha256?: string | null,
+): Promise<void> {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}.cnidoctor-tmp-${process.pid}`);
   const h = await open(tmp, "w", owner.mode & 0o777);
@@ -87,7 +102,40 @@ export async function writeDurably(path: string, bytes: Buffer | string, owner: 
     throw e;
   }
   await h.close();
-  await rename(tmp, path);
+  if (expectSha256 === undefined) {
+    await rename(tmp, path);
+    await syncDir(dir);
+    return;
+  }
+  const kept = `${tmp}.replaced`;
+  const pinned = await link(path, kept).then(
+    () => true,
+    (e: unknown) => {
+      if ((e as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw e;
+    },
+  );
+  try {
+    const matches = async (): Promise<boolean> => {
+      const found = pinned ? sha256(await readFile(kept)) : null;
+      return found === expectSha256;
+    };
+    if (!(await matches()) || (!pinned && (await readIfExists(path)) !== undefined)) {
+      await rm(tmp, { force: true });
+      throw new ReplacedChanged(`${path}: changed before it could be replaced`);
+    }
+    await rename(tmp, path);
+    if (!(await matches())) {
+      // An in-place edit landed between the comparison and the rename: the edited file goes back.
+      await rename(kept, path);
+      await syncDir(dir);
+      throw new ReplacedChanged(
+        `${path}: changed while it was being replaced; the changed file was put back`,
+      );
+    }
+  } finally {
+    if (pinned) await rm(kept, { force: true });
+  }
   await syncDir(dir);
 }
 

@@ -4,6 +4,7 @@
 // while its target is edited. The backup holds the original bytes, mode and owner; apply records
 // what it wrote, and undo refuses to overwrite anything else.
 
+import { stat } from "node:fs/promises";
 import type { FileEditStep, FileWriteStep, Step } from "../model/plan.js";
 import { unifiedDiff } from "../remediate/diff.js";
 import type { BackupEntry, BackupSession } from "./backup-store.js";
@@ -12,6 +13,7 @@ import {
   identify,
   readIfExists,
   removeDurably,
+  ReplacedChanged,
   sha256,
   writeDurably,
   type FileIdentity,
@@ -67,6 +69,12 @@ export class FileHandler implements StepHandler {
     const s = asFileStep(step);
     const path = await canonicalPath(s.path);
     const found = await identify(path);
+    // The bytes backed up must be the ones rehearsed and planned: an edit landing between the
+    // rehearsal and this read would otherwise sit only in the backup, and the write would drop it.
+    if (s.kind === "file-edit" && found?.id.sha256 !== s.beforeSha256)
+      throw new Error(
+        `${s.path}: changed while apply ran (after its rehearsal); nothing written — run plan again`,
+      );
     const blob = found === undefined ? undefined : await session.putBlob(`${s.id}.orig`, found.bytes);
     return {
       stepId: s.id,
@@ -85,22 +93,29 @@ export class FileHandler implements StepHandler {
   async apply(step: Step, entry: BackupEntry, session: BackupSession): Promise<string> {
     const s = asFileStep(step);
     const f = fileRecord(entry);
-    // Last look before the rename: an edit made since the backup (an editor, another tool) must
-    // not be overwritten, nor be missing from the backup rollback would restore.
+    // Last look before the rename, and one after it (writeDurably pins the file it replaces): an
+    // edit made since the backup (an editor, another tool) must not be overwritten, nor be missing
+    // from the backup rollback would restore.
+    const changed = `${s.path}: changed while apply ran (after its backup, before its write); nothing written, the change is kept — run plan again`;
     const now = await identify(f.path);
-    if (now?.id.sha256 !== f.sha256)
-      throw new Error(
-        `${s.path}: changed while apply ran (after its backup, before its write); nothing written, the change is kept — run plan again`,
-      );
+    if (now?.id.sha256 !== f.sha256) throw new Error(changed);
     const bytes = Buffer.from(wanted(s), "utf8");
     const blob = await session.putBlob(`${s.id}.applied`, bytes);
-    await writeDurably(f.path, bytes, {
-      mode: f.mode ?? 0o644,
-      ...(f.uid !== undefined ? { uid: f.uid, gid: f.gid ?? 0 } : {}),
-    });
-    const written = await identify(f.path);
-    if (written !== undefined)
-      f.written = { sha256: written.id.sha256, dev: written.id.dev, ino: written.id.ino, blob };
+    try {
+      await writeDurably(
+        f.path,
+        bytes,
+        { mode: f.mode ?? 0o644, ...(f.uid !== undefined ? { uid: f.uid, gid: f.gid ?? 0 } : {}) },
+        f.sha256 ?? null,
+      );
+    } catch (e) {
+      if (e instanceof ReplacedChanged) throw new Error(changed);
+      throw e;
+    }
+    // The hash of the bytes written, not of a re-read: an edit landing right after the rename is
+    // somebody else's change, which rollback must see as one.
+    const st = await stat(f.path).catch(() => undefined);
+    if (st !== undefined) f.written = { sha256: sha256(bytes), dev: st.dev, ino: st.ino, blob };
     const shown = f.requested !== undefined ? `${f.requested} (${f.path})` : f.path;
     return s.kind === "file-edit"
       ? `edited ${shown}`
@@ -112,6 +127,9 @@ export class FileHandler implements StepHandler {
     const now = await identify(f.path);
     // A file apply created and somebody has since removed is already as it was before apply.
     if (now === undefined && !f.existed) return undefined;
+    // The original bytes are back already (a rollback killed after its write, before its record):
+    // restoring them again loses nothing.
+    if (now !== undefined && f.existed && now.id.sha256 === f.sha256) return undefined;
     const left = f.written;
     if (left === undefined) {
       // apply stopped before its write was recorded: the file is the original, apply's own bytes
@@ -151,10 +169,14 @@ export class FileHandler implements StepHandler {
     if (f.sha256 !== undefined && sha256(bytes) !== f.sha256)
       throw new Error(`${f.path}: backup blob is corrupt`);
     if (now !== undefined && now.id.sha256 === f.sha256) return `${f.path} already holds the original bytes`;
-    await writeDurably(f.path, bytes, {
-      mode: f.mode ?? 0o644,
-      ...(f.uid !== undefined ? { uid: f.uid, gid: f.gid ?? 0 } : {}),
-    });
+    // Expecting what was just looked at: an edit landing between that look and the rename fails
+    // this step (reported, the edit kept) rather than vanishing.
+    await writeDurably(
+      f.path,
+      bytes,
+      { mode: f.mode ?? 0o644, ...(f.uid !== undefined ? { uid: f.uid, gid: f.gid ?? 0 } : {}) },
+      now?.id.sha256 ?? null,
+    );
     return `restored ${f.path} byte for byte (mode ${(f.mode ?? 0o644).toString(8)}${f.uid !== undefined ? `, owner ${f.uid}:${f.gid ?? 0}` : ""})`;
   }
 }

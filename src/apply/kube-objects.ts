@@ -266,6 +266,12 @@ export class KubeObjectHandler implements StepHandler {
         ? `${describeRef(o.ref)}: exists but apply stopped before recording that it created it; pass --force to delete it anyway`
         : undefined;
     if (current === ours) return undefined;
+    // Already as backed up (a rollback stopped after its write, before its record): nothing to lose.
+    if (
+      o.blob !== undefined &&
+      current === canonicalJson(JSON.parse((await session.getBlob(o.blob)).toString("utf8")))
+    )
+      return undefined;
     return `${describeRef(o.ref)}: changed since apply (resourceVersion ${resourceVersionOf(live) ?? "?"}, apply left ${o.appliedResourceVersion ?? "?"}); rollback would discard that change (pass --force to restore the backup anyway)\n${unifiedDiff(ours, current, describeRef(o.ref))}`;
   }
 

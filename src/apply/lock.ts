@@ -46,7 +46,10 @@ export async function acquireFileLock(
   const tmp = `${lock}.${process.pid}`;
   // A generated file's directory may not exist yet; the write would create it anyway.
   await mkdir(dirname(file), { recursive: true });
-  await writeFile(tmp, `${JSON.stringify(me)}\n`, { mode: 0o600 });
+  // A leftover from a killed run whose PID was reused may still be linked to a live lock:
+  // writing through it would rename that lock's holder, so it goes first and the write is exclusive.
+  await rm(tmp, { force: true });
+  await writeFile(tmp, `${JSON.stringify(me)}\n`, { mode: 0o600, flag: "wx" });
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {

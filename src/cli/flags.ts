@@ -307,6 +307,21 @@ export const FLAGS: readonly FlagSpec[] = [
     commands: ["plan", "apply"],
   },
   {
+    name: "restart-wait",
+    type: "string",
+    default: "2m",
+    usage:
+      "Post-check: how long apply waits for calico-node to restart after a change Felix applies only on restart (xdpEnabled); at most --timeout.",
+    commands: ["apply"],
+  },
+  {
+    name: "post-check-window",
+    type: "string",
+    default: "30s",
+    usage: "Post-check: how long calico-node logs after its restart before that log (and only it) is judged.",
+    commands: ["apply"],
+  },
+  {
     name: "only-symptomatic",
     type: "boolean",
     usage: "Rolling restart: restart only pods whose calico-node log shows the signature.",
@@ -329,7 +344,8 @@ export const FLAGS: readonly FlagSpec[] = [
   {
     name: "image",
     type: "string",
-    usage: "Image the scheduled-restart CronJob runs; its entrypoint must be the cnidoctor CLI.",
+    usage:
+      "Image the scheduled-restart CronJob runs; its entrypoint must be the cnidoctor CLI (default: this version's image, ghcr.io/cnidoctor/cnidoctor:<version>; a private registry's copy when air-gapped).",
     commands: ["plan", "apply"],
   },
   {

@@ -2,7 +2,7 @@
 // kubeconfig and context, else $KUBECONFIG / ~/.kube/config, else in-cluster service-account
 // credentials. Never reads Secrets; only the credentials the user already configured.
 
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { KubeConfig, type RequestContext } from "@kubernetes/client-node";

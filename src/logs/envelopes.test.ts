@@ -68,6 +68,24 @@ const k8s = { pod_name: POD, container_name: "calico-node", host: NODE, namespac
 type Wrap = (lines: Line[]) => Buffer;
 const text = (lines: string[]): Buffer => Buffer.from(`${lines.join("\n")}\n`, "utf8");
 
+/**
+ * A log line as the runtime splits a long one (Docker json-file at 16 KiB, CRI at its buffer): the
+ * pieces, every one but the last marked partial. Cut at a third and two thirds so every record of
+ * the fixtures is split, headers included.
+ */
+function pieces(line: string): { text: string; last: boolean }[] {
+  if (line.length < 3) return [{ text: line, last: true }];
+  const a = Math.floor(line.length / 3);
+  const b = Math.floor((2 * line.length) / 3);
+  return [
+    { text: line.slice(0, a), last: false },
+    { text: line.slice(a, b), last: false },
+    { text: line.slice(b), last: true },
+  ];
+}
+const dockerSplit = (ls: Line[], layout: (log: string, time: string) => string): Buffer =>
+  text(ls.flatMap((l) => pieces(l.text).map((p) => layout(p.last ? `${p.text}\n` : p.text, iso(l.ms)))));
+
 const WRAPS: Record<string, Wrap> = {
   cri: (ls) => text(ls.map((l) => `${iso(l.ms)} stdout F ${l.text}`)),
   "docker-json": (ls) =>
@@ -75,6 +93,24 @@ const WRAPS: Record<string, Wrap> = {
   "docker-json spaced": (ls) =>
     text(
       ls.map((l) => `{"log": ${JSON.stringify(`${l.text}\n`)}, "stream": "stdout", "time": "${iso(l.ms)}"}`),
+    ),
+  "docker-json split": (ls) =>
+    dockerSplit(ls, (log, time) => JSON.stringify({ log, stream: "stdout", time })),
+  "docker-json spaced split": (ls) =>
+    dockerSplit(ls, (log, time) => `{"log": ${JSON.stringify(log)}, "stream": "stdout", "time": "${time}"}`),
+  // A shipper that strips every newline (in its own layout; Docker's exact one is Docker's): no
+  // record marks a line's end, so none is a piece.
+  "docker-json no newlines": (ls) =>
+    text(ls.map((l) => JSON.stringify({ stream: "stdout", log: l.text, time: iso(l.ms) }))),
+  "docker-json split+ansi": (ls) =>
+    dockerSplit(ls, (log, time) => `\x1b[0m${JSON.stringify({ log, stream: "stdout", time })}`),
+  "cri split": (ls) =>
+    text(ls.flatMap((l) => pieces(l.text).map((p) => `${iso(l.ms)} stdout ${p.last ? "F" : "P"} ${p.text}`))),
+  "cri split+ansi": (ls) =>
+    text(
+      ls.flatMap((l) =>
+        pieces(l.text).map((p) => `\x1b[0m${iso(l.ms)} stdout ${p.last ? "F" : "P"} ${p.text}`),
+      ),
     ),
   fluent: (ls) =>
     text(
@@ -229,6 +265,46 @@ describe("envelope invariance over the excerpt fixtures", async () => {
       }
     });
   }
+});
+
+describe("lines split by the runtime", () => {
+  // A Felix record over 16 KiB (a long error value): Docker json-file writes it as 16 KiB records,
+  // all but the last without "\n". Its ` try=N` field sits in the last piece, its header in the first.
+  const header =
+    "2024-08-01 10:00:00.100 [WARNING][65] felix/int_dataplane.go 1747: failed to wipe the XDP state error=failed to load BPF program (/usr/lib/calico/bpf/filter.o): stat /sys/fs/bpf/calico/xdp/prefilter_v1_calico_tmp_A: no such file or directory";
+  const long = `${header} ${"detail ".repeat(6000)}try=3`;
+  const split = (line: string, at: number): string[] => {
+    const out: string[] = [];
+    for (let k = 0; k < line.length; k += at) out.push(line.slice(k, k + at));
+    return out;
+  };
+  for (const [name, layout] of [
+    [
+      "Docker's exact layout",
+      (log: string) => JSON.stringify({ log, stream: "stdout", time: "2024-08-01T10:00:00.1Z" }),
+    ],
+    [
+      "spaced layout",
+      (log: string) =>
+        `{"log": ${JSON.stringify(log)}, "stream": "stdout", "time": "2024-08-01T10:00:00.1Z"}`,
+    ],
+  ] as const)
+    test(`${name}: a 42 KB line in 16 KiB records is one record again`, async () => {
+      const pieces = split(long, 16 * 1024);
+      assert.ok(pieces.length >= 3);
+      const records = pieces.map((p, k) => layout(k === pieces.length - 1 ? `${p}\n` : p));
+      const tmp = await mkdtemp(join(tmpdir(), "cnidoctor-env-"));
+      try {
+        const path = join(tmp, "split.log");
+        await writeFile(path, text(['{"log": "start\\n", "stream": "stdout"}', ...records]));
+        const result = await scanLogFile(path, set);
+        const count = (id: string) => result.scan.signals.find((x) => x.signatureId === id)?.count ?? 0;
+        assert.equal(count("xdp-wipe-retries"), 1, "header and try=N in one record");
+        assert.equal(count("xdp-filter-load-failure"), 1);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    });
 });
 
 describe("bad input", () => {

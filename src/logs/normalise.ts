@@ -34,6 +34,11 @@ export interface CapturePlan {
   shaped: boolean;
   /** What the head showed (also decides whether prose-like shapes such as stern are trusted). */
   shapes: Set<CaptureShape>;
+  /**
+   * Whether the head showed records that mark their line's end (Docker json-file's "\n"): then a
+   * record without it is a piece of a split line. A shipper that strips every newline shows none.
+   */
+  lineEnds?: boolean;
 }
 
 /** Mostly control characters (or NUL) in decoded text: not a log. */
@@ -84,6 +89,7 @@ export function planCapture(head: Buffer): CapturePlan | undefined {
   if (lines.length > 1 && !text.endsWith("\n")) lines.pop();
   let nonEmpty = 0;
   let sternLines = 0;
+  let lineEnds = false;
   const seen = new Set<CaptureShape>();
   for (const raw of lines) {
     const line = clean(raw);
@@ -91,6 +97,7 @@ export function planCapture(head: Buffer): CapturePlan | undefined {
     nonEmpty++;
     const u = unwrapLine(line, true, seen);
     if (u !== undefined && seen.has("stern")) sternLines++;
+    if (u?.partial === false) lineEnds = true;
     if (seen.has("docker-json") && line.startsWith(DOCKER_EXACT) && line.includes('","stream":"')) {
       // Docker's own layout: the fast path reads it (a later shape in the same line still counts).
       seen.delete("docker-json");
@@ -102,7 +109,7 @@ export function planCapture(head: Buffer): CapturePlan | undefined {
   if (sternLines > 0 && sternLines * 2 >= nonEmpty) shapes.add("stern");
   // CR before "\n" alone the fast path drops itself; it is not a reason to leave it.
   const shaped = [...shapes].some((s) => s !== "crlf");
-  return { encoding, shaped, shapes };
+  return { encoding, shaped, shapes, ...(lineEnds ? { lineEnds } : {}) };
 }
 
 /** Removes a trailing CR and ANSI escape sequences. */
@@ -187,6 +194,7 @@ class SubjectFeed {
   inside: boolean;
 
   constructor(
+    readonly key: string,
     readonly subject: CaptureSubject,
     readonly scanner: LogScanner,
     window: TimeWindow | undefined,
@@ -227,6 +235,13 @@ export class ShapedSink implements ByteSink {
   private readonly feeds = new Map<string, SubjectFeed>();
   private readonly stern: boolean;
   readonly shapes: Set<CaptureShape>;
+  /** Whether records without a line end are pieces (see CapturePlan.lineEnds). */
+  private lineEnds: boolean;
+  /** Pieces of split lines waiting for their last record, per subject and stream. */
+  private readonly pieces = new Map<
+    string,
+    { feed: SubjectFeed; u: Unwrapped; parts: string[]; chars: number; bytes: number }
+  >();
 
   constructor(
     plan: CapturePlan,
@@ -236,6 +251,7 @@ export class ShapedSink implements ByteSink {
     this.decoder = new TextDecoder(plan.encoding);
     this.stern = plan.shapes.has("stern");
     this.shapes = new Set(plan.shapes);
+    this.lineEnds = plan.lineEnds === true;
   }
 
   feed(chunk: Buffer): void {
@@ -269,6 +285,9 @@ export class ShapedSink implements ByteSink {
     const rest = this.carry + this.decoder.decode();
     this.carry = "";
     if (rest.length > 0) this.line(rest);
+    // A split line whose last record never came (a capture cut short) still counts as a line.
+    for (const p of this.pieces.values()) this.record(p.feed, { ...p.u, message: p.parts.join("") }, p.bytes);
+    this.pieces.clear();
     for (const feed of this.feeds.values()) feed.flush();
   }
 
@@ -299,7 +318,31 @@ export class ShapedSink implements ByteSink {
       this.emit(this.feedFor(undefined), line, undefined, bytes);
       return;
     }
-    const feed = this.feedFor(u);
+    this.joined(this.feedFor(u), u, bytes);
+  }
+
+  /** Joins the pieces of a split line (per subject and stream) before the record goes on. */
+  private joined(feed: SubjectFeed, u: Unwrapped, bytes: number): void {
+    if (u.partial === false) this.lineEnds = true;
+    if (u.partial === undefined || !this.lineEnds) {
+      this.record(feed, u, bytes);
+      return;
+    }
+    const key = `${feed.key}\u0000${u.stream ?? ""}`;
+    const held = this.pieces.get(key) ?? { feed, u, parts: [], chars: 0, bytes: 0 };
+    // Copies: the pieces are slices of a chunk's text, which must not outlive it.
+    held.parts.push(detached(u.message));
+    held.chars += u.message.length;
+    held.bytes += bytes;
+    if (u.partial && held.chars < CARRY_CHARS) {
+      this.pieces.set(key, held);
+      return;
+    }
+    this.pieces.delete(key);
+    this.record(held.feed, { ...held.u, message: held.parts.join("") }, held.bytes);
+  }
+
+  private record(feed: SubjectFeed, u: Unwrapped, bytes: number): void {
     if (!u.message.includes("\n")) {
       this.emit(feed, u.message, u.timeMs, bytes);
       return;
@@ -339,8 +382,9 @@ export class ShapedSink implements ByteSink {
       if (u?.container !== undefined) subject.container = detached(u.container);
       if (u?.node !== undefined) subject.node = detached(u.node);
     }
-    feed = new SubjectFeed(subject, this.newScanner(), this.window);
-    this.feeds.set(detached(key), feed);
+    const own = detached(key);
+    feed = new SubjectFeed(own, subject, this.newScanner(), this.window);
+    this.feeds.set(own, feed);
     return feed;
   }
 }

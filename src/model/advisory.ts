@@ -26,6 +26,11 @@ export interface AffectedPackage {
   ranges?: VersionRange[];
   /** Exact affected versions (for ecosystems without a usable order, and for readers). */
   versions?: string[];
+  /**
+   * Listed versions the sources do not settle (e.g. only development metadata shows them affected):
+   * reported as affected, and marked unverified wherever they are named.
+   */
+  unverified?: string[];
   /** First fixed version per release line, e.g. { "1.30": "v1.30.4-rancher1-1" }. */
   fixedIn?: Record<string, string>;
   note?: string;

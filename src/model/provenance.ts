@@ -13,6 +13,8 @@ export type SourceKind =
   | "kdm"
   | "chart"
   | "file"
+  /** A command-line flag the operator gave (ref: the flag and its value). */
+  | "flag"
   /** A Prometheus range query (ref: the server and the query). */
   | "prometheus";
 

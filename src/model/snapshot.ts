@@ -75,11 +75,28 @@ export interface RkeClusterConfig {
   rancherManaged: boolean;
 }
 
+/** How Rancher came to manage the cluster, as the cluster shows it. */
+export type RancherProvisioning = "provisioned" | "imported" | "unknown";
+
+/** What the cluster shows of the Rancher that manages it. */
+export interface RancherFacts {
+  /** Rancher server version, from the cattle-cluster-agent (CATTLE_SERVER_VERSION or its image tag). */
+  version?: Fact<string>;
+  /**
+   * provisioned: nodes carry Rancher provisioning's markers (rke.cattle.io/machine label, Cluster
+   * API cluster.x-k8s.io/* annotations); imported: only a Rancher agent, no node carries them;
+   * unknown: it cannot be told (nodes unreadable, or a distribution those markers do not cover).
+   */
+  provisioning: Fact<RancherProvisioning>;
+}
+
 export interface Snapshot {
   target: Target;
   collectedAt: string;
   distribution?: Fact<Distribution>;
   rancherManaged?: Fact<boolean>;
+  /** Present when Rancher manages the cluster (rancherManaged true). */
+  rancher?: RancherFacts;
   kubernetesVersion?: Fact<string>;
   nodes: NodeFacts[];
   installs: CalicoInstall[];

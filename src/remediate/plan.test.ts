@@ -114,3 +114,80 @@ describe("any Calico", () => {
     assert.match(plan.notes.join(" "), /2 affected, 2 at risk/);
   });
 });
+
+describe("RKE2 advice that fits the user's Rancher", () => {
+  const fact = <T>(value: T) => ({ value, from: { source: "flag" as const, ref: "test" } });
+  function rancherPlan(s: Snapshot, rancherVersion?: string): Plan {
+    return buildPlan(
+      {
+        advisory: adv,
+        snapshot: s,
+        diagnosis: diagnose(s, adv),
+        options: { ...DEFAULT_PLAN_OPTIONS, outputDir: "/out" },
+        ...(rancherVersion !== undefined ? { rancherVersion: fact(rancherVersion) } : {}),
+      },
+      ["test"],
+      now,
+    );
+  }
+  const upgrade = (p: Plan) => p.steps.find((s): s is ManualStep => s.id === "rke2-upgrade");
+
+  test("Rancher 2.9 is offered v1.30.4 after a metadata refresh; Rancher 2.10 gets v1.30.5", async () => {
+    const s = await snapshotOf("rke2-calico-at-risk");
+    assert.equal(s.rancher?.provisioning.value, "provisioned");
+    const r29 = upgrade(rancherPlan(s, "v2.9.1"));
+    const r210 = upgrade(rancherPlan(s, "v2.10.0"));
+    assert.match(r29?.title ?? "", /to v1\.30\.4\+rke2r1/);
+    assert.match(
+      r29?.notes.join(" ") ?? "",
+      /since 2024-08-29.*refresh Rancher's Kubernetes metadata; no Rancher upgrade/,
+    );
+    assert.match(r210?.title ?? "", /to v1\.30\.5\+rke2r1/);
+    assert.match(r210?.instructions.join(" ") ?? "", /in Rancher .* to v1\.30\.5\+rke2r1/);
+  });
+
+  test("Rancher 2.8 cannot run RKE2 1.30: no upgrade step, the note says which Rancher it needs", async () => {
+    const s = await snapshotOf("rke2-calico-at-risk");
+    const p = rancherPlan(s, "v2.8.8");
+    assert.equal(upgrade(p), undefined);
+    assert.match(
+      p.notes.join("\n"),
+      /Rancher v2\.8\.8 .*offers no fixed rke2-calico release of the v1\.30 line.*v2\.9\.0-alpha1/,
+    );
+  });
+
+  test("Rancher version unknown: the plan says what differs by version", async () => {
+    const s = await snapshotOf("rke2-calico-at-risk");
+    const notes = upgrade(
+      rancherPlan({
+        ...s,
+        rancher: { provisioning: s.rancher?.provisioning ?? fact("provisioned" as const) },
+      }),
+    )?.notes.join(" ");
+    assert.match(
+      notes ?? "",
+      /v1\.30\.4\+rke2r1 for Rancher v2\.9\.0-alpha1\.\.v2\.9\.99.*v1\.30\.5\+rke2r1 for Rancher v2\.9\.0-alpha1\.\.v2\.10\.99/,
+    );
+  });
+
+  test("an imported RKE2 cluster gets the HelmChartConfig file; unknown gets both forms, opt-in", async () => {
+    const s = await snapshotOf("rke2-calico-at-risk");
+    const imported: Snapshot = {
+      ...s,
+      rancher: { provisioning: { value: "imported", from: { source: "node", ref: "no markers" } } },
+    };
+    const hcc = rancherPlan(imported).steps.find((x) => x.id === "rke2-rke2-calico-disable-xdp");
+    assert.equal(hcc?.kind, "file-write");
+    assert.match(hcc?.notes.join(" ") ?? "", /Rancher imported this cluster/);
+    const unknown: Snapshot = {
+      ...s,
+      rancher: { provisioning: { value: "unknown", from: { source: "node", ref: "nodes unreadable" } } },
+    };
+    const both = rancherPlan(unknown).steps.find(
+      (x): x is ManualStep => x.id === "rke2-rke2-calico-disable-xdp",
+    );
+    assert.equal(both?.kind, "manual");
+    assert.equal(both?.default, false);
+    assert.match(both?.instructions.join("\n") ?? "", /chartValues[\s\S]*HelmChartConfig/);
+  });
+});

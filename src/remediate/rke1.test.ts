@@ -157,3 +157,38 @@ describe("setSystemImages edge cases", () => {
     assert.equal(out.text, 'system_images:\n  canal_node: "a:v2" # c\n');
   });
 });
+
+describe("RKE1 and Rancher", () => {
+  test("Rancher's cluster spec: no `rke --version` check, the Rancher 2.9.0 + refreshed metadata gate", () => {
+    const { steps } = plan("rancher-cluster-spec.yml");
+    const up = steps.find((s): s is ManualStep => s.id === "rke1-upgrade-kubernetes");
+    assert.ok(up, JSON.stringify(steps.map((s) => s.id)));
+    const text = [...up.instructions, ...up.notes].join("\n");
+    assert.doesNotMatch(text, /rke --version/);
+    assert.match(text, /no RKE CLI is involved/);
+    assert.match(text, /Rancher 2\.9\.0 or later with Kubernetes metadata refreshed after 2024-09-17/);
+  });
+  test("an RKE CLI cluster.yml keeps the `rke --version` check", () => {
+    const { steps } = plan("rke-cli-canal.yml");
+    const up = steps.find((s): s is ManualStep => s.id === "rke1-upgrade-kubernetes");
+    assert.match(up?.instructions.join("\n") ?? "", /rke --version/);
+  });
+  test("a pinned image counts as affected by the advisory's ranges, not by versions named in code", () => {
+    // An advisory whose Calico range also covers v3.28.1: the pinned v3.28.1 images of an
+    // otherwise fixed cluster.yml are now affected, so the planner proposes the pin.
+    const widened = structuredClone(advisory);
+    const calico = widened.affected.find((a) => a.ecosystem === "calico");
+    assert.ok(calico?.ranges);
+    calico.ranges = [{ introduced: "3.28.0", fixed: "3.28.2" }];
+    const text =
+      "kubernetes_version: v1.30.4-rancher1-1\nnetwork:\n  plugin: canal\nsystem_images:\n  canal_node: rancher/mirrored-calico-node:v3.28.1\n";
+    const base: PlanFacts = {
+      advisory,
+      rkeConfig: { path: "/etc/rke/cluster.yml", text },
+      options: DEFAULT_PLAN_OPTIONS,
+    };
+    assert.equal(planRke1(base).steps.length, 0, "shipped advisory: v3.28.1 is fixed");
+    assert.ok(planRke1({ ...base, advisory: widened }).notes.length === 0);
+    assert.ok(planRke1({ ...base, advisory: widened }).steps.some((s) => s.id === "rke1-pin-system-images"));
+  });
+});

@@ -8,13 +8,16 @@ import { basename } from "node:path";
 import { parseRkeClusterConfig } from "../collect/bundle/rke-config.js";
 import type { ManualStep, Step } from "../model/plan.js";
 import type { RkeClusterConfig } from "../model/snapshot.js";
-import { parseImageRef } from "../versions/image.js";
+import type { Advisory } from "../model/advisory.js";
+import { calicoStatus, smallestFixedRke1 } from "../versions/gate.js";
+import { calicoVersionFromImage, parseImageRef } from "../versions/image.js";
 import {
   defaultVersionTables,
   RKE1_IMAGE_KEYS,
   rke1FixedVersionFor,
   type Rke1FixedTarget,
   type Rke1ImageKey,
+  type VersionTables,
 } from "../versions/tables.js";
 import { unifiedDiff } from "./diff.js";
 import { setKubernetesVersion, setSystemImages, YamlEditError } from "./rke1-yaml.js";
@@ -44,14 +47,20 @@ function pluginOf(config: RkeClusterConfig, facts: PlanFacts): "calico" | "canal
   return facts.snapshot?.installs[0]?.plugin ?? "canal";
 }
 
-function versionStatus(k8s: string): string | undefined {
-  return defaultVersionTables().rke1Kubernetes[k8s.trim()]?.status;
+function tablesOf(facts: PlanFacts): VersionTables {
+  return facts.tables ?? defaultVersionTables();
 }
 
-function pinnedAffected(config: RkeClusterConfig, keys: Rke1ImageKey[]): boolean {
+function versionStatus(facts: PlanFacts, k8s: string): string | undefined {
+  return tablesOf(facts).rke1Kubernetes[k8s.trim()]?.status;
+}
+
+/** A pinned image whose Calico release the advisory's ranges call affected. */
+function pinnedAffected(config: RkeClusterConfig, keys: Rke1ImageKey[], advisory: Advisory): boolean {
   return keys.some((k) => {
-    const v = config.systemImages[k];
-    return v !== undefined && /:v3\.(26\.5|27\.3|28\.0)(-|$)/.test(v);
+    const ref = parseImageRef(config.systemImages[k] ?? "");
+    const v = ref === undefined ? undefined : calicoVersionFromImage(ref);
+    return v !== undefined && calicoStatus(advisory, v.text).status === "affected";
   });
 }
 
@@ -125,6 +134,12 @@ function pinStep(
   return manual;
 }
 
+/** Rancher manages this RKE1 cluster when the file is Rancher's spec or the cluster shows Rancher's agent. */
+function rancherSide(facts: PlanFacts, config: RkeClusterConfig): "spec" | "cluster" | undefined {
+  if (config.rancherManaged) return "spec";
+  return facts.snapshot?.rancherManaged?.value === true ? "cluster" : undefined;
+}
+
 function upgradeStep(
   facts: PlanFacts,
   config: RkeClusterConfig,
@@ -134,10 +149,22 @@ function upgradeStep(
 ): ManualStep {
   const remediation = facts.advisory.remediations.find((r) => r.id === "upgrade-rke1-kubernetes");
   const edited = setKubernetesVersion(text, target.k8sVersion, config.rancherManaged);
-  const gate = releaseGate(target);
-  const where = config.rancherManaged
-    ? "Change the cluster's Kubernetes version in Rancher (Edit Config); never in a local copy of the spec."
-    : `Set kubernetes_version in ${config.path} and run \`rke up --config ${config.path}\`.`;
+  const rancher = rancherSide(facts, config);
+  const rancherGate = `Rancher ${target.minRancherForMinor?.replace(/-patch0$/, "") ?? "?"} or later${target.firstSeen !== undefined ? ` with Kubernetes metadata refreshed after ${target.firstSeen}` : ""} (the version first shipped with Rancher ${target.minRancher.join(" / ") || "?"})`;
+  const cli = `Check the tool first: \`rke --version\` must be ${target.minRkeCli ?? "recent enough"} or later.`;
+  const instructions =
+    rancher === "spec"
+      ? [
+          "Change the cluster's Kubernetes version in Rancher (Edit Config); never in a local copy of the spec.",
+          `Rancher-managed RKE1: no RKE CLI is involved; ${target.k8sVersion} needs ${rancherGate}.`,
+        ]
+      : rancher === "cluster"
+        ? [
+            `If Rancher provisioned this cluster: change its Kubernetes version in Rancher (Edit Config); no RKE CLI is involved, and ${target.k8sVersion} needs ${rancherGate}.`,
+            `If it was built with the RKE CLI (and only imported into Rancher): set kubernetes_version in ${config.path} and run \`rke up --config ${config.path}\`. ${cli}`,
+          ]
+        : [`Set kubernetes_version in ${config.path} and run \`rke up --config ${config.path}\`.`, cli];
+  const gate = rancher === "spec" ? rancherGate : releaseGate(target);
   return {
     id: "rke1-upgrade-kubernetes",
     remediationId: "upgrade-rke1-kubernetes",
@@ -146,18 +173,40 @@ function upgradeStep(
     summary: remediation?.summary ?? "Upgrade to a fixed Kubernetes version.",
     ...(remediation?.tradeoffs !== undefined ? { tradeoffs: remediation.tradeoffs } : {}),
     notes: [
-      `${target.k8sVersion} is the smallest ${current.split(".").slice(0, 2).join(".")} release with a fixed Calico; it needs ${gate}.`,
+      `${target.k8sVersion} is the smallest ${current.split(".").slice(0, 2).join(".")} release with a fixed Calico${facts.rancherVersion !== undefined ? ` that Rancher ${facts.rancherVersion.value} offers` : ""}; it needs ${gate}.`,
       "Kubernetes downgrades are not supported: staying on the same minor is the only upgrade path offered here.",
     ],
     diff: unifiedDiff(text, edited, basename(config.path)),
     default: false,
     durable: true,
     alreadyApplied: false,
-    instructions: [
-      where,
-      `Check the tool first: \`rke --version\` must be ${target.minRkeCli ?? "recent enough"} or later.`,
-    ],
+    instructions,
   };
+}
+
+/** The fixed target, narrowed to what the known Rancher offers. */
+function fixedTarget(
+  facts: PlanFacts,
+  current: string,
+  plugin: "calico" | "canal",
+): Rke1FixedTarget | undefined {
+  const tables = tablesOf(facts);
+  const base = rke1FixedVersionFor(current, tables);
+  const rancher = facts.rancherVersion?.value;
+  if (base === undefined || rancher === undefined) return base;
+  const alt = smallestFixedRke1(facts.advisory, tables, current, plugin, rancher);
+  if (alt === undefined || alt.version === base.k8sVersion) return base;
+  const entry = tables.rke1Kubernetes[alt.version];
+  return entry === undefined
+    ? base
+    : {
+        ...base,
+        k8sVersion: alt.version,
+        calicoVersion: entry.calicoVersion,
+        systemImages: entry.systemImages,
+        minRancher: entry.enabledInRancher,
+        ...(entry.firstSeen !== undefined ? { firstSeen: entry.firstSeen.date } : {}),
+      };
 }
 
 export function planRke1(facts: PlanFacts): PlannerResult {
@@ -181,7 +230,7 @@ export function planRke1(facts: PlanFacts): PlannerResult {
         `${file.path}: no kubernetes_version, and no cluster to read it from; cannot choose the fixed images.`,
       ],
     };
-  const target = rke1FixedVersionFor(current);
+  const target = fixedTarget(facts, current, plugin);
   if (target === undefined)
     return {
       steps: [],
@@ -189,8 +238,12 @@ export function planRke1(facts: PlanFacts): PlannerResult {
         `${file.path}: no fixed RKE1 release is known for the minor of ${current}; use the FelixConfiguration workaround.`,
       ],
     };
-  const status = versionStatus(current);
-  if (status !== undefined && status !== "affected" && !pinnedAffected(parsed, imageKeysFor(plugin)))
+  const status = versionStatus(facts, current);
+  if (
+    status !== undefined &&
+    status !== "affected" &&
+    !pinnedAffected(parsed, imageKeysFor(plugin), facts.advisory)
+  )
     return {
       steps: [],
       notes: [`${file.path}: ${current} ships a Calico that is ${status}; no image pin needed.`],

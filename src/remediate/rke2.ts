@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import type { CalicoInstall } from "../model/snapshot.js";
 import type { ManualStep, Step } from "../model/plan.js";
-import { rke2FixedReleaseFor, type Rke2ChartName } from "../versions/tables.js";
+import { defaultVersionTables, type Rke2ChartName, type VersionTables } from "../versions/tables.js";
+import { calicoStatus, fixedRke2ByRancher, smallestFixedRke2 } from "../versions/gate.js";
 import { parseFelixBool } from "../analyze/felix-settings.js";
 import { unifiedDiff } from "./diff.js";
 import type { PlanFacts, PlannerResult } from "./types.js";
@@ -41,35 +42,132 @@ function xdpValues(chart: Rke2ChartName): Record<string, unknown> {
     : { calico: { felixXDPEnabled: false } };
 }
 
+function minorText(version: string): string {
+  return version.split(".").slice(0, 2).join(".");
+}
+
+function tablesOf(facts: PlanFacts): VersionTables {
+  return facts.tables ?? defaultVersionTables();
+}
+
+function since(choice: { firstSeen?: { date: string; kdmSnapshot: string } }): string {
+  return choice.firstSeen === undefined
+    ? ""
+    : ` (in Rancher's metadata since ${choice.firstSeen.date}, ${choice.firstSeen.kdmSnapshot})`;
+}
+
+/**
+ * Where and to what a Rancher-managed cluster upgrades: the smallest fixed release the known
+ * Rancher offers, or, with the Rancher version unknown, the choices that differ by Rancher version.
+ */
+function rancherTarget(
+  facts: PlanFacts,
+  version: string,
+  chart: Rke2ChartName,
+): { target?: string; where: string; notes: string[] } | string {
+  const tables = tablesOf(facts);
+  const choices = fixedRke2ByRancher(facts.advisory, tables, version, chart);
+  const rancher = facts.rancherVersion;
+  if (rancher === undefined) {
+    const list = choices
+      .map((c) => `${c.version} for Rancher ${c.minRancher}..${c.maxRancher}${since(c)}`)
+      .join("; ");
+    return {
+      ...(choices[0] !== undefined ? { target: choices[0].version } : {}),
+      where:
+        "Change the cluster's Kubernetes version in Rancher (Cluster Management → Edit Config) to the smallest fixed release your Rancher offers.",
+      notes: [
+        `The Rancher version is unknown (give --rancher, or let cnidoctor read cattle-system/cattle-cluster-agent), and which fixed release Rancher offers depends on it: ${list || "no KDM snapshot lists a fixed release of this minor"}.`,
+        "A Rancher whose line still lists a release offers it after a metadata refresh, without a Rancher upgrade.",
+      ],
+    };
+  }
+  const alt = smallestFixedRke2(facts.advisory, tables, version, chart, rancher.value);
+  if (alt === undefined) {
+    const needs = choices[0];
+    return `Rancher ${rancher.value} (${rancher.from.ref}) offers no fixed ${chart} release of the ${minorText(version)} line${needs !== undefined ? `: the smallest, ${needs.version}, needs Rancher ${needs.minRancher}..${needs.maxRancher}` : ""}; upgrade Rancher first, or use the XDP workaround.`;
+  }
+  const choice = choices.find((c) => c.version === alt.version);
+  const others = choices.filter((c) => c.version !== alt.version);
+  return {
+    target: alt.version,
+    where: `Change the cluster's Kubernetes version in Rancher (Cluster Management → Edit Config) to ${alt.version}.`,
+    notes: [
+      `Rancher ${rancher.value} (${rancher.from.ref}) offers ${alt.version} (channel ${choice?.minRancher ?? "?"}..${choice?.maxRancher ?? "?"})${choice !== undefined ? since(choice) : ""}: if the version list lacks it, refresh Rancher's Kubernetes metadata; no Rancher upgrade is needed.`,
+      ...others.map(
+        (c) =>
+          `Other Rancher versions differ: ${c.version} is the smallest fixed one for Rancher ${c.minRancher}..${c.maxRancher}.`,
+      ),
+    ],
+  };
+}
+
+/** A note instead of a step when the running release needs no upgrade or is unknown. */
+function noUpgradeNeeded(facts: PlanFacts, version: string, chart: Rke2ChartName): string | undefined {
+  const current = tablesOf(facts).rke2Releases[version]?.charts[chart];
+  if (current === undefined)
+    return `RKE2 ${version} is not in the version tables (give --kdm with newer metadata); cannot choose the fixed release.`;
+  if (calicoStatus(facts.advisory, current.calicoVersion).status === "not-affected")
+    return `${version} ships ${chart} ${current.chartVersion} (Calico ${current.calicoVersion}), which is not affected; no RKE2 upgrade needed.`;
+  return undefined;
+}
+
 function upgradeStep(facts: PlanFacts, version: string, chart: Rke2ChartName): Step | string {
-  const target = rke2FixedReleaseFor(version, chart);
-  if (target === undefined)
-    return `No RKE2 release of the ${version.split(".").slice(0, 2).join(".")} line ships a fixed ${chart}; upgrade the minor or use the XDP workaround.`;
-  if (target.rke2Version === version) return `${version} already ships a fixed ${chart}.`;
+  const tables = tablesOf(facts);
+  const skip = noUpgradeNeeded(facts, version, chart);
+  if (skip !== undefined) return skip;
+  const managed = facts.snapshot?.rancherManaged?.value === true;
+  const viaRancher = managed ? rancherTarget(facts, version, chart) : undefined;
+  if (typeof viaRancher === "string") return viaRancher;
+  const targetVersion =
+    viaRancher?.target ?? smallestFixedRke2(facts.advisory, tables, version, chart)?.version;
+  const entry = targetVersion === undefined ? undefined : tables.rke2Releases[targetVersion];
+  const c = entry?.charts[chart];
+  if (targetVersion === undefined || entry === undefined || c === undefined)
+    return `No RKE2 release of the ${minorText(version)} line ships a fixed ${chart}; upgrade the minor or use the XDP workaround.`;
   const remediation = facts.advisory.remediations.find((r) => r.id === "upgrade-rke2");
-  const rancher = facts.snapshot?.rancherManaged?.value === true;
-  const where = rancher
-    ? "Change the cluster's Kubernetes version in Rancher (Cluster Management → Edit Config); Rancher 2.8.8+ / 2.9.2+ offer the fixed releases."
-    : `Upgrade the server nodes, then the agents, to ${target.rke2Version} (INSTALL_RKE2_VERSION=${target.rke2Version}, or a system-upgrade-controller Plan).`;
-  const offered = target.rancher
-    ? ` Rancher channel servers ${target.rancher.minChannelServerVersion}–${target.rancher.maxChannelServerVersion} list it.`
-    : "";
+  const where =
+    viaRancher?.where ??
+    `Upgrade the server nodes, then the agents, to ${targetVersion} (INSTALL_RKE2_VERSION=${targetVersion}, or a system-upgrade-controller Plan).`;
+  const offered =
+    !managed && entry.rancher
+      ? ` Rancher channel servers ${entry.rancher.minChannelServerVersion}–${entry.rancher.maxChannelServerVersion} list it.`
+      : "";
   return {
     id: "rke2-upgrade",
     remediationId: "upgrade-rke2",
     kind: "manual",
-    title: `Upgrade RKE2 ${version} to ${target.rke2Version} (${chart} ${target.chartVersion}, Calico ${target.calicoVersion})`,
+    title: `Upgrade RKE2 ${version} to ${targetVersion} (${chart} ${c.chartVersion}, Calico ${c.calicoVersion})`,
     summary: remediation?.summary ?? "Upgrade RKE2.",
     ...(remediation?.tradeoffs !== undefined ? { tradeoffs: remediation.tradeoffs } : {}),
     notes: [
-      `${target.rke2Version} (${target.tagDate}) is the smallest release of the same minor with a fixed ${chart}.${offered}`,
+      `${targetVersion} (${entry.tagDate}) is the smallest release of the same minor with a fixed ${chart}${managed ? " that the Rancher managing this cluster offers" : ""}.${offered}`,
+      ...(viaRancher?.notes ?? []),
     ],
-    diff: `- rke2 ${version}\n+ rke2 ${target.rke2Version}\n`,
+    diff: `- rke2 ${version}\n+ rke2 ${targetVersion}\n`,
     default: false,
     durable: true,
     alreadyApplied: false,
     instructions: [where],
   };
+}
+
+/**
+ * Where chart values go: Rancher's cluster object for a cluster Rancher provisioned, the server
+ * nodes' manifests directory for a standalone or merely imported one; both forms when unknown.
+ */
+function valuesForm(facts: PlanFacts): { form: "file" | "chart-values" | "unknown"; why: string } {
+  const snapshot = facts.snapshot;
+  if (snapshot?.rancherManaged?.value !== true) return { form: "file", why: "" };
+  const p = snapshot.rancher?.provisioning;
+  if (p === undefined) return { form: "unknown", why: "Rancher manages it, but no node facts say how" };
+  if (p.value === "provisioned") return { form: "chart-values", why: p.from.ref };
+  if (p.value === "imported")
+    return {
+      form: "file",
+      why: `Rancher imported this cluster, it did not provision it (${p.from.ref}): Rancher does not own the manifests directory, so the HelmChartConfig file is the way.`,
+    };
+  return { form: "unknown", why: p.from.ref };
 }
 
 function xdpStep(facts: PlanFacts, chart: Rke2ChartName): Step {
@@ -83,23 +181,44 @@ function xdpStep(facts: PlanFacts, chart: Rke2ChartName): Step {
     durable: true,
     alreadyApplied: false,
   };
-  if (facts.snapshot?.rancherManaged?.value === true) {
+  const form = valuesForm(facts);
+  if (form.form !== "file") {
     const text = rancherChartValues(chart, values);
+    const file = helmChartConfig(chart, values);
+    const provisioned = form.form === "chart-values";
     const manual: ManualStep = {
       ...base,
       kind: "manual",
-      title: `Disable XDP in ${chart} through Rancher's spec.rkeConfig.chartValues`,
-      notes: [
-        "Rancher-managed RKE2: Rancher owns the server manifests directory; set the values in the cluster object (Edit as YAML, API or Terraform), not on the nodes.",
-      ],
+      title: provisioned
+        ? `Disable XDP in ${chart} through Rancher's spec.rkeConfig.chartValues`
+        : `Disable XDP in ${chart}: chartValues if Rancher provisioned the cluster, else a HelmChartConfig file`,
+      notes: provisioned
+        ? [
+            `Rancher provisioned this RKE2 cluster (${form.why}): Rancher owns the server manifests directory; set the values in the cluster object (Edit as YAML, API or Terraform), not on the nodes.`,
+          ]
+        : [
+            `Whether Rancher provisioned this cluster or it was imported cannot be told (${form.why}).`,
+            `Provisioned by Rancher: set spec.rkeConfig.chartValues as in the diff. Imported: write the HelmChartConfig below to ${RKE2_MANIFESTS_DIR}/${chart}-config.yaml on every server node.`,
+          ],
       diff: unifiedDiff("", text, "provisioning.cattle.io/v1 Cluster (fragment)"),
       default: false,
       instructions: [
-        "Merge this into the cluster's YAML in Rancher and save:",
+        provisioned
+          ? "Merge this into the cluster's YAML in Rancher and save:"
+          : "If Rancher provisioned the cluster, merge this into its YAML in Rancher:",
         ...text
           .trimEnd()
           .split("\n")
           .map((l) => `  ${l}`),
+        ...(provisioned
+          ? []
+          : [
+              `Otherwise (imported or standalone) write ${RKE2_MANIFESTS_DIR}/${chart}-config.yaml on every server node:`,
+              ...file
+                .trimEnd()
+                .split("\n")
+                .map((l) => `  ${l}`),
+            ]),
       ],
     };
     return manual;
@@ -114,6 +233,7 @@ function xdpStep(facts: PlanFacts, chart: Rke2ChartName): Step {
     destination,
     content,
     notes: [
+      ...(form.why !== "" ? [form.why] : []),
       `Copy it to ${destination} on every server node; RKE2's helm controller re-applies the chart with it.`,
       `If a HelmChartConfig named ${chart} already exists (\`kubectl -n kube-system get helmchartconfig ${chart} -o yaml\`), merge these values into its valuesContent instead: there can be only one.`,
     ],

@@ -5,6 +5,12 @@ import type { Advisory } from "../model/advisory.js";
 import type { Snapshot } from "../model/snapshot.js";
 import type { Step } from "../model/plan.js";
 import type { Diagnosis } from "../analyze/diagnose.js";
+import type { Fact } from "../model/provenance.js";
+import type { VersionTables } from "../versions/tables.js";
+import { toolVersion } from "../cli/version.js";
+
+/** Where `npm run image` publishes the image (docs/packaging.md); its tag is the package version. */
+export const IMAGE_REPOSITORY = "ghcr.io/cnidoctor/cnidoctor";
 
 export interface PlanOptions {
   /** Where generated files (HelmChartConfig, CronJob manifests) are written. */
@@ -29,7 +35,8 @@ export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
   onlySymptomatic: false,
   memoryLimit: "1Gi",
   leaseTtlSeconds: 900,
-  image: "ghcr.io/cnidoctor/cnidoctor:0.1.0",
+  // This version's image, so a generated CronJob runs the same code that planned it.
+  image: `${IMAGE_REPOSITORY}:${toolVersion()}`,
   schedule: "17 */6 * * *",
 };
 
@@ -40,6 +47,10 @@ export interface PlanFacts {
   diagnosis?: Diagnosis;
   /** An RKE cluster.yml or Rancher cluster spec, read as text. */
   rkeConfig?: { path: string; text: string };
+  /** The version tables (shipped, or extended by --kdm); the shipped ones when absent. */
+  tables?: VersionTables;
+  /** The Rancher version that manages the cluster: --rancher, else what the cluster shows. */
+  rancherVersion?: Fact<string>;
   options: PlanOptions;
 }
 

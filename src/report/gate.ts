@@ -36,7 +36,9 @@ function offeredLines(a: GateAnswer): string[] {
 function table(doc: GateDocument): string {
   const lines: string[] = [];
   for (const a of doc.answers) {
-    lines.push(`${a.verdict.toUpperCase().padEnd(13)} ${subject(a)}  [${a.advisoryId}]`);
+    lines.push(
+      `${a.verdict.toUpperCase().padEnd(13)} ${subject(a)}  [${a.advisoryId}]${a.unverified === true ? " (unverified)" : ""}`,
+    );
     lines.push(`  ${a.reason}`);
     if (a.unmetConditions.length > 0) lines.push(`  exposed only if: ${a.unmetConditions.join(", ")}`);
     const fixed = fixedText(a);
@@ -58,7 +60,7 @@ function cell(text: string): string {
 function markdown(doc: GateDocument): string {
   const rows = doc.answers.map(
     (a) =>
-      `| ${cell(subject(a))} | ${a.advisoryId} | ${a.verdict} | ${cell(a.reason)} | ${cell(fixedText(a))} | ${cell(a.sources.join("; "))} |`,
+      `| ${cell(subject(a))} | ${a.advisoryId} | ${a.verdict}${a.unverified === true ? " (unverified)" : ""} | ${cell(a.reason)} | ${cell(fixedText(a))} | ${cell(a.sources.join("; "))} |`,
   );
   const kdm =
     doc.kdm === undefined

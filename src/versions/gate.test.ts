@@ -80,3 +80,13 @@ test("an unrelated file is rejected with one line", () => {
   assert.throws(() => parseKdm("x.json", '{"hello": 1}'), /x\.json: not a Rancher KDM/);
   assert.throws(() => parseKdm("y.json", "{{{"), /y\.json: not JSON/);
 });
+
+test("Rancher 2.8.x is affected (RKE2), 2.10.0 only as unverified, 2.9.2 not listed", () => {
+  const r = (version: string) => checkVersions([{ kind: "rancher", version }], advisories, tables)[0];
+  assert.equal(r("v2.8.5")?.verdict, "affected");
+  assert.ok((r("v2.8.5")?.offered?.find((o) => o.distribution === "rke2")?.affected.length ?? 0) > 0);
+  assert.equal(r("v2.10.0")?.verdict, "affected");
+  assert.equal(r("v2.10.0")?.unverified, true);
+  assert.equal(r("v2.9.1")?.unverified, undefined);
+  assert.equal(r("v2.9.2")?.verdict, "not-affected");
+});

@@ -40,6 +40,8 @@ export interface GateAnswer {
   unmetConditions: string[];
   sources: string[];
   fixed?: GateAlternative;
+  /** The advisory lists the version as unverified (its sources do not settle it). */
+  unverified?: boolean;
   /** rancher / rke-cli: the Kubernetes versions it offers, by Calico status. */
   offered?: { distribution: "rke1" | "rke2"; affected: string[]; fixed: string[] }[];
 }
@@ -239,6 +241,73 @@ function rke2Alternative(
   return undefined;
 }
 
+/** The smallest fixed RKE2 release of `current`'s minor (that Rancher `rancher` offers, when given). */
+export function smallestFixedRke2(
+  advisory: Advisory,
+  tables: VersionTables,
+  current: string,
+  chart: Rke2ChartName,
+  rancher?: string,
+): GateAlternative | undefined {
+  return rke2Alternative(advisory, tables, current, chart, rancher !== undefined ? { rancher } : {});
+}
+
+export interface RancherLineChoice {
+  version: string;
+  calicoVersion: string;
+  /** The Rancher channel-server range that offers it. */
+  minRancher: string;
+  maxRancher: string;
+  /** When Rancher's metadata first listed it (oldest KDM snapshot that does). */
+  firstSeen?: { date: string; kdmSnapshot: string };
+}
+
+/**
+ * What differs by Rancher version: the fixed releases of `current`'s minor in order, keeping each
+ * one that reaches Rancher versions the earlier ones do not (e.g. v1.30.4 up to 2.9.99, then
+ * v1.30.5 up to 2.10.99). The first whose range holds a Rancher version is its smallest fixed one.
+ */
+export function fixedRke2ByRancher(
+  advisory: Advisory,
+  tables: VersionTables,
+  current: string,
+  chart: Rke2ChartName,
+): RancherLineChoice[] {
+  const minor = minorOf(current);
+  const out: RancherLineChoice[] = [];
+  const candidates = Object.keys(tables.rke2Releases)
+    .filter((v) => minorOf(v) === minor && compareVersionNames(v, current) > 0)
+    .sort(compareVersionNames);
+  for (const v of candidates) {
+    const release = tables.rke2Releases[v];
+    const c = release?.charts[chart];
+    const r = release?.rancher;
+    if (c === undefined || r === undefined) continue;
+    if (calicoStatus(advisory, c.calicoVersion).status !== "not-affected") continue;
+    const widest = out.at(-1)?.maxRancher;
+    if (widest !== undefined && (compareRancher(r.maxChannelServerVersion, widest) ?? 0) <= 0) continue;
+    out.push({
+      version: v,
+      calicoVersion: c.calicoVersion,
+      minRancher: r.minChannelServerVersion,
+      maxRancher: r.maxChannelServerVersion,
+      ...(release?.firstSeen !== undefined ? { firstSeen: release.firstSeen } : {}),
+    });
+  }
+  return out;
+}
+
+/** The smallest fixed RKE1 version of `current`'s minor that Rancher `rancher` offers, when given. */
+export function smallestFixedRke1(
+  advisory: Advisory,
+  tables: VersionTables,
+  current: string,
+  plugin: "calico" | "canal",
+  rancher?: string,
+): GateAlternative | undefined {
+  return rke1Alternative(advisory, tables, current, plugin, rancher !== undefined ? { rancher } : {});
+}
+
 function split(
   advisory: Advisory,
   versions: { version: string; calico: string | undefined }[],
@@ -303,8 +372,12 @@ function checkRancher(q: GateQuery, advisory: Advisory, tables: VersionTables): 
     `with refreshed metadata it offers ${rke1.affected.length} affected and ${rke1.fixed.length} fixed RKE1 versions, ${rke2.affected.length} affected and ${rke2.fixed.length} fixed RKE2 releases (rke2-calico); affected ones stay selectable, so pick a fixed one`,
   ];
   const fixedLine = eco?.pkg.fixedIn?.[minorOf(q.version) ?? ""];
+  const bare = (v: string): string => v.replace(/^v/, "");
+  const unverified = listed && (eco.pkg.unverified ?? []).some((u) => bare(u) === bare(q.version.trim()));
+  if (unverified) lines[0] = `${lines[0]} as unverified`;
   return answer(q, advisory, {
     verdict,
+    ...(unverified ? { unverified: true } : {}),
     reason: `${lines.join("; ")}.${eco?.pkg.note !== undefined ? ` ${eco.pkg.note.trim()}` : ""}`,
     sources: [
       `${advisory.id} affected[rancher]`,

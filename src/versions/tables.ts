@@ -39,6 +39,15 @@ export interface Rke1K8sVersionEntry {
   outOfBandAfterRancher: string[];
   /** KDM branches/commits that list it (from the matrix). */
   seenIn: string[];
+  /** The oldest KDM snapshot that lists it: when Rancher's metadata first carried it (as far as known). */
+  firstSeen?: FirstSeen;
+}
+
+export interface FirstSeen {
+  /** Commit date of the snapshot, YYYY-MM-DD. */
+  date: string;
+  /** "release-v2.9@8a6018c7". */
+  kdmSnapshot: string;
 }
 
 export type Rke2ChartName = "rke2-calico" | "rke2-canal";
@@ -59,6 +68,8 @@ export interface Rke2ReleaseEntry {
   tagDate: string;
   charts: Record<Rke2ChartName, Rke2ChartEntry>;
   calicoCrdChartVersion?: string;
+  /** The oldest KDM snapshot whose channels list it: when Rancher's metadata first offered it. */
+  firstSeen?: FirstSeen;
   /** Rancher versions whose channel server offers the release; absent when no KDM snapshot lists it. */
   rancher?: { minChannelServerVersion: string; maxChannelServerVersion: string; kdmSnapshot: string };
 }
@@ -185,6 +196,8 @@ export interface Rke1FixedTarget {
   /** The minor's gate from KDM K8sVersionInfo. */
   minRkeForMinor?: string;
   minRancherForMinor?: string;
+  /** When Rancher's metadata first listed it (YYYY-MM-DD of the oldest KDM snapshot that does). */
+  firstSeen?: string;
 }
 
 function firstCliOffering(k8sVersion: string, tables: VersionTables): string | undefined {
@@ -222,6 +235,7 @@ export function rke1FixedVersionFor(
     systemImages: entry.systemImages,
     ...(minRkeCli === undefined ? {} : { minRkeCli }),
     minRancher: entry.enabledInRancher,
+    ...(entry.firstSeen !== undefined ? { firstSeen: entry.firstSeen.date } : {}),
     ...(info?.minRKEVersion === undefined ? {} : { minRkeForMinor: info.minRKEVersion }),
     ...(info?.minRancherVersion === undefined ? {} : { minRancherForMinor: info.minRancherVersion }),
   };

@@ -5,7 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -13,6 +13,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { type ClusterInfo } from "../../scripts/cluster/cluster.js";
 import { clusterForSuite } from "./support/cluster.js";
 import { findKubectl } from "../../scripts/cluster/tools.js";
+import { calicoLogFile } from "../../scripts/cluster/pod-logs.js";
+import { felixTimestamp, toCri } from "../../scripts/fixtures/felix-log.js";
 import { applyPlan, rollback, type StepHandler } from "../../src/apply/executor.js";
 import { KubeObjectHandler, withoutServerFields } from "../../src/apply/kube-objects.js";
 import type { Plan, Step } from "../../src/model/plan.js";
@@ -114,6 +116,77 @@ async function canalDaemonSet(): Promise<Record<string, unknown>> {
   return withoutServerFields(await getJson(["-n", "kube-system", "get", "daemonset", "canal"]));
 }
 
+/**
+ * What a real node does after a change Felix applies only on restart (xdpEnabled): Felix exits 129
+ * and the kubelet starts calico-node again in the same pod. KWOK has no kubelet, so the pod status
+ * gets the new run (restartCount + 1, a new startedAt, the old run terminated with 129) and the
+ * node's log file (which KWOK serves, filtering by sinceTime) gets what the new run logs: under
+ * RKE1's Warning screen, on an affected image and kernel, only the one start-up "Failed to cleanup
+ * preexisting XDP state" record with libbpf's BTF dump; elsewhere nothing at WARNING.
+ */
+async function simulateFelixRestart(node: string, startupRecord: boolean): Promise<void> {
+  const pod = (await canalPods()).find((p) => p.spec.nodeName === node);
+  assert.ok(pod, `a canal pod on ${node}`);
+  const full = (await getJson(["-n", "kube-system", "get", "pod", pod.metadata.name])) as {
+    status: {
+      containerStatuses: { name: string; restartCount: number; state: { running?: { startedAt: string } } }[];
+    };
+  };
+  const startMs = Math.floor(Date.now() / 1000) * 1000;
+  const startedAt = new Date(startMs).toISOString().replace(/\.000Z$/, "Z");
+  const statuses = full.status.containerStatuses.map((c) =>
+    c.name === "calico-node"
+      ? {
+          ...c,
+          restartCount: c.restartCount + 1,
+          state: { running: { startedAt } },
+          lastState: {
+            terminated: {
+              exitCode: 129,
+              reason: "Error",
+              startedAt: c.state.running?.startedAt ?? startedAt,
+              finishedAt: startedAt,
+            },
+          },
+        }
+      : c,
+  );
+  await kubectl([
+    "-n",
+    "kube-system",
+    "patch",
+    "pod",
+    pod.metadata.name,
+    "--subresource=status",
+    "--type=merge",
+    "-p",
+    JSON.stringify({ status: { containerStatuses: statuses } }),
+  ]);
+  const record = readFileSync(
+    new URL("../../../test/fixtures/excerpts/post-fix-restart-warning-only.log", import.meta.url),
+    "utf8",
+  )
+    .replace(/\n$/, "")
+    .split("\n");
+  const at = new Date(startMs + 500);
+  const lines = startupRecord
+    ? record.map((l, k) => (k === 0 ? l.replace(/^\S+ \S+/, felixTimestamp(at)) : l))
+    : [];
+  if (lines.length > 0)
+    appendFileSync(
+      calicoLogFile(info().stateDir, node),
+      `${lines.map((text) => toCri({ time: at, text })).join("\n")}\n`,
+    );
+}
+
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
 clusterForSuite({ scenario: "rke1-canal-affected", nodes: NODES, name: NAME }, (info) => {
   cluster = info;
 });
@@ -151,19 +224,38 @@ describe("FelixConfiguration", () => {
     assert.deepEqual(await felixDefault(), before);
   });
 
-  test("apply --yes patches it, says the at-risk nodes improved; re-apply is a no-op; rollback restores it", async () => {
+  test("apply --yes patches it; the post-check waits for Felix's restart and judges only the new run's log: every node improved (the start-up cleanup record is not the loop); re-apply is a no-op; rollback restores it", async () => {
     const original = await felixDefault();
     assert.equal((original.spec as Record<string, unknown>).xdpEnabled, undefined);
-    const r = await cli(["apply", "--only", "felix-disable-xdp", "--yes"]);
+    const running = cli([
+      "apply",
+      "--only",
+      "felix-disable-xdp",
+      "--yes",
+      "--restart-wait",
+      "60s",
+      "--post-check-window",
+      "2s",
+    ]);
+    await until("the FelixConfiguration change", async () => {
+      return ((await felixDefault()).spec as Record<string, unknown>).xdpEnabled === false;
+    });
+    const hot = new Set(info().hotNodes);
+    for (const p of await canalPods()) {
+      const node = p.spec.nodeName ?? "";
+      await simulateFelixRestart(node, hot.has(node));
+    }
+    const r = await running;
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
     const id = backupOf(r);
     assert.equal(((await felixDefault()).spec as Record<string, unknown>).xdpEnabled, false);
-    assert.match(r.stdout, /post-check: 2 of 3 node\(s\) improved/);
-    assert.match(r.stdout, /improved {2}\S+: at-risk → not-affected/);
+    assert.match(r.stdout, /post-check: 3 of 3 node\(s\) improved, 0 worse, 0 unchanged/);
     assert.match(
       r.stdout,
-      /unchanged \S+: affected → affected \(the signature is still in its calico-node log\)/,
+      /improved {2}\S+: at-risk → not-affected \(judged on the 2s calico-node logged after it restarted at /,
     );
+    for (const node of hot)
+      assert.match(r.stdout, new RegExp(`improved {2}${node}: affected → not-affected`), r.stdout);
 
     const again = await cli(["apply", "--only", "felix-disable-xdp", "--yes"]);
     assert.equal(again.code, 0, again.stderr);
@@ -179,9 +271,12 @@ describe("FelixConfiguration", () => {
     const saved = await felixDefault();
     await kubectl(["delete", "felixconfigurations.crd.projectcalico.org", "default"]);
     try {
-      const r = await cli(["apply", "--only", "felix-disable-xdp", "--yes"]);
+      // Nothing restarts calico-node here: the post-check waits its bound and says so.
+      const r = await cli(["apply", "--only", "felix-disable-xdp", "--yes", "--restart-wait", "2s"]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /created FelixConfiguration default/);
+      assert.match(r.stdout, /post-check: 0 of 3 node\(s\) improved, 0 worse, 0 unchanged, 3 not re-judged/);
+      assert.match(r.stdout, /not re-judged \S+: \S+, calico-node did not restart within 2s of the change/);
       const back = await cli(["rollback", backupOf(r), "--yes"]);
       assert.equal(back.code, 0, back.stderr);
       const left = await kubectl([
@@ -209,8 +304,14 @@ describe("DaemonSet memory limit and an interrupted apply", () => {
       "--memory-limit",
       "768Mi",
       "--yes",
+      "--restart-wait",
+      "60s",
+      "--post-check-window",
+      "1s",
     ]);
     assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
+    // The template change replaces every pod; the post-check judges the replacements' logs only.
+    assert.match(r.stdout, /post-check: \d of 3 node\(s\) improved, 0 worse, \d unchanged$/m);
     const patched = (await getJson(["-n", "kube-system", "get", "daemonset", "canal"])) as {
       spec: {
         template: {

@@ -3,23 +3,21 @@
 
 import { hostname } from "node:os";
 import { UsageError } from "../../errors.js";
-import { diagnose } from "../../analyze/diagnose.js";
 import { defaultStateDir } from "../../apply/backup-store.js";
 import { applyPlan, selectSteps, ApplyError, type StepHandler } from "../../apply/executor.js";
 import { FileHandler } from "../../apply/files.js";
 import { KubeObjectHandler } from "../../apply/kube-objects.js";
-import { comparePostCheck } from "../../apply/postcheck.js";
 import { RestartHandler } from "../../apply/restart.js";
 import { compileSignatures } from "../../logs/index.js";
-import type { Plan } from "../../model/plan.js";
+import type { Plan, Step } from "../../model/plan.js";
 import { restartStep } from "../../remediate/mitigations.js";
 import type { ParsedArgs } from "../args.js";
+import { livePostCheck, postCheckBaseline, type PostCheckBaseline } from "./apply-postcheck.js";
 import {
   gatherFacts,
   kubeConfigFor,
   makePlan,
   planOptions,
-  readCluster,
   renderPlan,
   theAdvisory,
   unreadLine,
@@ -100,18 +98,15 @@ function summary(plan: Plan, only: string[] | undefined): string {
   return renderPlan({ ...plan, steps: plan.steps.filter((s) => chosen.has(s.id)) }, chosen);
 }
 
-async function postCheck(args: ParsedArgs, rt: Runtime, facts: Facts): Promise<string[]> {
-  if (facts.diagnosis === undefined || facts.snapshot?.target.kind !== "live")
-    return ["post-check: skipped (no live cluster was read)"];
-  // The post-check's read has a whole --timeout of its own (a rolling restart may have taken long).
-  const after = await readCluster(
-    args,
-    { ...rt, now: new Date(), startedAt: performance.now() },
-    facts.advisory,
-    facts.signatures,
-  );
-  if (after === undefined) return [];
-  return comparePostCheck(facts.diagnosis, diagnose(after, facts.advisory)).lines;
+async function postCheck(
+  args: ParsedArgs,
+  rt: Runtime,
+  facts: Facts,
+  base: PostCheckBaseline | undefined,
+  applied: Step[],
+): Promise<string[]> {
+  if (base === undefined) return ["post-check: skipped (no live cluster was read)"];
+  return livePostCheck(args, rt, facts, base, applied);
 }
 
 async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
@@ -151,8 +146,10 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const stateDir =
     typeof args.flags["state-dir"] === "string" ? args.flags["state-dir"] : defaultStateDir(rt.env);
   const out: string[] = [];
+  const base = await postCheckBaseline(args, rt, facts);
   const result = await applyPlan(plan, { stateDir, handlers, now: rt.now, ...(only ? { only } : {}) }).catch(
     (e: unknown) => {
+      base?.client.close();
       if (e instanceof ApplyError) throw new UsageError(`apply: ${e.message}`);
       throw new UsageError(`apply: nothing changed: ${e instanceof Error ? e.message : String(e)}`);
     },
@@ -161,6 +158,7 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (result.backupId !== undefined) out.push(`backup: ${result.backupId}`);
   else out.push("nothing to change: every selected step is already applied or manual");
   if (result.failure !== undefined) {
+    base?.client.close();
     out.push(
       `apply stopped at ${result.failure.stepId}; undo what was changed with: cnidoctor rollback ${result.backupId ?? ""} --yes`,
     );
@@ -170,7 +168,11 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
       exitCode: EXIT_APPLY_FAILED,
     };
   }
-  if (result.backupId !== undefined) out.push(...(await postCheck(args, rt, facts)));
+  const applied = plan.steps.filter((s) =>
+    result.outcomes.some((o) => o.stepId === s.id && o.result === "applied"),
+  );
+  if (result.backupId !== undefined) out.push(...(await postCheck(args, rt, facts, base, applied)));
+  else base?.client.close();
   return { stdout: `${out.join("\n")}\n`, exitCode: 0 };
 }
 

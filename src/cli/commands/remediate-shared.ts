@@ -17,6 +17,7 @@ import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remedia
 import type { ParsedArgs } from "../args.js";
 import { liveSettings, parseDuration, parsePositive, readLiveSnapshot } from "./live-options.js";
 import { advisoriesFor } from "./shared.js";
+import { kdmNotes, rancherVersionFor, tablesFor } from "./kdm-options.js";
 import { toolVersion } from "../version.js";
 import type { Runtime } from "./types.js";
 
@@ -158,10 +159,15 @@ export async function makePlan(args: ParsedArgs, rt: Runtime, facts: Facts): Pro
     if ("problem" in parsed) throw new InputError(rkeConfig.path, parsed.problem);
   }
   const inputs = [...facts.inputs, ...(path !== undefined ? [`cluster.yml ${path}`] : [])];
-  return buildPlan(
+  const tables = await tablesFor(args);
+  if (tables.kdmOrigin !== undefined) inputs.push(`KDM ${tables.kdmOrigin.replace(/^--kdm /, "")}`);
+  const rancherVersion = rancherVersionFor(args, facts.snapshot);
+  const plan = buildPlan(
     {
       advisory: facts.advisory,
       options: planOptions(args),
+      tables,
+      ...(rancherVersion !== undefined ? { rancherVersion } : {}),
       ...(facts.snapshot ? { snapshot: facts.snapshot } : {}),
       ...(facts.diagnosis ? { diagnosis: facts.diagnosis } : {}),
       ...(rkeConfig ? { rkeConfig } : {}),
@@ -169,6 +175,7 @@ export async function makePlan(args: ParsedArgs, rt: Runtime, facts: Facts): Pro
     inputs,
     rt.now,
   );
+  return { ...plan, notes: [...kdmNotes(tables), ...plan.notes] };
 }
 
 export function renderPlan(plan: Plan, selected: ReadonlySet<string>): string {

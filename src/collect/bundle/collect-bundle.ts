@@ -22,6 +22,7 @@ import {
 import { readList } from "./read-list.js";
 import type { ListRead } from "./read-list.js";
 import { readPodLogs } from "./pod-logs.js";
+import { RANCHER_AGENT, rancherFacts } from "../../versions/rancher-cluster.js";
 import { readRkeClusterConfig } from "./rke-config.js";
 
 export interface BundleOptions {
@@ -102,6 +103,20 @@ export function rancherManaged(nodes: NodeFacts[], nsList: string[]): Snapshot["
     value: false,
     from: { source: "file", ref: "no cattle-system namespace and no Rancher node annotations" },
   };
+}
+
+/** The cattle-cluster-agent Deployment from cattle-system/deployments.json, when the dump has it. */
+async function rancherAgent(
+  dir: string,
+  nsList: string[],
+): Promise<{ deployment: Record<string, unknown>; ref: string } | undefined> {
+  if (!nsList.includes(RANCHER_AGENT.namespace)) return undefined;
+  const read = await readListAny(join(dir, RANCHER_AGENT.namespace), "deployments");
+  if (!read.ok) return undefined;
+  const deployment = read.items.find((d) => metaOf(d).name === RANCHER_AGENT.name);
+  return deployment === undefined
+    ? undefined
+    : { deployment, ref: `${read.path} ${RANCHER_AGENT.namespace}/${RANCHER_AGENT.name}` };
 }
 
 /**
@@ -251,6 +266,11 @@ export async function collectBundle(dir: string, options: BundleOptions): Promis
   }
   const clusterVersion = infoRead.ok ? clusterInformationVersion(infoRead.items) : undefined;
   const distribution = majority(nodes);
+  const managed = nodes.length > 0 || nsList.length > 0 ? rancherManaged(nodes, nsList) : undefined;
+  const rancher =
+    managed?.value === true
+      ? rancherFacts(nodes, distribution?.value, nodesRead.ok, await rancherAgent(dir, nsList))
+      : undefined;
   return {
     target: { kind: "bundle", name: dir },
     collectedAt: options.now.toISOString(),
@@ -259,7 +279,8 @@ export async function collectBundle(dir: string, options: BundleOptions): Promis
     logs,
     gaps,
     ...(distribution ? { distribution } : {}),
-    ...(nodes.length > 0 || nsList.length > 0 ? { rancherManaged: rancherManaged(nodes, nsList) } : {}),
+    ...(managed ? { rancherManaged: managed } : {}),
+    ...(rancher ? { rancher } : {}),
     ...(felixRead.ok
       ? { felixConfigurations: felixRead.items.map((i) => felixConfigurationFacts(i, felixRead.path)) }
       : {}),

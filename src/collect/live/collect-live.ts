@@ -7,6 +7,7 @@ import type { Gap } from "../../model/provenance.js";
 import type { CalicoInstall, Snapshot } from "../../model/snapshot.js";
 import type { SignatureSet } from "../../logs/index.js";
 import { majority, rancherManaged, unseenPodsGaps } from "../bundle/collect-bundle.js";
+import { rancherFacts } from "../../versions/rancher-cluster.js";
 import {
   calicoInstall,
   clusterInformationVersion,
@@ -85,6 +86,19 @@ export function snapshotFromInventory(
   const nodes = (inv.nodes ?? []).map((n) => nodeFacts(n, API));
   const installs = installsFrom(inv, opts.container);
   const distribution = majority(nodes);
+  const managed =
+    nodes.length > 0 || inv.namespaces.length > 0 ? rancherManaged(nodes, inv.namespaces) : undefined;
+  const rancher =
+    managed?.value === true
+      ? rancherFacts(
+          nodes,
+          distribution?.value,
+          inv.nodes !== undefined,
+          inv.rancherAgent !== undefined
+            ? { deployment: inv.rancherAgent, ref: `${API} deployment cattle-system/cattle-cluster-agent` }
+            : undefined,
+        )
+      : undefined;
   const clusterVersion = inv.clusterInformations
     ? clusterInformationVersion(inv.clusterInformations)
     : undefined;
@@ -96,9 +110,8 @@ export function snapshotFromInventory(
     logs: [],
     gaps: [...inv.gaps],
     ...(distribution ? { distribution } : {}),
-    ...(nodes.length > 0 || inv.namespaces.length > 0
-      ? { rancherManaged: rancherManaged(nodes, inv.namespaces) }
-      : {}),
+    ...(managed ? { rancherManaged: managed } : {}),
+    ...(rancher ? { rancher } : {}),
     ...(inv.felixConfigurations
       ? { felixConfigurations: inv.felixConfigurations.map((i) => felixConfigurationFacts(i, API)) }
       : {}),

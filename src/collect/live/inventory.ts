@@ -16,6 +16,8 @@ export interface RawInventory {
   clusterInformations?: Obj[];
   /** Namespaces known to exist (from DaemonSets and pods seen), for the Rancher check. */
   namespaces: string[];
+  /** cattle-system/cattle-cluster-agent (the Rancher version it names), when Rancher's agent runs. */
+  rancherAgent?: Obj;
   gaps: Gap[];
 }
 
@@ -151,6 +153,11 @@ export async function readInventory(client: KubeClient, opts: InventoryOptions):
     rancherAgentPresent(client),
   ]);
   if (!nodesR.ok) gaps.push(apiGap("nodes", nodesR));
+  // One GET of one Deployment (never Secrets): where the Rancher version shows. Forbidden or absent
+  // only leaves the Rancher version unknown.
+  const agentR = rancher
+    ? await client.getJson("/apis/apps/v1/namespaces/cattle-system/deployments/cattle-cluster-agent")
+    : undefined;
   const namespaces = new Set<string>(rancher ? ["cattle-system"] : []);
   let calicoDaemonSets: Obj[] | undefined;
   let pods: Obj[] | undefined;
@@ -181,5 +188,6 @@ export async function readInventory(client: KubeClient, opts: InventoryOptions):
     ...(pods ? { pods } : {}),
     ...(felixR.ok ? { felixConfigurations: felixR.value } : {}),
     ...(infoR.ok ? { clusterInformations: infoR.value } : {}),
+    ...(agentR?.ok === true ? { rancherAgent: agentR.value } : {}),
   };
 }

@@ -11,6 +11,14 @@ export interface Unwrapped {
   pod?: string;
   container?: string;
   node?: string;
+  /**
+   * Set by shapes whose format marks split lines (Docker json-file writes a line over 16 KiB as
+   * several records, all but the last without the trailing newline): true for a piece that the
+   * next record of the same subject and stream continues, false for a line's last (or only) record.
+   */
+  partial?: boolean;
+  /** The stream (stdout/stderr) a split line's pieces are joined within. */
+  stream?: string;
 }
 
 /** A shape whose lines are text: a prefix to remove (kubectl --prefix, stern, quoting...). */

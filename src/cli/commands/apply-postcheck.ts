@@ -1,0 +1,140 @@
+// apply's post-check, live: before the change, note which calico-node container runs on each
+// affected or at-risk node; after it, wait (bounded by --restart-wait and --timeout) until each has
+// restarted, let it log for --post-check-window, and judge the nodes on that new log only.
+
+import { diagnose } from "../../analyze/diagnose.js";
+import {
+  byNode,
+  felixRuns,
+  readNewRuns,
+  waitForRestarts,
+  type DaemonSetRef,
+  type PostCheckApi,
+} from "../../apply/postcheck-live.js";
+import { comparePostCheck, restartFollows, watchedNodes, type FelixRun } from "../../apply/postcheck.js";
+import type { KubeClient } from "../../collect/live/client.js";
+import type { Step } from "../../model/plan.js";
+import type { Snapshot } from "../../model/snapshot.js";
+import type { ParsedArgs } from "../args.js";
+import { parseDuration, RANGES } from "../flag-values.js";
+import { connect, liveSettings } from "./live-options.js";
+import { readCluster, type Facts } from "./remediate-shared.js";
+import type { Runtime } from "./types.js";
+
+const CONTAINER = "calico-node";
+
+/** What the post-check noted before the change. */
+export interface PostCheckBaseline {
+  client: KubeClient;
+  daemonSets: DaemonSetRef[];
+  watched: string[];
+  runs: Map<string, FelixRun>;
+  changedAtMs: number;
+  waitMs: number;
+  windowMs: number;
+  limitBytes: number;
+  deadlineMs: number;
+}
+
+function seconds(args: ParsedArgs, name: string, fallback: string, max: number): number {
+  const v = args.flags[name];
+  return parseDuration(typeof v === "string" && v !== "" ? v : fallback, name, { min: 0, max }) * 1000;
+}
+
+/**
+ * Reads the watched nodes' calico-node runs before anything changes (undefined when there is no
+ * live diagnosis to compare with). Flags are checked here, before the change, so a bad value
+ * changes nothing.
+ */
+export async function postCheckBaseline(
+  args: ParsedArgs,
+  rt: Runtime,
+  facts: Facts,
+): Promise<PostCheckBaseline | undefined> {
+  const settings = liveSettings(args);
+  const waitMs = Math.min(seconds(args, "restart-wait", "2m", RANGES.timeout.max), settings.deadlineMs);
+  const windowMs = Math.min(seconds(args, "post-check-window", "30s", 3600), settings.deadlineMs);
+  if (facts.diagnosis === undefined || facts.snapshot?.target.kind !== "live") return undefined;
+  const daemonSets = facts.snapshot.installs.map((i) => ({ namespace: i.namespace, name: i.name }));
+  const { client } = await connect(args, rt, settings);
+  const watched = watchedNodes(facts.diagnosis);
+  let runs = new Map<string, FelixRun>();
+  try {
+    runs = byNode(await felixRuns(client, daemonSets, CONTAINER));
+  } catch {
+    // Without a baseline a run counts as new when it started after the change (isNewRun).
+  }
+  return {
+    client,
+    daemonSets,
+    watched,
+    runs,
+    changedAtMs: Date.now(),
+    waitMs,
+    windowMs,
+    limitBytes: settings.bounds.limitBytes,
+    deadlineMs: settings.deadlineMs,
+  };
+}
+
+/** The after-snapshot with the watched nodes' logs replaced by their new runs' logs. */
+function withNewLogs(after: Snapshot, watched: readonly string[], fresh: Snapshot["logs"]): Snapshot {
+  const w = new Set(watched);
+  const kept = after.logs.filter(
+    (l) => !(l.source.kind === "pod" && l.source.node !== undefined && w.has(l.source.node)),
+  );
+  return { ...after, logs: [...kept, ...fresh] };
+}
+
+export async function livePostCheck(
+  args: ParsedArgs,
+  rt: Runtime,
+  facts: Facts,
+  base: PostCheckBaseline,
+  applied: readonly Step[],
+): Promise<string[]> {
+  if (facts.diagnosis === undefined) return [];
+  const api: PostCheckApi = base.client;
+  const expectRestart = applied.some(restartFollows);
+  const total = base.waitMs + base.windowMs + base.deadlineMs;
+  const stop = setTimeout(() => {
+    base.client.abort(
+      `the post-check's time (restart wait, window and --timeout) of ${Math.round(total / 1000)} s ran out`,
+    );
+  }, total);
+  try {
+    const restarts = await waitForRestarts(api, {
+      daemonSets: base.daemonSets,
+      container: CONTAINER,
+      watched: base.watched,
+      baseline: base.runs,
+      changedAtMs: base.changedAtMs,
+      expectRestart,
+      waitMs: base.waitMs,
+    });
+    const fresh = await readNewRuns(api, restarts, {
+      container: CONTAINER,
+      signatures: facts.signatures,
+      windowMs: base.windowMs,
+      limitBytes: base.limitBytes,
+    });
+    // Each post-check read has a whole --timeout of its own (a rolling restart may have taken long).
+    const after = await readCluster(
+      args,
+      { ...rt, now: new Date(), startedAt: performance.now() },
+      facts.advisory,
+      facts.signatures,
+    );
+    if (after === undefined) return [];
+    const judged = withNewLogs(after, base.watched, fresh);
+    return comparePostCheck(facts.diagnosis, diagnose(judged, facts.advisory), {
+      nodes: restarts,
+      windowSeconds: Math.round(base.windowMs / 1000),
+    }).lines;
+  } catch (e) {
+    return [`post-check: could not be completed: ${e instanceof Error ? e.message : String(e)}`];
+  } finally {
+    clearTimeout(stop);
+    base.client.close();
+  }
+}
