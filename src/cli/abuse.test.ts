@@ -113,6 +113,30 @@ before(async () => {
         "",
       ].join("\n"),
     );
+  // Kubeconfigs broken in ways the client library would hang on, crash on, or misreport.
+  const cfg = (cluster: string, user: string, extra = ""): string =>
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      `clusters: [{name: c, cluster: ${cluster}}]`,
+      `users: [{name: u, user: ${user}}]`,
+      "contexts: [{name: x, context: {cluster: c, user: u}}]",
+      extra !== "" ? extra : "current-context: x",
+      "",
+    ].join("\n");
+  const server = `server: 'https://127.0.0.1:${closedPort}'`;
+  const kubeconfigs: Record<string, string> = {
+    "gone-context": cfg(`{${server}}`, "{token: t}", "current-context: gone"),
+    "no-cluster": cfg(`{${server}}`, "{token: t}").replace("{cluster: c,", "{cluster: nothere,"),
+    "not-a-url": cfg("{server: 'not a url'}", "{token: t}"),
+    ftp: cfg(`{server: 'ftp://127.0.0.1:${closedPort}'}`, "{token: t}"),
+    "ca-fifo": cfg(`{${server}, certificate-authority: fifo}`, "{token: t}"),
+    "token-fifo": cfg(`{${server}}`, "{token-file: fifo}"),
+    "tokenfile-missing": cfg(`{${server}}`, "{tokenFile: no-such-token}"),
+    empty: "",
+  };
+  for (const [name, text] of Object.entries(kubeconfigs))
+    await writeFile(join(dir, `${name}.kubeconfig`), text);
   // Bundles: nodes.json a /dev/zero link; pods.json a FIFO; a Canal DaemonSet with no visible pod.
   for (const name of ["zero", "fifo-pods", "no-pods"])
     await cp(HEALTHY, join(dir, name), { recursive: true });
@@ -266,6 +290,51 @@ const PROBES: Probe[] = [
       const left = (await readdir(dir)).filter((n) => n.includes("collect-closed"));
       assert.deepEqual(left, [], "collect left a directory behind");
     },
+  },
+  // Kubeconfigs (items 11, 13): one line naming the file and what is wrong, never a hang or exit 1.
+  ...(
+    [
+      [
+        "current-context not among its contexts",
+        "gone-context",
+        /gone-context\.kubeconfig: current-context 'gone' is not among its contexts/,
+      ],
+      ["context names a cluster it does not define", "no-cluster", /context 'x' names cluster 'nothere'/],
+      ["server is not a URL", "not-a-url", /server 'not a url' is not an https:\/\/ URL/],
+      ["server is ftp://", "ftp", /server 'ftp:.*' is not an https:\/\/ URL/],
+      ["certificate-authority is a FIFO", "ca-fifo", /fifo: is a FIFO .*\(the certificate-authority of /],
+      ["token-file is a FIFO", "token-fifo", /fifo: is a FIFO .*\(the token-file of /],
+      [
+        "kubectl's tokenFile is missing",
+        "tokenfile-missing",
+        /no-such-token: no such file \(the tokenFile of /,
+      ],
+      ["empty kubeconfig", "empty", /empty\.kubeconfig: is empty, not a kubeconfig/],
+    ] as const
+  ).map(([what, file, stderr]): Probe => ({
+    name: `kubeconfig: ${what}`,
+    args: () => ["scan", "--kubeconfig", join(dir, `${file}.kubeconfig`), "--request-timeout", "2s"],
+    code: 2,
+    stderr,
+  })),
+  {
+    name: "--max-unavailable 10^23",
+    args: () => ["plan", "--bundle", HEALTHY, "--max-unavailable", "99999999999999999999999"],
+    code: 2,
+    stderr: /--max-unavailable: must be between 1 and 100000/,
+  },
+  {
+    name: "logs --until before --since",
+    args: () => [
+      "logs",
+      join(dir, "felix.log"),
+      "--since",
+      "2024-08-10T00:00:00Z",
+      "--until",
+      "2024-08-09T00:00:00Z",
+    ],
+    code: 2,
+    stderr: /--until '2024-08-09T00:00:00Z' is not after --since/,
   },
   // A frozen API server (accepts, never answers): the overall --timeout ends the read (item 12).
   {

@@ -2,12 +2,13 @@
 // kubeconfig and context, else $KUBECONFIG / ~/.kube/config, else in-cluster service-account
 // credentials. Never reads Secrets; only the credentials the user already configured.
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { KubeConfig, type RequestContext } from "@kubernetes/client-node";
+import { parse as parseYaml } from "yaml";
 import { InputError, UsageError } from "../errors.js";
-import { checkInputSync } from "../io/open-input.js";
+import { checkInputSync, type InputKind } from "../io/open-input.js";
 
 export interface KubeTarget {
   kubeconfig?: string;
@@ -44,6 +45,90 @@ export class TimedKubeConfig extends KubeConfig {
   }
 }
 
+type Doc = Record<string, unknown>;
+
+function entry(doc: Doc, list: string, name: unknown, field: string): Doc | undefined {
+  const items = doc[list];
+  if (!Array.isArray(items) || typeof name !== "string") return undefined;
+  const found = (items as Doc[]).find((i) => typeof i === "object" && i !== null && i.name === name);
+  const inner = found?.[field];
+  return typeof inner === "object" && inner !== null ? (inner as Doc) : undefined;
+}
+
+/** A file the kubeconfig names, checked like the kubeconfig itself: it must exist and be regular. */
+function checkReferenced(
+  kubeconfig: string,
+  key: string,
+  value: unknown,
+  kind: InputKind,
+): string | undefined {
+  if (typeof value !== "string" || value === "") return undefined;
+  const path = resolve(dirname(kubeconfig), value);
+  try {
+    checkInputSync(path, kind);
+  } catch (e) {
+    if (e instanceof InputError) throw new InputError(path, `${e.problem} (the ${key} of ${kubeconfig})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(
+      path,
+      `${code === "ENOENT" ? "no such file" : `cannot be read (${code ?? "error"})`} (the ${key} of ${kubeconfig})`,
+    );
+  }
+  return path;
+}
+
+/**
+ * What the client library would read or trip over later, checked before it loads the file: the
+ * files the chosen context's cluster and user name (a FIFO there would hang the load), and its
+ * server URL. Returns a kubectl-style `tokenFile` (the library only knows `token-file`).
+ */
+function precheck(file: string, context: string | undefined): { tokenFile?: string } {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, "utf8"));
+  } catch {
+    return {}; // the library's own parse error names the problem
+  }
+  if (doc === null || doc === undefined || (typeof doc === "string" && doc.trim() === ""))
+    throw new InputError(file, "is empty, not a kubeconfig");
+  if (typeof doc !== "object") throw new InputError(file, "not a kubeconfig (not a YAML mapping)");
+  const d = doc as Doc;
+  const ctxName = context ?? d["current-context"];
+  const ctx = entry(d, "contexts", ctxName, "context");
+  if (ctx === undefined) {
+    // A --context that is not there is reported after the load, with the contexts there are.
+    if (context === undefined && typeof ctxName === "string" && ctxName !== "")
+      throw new InputError(file, `current-context '${ctxName}' is not among its contexts; pass --context`);
+    return {};
+  }
+  const cluster = entry(d, "clusters", ctx.cluster, "cluster");
+  if (cluster === undefined)
+    throw new InputError(
+      file,
+      `context '${String(ctxName)}' names cluster '${String(ctx.cluster)}', which it does not define`,
+    );
+  const server = cluster.server;
+  let url: URL | undefined;
+  try {
+    url = typeof server === "string" ? new URL(server) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:"))
+    throw new InputError(
+      file,
+      `cluster '${String(ctx.cluster)}': server '${String(server)}' is not an https:// URL`,
+    );
+  checkReferenced(file, "certificate-authority", cluster["certificate-authority"], "kubeconfig");
+  const user = entry(d, "users", ctx.user, "user") ?? {};
+  checkReferenced(file, "client-certificate", user["client-certificate"], "kubeconfig");
+  checkReferenced(file, "client-key", user["client-key"], "kubeconfig");
+  checkReferenced(file, "token-file", user["token-file"], "token");
+  const tokenFile =
+    user.token === undefined ? checkReferenced(file, "tokenFile", user.tokenFile, "token") : undefined;
+  return tokenFile !== undefined ? { tokenFile } : {};
+}
+
 export interface LoadedKubeConfig {
   config: KubeConfig;
   /** How the target was chosen, for the report's target and for error messages. */
@@ -67,8 +152,14 @@ export function loadKubeConfig(target: KubeTarget): LoadedKubeConfig {
       if (e instanceof InputError) throw e;
       throw new InputError(file, `cannot be read (${(e as NodeJS.ErrnoException).code ?? "error"})`);
     }
+    const extra = precheck(file, target.context);
     try {
       config.loadFromFile(file);
+      if (extra.tokenFile !== undefined) {
+        const token = readFileSync(extra.tokenFile, "utf8").trim();
+        const userName = config.getContextObject(target.context ?? config.getCurrentContext())?.user;
+        config.users = config.users.map((u) => (u.name === userName ? { ...u, token } : u));
+      }
     } catch (e) {
       throw new InputError(
         file,

@@ -118,7 +118,13 @@ export async function livePostCheck(
       windowMs: base.windowMs,
       limitBytes: base.limitBytes,
     });
-    const after = await readCluster(args, { ...rt, now: new Date() }, facts.advisory, facts.signatures);
+    // Each post-check read has a whole --timeout of its own (a rolling restart may have taken long).
+    const after = await readCluster(
+      args,
+      { ...rt, now: new Date(), startedAt: performance.now() },
+      facts.advisory,
+      facts.signatures,
+    );
     if (after === undefined) return [];
     const judged = withNewLogs(after, base.watched, fresh);
     return comparePostCheck(facts.diagnosis, diagnose(judged, facts.advisory), {

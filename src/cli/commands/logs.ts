@@ -118,10 +118,26 @@ function windowNote(r: LogSourceResult, label: string): string | undefined {
   return `${label}: only lines from ${w.since ?? "the start"} to ${w.until ?? "the end"} counted (${r.scan.lines} lines)`;
 }
 
+/** A window that cannot hold a line is a mistake, not "the signature was not seen". */
+function checkWindow(args: ParsedArgs, since?: WindowBound, until?: WindowBound): void {
+  if (since === undefined || until === undefined) return;
+  const empty =
+    "at" in since && "at" in until
+      ? until.at <= since.at
+      : "beforeEnd" in since && "beforeEnd" in until
+        ? until.beforeEnd >= since.beforeEnd
+        : false;
+  if (empty)
+    throw new UsageError(
+      `logs: --until '${String(args.flags.until)}' is not after --since '${String(args.flags.since)}': the window holds no line`,
+    );
+}
+
 async function logs(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length === 0) throw new UsageError("logs: give at least one log file ('-' for stdin)");
   const since = windowBound(args, "since");
   const until = windowBound(args, "until");
+  checkWindow(args, since, until);
   if (
     args.positionals.includes("-") &&
     ((since !== undefined && "beforeEnd" in since) || (until !== undefined && "beforeEnd" in until))

@@ -30,9 +30,10 @@ function str(args: ParsedArgs, name: string): string | undefined {
 
 export function planOptions(args: ParsedArgs): PlanOptions {
   const d = DEFAULT_PLAN_OPTIONS;
-  const n = (name: string, fallback: number): number => {
+  // Bounded like the live flags: a batch of 10^23 pods or a lease for centuries is a typo.
+  const n = (name: string, fallback: number, max: number): number => {
     const v = str(args, name);
-    return v === undefined ? fallback : parsePositive(v, name, { integer: true });
+    return v === undefined ? fallback : parsePositive(v, name, { integer: true, range: { min: 1, max } });
   };
   const memory = str(args, "memory-limit") ?? d.memoryLimit;
   if (!/^[1-9][0-9]*(Mi|Gi)$/.test(memory))
@@ -40,14 +41,14 @@ export function planOptions(args: ParsedArgs): PlanOptions {
   const timeout = str(args, "batch-timeout");
   return {
     outputDir: str(args, "output-dir") ?? d.outputDir,
-    maxUnavailable: n("max-unavailable", d.maxUnavailable),
+    maxUnavailable: n("max-unavailable", d.maxUnavailable, 100_000),
     batchTimeoutSeconds:
       timeout === undefined
         ? d.batchTimeoutSeconds
         : parseDuration(/^\d+$/.test(timeout) ? `${timeout}s` : timeout, "batch-timeout"),
     onlySymptomatic: args.flags["only-symptomatic"] === true,
     memoryLimit: memory,
-    leaseTtlSeconds: n("lease-ttl", d.leaseTtlSeconds),
+    leaseTtlSeconds: n("lease-ttl", d.leaseTtlSeconds, 7 * 86400),
     image: str(args, "image") ?? d.image,
     schedule: str(args, "schedule") ?? d.schedule,
   };
