@@ -72,7 +72,7 @@ elif [ -d dist/test/package ]; then
       "the image tests report the same skip"
   fi
   # The single file and its krew archives (dist/sea/), rebuilt so the tests never run a stale one.
-  node dist/scripts/sea/build.js
+  node dist/scripts/sea/build.js || failed=1
   mapfile -t package_files < <(find dist/test/package -name '*.test.js' | sort)
   run_suite "packaging tests" node --test-concurrency=1 "${package_files[@]}" || failed=1
   echo "packaging: $(($(date +%s) - packaging_start)) s"
