@@ -2,7 +2,16 @@
 // (its own process group) with stdout/stderr in <state>/logs/<name>.log and its pid in
 // <state>/pids/<name>.pid, so a later `down` — even from another shell after a crash — can find it.
 import { spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
@@ -97,6 +106,20 @@ export async function stopComponent(stateDir: string, name: string, graceMs = 50
     while (isAlive(pid)) await sleep(50);
   }
   rmSync(pidFileOf(stateDir, name), { force: true });
+}
+
+/**
+ * SIGKILLs every component recorded in the state dir at once, synchronously: for a test process
+ * that is itself being stopped by a signal and has no time left for the graceful stopComponent.
+ */
+export function killComponentsNow(stateDir: string): void {
+  const dir = join(stateDir, "pids");
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir)) {
+    if (!file.endsWith(".pid")) continue;
+    const pid = runningPid(stateDir, file.slice(0, -".pid".length));
+    if (pid !== undefined) signalGroup(pid, "SIGKILL");
+  }
 }
 
 function signalGroup(pid: number, signal: NodeJS.Signals): void {

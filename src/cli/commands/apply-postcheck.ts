@@ -26,6 +26,11 @@ const CONTAINER = "calico-node";
 /** What the post-check noted before the change. */
 export interface PostCheckBaseline {
   client: KubeClient;
+  /**
+   * Clears the connection's --timeout timer and closes the client. Idempotent; every path out of
+   * apply calls it, or the armed timer would keep the finished process alive until it fired.
+   */
+  release: () => void;
   daemonSets: DaemonSetRef[];
   watched: string[];
   runs: Map<string, FelixRun>;
@@ -56,7 +61,14 @@ export async function postCheckBaseline(
   const windowMs = Math.min(seconds(args, "post-check-window", "30s", 3600), settings.deadlineMs);
   if (facts.diagnosis === undefined || facts.snapshot?.target.kind !== "live") return undefined;
   const daemonSets = facts.snapshot.installs.map((i) => ({ namespace: i.namespace, name: i.name }));
-  const { client } = await connect(args, rt, settings);
+  const { client, disarm } = await connect(args, rt, settings);
+  let released = false;
+  const release = (): void => {
+    if (released) return;
+    released = true;
+    disarm();
+    client.close();
+  };
   const watched = watchedNodes(facts.diagnosis);
   let runs = new Map<string, FelixRun>();
   try {
@@ -66,6 +78,7 @@ export async function postCheckBaseline(
   }
   return {
     client,
+    release,
     daemonSets,
     watched,
     runs,
@@ -135,6 +148,6 @@ export async function livePostCheck(
     return [`post-check: could not be completed: ${e instanceof Error ? e.message : String(e)}`];
   } finally {
     clearTimeout(stop);
-    base.client.close();
+    base.release();
   }
 }

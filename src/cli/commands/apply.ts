@@ -145,20 +145,41 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   }
   const stateDir =
     typeof args.flags["state-dir"] === "string" ? args.flags["state-dir"] : defaultStateDir(rt.env);
-  const out: string[] = [];
   const base = await postCheckBaseline(args, rt, facts);
-  const result = await applyPlan(plan, { stateDir, handlers, now: rt.now, ...(only ? { only } : {}) }).catch(
-    (e: unknown) => {
-      base?.client.close();
-      if (e instanceof ApplyError) throw new UsageError(`apply: ${e.message}`);
-      throw new UsageError(`apply: nothing changed: ${e instanceof Error ? e.message : String(e)}`);
-    },
-  );
+  try {
+    return await applyAndCheck(args, rt, { plan, facts, handlers, stateDir, only, base });
+  } finally {
+    base?.release();
+  }
+}
+
+async function applyAndCheck(
+  args: ParsedArgs,
+  rt: Runtime,
+  c: {
+    plan: Plan;
+    facts: Facts;
+    handlers: StepHandler[];
+    stateDir: string;
+    only: string[] | undefined;
+    base: PostCheckBaseline | undefined;
+  },
+): Promise<CommandResult> {
+  const { plan, facts, stateDir, only, base } = c;
+  const out: string[] = [];
+  const result = await applyPlan(plan, {
+    stateDir,
+    handlers: c.handlers,
+    now: rt.now,
+    ...(only ? { only } : {}),
+  }).catch((e: unknown) => {
+    if (e instanceof ApplyError) throw new UsageError(`apply: ${e.message}`);
+    throw new UsageError(`apply: nothing changed: ${e instanceof Error ? e.message : String(e)}`);
+  });
   for (const o of result.outcomes) out.push(`${o.result.padEnd(15)} ${o.stepId}: ${o.detail}`);
   if (result.backupId !== undefined) out.push(`backup: ${result.backupId}`);
   else out.push("nothing to change: every selected step is already applied or manual");
   if (result.failure !== undefined) {
-    base?.client.close();
     out.push(
       `apply stopped at ${result.failure.stepId}; undo what was changed with: cnidoctor rollback ${result.backupId ?? ""} --yes`,
     );
@@ -172,7 +193,6 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     result.outcomes.some((o) => o.stepId === s.id && o.result === "applied"),
   );
   if (result.backupId !== undefined) out.push(...(await postCheck(args, rt, facts, base, applied)));
-  else base?.client.close();
   return { stdout: `${out.join("\n")}\n`, exitCode: 0 };
 }
 

@@ -16,6 +16,12 @@ export interface CliRun {
   stderr: string;
 }
 
+/**
+ * How long one CLI run may take before the test kills it. No command in these tests should come
+ * near it; it turns a hang into a failure that shows what the run printed, instead of a CI timeout.
+ */
+const RUN_LIMIT_MS = Number(process.env.CNIDOCTOR_TEST_RUN_LIMIT_MS ?? 300_000);
+
 /** Runs `cnidoctor ARGS` as a user would (a separate process; stdout and stderr are pipes). */
 export function cnidoctor(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
@@ -25,15 +31,31 @@ export function cnidoctor(args: readonly string[], env: NodeJS.ProcessEnv = {}):
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    let killed = false;
+    const limit = setTimeout(() => {
+      killed = true;
+      child.kill("SIGKILL");
+    }, RUN_LIMIT_MS);
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => err.push(b));
-    child.on("error", reject);
+    child.on("error", (e) => {
+      clearTimeout(limit);
+      reject(e);
+    });
     child.on("close", (code) => {
-      resolve({
-        code: code ?? -1,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-      });
+      clearTimeout(limit);
+      const stdout = Buffer.concat(out).toString("utf8");
+      const stderr = Buffer.concat(err).toString("utf8");
+      if (killed) {
+        reject(
+          new Error(
+            `cnidoctor ${args.join(" ")} still ran after ${RUN_LIMIT_MS / 1000} s and was killed\n` +
+              `stdout:\n${stdout}\nstderr:\n${stderr}`,
+          ),
+        );
+        return;
+      }
+      resolve({ code: code ?? -1, stdout, stderr });
     });
   });
 }
