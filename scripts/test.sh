@@ -17,6 +17,8 @@ step "format (prettier --check)"
 npx prettier --check . >/dev/null || { npx prettier --check .; exit 1; }
 step "lint (eslint)"
 npx eslint --max-warnings=0 .
+step "import graph (no cycles, type-only imports included)"
+node dist/scripts/build/import-cycles.js
 
 run_suite() { # name node-binary args...
   local name=$1 bin=$2 out rc

@@ -2,7 +2,7 @@
 // is no cluster). Produces verdicts with their evidence chains; findings are grouped from them.
 
 import type { Advisory } from "../model/advisory.js";
-import type { Evidence, Status, SubjectVerdict } from "../model/finding.js";
+import type { Evidence, SettingFact, Status, SubjectVerdict, VerdictFacts } from "../model/finding.js";
 import type { LogSourceResult, SignalStat } from "../model/logs.js";
 import type { Snapshot } from "../model/snapshot.js";
 import { evaluateConditions } from "./conditions.js";
@@ -90,6 +90,22 @@ function conditionEvidence(subject: string, results: ConditionResult[]): Evidenc
   }));
 }
 
+/** The Felix settings the conditions read; a value shows only where the condition was decided on it. */
+function settingFacts(advisory: Advisory, results: ConditionResult[]): SettingFact[] {
+  return results.flatMap((c) => {
+    const cond = advisory.conditions.find((x) => x.id === c.id);
+    if (cond?.kind !== "felix-setting") return [];
+    return [
+      {
+        condition: c.id,
+        field: cond.field,
+        ...(c.holds !== undefined && c.value !== undefined ? { value: String(c.value) } : {}),
+        ...(c.source !== undefined ? { source: c.source } : {}),
+      },
+    ];
+  });
+}
+
 function nodeFactEvidence(subject: NodeSubject): Evidence[] {
   const f = subject.facts;
   if (!f) return [];
@@ -135,6 +151,9 @@ function addResourceEvidence(
     ...verdict,
     reasons: reason !== undefined ? [...verdict.reasons, reason] : verdict.reasons,
     evidence: [...verdict.evidence, ...r.evidence],
+    ...(verdict.facts !== undefined && reason !== undefined
+      ? { facts: { ...verdict.facts, resourceCallouts: [...verdict.facts.resourceCallouts, reason] } }
+      : {}),
   };
 }
 
@@ -182,6 +201,11 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
   });
   evidence.push(...conditionEvidence(subject.name, conditions));
   evidence.push(...symptomEvidence(subject.name, sym));
+  const verdictFacts: VerdictFacts = {
+    logsRead: sym.logsRead,
+    settings: settingFacts(advisory, conditions),
+    resourceCallouts: [],
+  };
   const facts = versionFacts(advisory, version, sym.fingerprintVersions);
   const combo = matchCombination(advisory, sym, facts);
   const symptoms = totalCount(sym.symptom);
@@ -193,6 +217,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
       reasons: comboReasons(combo),
       evidence,
       dependsOn: [],
+      facts: verdictFacts,
     };
   }
   const seen = seenFrom(symptoms, combo);
@@ -221,6 +246,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     reasons: decision.reasons,
     evidence,
     dependsOn,
+    facts: verdictFacts,
   };
 }
 
@@ -278,6 +304,7 @@ function diagnoseLogSource(
     reasons,
     evidence,
     dependsOn,
+    facts: { logsRead: source.status !== "unreadable", settings: [], resourceCallouts: [] },
   });
   if (source.status === "unreadable")
     return verdict(

@@ -175,6 +175,7 @@ export function buildReport(args: {
         status: v.status,
         reasons: v.reasons,
         evidence: v.evidence,
+        ...(v.facts !== undefined ? { facts: v.facts } : {}),
       })),
     })),
     coverage: buildCoverage(snapshot, diagnoses),

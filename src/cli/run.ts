@@ -1,6 +1,6 @@
 // Dispatches a parsed command line to its command.
 
-import type { ParsedArgs } from "./args.js";
+import type { ParsedArgs } from "./parse-flags.js";
 import { findCommand } from "./commands/index.js";
 import type { CommandResult, Runtime } from "./commands/types.js";
 import { helpText } from "./help.js";

@@ -7,12 +7,22 @@
 import type { CaptureShape, CaptureSubject, LogCapture, LogScan } from "../model/logs.js";
 import { TextDecoder } from "node:util";
 import { mergeScans } from "./merge.js";
-import type { LogScanner } from "./scanner.js";
 import { JSON_SHAPES, TEXT_SHAPES, type Unwrapped } from "./shapes/index.js";
 import type { SignatureSet } from "./signatures.js";
 import { startKind, START_NONE } from "./lines.js";
 import { parseLeading } from "./time.js";
 import { initialState, insideWindow, type ByteSink, type TimeWindow } from "./window.js";
+
+/**
+ * What the shaped path needs of a scanner. scanner.ts's LogScanner provides it; it is named here
+ * rather than imported because scanner.ts imports this module.
+ */
+export interface RecordScanner {
+  readonly lineLimit: number;
+  pushLine(line: string, byteLength?: number): void;
+  pushBlock(text: string, bytes: number): void;
+  finish(): LogScan;
+}
 
 const DOCKER_EXACT = '{"log":"';
 /** Lines of the head looked at to plan (each costs a JSON parse at worst). */
@@ -131,10 +141,33 @@ export function looksShaped(text: string, start: number, end: number): boolean {
     c === 0xfeff
   ))
     return false;
+  if (plainlyUnshaped(text, start, end, c)) return false;
   const line = text.slice(c === 0xfeff ? start + 1 : start, end);
   const cleaned = clean(line);
   const message = unwrapLine(cleaned, false)?.message ?? (cleaned !== line ? cleaned : undefined);
   return message !== undefined && startKind(message, 0) !== START_NONE;
+}
+
+/**
+ * A quick no for the continuation lines a retry storm is made of, giving the answer the full
+ * unwrap would: a `[` line (libbpf's BTF dump) unwraps only as `--prefix`'s `[pod/`, an indented
+ * one (a BTF member list, a Go stack) only as a `> ` quote or when what follows the blanks starts
+ * a record. Lines with an ESC to strip, other whitespace or non-ASCII get no quick answer.
+ */
+function plainlyUnshaped(text: string, start: number, end: number, c: number): boolean {
+  if (hasEsc(text, start, end)) return false;
+  if (c === 91) return !text.startsWith("[pod/", start);
+  if (c !== 9 && c !== 32) return false;
+  let j = start;
+  while (j < end && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) j++;
+  const d = j < end ? text.charCodeAt(j) : 0;
+  return d > 32 && d < 127 && d !== 62 && startKind(text.slice(j, end), 0) === START_NONE;
+}
+
+function hasEsc(text: string, start: number, end: number): boolean {
+  // A bounded loop: indexOf would search the rest of the block when the line has none.
+  for (let i = start; i < end; i++) if (text.charCodeAt(i) === 27) return true;
+  return false;
 }
 
 /** Whether a line in Docker's byte layout is another shape's record (a shipper's, not Docker's). */
@@ -227,7 +260,7 @@ class SubjectFeed {
   constructor(
     readonly key: string,
     readonly subject: CaptureSubject,
-    readonly scanner: LogScanner,
+    readonly scanner: RecordScanner,
     window: TimeWindow | undefined,
   ) {
     this.inside = window === undefined ? true : initialState(window);
@@ -276,7 +309,7 @@ export class ShapedSink implements ByteSink {
 
   constructor(
     plan: CapturePlan,
-    private readonly newScanner: () => LogScanner,
+    private readonly newScanner: () => RecordScanner,
     private readonly window: TimeWindow | undefined,
   ) {
     this.decoder = new TextDecoder(plan.encoding);

@@ -20,6 +20,31 @@ export interface Evidence {
   data?: Record<string, string | number | boolean | string[]>;
 }
 
+/** One Felix setting a condition read, as the writers show it. */
+export interface SettingFact {
+  /** The advisory condition's id. */
+  condition: string;
+  /** The Felix setting (FelixConfiguration field name). */
+  field: string;
+  /** The value the condition was decided on; undefined when it could not be determined. */
+  value?: string;
+  /** Where it was read (or the default that was assumed). */
+  source?: string;
+}
+
+/**
+ * The typed facts behind a verdict, so writers fill their columns from fields rather than from
+ * the sentences in `reasons` and `evidence`. Not serialised: the JSON report carries the evidence.
+ */
+export interface VerdictFacts {
+  /** False when the subject's calico-node log could not be read, so its symptom count is unknown. */
+  logsRead: boolean;
+  /** The Felix settings the advisory's conditions read, in condition order. */
+  settings: SettingFact[];
+  /** The reasons (a subset of `reasons`) that call out calico-node CPU or memory. */
+  resourceCallouts: string[];
+}
+
 /** The verdict for one node (or one log source in logs-only mode). */
 export interface SubjectVerdict {
   subject: string;
@@ -27,6 +52,8 @@ export interface SubjectVerdict {
   status: Status;
   reasons: string[];
   evidence: Evidence[];
+  /** Absent for a node with no calico-node pod (nothing was read for it). */
+  facts?: VerdictFacts;
 }
 
 export interface Finding {

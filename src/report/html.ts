@@ -105,18 +105,18 @@ function trendCells(chart: TrendChart | undefined): { mem: string; cpu: string }
 
 function nodeTable(report: Report, charts: Map<string, TrendChart>): string {
   const groups = nodeRows(report).filter((g) => g.rows.length > 0);
-  const reasons = new Map<string, string[]>();
+  const callouts = new Map<string, string[]>();
   for (const g of report.verdicts)
-    for (const v of g.verdicts) reasons.set(`${g.advisoryId}\u0000${v.subject}`, v.reasons);
+    for (const v of g.verdicts)
+      callouts.set(`${g.advisoryId}\u0000${v.subject}`, v.facts?.resourceCallouts ?? []);
   const first = unitOf(report) === "log" ? "Log" : "Node";
   return groups
     .map((g) => {
       const rows = g.rows.map((r: NodeRow) => {
         const t = trendCells(charts.get(r.subject));
-        const callouts = (reasons.get(`${g.advisoryId}\u0000${r.subject}`) ?? []).filter((x) =>
-          /^(resource symptom|calico-node (memory|CPU)|note: calico-node)/.test(x),
-        );
-        const extra = callouts.map((c) => `<div class="callout">${esc(c)}</div>`).join("");
+        const extra = (callouts.get(`${g.advisoryId}\u0000${r.subject}`) ?? [])
+          .map((c) => `<div class="callout">${esc(c)}</div>`)
+          .join("");
         return `<tr><td>${esc(r.subject)}${extra}</td><td>${pill(r.status)}</td><td><code>${esc(r.calico)}</code></td><td>${esc(r.xdp)}</td><td><code>${esc(r.kernel)}</code></td><td class="num">${esc(r.symptoms)}</td><td class="num">${esc(r.lastSeen)}</td><td class="num">${t.mem}</td><td class="num">${t.cpu}</td></tr>`;
       });
       const head = [

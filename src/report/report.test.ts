@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
-import type { Evidence, Report, SubjectVerdict } from "../model/finding.js";
+import type { Evidence, Report, SubjectVerdict, VerdictFacts } from "../model/finding.js";
 import { REPORT_FORMATS, renderReport } from "./index.js";
 import type { ReportFormat } from "./index.js";
 import { truncate, width } from "./text.js";
@@ -28,6 +28,12 @@ function nodeEvidence(node: string, kernel: string): Evidence {
     kind: "node",
     message: `Ubuntu 20.04.6 LTS, kernel ${kernel}, kubelet v1.30.3, rke1 (node annotations rke.cattle.io/*)`,
     nodes: [node],
+    data: {
+      distribution: "rke1",
+      osImage: "Ubuntu 20.04.6 LTS",
+      kernelVersion: kernel,
+      kubeletVersion: "v1.30.3",
+    },
   };
 }
 
@@ -72,9 +78,22 @@ function verdict(
   status: SubjectVerdict["status"],
   reasons: string[],
   evidence: Evidence[],
+  facts: VerdictFacts = { logsRead: true, settings: [], resourceCallouts: [] },
 ): SubjectVerdict {
-  return { subject, kind: "node", status, reasons, evidence };
+  return { subject, kind: "node", status, reasons, evidence, facts };
 }
+
+/** The facts the analyzer attaches beside xdpEvidence: what the writers' XDP column shows. */
+function xdpFacts(value: boolean, source: string): VerdictFacts {
+  return {
+    logsRead: true,
+    settings: [{ condition: "xdp-enabled", field: "xdpEnabled", value: String(value), source }],
+    resourceCallouts: [],
+  };
+}
+
+const FELIX_DEFAULT =
+  "Felix default (no FELIX_XDPENABLED, FelixConfiguration default does not set xdpEnabled)";
 
 /** A realistic report: one advisory, nodes in all four statuses, evidence, remediations and gaps. */
 export function sampleReport(): Report {
@@ -85,13 +104,10 @@ export function sampleReport(): Report {
     [
       nodeEvidence("rke1-wk-01", "5.4.0-177-generic"),
       versionEvidence("rke1-wk-01", "v3.28.0"),
-      xdpEvidence(
-        "rke1-wk-01",
-        true,
-        "Felix default (no FELIX_XDPENABLED, FelixConfiguration default does not set xdpEnabled)",
-      ),
+      xdpEvidence("rke1-wk-01", true, FELIX_DEFAULT),
       stormEvidence("rke1-wk-01", 22, "2024-08-14T09:01:36.050Z"),
     ],
+    xdpFacts(true, FELIX_DEFAULT),
   );
   const wk2 = verdict(
     "rke1-wk-02",
@@ -100,12 +116,9 @@ export function sampleReport(): Report {
     [
       nodeEvidence("rke1-wk-02", "5.4.0-177-generic"),
       versionEvidence("rke1-wk-02", "v3.28.0"),
-      xdpEvidence(
-        "rke1-wk-02",
-        true,
-        "Felix default (no FELIX_XDPENABLED, FelixConfiguration default does not set xdpEnabled)",
-      ),
+      xdpEvidence("rke1-wk-02", true, FELIX_DEFAULT),
     ],
+    xdpFacts(true, FELIX_DEFAULT),
   );
   const wk3 = verdict(
     "rke1-wk-03",
@@ -122,6 +135,7 @@ export function sampleReport(): Report {
         data: { signature: "ebpf-vmlinux-btf", role: "lookalike", count: 1, samples: [] },
       },
     ],
+    xdpFacts(false, "FelixConfiguration node.rke1-wk-03 spec.xdpEnabled"),
   );
   const cp = verdict(
     "rke1-cp-01-with-a-rather-long-hostname.example.internal",
@@ -131,6 +145,7 @@ export function sampleReport(): Report {
       "calico-node logs for this node were not available, so the symptom could not be checked",
     ],
     [nodeEvidence("rke1-cp-01-with-a-rather-long-hostname.example.internal", "5.4.0-177-generic")],
+    { logsRead: false, settings: [], resourceCallouts: [] },
   );
   const remediations = [
     {

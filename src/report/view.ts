@@ -1,6 +1,6 @@
 // What the human-readable writers (table, markdown) show, derived once from a Report: one summary
 // per advisory, one row per node, the evidence worth reading first, the remediations and the gaps.
-// Values come from Evidence.data where the analyzer put them there, else from the evidence text.
+// Values come from the verdict's typed facts and Evidence.data, never from the sentences.
 
 import type {
   Coverage,
@@ -118,38 +118,18 @@ function calicoOf(evidence: Evidence[]): string {
   return UNKNOWN;
 }
 
-// Condition evidence reads "<id>: <field>=<value> (condition holds|fails): <source>".
-const SETTING = /^[^:]+: (\w+)=(\S+) \(/;
-
-function settingText(e: Evidence): string | undefined {
-  const field = str(e.data?.field);
-  const value = e.data?.value;
-  const shown = field !== undefined && value !== undefined ? String(value) : SETTING.exec(e.message)?.[2];
-  if (shown === undefined && !/could not be determined|unknown/.test(e.message)) return undefined;
-  const source = e.source ?? "";
-  return `${shown ?? UNKNOWN}${source ? ` · ${source}` : ""}`;
-}
-
 /** The XDP setting (the column is about XDP), else the first Felix setting the advisory checks. */
-function settingOf(evidence: Evidence[]): string {
-  const conditions = evidence.filter((e) => e.kind === "condition");
-  const xdp = conditions.filter((e) =>
-    /xdp/i.test(str(e.data?.field) ?? SETTING.exec(e.message)?.[1] ?? e.message),
-  );
-  for (const e of [...xdp, ...conditions]) {
-    const text = settingText(e);
-    if (text !== undefined) return text;
-  }
-  return UNKNOWN;
+function settingOf(v: SubjectVerdict): string {
+  const settings = v.facts?.settings ?? [];
+  const shown = settings.find((f) => /xdp/i.test(f.field)) ?? settings[0];
+  if (shown === undefined) return UNKNOWN;
+  return `${shown.value ?? UNKNOWN}${shown.source ? ` · ${shown.source}` : ""}`;
 }
 
 function kernelOf(evidence: Evidence[]): string {
   for (const e of evidence) {
-    if (e.kind !== "node") continue;
-    const direct = str(e.data?.kernelVersion);
-    if (direct) return direct;
-    const m = /kernel ([^,\s]+)/.exec(e.message);
-    if (m?.[1] && m[1] !== "unknown") return m[1];
+    const kernel = e.kind === "node" ? str(e.data?.kernelVersion) : undefined;
+    if (kernel) return kernel;
   }
   return UNKNOWN;
 }
@@ -198,12 +178,12 @@ function symptomsText(t: SymptomTotals, logsKnown: boolean): string {
 
 export function nodeRow(v: SubjectVerdict): NodeRow {
   const t = symptomTotals(v.evidence);
-  const logsMissing = v.reasons.some((r) => /logs? .*(not available|could not be read)/.test(r));
+  const logsMissing = v.facts?.logsRead === false;
   return {
     subject: v.subject,
     status: v.status,
     calico: calicoOf(v.evidence),
-    xdp: settingOf(v.evidence),
+    xdp: settingOf(v),
     kernel: kernelOf(v.evidence),
     symptoms: logsMissing && t.count === 0 ? UNKNOWN : symptomsText(t, true),
     lastSeen: t.lastSeen !== undefined ? shortTime(t.lastSeen) : NONE,

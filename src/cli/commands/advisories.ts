@@ -2,7 +2,7 @@ import { stringify as toYaml } from "yaml";
 import { UsageError } from "../../errors.js";
 import type { Advisory } from "../../model/advisory.js";
 import { loadAdvisoryFile } from "../../advisories/load.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import { advisoriesFor, outputFormat } from "./shared.js";
 import type { Command, CommandResult } from "./types.js";
 

@@ -12,7 +12,7 @@ import { childProcess } from "../../agent/builtins.js";
 import { HttpNodeApi, inClusterEndpoint, type KubeEndpoint } from "../../agent/kube.js";
 import { startMetricsServer } from "../../agent/server.js";
 import type { Advisory } from "../../model/advisory.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import type { LoaderReply, LoaderRequest } from "../agent-loader.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 

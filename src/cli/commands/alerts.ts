@@ -1,6 +1,6 @@
 import { UsageError } from "../../errors.js";
 import { ALERT_FORMATS, alertRulesDocument, type AlertFormat } from "../../remediate/alerts.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import { theAdvisory } from "./remediate-shared.js";
 import type { Command, CommandResult } from "./types.js";
 

@@ -15,7 +15,7 @@ import { comparePostCheck, restartFollows, watchedNodes, type FelixRun } from ".
 import type { KubeClient } from "../../collect/live/client.js";
 import type { Step } from "../../model/plan.js";
 import type { Snapshot } from "../../model/snapshot.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import { parseDuration, RANGES } from "../flag-values.js";
 import { connect, liveSettings } from "./live-options.js";
 import { readCluster, type Facts } from "./remediate-shared.js";

@@ -11,7 +11,7 @@ import { RestartHandler } from "../../apply/restart.js";
 import { compileSignatures } from "../../logs/index.js";
 import type { Plan, Step } from "../../model/plan.js";
 import { restartStep } from "../../remediate/mitigations.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import { livePostCheck, postCheckBaseline, type PostCheckBaseline } from "./apply-postcheck.js";
 import {
   gatherFacts,

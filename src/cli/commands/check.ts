@@ -8,7 +8,7 @@ import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
 import { renderGate } from "../../report/gate.js";
 import { checkVersions, gateExitCode, type GateQuery } from "../../versions/gate.js";
 import { tablesFor } from "./kdm-options.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import { toolVersion } from "../version.js";
 import { advisoriesFor, outputFormat } from "./shared.js";
 import type { Command, CommandResult } from "./types.js";

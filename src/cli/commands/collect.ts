@@ -1,6 +1,6 @@
 import { UsageError } from "../../errors.js";
 import { writeBundle } from "../../collect/live/write-bundle.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import { connect, liveSettings, progressReporter } from "./live-options.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 

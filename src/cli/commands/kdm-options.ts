@@ -5,7 +5,7 @@ import { InputError } from "../../errors.js";
 import { advisoryClassifier } from "../../versions/gate.js";
 import { extendTables, parseKdm, readKdmSource } from "../../versions/kdm.js";
 import { defaultVersionTables, type VersionTables } from "../../versions/tables.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import type { Fact } from "../../model/provenance.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import { compareRancher } from "../../versions/rancher.js";

@@ -11,7 +11,7 @@ import type { LogBounds } from "../../collect/live/logs.js";
 import { collectLive } from "../../collect/live/collect-live.js";
 import type { SignatureSet } from "../../logs/index.js";
 import type { Snapshot } from "../../model/snapshot.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import type { EndpointReply, EndpointRequest } from "../endpoint-loader.js";
 import { toolVersion } from "../version.js";
 import type { Runtime } from "./types.js";

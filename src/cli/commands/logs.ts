@@ -13,7 +13,7 @@ import { groupRotated, logFilesIn } from "../../logs/rotation.js";
 import { parseIso } from "../../logs/time.js";
 import { formatSize } from "../../logs/reader.js";
 import type { LogSourceResult } from "../../model/logs.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import { advisoriesFor, reportFor } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 

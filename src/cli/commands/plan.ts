@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 import { UsageError } from "../../errors.js";
 import { selectSteps } from "../../apply/executor.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import { gatherFacts, makePlan, renderPlan, unreadLine, unreadParts } from "./remediate-shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 

@@ -5,7 +5,7 @@ import { readInputText } from "../../io/open-input.js";
 import { InputError, UsageError } from "../../errors.js";
 import { collectPrometheus, parseWindow } from "../../collect/prometheus/collect.js";
 import type { Snapshot } from "../../model/snapshot.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import type { Runtime } from "./types.js";
 
 async function readSecret(path: string, what: string): Promise<string> {

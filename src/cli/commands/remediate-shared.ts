@@ -14,7 +14,7 @@ import type { Advisory } from "../../model/advisory.js";
 import type { Plan } from "../../model/plan.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remediate/index.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import { liveSettings, parseDuration, parsePositive, readLiveSnapshot } from "./live-options.js";
 import { advisoriesFor } from "./shared.js";
 import { kdmNotes, rancherVersionFor, tablesFor } from "./kdm-options.js";

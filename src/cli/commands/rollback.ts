@@ -5,7 +5,7 @@ import { FileHandler } from "../../apply/files.js";
 import { LockedError } from "../../apply/lock.js";
 import { KubeObjectHandler } from "../../apply/kube-objects.js";
 import { RestartHandler } from "../../apply/restart.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import { kubeConfigFor, theAdvisory } from "./remediate-shared.js";
 import { compileSignatures } from "../../logs/index.js";
 import type { Command, CommandResult, Runtime } from "./types.js";

@@ -1,7 +1,7 @@
 import { UsageError } from "../../errors.js";
 import { compileSignatures } from "../../logs/index.js";
 import { collectBundle } from "../../collect/bundle/collect-bundle.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import { readLiveSnapshot } from "./live-options.js";
 import { addPrometheusSeries, prometheusWindow } from "./prometheus-options.js";
 import { advisoriesFor, reportFor } from "./shared.js";

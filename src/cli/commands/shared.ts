@@ -8,7 +8,7 @@ import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../../advisories/load.js
 import { diagnose } from "../../analyze/diagnose.js";
 import { buildReport, exitCodeFor } from "../../analyze/findings.js";
 import { renderReportOutput } from "../../report/index.js";
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 import type { OutputFormat } from "../flags.js";
 import { toolVersion } from "../version.js";
 import type { CommandResult, Runtime } from "./types.js";

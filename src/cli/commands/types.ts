@@ -1,4 +1,4 @@
-import type { ParsedArgs } from "../args.js";
+import type { ParsedArgs } from "../parse-flags.js";
 
 export interface CommandResult {
   /** Text, or pieces of it written out in order (a large report is not held whole). */
