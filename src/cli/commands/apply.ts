@@ -18,12 +18,12 @@ import {
   kubeConfigFor,
   makePlan,
   planOptions,
-  renderPlan,
   theAdvisory,
   unreadLine,
   unreadParts,
   type Facts,
 } from "./remediate-shared.js";
+import { renderPlanText } from "../../report/plan.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
 /** Exit code when a step failed after changes began: the printed backup ID rolls them back. */
@@ -95,7 +95,7 @@ function handlersFor(
 
 function summary(plan: Plan, only: string[] | undefined): string {
   const chosen = new Set(selectSteps(plan, only).map((s) => s.id));
-  return renderPlan({ ...plan, steps: plan.steps.filter((s) => chosen.has(s.id)) }, chosen);
+  return renderPlanText({ ...plan, steps: plan.steps.filter((s) => chosen.has(s.id)) }, chosen);
 }
 
 async function postCheck(
@@ -122,7 +122,7 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const unread = unreadParts(facts, rt.now);
   if (unread.length > 0)
     return {
-      stdout: renderPlan(plan, new Set(selectSteps(plan, undefined).map((s) => s.id))),
+      stdout: renderPlanText(plan, new Set(selectSteps(plan, undefined).map((s) => s.id))),
       stderr: unreadLine("apply", unread, "nothing changed"),
       exitCode: 4,
     };

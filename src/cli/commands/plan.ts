@@ -2,12 +2,16 @@ import { stringify } from "yaml";
 import { UsageError } from "../../errors.js";
 import { selectSteps } from "../../apply/executor.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import { gatherFacts, makePlan, renderPlan, unreadLine, unreadParts } from "./remediate-shared.js";
+import { renderPlanMarkdown, renderPlanText } from "../../report/plan.js";
+import { gatherFacts, makePlan, unreadLine, unreadParts } from "./remediate-shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
 async function plan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`plan: unexpected argument '${args.positionals[0] ?? ""}'`);
+  const fmt = args.flags.output;
+  // Checked before anything is read: a format plan cannot write is bad usage, not a text plan.
+  if (fmt === "html") throw new UsageError("plan: -o must be table, json, yaml or markdown");
   const facts = await gatherFacts(args, rt);
   const p = await makePlan(args, rt, facts);
   const unread = unreadParts(facts, rt.now);
@@ -16,16 +20,17 @@ async function plan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     unread.length > 0
       ? { stderr: unreadLine("plan", unread, "so steps may be missing"), exitCode: 4 }
       : { exitCode: 0 };
-  const fmt = args.flags.output;
   if (fmt === "json") return { stdout: `${JSON.stringify(p, null, 2)}\n`, ...ending };
   if (fmt === "yaml") return { stdout: stringify(p, { lineWidth: 0 }), ...ending };
-  return { stdout: renderPlan(p, new Set(selectSteps(p, undefined).map((s) => s.id))), ...ending };
+  const selected = new Set(selectSteps(p, undefined).map((s) => s.id));
+  if (fmt === "markdown") return { stdout: renderPlanMarkdown(p, selected), ...ending };
+  return { stdout: renderPlanText(p, selected), ...ending };
 }
 
 export const planCommand: Command = {
   name: "plan",
   usage:
-    "cnidoctor plan [--rke-config FILE] [--bundle DIR | --kubeconfig FILE --context NAME] [-o table|json|yaml]",
+    "cnidoctor plan [--rke-config FILE] [--bundle DIR | --kubeconfig FILE --context NAME] [-o table|json|yaml|markdown]",
   summary: "Show the remediation steps for CNID-2024-0001, each with its diff. Read-only.",
   examples: [
     "cnidoctor plan --rke-config cluster.yml",

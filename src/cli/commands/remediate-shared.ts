@@ -1,5 +1,5 @@
 // What plan and apply share: reading the facts (cluster.yml text, a bundle or the live cluster
-// through the live collector), diagnosing them, and building the Plan; rendering it for people.
+// through the live collector), diagnosing them, and building the Plan (src/report/plan.ts renders it).
 
 import { readInputText } from "../../io/open-input.js";
 import type { KubeConfig } from "@kubernetes/client-node";
@@ -176,35 +176,4 @@ export async function makePlan(args: ParsedArgs, rt: Runtime, facts: Facts): Pro
     rt.now,
   );
   return { ...plan, notes: [...kdmNotes(tables), ...plan.notes] };
-}
-
-export function renderPlan(plan: Plan, selected: ReadonlySet<string>): string {
-  const out: string[] = [`Plan for ${plan.advisoryId} (${plan.inputs.join(", ") || "no inputs"})`];
-  for (const n of plan.notes) out.push(`  ${n}`);
-  out.push("");
-  plan.steps.forEach((s, k) => {
-    const tags = [
-      s.kind,
-      selected.has(s.id)
-        ? "runs with apply"
-        : s.kind === "manual"
-          ? "not executed"
-          : `opt-in: --only ${s.id}`,
-      s.durable ? "durable" : "temporary",
-      ...(s.alreadyApplied ? ["already applied"] : []),
-    ];
-    out.push(`${k + 1}. [${s.id}] ${s.title}`, `   (${tags.join(", ")})`, `   ${s.summary}`);
-    if (s.tradeoffs !== undefined) out.push(`   Trade-off: ${s.tradeoffs}`);
-    for (const n of s.notes) out.push(`   ! ${n}`);
-    if (s.kind === "manual") for (const i of s.instructions) out.push(`   > ${i}`);
-    if (s.diff !== "")
-      out.push(
-        ...s.diff
-          .trimEnd()
-          .split("\n")
-          .map((l) => `     ${l}`),
-      );
-    out.push("");
-  });
-  return `${out.join("\n")}\n`;
 }
