@@ -26,7 +26,7 @@ export const FLAGS: readonly FlagSpec[] = [
     env: "CNIDOCTOR_OUTPUT",
     values: OUTPUT_FORMATS,
     default: "table",
-    usage: "Report format.",
+    usage: "Report format (plan and check: not html).",
     commands: ["scan", "logs", "advisories", "plan", "check"],
   },
   {

@@ -11,7 +11,11 @@ export const EXIT_CODES: readonly [number, string][] = [
   [2, "bad usage or unreadable input"],
   [3, "something is affected or at risk"],
   [4, "nothing found, but something could not be evaluated"],
+  [5, "apply/rollback: a step failed after changes began (the output names the backup to roll back)"],
 ];
+
+/** Only these commands change anything, so only they can end with 5. */
+const CHANGING = new Set(["apply", "rollback"]);
 
 function flagLine(f: FlagSpec): string {
   const name = `${f.short !== undefined ? `-${f.short}, ` : "    "}--${f.name}${f.type === "string" ? " VALUE" : ""}`;
@@ -25,7 +29,12 @@ function flagLine(f: FlagSpec): string {
   return `  ${name.padEnd(28)} ${f.usage}${extra ? ` (${extra})` : ""}`;
 }
 
-const exitLines = (): string[] => ["Exit codes:", ...EXIT_CODES.map(([c, m]) => `  ${c}  ${m}`)];
+const exitLines = (command?: string): string[] => [
+  "Exit codes:",
+  ...EXIT_CODES.filter(([c]) => c !== 5 || command === undefined || CHANGING.has(command)).map(
+    ([c, m]) => `  ${c}  ${m}`,
+  ),
+];
 
 export function helpText(command?: string): string {
   const cmd = command !== undefined ? findCommand(command) : undefined;
@@ -39,7 +48,7 @@ export function helpText(command?: string): string {
       ...flagsFor(cmd.name).map(flagLine),
       ...(cmd.examples.length > 0 ? ["", "Examples:", ...cmd.examples.map((e) => `  ${e}`)] : []),
       "",
-      ...exitLines(),
+      ...exitLines(cmd.name),
       "",
     ].join("\n");
   }

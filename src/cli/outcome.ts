@@ -1,5 +1,6 @@
 // The one mapping from what a command run ended with to output and an exit code, shared by every
-// entry point (main.ts and the lean logs/agent entries). Nothing here exits; bin.ts sets the code.
+// entry point (main.ts and the lean logs/agent entries). bin.ts sets the exit code; the one exit here
+// is quietOnClosedPipe's, when the reader of stdout has gone.
 
 import type { CommandResult } from "./commands/types.js";
 import { InputError, UsageError } from "../errors.js";

@@ -1,0 +1,46 @@
+// The README's flag reference, generated from the flag table (flags.ts) so it cannot drift from
+// what the parser accepts. `npm run docs:flags` rewrites it; flag-reference.test.ts fails when the
+// README's copy differs.
+
+import { FLAGS, type FlagSpec } from "./flags.js";
+
+export const FLAG_TABLE_BEGIN =
+  "<!-- flags:begin (generated from src/cli/flags.ts by `npm run docs:flags`) -->";
+export const FLAG_TABLE_END = "<!-- flags:end -->";
+
+function cell(text: string): string {
+  return text.replace(/\s*\n\s*/g, " ").replace(/\|/g, "\\|");
+}
+
+function flagName(f: FlagSpec): string {
+  const value = f.type === "string" ? " VALUE" : "";
+  return `\`${f.short !== undefined ? `-${f.short}, ` : ""}--${f.name}${value}\``;
+}
+
+function meaning(f: FlagSpec): string {
+  const extra = [
+    f.values !== undefined ? `one of ${f.values.map((v) => `\`${v}\``).join(", ")}` : "",
+    f.env !== undefined ? `env \`${f.env}\`` : "",
+    f.default !== undefined && f.default !== false ? `default \`${String(f.default)}\`` : "",
+    f.multiple === true ? "may be repeated" : "",
+  ].filter((s) => s !== "");
+  return extra.length > 0 ? `${f.usage} (${extra.join("; ")})` : f.usage;
+}
+
+/** The Markdown table: one row per flag spec, in the flag table's order. */
+export function flagReferenceTable(flags: readonly FlagSpec[] = FLAGS): string {
+  const rows = flags.map(
+    (f) =>
+      `| ${cell(flagName(f))} | ${cell(f.commands.length === 0 ? "all" : f.commands.join(", "))} | ${cell(meaning(f))} |`,
+  );
+  return ["| flag | commands | meaning |", "| --- | --- | --- |", ...rows].join("\n");
+}
+
+/** `readme` with the text between the markers replaced by the generated table. */
+export function withFlagTable(readme: string, table: string = flagReferenceTable()): string {
+  const begin = readme.indexOf(FLAG_TABLE_BEGIN);
+  const end = readme.indexOf(FLAG_TABLE_END);
+  if (begin < 0 || end < begin)
+    throw new Error(`README: the markers ${FLAG_TABLE_BEGIN} … ${FLAG_TABLE_END} are missing`);
+  return `${readme.slice(0, begin + FLAG_TABLE_BEGIN.length)}\n\n${table}\n\n${readme.slice(end)}`;
+}
