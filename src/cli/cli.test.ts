@@ -4,7 +4,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -184,6 +184,39 @@ describe("logs", () => {
     for (const f of [cri, gz, docker]) {
       const r = run(["logs", f, "-o", "json"]);
       assert.equal(r.code, 3, `${f}: ${r.stderr}`);
+    }
+  });
+  test("a damaged line kernel is reported once, and the JavaScript path gives the same report", async () => {
+    // A copy of the install whose line-kernel.wasm is not WebAssembly (a broken package or image).
+    const install = await mkdtemp(join(tmpdir(), "cnidoctor-kernel-"));
+    try {
+      await cp(join(ROOT, "dist/src"), join(install, "dist/src"), { recursive: true });
+      for (const shared of ["node_modules", "advisories", "data", "package.json"])
+        await symlink(join(ROOT, shared), join(install, shared));
+      await writeFile(join(install, "dist/src/logs/line-kernel.wasm"), "not wasm");
+      const file = join(tmp, "felix-kernel.log");
+      await writeFile(file, stormLines.map((l) => l.text).join("\n") + "\n");
+      const good = run(["logs", file, "-o", "json"]);
+      const r = spawnSync(
+        process.execPath,
+        [join(install, "dist/src/cli/bin.js"), "logs", file, "-o", "json"],
+        {
+          encoding: "utf8",
+          timeout: 60_000,
+        },
+      );
+      assert.equal(r.status, good.code, r.stderr);
+      const notes = r.stderr.split("\n").filter((l) => l.includes("line kernel did not load"));
+      assert.equal(notes.length, 1, r.stderr);
+      assert.match(
+        notes[0] ?? "",
+        /^cnidoctor: note: the WebAssembly line kernel did not load \(.+\); logs were read/,
+      );
+      const strip = (json: string): unknown => ({ ...(JSON.parse(json) as Report), generatedAt: "" });
+      assert.deepEqual(strip(r.stdout), strip(good.stdout));
+      assert.doesNotMatch(good.stderr, /line kernel/);
+    } finally {
+      await rm(install, { recursive: true, force: true });
     }
   });
   test("stdin", () => {

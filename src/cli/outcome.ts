@@ -3,6 +3,7 @@
 // is quietOnClosedPipe's, when the reader of stdout has gone.
 
 import type { CommandResult } from "./commands/types.js";
+import { kernelLoadProblem } from "../logs/kernel.js";
 import { InputError, UsageError } from "../errors.js";
 
 export async function writeOut(stream: NodeJS.WriteStream, text: string | Iterable<string>): Promise<void> {
@@ -32,6 +33,12 @@ export async function emitResult(result: CommandResult, clearProgress: boolean):
   if (clearProgress) process.stderr.write("\r\u001b[K");
   await writeOut(process.stdout, result.stdout);
   if (result.stderr !== undefined) await writeOut(process.stderr, `${result.stderr}\n`);
+  const kernel = kernelLoadProblem();
+  if (kernel !== undefined)
+    await writeOut(
+      process.stderr,
+      `cnidoctor: note: the WebAssembly line kernel did not load (${kernel}); logs were read on the slower JavaScript path, with the same results\n`,
+    );
   return result.exitCode;
 }
 

@@ -409,6 +409,16 @@ function presenceKernel(): LineKernel | undefined {
 }
 
 let compiled: object | undefined;
+let problem: string | undefined;
+
+/**
+ * Why the kernel failed to load (a missing or damaged line-kernel.wasm), once one was asked for;
+ * undefined when it loaded, was switched off, or the runtime has no WebAssembly (`--jitless`, as
+ * the agent runs), where the JavaScript path is the intended one.
+ */
+export function kernelLoadProblem(): string | undefined {
+  return problem;
+}
 
 function load(): LineKernel | null {
   const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
@@ -416,8 +426,11 @@ function load(): LineKernel | null {
   try {
     compiled ??= new wasm.Module(readFileSync(new URL("./line-kernel.wasm", import.meta.url)));
     const instance = new wasm.Instance(compiled);
-    return isExports(instance.exports) ? new LineKernel(instance.exports) : null;
-  } catch {
+    if (isExports(instance.exports)) return new LineKernel(instance.exports);
+    problem ??= "line-kernel.wasm does not have the expected exports";
+    return null;
+  } catch (e) {
+    problem ??= e instanceof Error ? e.message : String(e);
     return null;
   }
 }
