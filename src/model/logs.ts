@@ -11,6 +11,7 @@ export type CaptureShape =
   | "docker-json"
   | "fluent"
   | "loki"
+  | "logcli"
   | "journald"
   | "elastic"
   | "kubectl-prefix"

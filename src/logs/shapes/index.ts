@@ -9,6 +9,7 @@ import { fluent } from "./fluent.js";
 import { journald } from "./journald.js";
 import { kubectlPrefix } from "./kubectl-prefix.js";
 import { kubectlTimestamps } from "./kubectl-timestamps.js";
+import { logcli } from "./logcli.js";
 import { loki } from "./loki.js";
 import { quoted } from "./quoted.js";
 import { stern } from "./stern.js";
@@ -20,4 +21,5 @@ export type { JsonShape, Shape, TextShape, Unwrapped } from "./types.js";
 export const JSON_SHAPES: readonly JsonShape[] = [journald, loki, fluent, dockerJson, elastic];
 
 /** Text prefixes; a line may carry several (`--prefix` then `--timestamps`), outermost first. */
-export const TEXT_SHAPES: readonly TextShape[] = [kubectlPrefix, stern, kubectlTimestamps, quoted];
+// logcli before kubectl --timestamps: both start with an RFC 3339 time, logcli's has labels after it.
+export const TEXT_SHAPES: readonly TextShape[] = [kubectlPrefix, stern, logcli, kubectlTimestamps, quoted];

@@ -76,3 +76,24 @@ function epochMs(n: number): number | undefined {
 export function chomp(text: string): string {
   return text.endsWith("\n") ? text.slice(0, text.endsWith("\r\n") ? -2 : -1) : text;
 }
+
+/** The labels of a `{k="v", k2="v2"}` stream selector (Loki's text form); escapes kept as written. */
+export function selectorLabels(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of text.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"/g)) {
+    if (m[1] !== undefined && m[2] !== undefined) out[m[1]] = m[2];
+  }
+  return out;
+}
+
+/** Pod, container and node from log labels, under the names shippers commonly give them. */
+export function labelSubject(labels: Record<string, string>): Pick<Unwrapped, "pod" | "container" | "node"> {
+  const out: Pick<Unwrapped, "pod" | "container" | "node"> = {};
+  const pod = labels.pod ?? labels.pod_name;
+  const container = labels.container ?? labels.container_name;
+  const node = labels.node ?? labels.node_name ?? labels.host ?? labels.hostname;
+  if (pod !== undefined) out.pod = pod;
+  if (container !== undefined) out.container = container;
+  if (node !== undefined) out.node = node;
+  return out;
+}
