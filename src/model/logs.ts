@@ -12,6 +12,7 @@ export type CaptureShape =
   | "fluent"
   | "loki"
   | "logcli"
+  | "grafana-txt"
   | "journald"
   | "elastic"
   | "kubectl-prefix"

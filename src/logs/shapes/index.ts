@@ -6,6 +6,7 @@
 import { dockerJson } from "./docker-json.js";
 import { elastic } from "./elastic.js";
 import { fluent } from "./fluent.js";
+import { grafanaTxt } from "./grafana-txt.js";
 import { journald } from "./journald.js";
 import { kubectlPrefix } from "./kubectl-prefix.js";
 import { kubectlTimestamps } from "./kubectl-timestamps.js";
@@ -22,4 +23,11 @@ export const JSON_SHAPES: readonly JsonShape[] = [journald, loki, fluent, docker
 
 /** Text prefixes; a line may carry several (`--prefix` then `--timestamps`), outermost first. */
 // logcli before kubectl --timestamps: both start with an RFC 3339 time, logcli's has labels after it.
-export const TEXT_SHAPES: readonly TextShape[] = [kubectlPrefix, stern, logcli, kubectlTimestamps, quoted];
+export const TEXT_SHAPES: readonly TextShape[] = [
+  kubectlPrefix,
+  stern,
+  logcli,
+  kubectlTimestamps,
+  grafanaTxt,
+  quoted,
+];
