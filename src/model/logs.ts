@@ -13,6 +13,7 @@ export type CaptureShape =
   | "loki"
   | "logcli"
   | "grafana-txt"
+  | "journal-text"
   | "journald"
   | "elastic"
   | "kubectl-prefix"

@@ -7,6 +7,7 @@ import { dockerJson } from "./docker-json.js";
 import { elastic } from "./elastic.js";
 import { fluent } from "./fluent.js";
 import { grafanaTxt } from "./grafana-txt.js";
+import { journalText } from "./journal-text.js";
 import { journald } from "./journald.js";
 import { kubectlPrefix } from "./kubectl-prefix.js";
 import { kubectlTimestamps } from "./kubectl-timestamps.js";
@@ -29,5 +30,6 @@ export const TEXT_SHAPES: readonly TextShape[] = [
   logcli,
   kubectlTimestamps,
   grafanaTxt,
+  journalText,
   quoted,
 ];
