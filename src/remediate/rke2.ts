@@ -53,7 +53,16 @@ function tablesOf(facts: PlanFacts): VersionTables {
 function since(choice: { firstSeen?: { date: string; kdmSnapshot: string } }): string {
   return choice.firstSeen === undefined
     ? ""
-    : ` (in Rancher's metadata since ${choice.firstSeen.date}, ${choice.firstSeen.kdmSnapshot})`;
+    : ` (in Rancher's metadata by ${choice.firstSeen.date}: KDM ${choice.firstSeen.kdmSnapshot} is the oldest snapshot cnidoctor has that lists it)`;
+}
+
+/** An imported cluster's RKE2 can also be upgraded on its nodes, outside Rancher's version list. */
+function importedNote(facts: PlanFacts, version: string, chart: Rke2ChartName, target: string): string[] {
+  if (facts.snapshot?.rancher?.provisioning.value !== "imported") return [];
+  const anywhere = smallestFixedRke2(facts.advisory, tablesOf(facts), version, chart);
+  return [
+    `Rancher imported this cluster (${facts.snapshot.rancher.provisioning.from.ref}): upgrading through Rancher uses its version list (${target} above); upgrading RKE2 on the nodes yourself (INSTALL_RKE2_VERSION, or a system-upgrade-controller Plan) is also possible${anywhere !== undefined && anywhere.version !== target ? `, and there ${anywhere.version} is the smallest fixed release` : ""}.`,
+  ];
 }
 
 /**
@@ -143,6 +152,7 @@ function upgradeStep(facts: PlanFacts, version: string, chart: Rke2ChartName): S
     notes: [
       `${targetVersion} (${entry.tagDate}) is the smallest release of the same minor with a fixed ${chart}${managed ? " that the Rancher managing this cluster offers" : ""}.${offered}`,
       ...(viaRancher?.notes ?? []),
+      ...importedNote(facts, version, chart, targetVersion),
     ],
     diff: `- rke2 ${version}\n+ rke2 ${targetVersion}\n`,
     default: false,
