@@ -21,14 +21,18 @@ function chartOf(install: CalicoInstall): Rke2ChartName | undefined {
 }
 
 /** A HelmChartConfig for a packaged RKE2 chart whose valuesContent is `values`. */
-export function helmChartConfig(chart: Rke2ChartName, values: Record<string, unknown>): string {
+export function helmChartConfig(
+  chart: Rke2ChartName,
+  values: Record<string, unknown>,
+  advisoryId: string,
+): string {
   const doc = {
     apiVersion: "helm.cattle.io/v1",
     kind: "HelmChartConfig",
     metadata: { name: chart, namespace: "kube-system" },
     spec: { valuesContent: stringify(values) },
   };
-  return `# ${RKE2_MANIFESTS_DIR}/${chart}-config.yaml (written by cnidoctor for CNID-2024-0001)\n${stringify(doc, { blockQuote: "literal" })}`;
+  return `# ${RKE2_MANIFESTS_DIR}/${chart}-config.yaml (written by cnidoctor for ${advisoryId})\n${stringify(doc, { blockQuote: "literal" })}`;
 }
 
 /** The same values for a Rancher-managed cluster (provisioning.cattle.io/v1 Cluster). */
@@ -194,7 +198,7 @@ function xdpStep(facts: PlanFacts, chart: Rke2ChartName): Step {
   const form = valuesForm(facts);
   if (form.form !== "file") {
     const text = rancherChartValues(chart, values);
-    const file = helmChartConfig(chart, values);
+    const file = helmChartConfig(chart, values, facts.advisory.id);
     const provisioned = form.form === "chart-values";
     const manual: ManualStep = {
       ...base,
@@ -233,7 +237,7 @@ function xdpStep(facts: PlanFacts, chart: Rke2ChartName): Step {
     };
     return manual;
   }
-  const content = helmChartConfig(chart, values);
+  const content = helmChartConfig(chart, values, facts.advisory.id);
   const destination = `${RKE2_MANIFESTS_DIR}/${chart}-config.yaml`;
   return {
     ...base,
