@@ -255,3 +255,12 @@ test("the advisory-derived classifier gives every table entry the status the tab
   assert.equal(classify("v3.29.0"), "fixed");
   assert.equal(classify("v3.26.5"), "affected");
 });
+
+test("an RKE1 answer with neither --rancher nor --rke-cli says what offers the fixed version", () => {
+  const [a] = checkVersions([{ kind: "rke1", version: "v1.30.3-rancher1-1" }], advisories, tables);
+  assert.equal(a?.fixed?.version, "v1.30.4-rancher1-1");
+  assert.match(
+    a?.fixed?.offeredBy ?? "",
+    /RKE CLI v1\.6\.2 or later; Rancher 2\.9\.0 or later with metadata refreshed after 2024-09-17/,
+  );
+});

@@ -177,14 +177,20 @@ function rke1NoneOffered(
   if (who === undefined) return ` No later ${minor} version ships a fixed Calico.`;
   const anywhere = rke1Alternative(advisory, tables, version, plugin, {});
   if (anywhere === undefined) return ` No later ${minor} version ships a fixed Calico.`;
-  const target = rke1FixedVersionFor(anywhere.version, tables);
-  const gates = [
-    target?.minRkeCli !== undefined ? `RKE CLI ${target.minRkeCli} or later` : undefined,
-    target?.minRancherForMinor !== undefined
+  const gates = rke1Gates(tables, anywhere.version);
+  return ` ${who} offers no later ${minor} version with a fixed Calico; ${anywhere.version} (Calico ${anywhere.calicoVersion}) has one${gates.length > 0 ? ` and needs ${gates.join(", or ")}` : ""}.`;
+}
+
+/** What offers an RKE1 version: the first RKE CLI release, and Rancher by its minor's gate. */
+function rke1Gates(tables: VersionTables, version: string): string[] {
+  const target = rke1FixedVersionFor(version, tables);
+  if (target?.k8sVersion !== version) return [];
+  return [
+    target.minRkeCli !== undefined ? `RKE CLI ${target.minRkeCli} or later` : undefined,
+    target.minRancherForMinor !== undefined
       ? `Rancher ${target.minRancherForMinor.replace(/-patch0$/, "")} or later with metadata refreshed${target.firstSeen !== undefined ? ` after ${target.firstSeen}` : ""}`
       : undefined,
   ].filter((x): x is string => x !== undefined);
-  return ` ${who} offers no later ${minor} version with a fixed Calico; ${anywhere.version} (Calico ${anywhere.calicoVersion}) has one${gates.length > 0 ? ` and needs ${gates.join(", or ")}` : ""}.`;
 }
 
 function rke1Alternative(
@@ -208,7 +214,9 @@ function rke1Alternative(
       ctx.rancher !== undefined ? `Rancher ${ctx.rancher} (metadata refreshed)` : undefined,
       ctx.rkeCli !== undefined ? `RKE CLI ${ctx.rkeCli}` : undefined,
     ].filter((x): x is string => x !== undefined);
-    return { version: v, calicoVersion: calico, ...(by.length > 0 ? { offeredBy: by.join(", ") } : {}) };
+    // Nobody named: say what offers it, so the answer fits whichever tool the user runs.
+    const offeredBy = by.length > 0 ? by.join(", ") : rke1Gates(tables, v).join("; ");
+    return { version: v, calicoVersion: calico, ...(offeredBy !== "" ? { offeredBy } : {}) };
   }
   return undefined;
 }
