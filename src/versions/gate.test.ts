@@ -264,3 +264,11 @@ test("an RKE1 answer with neither --rancher nor --rke-cli says what offers the f
     /RKE CLI v1\.6\.2 or later; Rancher 2\.9\.0 or later with metadata refreshed after 2024-09-17/,
   );
 });
+
+test("RKE1 v1.31.1-rancher1-1 (dev-v2.10 metadata only) is affected but marked unverified", () => {
+  const [a] = checkVersions([{ kind: "rke1", version: "v1.31.1-rancher1-1" }], advisories, tables);
+  assert.equal(a?.verdict, "affected");
+  assert.equal(a?.unverified, true);
+  const [b] = checkVersions([{ kind: "rke1", version: "v1.30.3-rancher1-1" }], advisories, tables);
+  assert.equal(b?.unverified, undefined);
+});

@@ -146,10 +146,12 @@ function checkRke1(q: GateQuery, advisory: Advisory, tables: VersionTables, ctx:
     s.status === "affected" && fixed === undefined
       ? rke1NoneOffered(advisory, tables, q.version, plugin, ctx)
       : "";
+  const unverified = s.status === "affected" && listedUnverified(advisory, "rke1-kubernetes", q.version);
   return answer(q, advisory, {
     verdict: s.status,
+    ...(unverified ? { unverified: true } : {}),
     calicoVersion: calico,
-    reason: `${q.version} deploys ${plugin} with Calico ${calico}; ${s.why}.${offerNote}`,
+    reason: `${q.version} deploys ${plugin} with Calico ${calico}; ${s.why}.${offerNote}${unverified ? ` ${advisory.id} lists ${q.version} as unverified: its sources do not settle which Calico the released metadata gives it.` : ""}`,
     sources,
     ...(fixed !== undefined ? { fixed } : {}),
   });
@@ -191,6 +193,18 @@ function rke1Gates(tables: VersionTables, version: string): string[] {
       ? `Rancher ${target.minRancherForMinor.replace(/-patch0$/, "")} or later with metadata refreshed${target.firstSeen !== undefined ? ` after ${target.firstSeen}` : ""}`
       : undefined,
   ].filter((x): x is string => x !== undefined);
+}
+
+/** Whether the advisory's entry for `ecosystem` names `version` as unverified. */
+function listedUnverified(
+  advisory: Advisory,
+  ecosystem: AffectedPackage["ecosystem"],
+  version: string,
+): boolean {
+  const bare = (v: string): string => v.trim().replace(/^v/, "");
+  return advisory.affected.some(
+    (p) => p.ecosystem === ecosystem && (p.unverified ?? []).some((u) => bare(u) === bare(version)),
+  );
 }
 
 function rke1Alternative(
