@@ -10,6 +10,15 @@ import { checkVersions, type GateAnswer, type GateQuery } from "../versions/gate
 import { compareVersionNames } from "../versions/order.js";
 import type { VersionTables } from "../versions/tables.js";
 
+/** RKE1's name for a kubelet version: v1.30.3 is v1.30.3-rancher1-1 (the newest build of that patch). */
+export function rke1VersionOfKubelet(tables: VersionTables, kubelet: string | undefined): string | undefined {
+  if (kubelet === undefined) return undefined;
+  return Object.keys(tables.rke1Kubernetes)
+    .filter((v) => v.startsWith(`${kubelet}-rancher`))
+    .sort(compareVersionNames)
+    .at(-1);
+}
+
 /** The RKE2 release or RKE1 Kubernetes version the cluster runs, with the CNI variant. */
 function platformQueries(snapshot: Snapshot, tables: VersionTables): { queries: GateQuery[]; from?: string } {
   const distribution = snapshot.distribution?.value;
@@ -33,13 +42,7 @@ function platformQueries(snapshot: Snapshot, tables: VersionTables): { queries: 
   if (distribution === "rke1") {
     const pinned = snapshot.rkeConfig?.kubernetesVersion;
     const kubelet = node?.kubeletVersion;
-    // The kubelet says v1.30.3; RKE1 names it v1.30.3-rancher1-1 (the newest build of that patch).
-    const version =
-      pinned ??
-      Object.keys(tables.rke1Kubernetes)
-        .filter((v) => kubelet !== undefined && v.startsWith(`${kubelet}-rancher`))
-        .sort(compareVersionNames)
-        .at(-1);
+    const version = pinned ?? rke1VersionOfKubelet(tables, kubelet);
     if (version === undefined) return { queries: [] };
     const plugin = snapshot.installs[0]?.plugin ?? "canal";
     return {

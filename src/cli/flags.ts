@@ -400,8 +400,8 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "cni",
     type: "string",
     values: ["canal", "calico"],
-    default: "canal",
-    usage: "check: the RKE2 CNI chart for --rke2.",
+    usage:
+      "check: the RKE2 CNI chart for --rke2 (default: the one an RKE2 config.yaml given with --rke-config selects, else canal, RKE2's default).",
     commands: ["check"],
   },
   {

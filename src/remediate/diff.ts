@@ -59,7 +59,9 @@ export function unifiedDiff(before: string, after: string, label: string, contex
   if (before === after) return "";
   const ops = allOps(splitLines(before), splitLines(after));
   const changed = ops.map((o, k) => (o.kind === " " ? -1 : k)).filter((k) => k >= 0);
-  const out = [`--- a/${label}`, `+++ b/${label}`];
+  // An absolute path keeps a single slash after the a/ and b/ prefixes (a/var/lib/…, as git writes).
+  const path = label.replace(/^\/+/, "");
+  const out = [`--- a/${path}`, `+++ b/${path}`];
   let k = 0;
   while (k < changed.length) {
     const first = changed[k] ?? 0;

@@ -2,6 +2,9 @@
 // patch with its env-override warning, the restart/limit/CronJob steps, Rancher-managed RKE2.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../advisories/load.js";
 import { diagnose } from "../analyze/diagnose.js";
@@ -140,7 +143,7 @@ describe("RKE2 advice that fits the user's Rancher", () => {
     assert.match(r29?.title ?? "", /to v1\.30\.4\+rke2r1/);
     assert.match(
       r29?.notes.join(" ") ?? "",
-      /since 2024-08-29.*refresh Rancher's Kubernetes metadata; no Rancher upgrade/,
+      /by 2024-08-29.*refresh Rancher's Kubernetes metadata; no Rancher upgrade/,
     );
     assert.match(r210?.title ?? "", /to v1\.30\.5\+rke2r1/);
     assert.match(r210?.instructions.join(" ") ?? "", /in Rancher .* to v1\.30\.5\+rke2r1/);
@@ -189,5 +192,86 @@ describe("RKE2 advice that fits the user's Rancher", () => {
     assert.equal(both?.kind, "manual");
     assert.equal(both?.default, false);
     assert.match(both?.instructions.join("\n") ?? "", /chartValues[\s\S]*HelmChartConfig/);
+  });
+});
+
+describe("imported vs provisioned, told from the bundle's own nodes", () => {
+  test("the example's nodes without Rancher's provisioning markers: imported, HelmChartConfig file, evidence named", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "cnid-imported-"));
+    try {
+      await cp(`${EXAMPLES}rke2-calico-at-risk`, dir, { recursive: true });
+      const nodesPath = join(dir, "nodes.json");
+      const nodes = JSON.parse(await readFile(nodesPath, "utf8")) as {
+        items: { metadata: { labels?: Record<string, string>; annotations?: Record<string, string> } }[];
+      };
+      for (const n of nodes.items) {
+        const m = n.metadata;
+        m.labels = Object.fromEntries(
+          Object.entries(m.labels ?? {}).filter(([k]) => k !== "rke.cattle.io/machine"),
+        );
+        m.annotations = Object.fromEntries(
+          Object.entries(m.annotations ?? {}).filter(([k]) => !k.startsWith("cluster.x-k8s.io/")),
+        );
+      }
+      await writeFile(nodesPath, JSON.stringify(nodes));
+      const s = await collectBundle(dir, {
+        container: "calico-node",
+        signatures: compileSignatures([adv]),
+        now,
+      });
+      assert.equal(s.rancherManaged?.value, true, "the cattle-cluster-agent still runs");
+      assert.equal(s.rancher?.provisioning.value, "imported");
+      const plan = planFor(s);
+      const hcc = plan.steps.find((x): x is FileWriteStep => x.id === "rke2-rke2-calico-disable-xdp");
+      assert.equal(hcc?.kind, "file-write");
+      assert.equal(hcc?.destination, "/var/lib/rancher/rke2/server/manifests/rke2-calico-config.yaml");
+      assert.match(hcc?.notes.join(" ") ?? "", /none of 3 nodes carries rke\.cattle\.io\/machine/);
+      const up = plan.steps.find((x): x is ManualStep => x.id === "rke2-upgrade");
+      assert.match(
+        up?.notes.join(" ") ?? "",
+        /Rancher imported this cluster.*upgrading RKE2 on the nodes yourself/,
+      );
+      // The same bundle as shipped (markers present) is provisioned: chartValues, never a file.
+      const provisioned = planFor(await snapshotOf("rke2-calico-at-risk")).steps.find(
+        (x) => x.id === "rke2-rke2-calico-disable-xdp",
+      );
+      assert.equal(provisioned?.kind, "manual");
+      assert.match(
+        provisioned?.notes.join(" ") ?? "",
+        /node edge-cp-01 carries label rke\.cattle\.io\/machine/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("RKE1 read from the cluster, without its cluster.yml", () => {
+  const upgrade = (p: Plan) => p.steps.find((s): s is ManualStep => s.id === "rke1-upgrade-kubernetes");
+
+  test("RKE CLI cluster: the version upgrade from the kubelet version, with the rke --version check", async () => {
+    const s = await snapshotOf("rke1-canal-affected");
+    const step = upgrade(planFor(s));
+    assert.match(step?.title ?? "", /v1\.30\.3-rancher1-1 to v1\.30\.4-rancher1-1/);
+    assert.equal(step?.default, false);
+    assert.match(step?.instructions.join(" ") ?? "", /`rke --version` must be v1\.6\.2 or later/);
+  });
+
+  test("Rancher-managed RKE1: the Rancher path needs no RKE CLI and names the Rancher gate", async () => {
+    const s = await snapshotOf("rke1-canal-affected");
+    const managed: Snapshot = {
+      ...s,
+      rancherManaged: { value: true, from: { source: "node", ref: "cattle-cluster-agent" } },
+    };
+    const step = upgrade(planFor(managed));
+    const rancherLine = step?.instructions.find((l) => l.startsWith("If Rancher provisioned"));
+    assert.ok(rancherLine);
+    assert.match(rancherLine, /no RKE CLI is involved/);
+    assert.doesNotMatch(rancherLine, /rke --version/);
+    assert.match(rancherLine, /Rancher 2\.9\.0 or later with Kubernetes metadata refreshed after 2024-09-17/);
+  });
+
+  test("a fixed cluster gets no upgrade step", async () => {
+    assert.equal(upgrade(planFor(await snapshotOf("healthy"))), undefined);
   });
 });

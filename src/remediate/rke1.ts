@@ -19,6 +19,7 @@ import {
   type Rke1ImageKey,
   type VersionTables,
 } from "../versions/tables.js";
+import { rke1VersionOfKubelet } from "../analyze/platform.js";
 import { unifiedDiff } from "./diff.js";
 import { setKubernetesVersion, setSystemImages, YamlEditError } from "./rke1-yaml.js";
 import type { PlanFacts, PlannerResult } from "./types.js";
@@ -68,6 +69,11 @@ function releaseGate(target: Rke1FixedTarget): string {
   const rke = target.minRkeCli ?? target.minRkeForMinor ?? "a release that lists it";
   const rancher = target.minRancher.length > 0 ? target.minRancher.join(" / ") : "a Rancher that lists it";
   return `RKE CLI ${rke} or later, or Rancher ${rancher} or later`;
+}
+
+/** What a Rancher needs to offer the fixed version: its minor's gate, refreshed metadata. */
+function rancherGate(target: Rke1FixedTarget): string {
+  return `Rancher ${target.minRancherForMinor?.replace(/-patch0$/, "") ?? "?"} or later${target.firstSeen !== undefined ? ` with Kubernetes metadata refreshed after ${target.firstSeen}` : ""} (the version first shipped with Rancher ${target.minRancher.join(" / ") || "?"})`;
 }
 
 function pinStep(
@@ -150,21 +156,21 @@ function upgradeStep(
   const remediation = facts.advisory.remediations.find((r) => r.id === "upgrade-rke1-kubernetes");
   const edited = setKubernetesVersion(text, target.k8sVersion, config.rancherManaged);
   const rancher = rancherSide(facts, config);
-  const rancherGate = `Rancher ${target.minRancherForMinor?.replace(/-patch0$/, "") ?? "?"} or later${target.firstSeen !== undefined ? ` with Kubernetes metadata refreshed after ${target.firstSeen}` : ""} (the version first shipped with Rancher ${target.minRancher.join(" / ") || "?"})`;
+  const rancherGateText = rancherGate(target);
   const cli = `Check the tool first: \`rke --version\` must be ${target.minRkeCli ?? "recent enough"} or later.`;
   const instructions =
     rancher === "spec"
       ? [
           "Change the cluster's Kubernetes version in Rancher (Edit Config); never in a local copy of the spec.",
-          `Rancher-managed RKE1: no RKE CLI is involved; ${target.k8sVersion} needs ${rancherGate}.`,
+          `Rancher-managed RKE1: no RKE CLI is involved; ${target.k8sVersion} needs ${rancherGateText}.`,
         ]
       : rancher === "cluster"
         ? [
-            `If Rancher provisioned this cluster: change its Kubernetes version in Rancher (Edit Config); no RKE CLI is involved, and ${target.k8sVersion} needs ${rancherGate}.`,
+            `If Rancher provisioned this cluster: change its Kubernetes version in Rancher (Edit Config); no RKE CLI is involved, and ${target.k8sVersion} needs ${rancherGateText}.`,
             `If it was built with the RKE CLI (and only imported into Rancher): set kubernetes_version in ${config.path} and run \`rke up --config ${config.path}\`. ${cli}`,
           ]
         : [`Set kubernetes_version in ${config.path} and run \`rke up --config ${config.path}\`.`, cli];
-  const gate = rancher === "spec" ? rancherGate : releaseGate(target);
+  const gate = rancher === "spec" ? rancherGateText : releaseGate(target);
   return {
     id: "rke1-upgrade-kubernetes",
     remediationId: "upgrade-rke1-kubernetes",
@@ -209,9 +215,89 @@ function fixedTarget(
       };
 }
 
+/** The RKE1 version a cluster runs: the bundle's cluster.yml pin, else RKE1's name for the kubelet's. */
+function clusterVersion(facts: PlanFacts): { current?: string; why: string } {
+  const snapshot = facts.snapshot;
+  const pinned = snapshot?.rkeConfig?.kubernetesVersion;
+  if (pinned !== undefined)
+    return {
+      current: pinned,
+      why: `${pinned} is the kubernetes_version of ${snapshot?.rkeConfig?.path ?? "cluster.yml"}.`,
+    };
+  const node = snapshot?.nodes.find((n) => n.kubeletVersion !== undefined);
+  const current = rke1VersionOfKubelet(tablesOf(facts), node?.kubeletVersion);
+  return current === undefined
+    ? {
+        why: `No RKE1 Kubernetes version is known for kubelet ${node?.kubeletVersion ?? "(none read)"}; give --rke-config (or --kdm with newer metadata) to plan the version upgrade.`,
+      }
+    : {
+        current,
+        why: `${current} is what RKE1 calls the kubelet version ${node?.kubeletVersion ?? ""} of node ${node?.name ?? ""}.`,
+      };
+}
+
+function clusterInstructions(managed: boolean, target: Rke1FixedTarget): string[] {
+  const cli = `Check the tool first: \`rke --version\` must be ${target.minRkeCli ?? "recent enough"} or later.`;
+  return managed
+    ? [
+        `If Rancher provisioned this cluster: change its Kubernetes version in Rancher (Cluster Management → Edit Config) to ${target.k8sVersion}; no RKE CLI is involved, and it needs ${rancherGate(target)}.`,
+        `If it was built with the RKE CLI and only imported into Rancher: set kubernetes_version: ${target.k8sVersion} in its cluster.yml and run \`rke up\`. ${cli}`,
+      ]
+    : [`Set kubernetes_version: ${target.k8sVersion} in the cluster's cluster.yml and run \`rke up\`.`, cli];
+}
+
+/**
+ * An RKE1 cluster read without --rke-config: the Kubernetes version upgrade still applies, told
+ * from the cluster; the change is made where the cluster is managed (Rancher or the RKE CLI).
+ */
+function planRke1Cluster(facts: PlanFacts): PlannerResult {
+  const snapshot = facts.snapshot;
+  if (snapshot?.distribution?.value !== "rke1") return { steps: [], notes: [] };
+  const { current, why } = clusterVersion(facts);
+  if (current === undefined) return { steps: [], notes: [why] };
+  if (versionStatus(facts, current) !== "affected") return { steps: [], notes: [] };
+  const minor = current.split(".").slice(0, 2).join(".");
+  const offers =
+    facts.rancherVersion !== undefined ? ` that Rancher ${facts.rancherVersion.value} offers` : "";
+  const target = fixedTarget(facts, current, snapshot.installs[0]?.plugin ?? "canal");
+  if (target === undefined)
+    return {
+      steps: [],
+      notes: [
+        `No fixed RKE1 version of the ${minor} line is known${offers}; use the FelixConfiguration workaround.`,
+      ],
+    };
+  const remediation = facts.advisory.remediations.find((r) => r.id === "upgrade-rke1-kubernetes");
+  const managed = snapshot.rancherManaged?.value === true;
+  const step: ManualStep = {
+    id: "rke1-upgrade-kubernetes",
+    remediationId: "upgrade-rke1-kubernetes",
+    kind: "manual",
+    title: `Move Kubernetes ${current} to ${target.k8sVersion} (Calico ${target.calicoVersion})`,
+    summary: remediation?.summary ?? "Upgrade to a fixed Kubernetes version.",
+    ...(remediation?.tradeoffs !== undefined ? { tradeoffs: remediation.tradeoffs } : {}),
+    notes: [
+      why,
+      `${target.k8sVersion} is the smallest ${minor} release with a fixed Calico${offers}; it needs ${managed ? rancherGate(target) : releaseGate(target)}.`,
+      ...(managed
+        ? [
+            `Rancher runs in this cluster (${snapshot.rancherManaged?.from.ref ?? "cattle-system"}); RKE1 nodes do not show whether Rancher provisioned it or it was imported.`,
+          ]
+        : []),
+      `Give --rke-config ${snapshot.rkeConfig?.path ?? "FILE (cluster.yml, or Rancher's cluster spec)"} for the exact diff and the system_images pin.`,
+    ],
+    diff: `- kubernetes_version: ${current}\n+ kubernetes_version: ${target.k8sVersion}\n`,
+    default: false,
+    durable: true,
+    alreadyApplied: false,
+    instructions: clusterInstructions(managed, target),
+  };
+  return { steps: [step], notes: [] };
+}
+
 export function planRke1(facts: PlanFacts): PlannerResult {
   const file = facts.rkeConfig;
-  if (file === undefined) return { steps: [], notes: [] };
+  if (file === undefined) return planRke1Cluster(facts);
   const parsed = parseRkeClusterConfig(file.path, file.text);
   if ("problem" in parsed) return { steps: [], notes: [`${file.path}: ${parsed.problem}`] };
   const plugin = pluginOf(parsed, facts);

@@ -21,14 +21,18 @@ function chartOf(install: CalicoInstall): Rke2ChartName | undefined {
 }
 
 /** A HelmChartConfig for a packaged RKE2 chart whose valuesContent is `values`. */
-export function helmChartConfig(chart: Rke2ChartName, values: Record<string, unknown>): string {
+export function helmChartConfig(
+  chart: Rke2ChartName,
+  values: Record<string, unknown>,
+  advisoryId: string,
+): string {
   const doc = {
     apiVersion: "helm.cattle.io/v1",
     kind: "HelmChartConfig",
     metadata: { name: chart, namespace: "kube-system" },
     spec: { valuesContent: stringify(values) },
   };
-  return `# ${RKE2_MANIFESTS_DIR}/${chart}-config.yaml (written by cnidoctor for CNID-2024-0001)\n${stringify(doc, { blockQuote: "literal" })}`;
+  return `# ${RKE2_MANIFESTS_DIR}/${chart}-config.yaml (written by cnidoctor for ${advisoryId})\n${stringify(doc, { blockQuote: "literal" })}`;
 }
 
 /** The same values for a Rancher-managed cluster (provisioning.cattle.io/v1 Cluster). */
@@ -53,7 +57,16 @@ function tablesOf(facts: PlanFacts): VersionTables {
 function since(choice: { firstSeen?: { date: string; kdmSnapshot: string } }): string {
   return choice.firstSeen === undefined
     ? ""
-    : ` (in Rancher's metadata since ${choice.firstSeen.date}, ${choice.firstSeen.kdmSnapshot})`;
+    : ` (in Rancher's metadata by ${choice.firstSeen.date}: KDM ${choice.firstSeen.kdmSnapshot} is the oldest snapshot cnidoctor has that lists it)`;
+}
+
+/** An imported cluster's RKE2 can also be upgraded on its nodes, outside Rancher's version list. */
+function importedNote(facts: PlanFacts, version: string, chart: Rke2ChartName, target: string): string[] {
+  if (facts.snapshot?.rancher?.provisioning.value !== "imported") return [];
+  const anywhere = smallestFixedRke2(facts.advisory, tablesOf(facts), version, chart);
+  return [
+    `Rancher imported this cluster (${facts.snapshot.rancher.provisioning.from.ref}): upgrading through Rancher uses its version list (${target} above); upgrading RKE2 on the nodes yourself (INSTALL_RKE2_VERSION, or a system-upgrade-controller Plan) is also possible${anywhere !== undefined && anywhere.version !== target ? `, and there ${anywhere.version} is the smallest fixed release` : ""}.`,
+  ];
 }
 
 /**
@@ -143,6 +156,7 @@ function upgradeStep(facts: PlanFacts, version: string, chart: Rke2ChartName): S
     notes: [
       `${targetVersion} (${entry.tagDate}) is the smallest release of the same minor with a fixed ${chart}${managed ? " that the Rancher managing this cluster offers" : ""}.${offered}`,
       ...(viaRancher?.notes ?? []),
+      ...importedNote(facts, version, chart, targetVersion),
     ],
     diff: `- rke2 ${version}\n+ rke2 ${targetVersion}\n`,
     default: false,
@@ -184,7 +198,7 @@ function xdpStep(facts: PlanFacts, chart: Rke2ChartName): Step {
   const form = valuesForm(facts);
   if (form.form !== "file") {
     const text = rancherChartValues(chart, values);
-    const file = helmChartConfig(chart, values);
+    const file = helmChartConfig(chart, values, facts.advisory.id);
     const provisioned = form.form === "chart-values";
     const manual: ManualStep = {
       ...base,
@@ -223,7 +237,7 @@ function xdpStep(facts: PlanFacts, chart: Rke2ChartName): Step {
     };
     return manual;
   }
-  const content = helmChartConfig(chart, values);
+  const content = helmChartConfig(chart, values, facts.advisory.id);
   const destination = `${RKE2_MANIFESTS_DIR}/${chart}-config.yaml`;
   return {
     ...base,

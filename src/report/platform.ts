@@ -15,7 +15,15 @@ export function platformLines(platform: Platform | undefined): string[] {
     out.push(
       `Rancher: ${r.version ?? "version unknown"}${r.versionFrom !== undefined ? ` (${r.versionFrom})` : ""}`,
     );
-    if (r.provisioning !== undefined) out.push(`Rancher ${r.provisioning}: ${r.provisioningFrom ?? ""}`);
+    if (r.provisioning !== undefined) {
+      const how =
+        r.provisioning === "provisioned"
+          ? "Provisioned by Rancher"
+          : r.provisioning === "imported"
+            ? "Imported into Rancher (not provisioned by it)"
+            : "Provisioned by Rancher or imported: cannot be told";
+      out.push(`${how}${r.provisioningFrom !== undefined ? ` (${r.provisioningFrom})` : ""}`);
+    }
   }
   if (platform.kdm !== undefined) {
     out.push(`Version tables extended by ${platform.kdm.origin}`);

@@ -5,6 +5,7 @@ import { checkVersions, gateExitCode } from "./gate.js";
 import { defaultVersionTables, rke1FixedVersionFor, rke2FixedReleaseFor } from "./tables.js";
 import { extendTables, parseKdm } from "./kdm.js";
 import { advisoryClassifier } from "./gate.js";
+import { rancherOffersRke2 } from "./rancher.js";
 
 const advisories = await loadAdvisories(SHIPPED_ADVISORIES_DIR);
 const tables = defaultVersionTables();
@@ -170,4 +171,104 @@ describe("check answers every version of every ecosystem as the tables say", () 
         );
     }
   });
+});
+
+describe("what a Rancher version offers", () => {
+  const r = (version: string) => checkVersions([{ kind: "rancher", version }], advisories, tables)[0];
+  const offered = (version: string, d: "rke1" | "rke2") =>
+    r(version)?.offered?.find((o) => o.distribution === d);
+
+  test("Rancher 2.10 offers no affected RKE2 release, and lists the fixed ones it does offer", () => {
+    const rke2 = offered("v2.10.0", "rke2");
+    assert.deepEqual(rke2?.affected, []);
+    assert.deepEqual(rke2?.fixed, ["v1.28.14+rke2r1", "v1.29.9+rke2r1", "v1.30.5+rke2r1", "v1.31.1+rke2r1"]);
+    // 2.9 still offers the first fixed releases, capped at 2.9.99.
+    assert.ok(offered("v2.9.1", "rke2")?.fixed.includes("v1.30.4+rke2r1"));
+  });
+
+  test("RKE1 versions only a development branch carried are offered by no Rancher", () => {
+    for (const v of ["v2.9.0", "v2.9.1", "v2.9.3", "v2.10.0"]) {
+      const rke1 = offered(v, "rke1");
+      for (const dev of ["v1.29.3-rancher1-1", "v1.29.5-rancher1-1", "v1.30.1-rancher1-1"])
+        assert.ok(!(rke1?.affected ?? []).includes(dev), `${v} does not offer ${dev}`);
+      assert.ok(rke1?.affected.includes("v1.30.3-rancher1-1"), `${v} still offers v1.30.3-rancher1-1`);
+    }
+  });
+
+  // Generated: for every Rancher version the tables name, the fixed RKE2 releases it offers are
+  // exactly the rke2-calico "fixed" releases whose channel range holds it.
+  test("every Rancher version: offered fixed RKE2 releases follow the channel ranges of the table", () => {
+    const named = new Set(
+      Object.values(tables.rke2Releases).flatMap((e) =>
+        e.rancher === undefined
+          ? []
+          : [e.rancher.minChannelServerVersion.replace(/-.*$/, ""), e.rancher.maxChannelServerVersion],
+      ),
+    );
+    for (const v of named) {
+      const want = Object.entries(tables.rke2Releases)
+        .filter(
+          ([release, e]) =>
+            e.charts["rke2-calico"].status === "fixed" && rancherOffersRke2(tables, v, release),
+        )
+        .map(([release]) => release)
+        .sort();
+      assert.deepEqual([...(offered(v, "rke2")?.fixed ?? [])].sort(), want, v);
+    }
+  });
+});
+
+test("an RKE1 answer narrowed by the RKE CLI says which fixed version exists and what it needs", () => {
+  const [a] = checkVersions(
+    [{ kind: "rke1", version: "v1.29.6-rancher1-1", variant: "calico" }],
+    advisories,
+    tables,
+    { rkeCli: "v1.6.1" },
+  );
+  assert.equal(a?.fixed, undefined);
+  assert.match(a?.reason ?? "", /RKE CLI v1\.6\.1 offers no later 1\.29 version with a fixed Calico/);
+  assert.match(
+    a?.reason ?? "",
+    /v1\.29\.8-rancher1-1 \(Calico v3\.27\.4\) has one and needs RKE CLI v1\.6\.2/,
+  );
+});
+
+test("an RKE2 answer without --rancher says how the fixed release differs by Rancher version", () => {
+  const q = [{ kind: "rke2" as const, version: "v1.30.2+rke2r1", variant: "calico" }];
+  const [a] = checkVersions(q, advisories, tables);
+  assert.equal(a?.fixed?.version, "v1.30.4+rke2r1");
+  assert.match(a?.reason ?? "", /v1\.30\.4\+rke2r1 for Rancher v2\.9\.0-alpha1\.\.v2\.9\.99/);
+  assert.match(a?.reason ?? "", /v1\.30\.5\+rke2r1 for Rancher v2\.9\.0-alpha1\.\.v2\.10\.99/);
+  const [b] = checkVersions(q, advisories, tables, { rancher: "v2.10.0" });
+  assert.doesNotMatch(b?.reason ?? "", /depends on its version/);
+});
+
+test("the advisory-derived classifier gives every table entry the status the tables carry", () => {
+  const classify = advisoryClassifier(advisories);
+  for (const [v, e] of Object.entries(tables.rke1Kubernetes))
+    assert.equal(classify(e.calicoVersion), e.status, `RKE1 ${v} (Calico ${e.calicoVersion})`);
+  for (const [v, e] of Object.entries(tables.rke2Releases))
+    for (const c of Object.values(e.charts))
+      assert.equal(classify(c.calicoVersion), c.status, `RKE2 ${v} ${c.chartVersion}`);
+  assert.equal(classify("v3.27.0"), "not-affected");
+  assert.equal(classify("v3.27.4"), "fixed");
+  assert.equal(classify("v3.29.0"), "fixed");
+  assert.equal(classify("v3.26.5"), "affected");
+});
+
+test("an RKE1 answer with neither --rancher nor --rke-cli says what offers the fixed version", () => {
+  const [a] = checkVersions([{ kind: "rke1", version: "v1.30.3-rancher1-1" }], advisories, tables);
+  assert.equal(a?.fixed?.version, "v1.30.4-rancher1-1");
+  assert.match(
+    a?.fixed?.offeredBy ?? "",
+    /RKE CLI v1\.6\.2 or later; Rancher 2\.9\.0 or later with metadata refreshed after 2024-09-17/,
+  );
+});
+
+test("RKE1 v1.31.1-rancher1-1 (dev-v2.10 metadata only) is affected but marked unverified", () => {
+  const [a] = checkVersions([{ kind: "rke1", version: "v1.31.1-rancher1-1" }], advisories, tables);
+  assert.equal(a?.verdict, "affected");
+  assert.equal(a?.unverified, true);
+  const [b] = checkVersions([{ kind: "rke1", version: "v1.30.3-rancher1-1" }], advisories, tables);
+  assert.equal(b?.unverified, undefined);
 });

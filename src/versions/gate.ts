@@ -4,12 +4,17 @@
 // as a shipped one, and no advisory version is named here.
 
 import type { Advisory, AffectedPackage, FelixSettingCondition } from "../model/advisory.js";
-import { matchVersion } from "../advisories/ranges.js";
+import { matchVersion, parseTriple } from "../advisories/ranges.js";
 import { compareVersionNames, minorOf } from "./order.js";
 import { parseCalicoVersion } from "./calico.js";
 import { calicoVersionFromImage, parseImageRef } from "./image.js";
 import { rancherOffersRke1, rancherOffersRke2, compareRancher } from "./rancher.js";
-import type { IncidentStatus, Rke2ChartName, VersionTables } from "./tables.js";
+import {
+  rke1FixedVersionFor,
+  type IncidentStatus,
+  type Rke2ChartName,
+  type VersionTables,
+} from "./tables.js";
 
 export type GateKind = "calico" | "rke1" | "rke2" | "rancher" | "rke-cli";
 export type GateVerdict = "affected" | "conditional" | "not-affected" | "unknown";
@@ -139,15 +144,67 @@ function checkRke1(q: GateQuery, advisory: Advisory, tables: VersionTables, ctx:
     s.status === "affected" ? rke1Alternative(advisory, tables, q.version, plugin, ctx) : undefined;
   const offerNote =
     s.status === "affected" && fixed === undefined
-      ? ` No later ${minorOf(q.version) ?? ""} version${ctx.rancher !== undefined ? ` offered by Rancher ${ctx.rancher}` : ""} ships a fixed Calico.`
+      ? rke1NoneOffered(advisory, tables, q.version, plugin, ctx)
       : "";
+  const unverified = s.status === "affected" && listedUnverified(advisory, "rke1-kubernetes", q.version);
   return answer(q, advisory, {
     verdict: s.status,
+    ...(unverified ? { unverified: true } : {}),
     calicoVersion: calico,
-    reason: `${q.version} deploys ${plugin} with Calico ${calico}; ${s.why}.${offerNote}`,
+    reason: `${q.version} deploys ${plugin} with Calico ${calico}; ${s.why}.${offerNote}${unverified ? ` ${advisory.id} lists ${q.version} as unverified: its sources do not settle which Calico the released metadata gives it.` : ""}`,
     sources,
     ...(fixed !== undefined ? { fixed } : {}),
   });
+}
+
+/** Who narrowed the alternatives, e.g. "Rancher v2.9.1 or RKE CLI v1.6.1"; undefined when nobody. */
+function constraintText(ctx: GateContext): string | undefined {
+  const who = [
+    ctx.rancher !== undefined ? `Rancher ${ctx.rancher}` : undefined,
+    ctx.rkeCli !== undefined ? `RKE CLI ${ctx.rkeCli}` : undefined,
+  ].filter((x): x is string => x !== undefined);
+  return who.length > 0 ? who.join(" or ") : undefined;
+}
+
+/** What an affected RKE1 version's answer says when no fixed version of its minor is offered. */
+function rke1NoneOffered(
+  advisory: Advisory,
+  tables: VersionTables,
+  version: string,
+  plugin: "calico" | "canal",
+  ctx: GateContext,
+): string {
+  const minor = minorOf(version) ?? "";
+  const who = constraintText(ctx);
+  if (who === undefined) return ` No later ${minor} version ships a fixed Calico.`;
+  const anywhere = rke1Alternative(advisory, tables, version, plugin, {});
+  if (anywhere === undefined) return ` No later ${minor} version ships a fixed Calico.`;
+  const gates = rke1Gates(tables, anywhere.version);
+  return ` ${who} offers no later ${minor} version with a fixed Calico; ${anywhere.version} (Calico ${anywhere.calicoVersion}) has one${gates.length > 0 ? ` and needs ${gates.join(", or ")}` : ""}.`;
+}
+
+/** What offers an RKE1 version: the first RKE CLI release, and Rancher by its minor's gate. */
+function rke1Gates(tables: VersionTables, version: string): string[] {
+  const target = rke1FixedVersionFor(version, tables);
+  if (target?.k8sVersion !== version) return [];
+  return [
+    target.minRkeCli !== undefined ? `RKE CLI ${target.minRkeCli} or later` : undefined,
+    target.minRancherForMinor !== undefined
+      ? `Rancher ${target.minRancherForMinor.replace(/-patch0$/, "")} or later with metadata refreshed${target.firstSeen !== undefined ? ` after ${target.firstSeen}` : ""}`
+      : undefined,
+  ].filter((x): x is string => x !== undefined);
+}
+
+/** Whether the advisory's entry for `ecosystem` names `version` as unverified. */
+function listedUnverified(
+  advisory: Advisory,
+  ecosystem: AffectedPackage["ecosystem"],
+  version: string,
+): boolean {
+  const bare = (v: string): string => v.trim().replace(/^v/, "");
+  return advisory.affected.some(
+    (p) => p.ecosystem === ecosystem && (p.unverified ?? []).some((u) => bare(u) === bare(version)),
+  );
 }
 
 function rke1Alternative(
@@ -171,7 +228,9 @@ function rke1Alternative(
       ctx.rancher !== undefined ? `Rancher ${ctx.rancher} (metadata refreshed)` : undefined,
       ctx.rkeCli !== undefined ? `RKE CLI ${ctx.rkeCli}` : undefined,
     ].filter((x): x is string => x !== undefined);
-    return { version: v, calicoVersion: calico, ...(by.length > 0 ? { offeredBy: by.join(", ") } : {}) };
+    // Nobody named: say what offers it, so the answer fits whichever tool the user runs.
+    const offeredBy = by.length > 0 ? by.join(", ") : rke1Gates(tables, v).join("; ");
+    return { version: v, calicoVersion: calico, ...(offeredBy !== "" ? { offeredBy } : {}) };
   }
   return undefined;
 }
@@ -204,14 +263,31 @@ function checkRke2(q: GateQuery, advisory: Advisory, tables: VersionTables, ctx:
     s.status === "affected" && fixed === undefined
       ? ` No later ${minorOf(q.version) ?? ""} release${ctx.rancher !== undefined ? ` offered by Rancher ${ctx.rancher}` : ""} ships a fixed ${chart}.`
       : "";
+  const byRancher =
+    s.status === "affected" && ctx.rancher === undefined
+      ? rke2ByRancherNote(advisory, tables, q.version, chart)
+      : "";
   return answer(q, advisory, {
     verdict,
     calicoVersion: entry.calicoVersion,
-    reason: `${q.version} ships ${chart} ${entry.chartVersion} (Calico ${entry.calicoVersion}); ${s.why}.${cond}${none}`,
+    reason: `${q.version} ships ${chart} ${entry.chartVersion} (Calico ${entry.calicoVersion}); ${s.why}.${cond}${none}${byRancher}`,
     unmetConditions: unmet.map((c) => c.id),
     sources,
     ...(fixed !== undefined ? { fixed } : {}),
   });
+}
+
+/** With the Rancher version unknown: the fixed release each Rancher range offers, when they differ. */
+function rke2ByRancherNote(
+  advisory: Advisory,
+  tables: VersionTables,
+  version: string,
+  chart: Rke2ChartName,
+): string {
+  const choices = fixedRke2ByRancher(advisory, tables, version, chart);
+  if (choices.length < 2) return "";
+  const list = choices.map((c) => `${c.version} for Rancher ${c.minRancher}..${c.maxRancher}`).join(", ");
+  return ` Under Rancher the smallest fixed release depends on its version (give --rancher): ${list}.`;
 }
 
 function rke2Alternative(
@@ -308,32 +384,24 @@ export function smallestFixedRke1(
   return rke1Alternative(advisory, tables, current, plugin, rancher !== undefined ? { rancher } : {});
 }
 
-function split(
-  advisory: Advisory,
-  versions: { version: string; calico: string | undefined }[],
-): { affected: string[]; fixed: string[] } {
+type Listed = { version: string; calico: string | undefined };
+
+/**
+ * Splits `versions` (what one Rancher or RKE CLI offers) into those with an affected Calico and
+ * those with a fixed one: not affected and newer than the start of an affected range, as the
+ * advisory's ranges say (releases that predate the problem are in neither list).
+ */
+function split(advisory: Advisory, versions: Listed[]): { affected: string[]; fixed: string[] } {
+  const classify = advisoryClassifier([advisory]);
   const affected: string[] = [];
   const fixed: string[] = [];
   for (const { version, calico } of versions) {
     if (calico === undefined) continue;
-    const s = calicoStatus(advisory, calico).status;
+    const s = classify(calico);
     if (s === "affected") affected.push(version);
-    // "fixed" here: a later release of a minor that also has affected ones.
-    else if (s === "not-affected") fixed.push(version);
+    else if (s === "fixed") fixed.push(version);
   }
-  affected.sort(compareVersionNames);
-  // Fixed: later than an affected release of the same minor (earlier ones predate the problem).
-  const firstAffected = new Map<string | undefined, string>();
-  for (const v of affected) if (!firstAffected.has(minorOf(v))) firstAffected.set(minorOf(v), v);
-  return {
-    affected,
-    fixed: fixed
-      .filter((v) => {
-        const first = firstAffected.get(minorOf(v));
-        return first !== undefined && compareVersionNames(v, first) > 0;
-      })
-      .sort(compareVersionNames),
-  };
+  return { affected: affected.sort(compareVersionNames), fixed: fixed.sort(compareVersionNames) };
 }
 
 function ecosystemVerdict(advisory: Advisory, ecosystem: AffectedPackage["ecosystem"], version: string) {
@@ -349,18 +417,22 @@ function checkRancher(q: GateQuery, advisory: Advisory, tables: VersionTables): 
       reason: `'${q.version}' is not a Rancher version (expected e.g. v2.9.1)`,
       sources: [],
     });
+  const allRke1 = Object.keys(tables.rke1Kubernetes).map((v) => ({
+    version: v,
+    calico: rke1Calico(tables, v, "canal"),
+  }));
   const rke1 = split(
     advisory,
-    Object.keys(tables.rke1Kubernetes)
-      .filter((v) => rancherOffersRke1(tables, q.version, v))
-      .map((v) => ({ version: v, calico: rke1Calico(tables, v, "canal") })),
+    allRke1.filter((e) => rancherOffersRke1(tables, q.version, e.version)),
   );
   const rke2Chart: Rke2ChartName = "rke2-calico";
+  const allRke2 = Object.keys(tables.rke2Releases).map((v) => ({
+    version: v,
+    calico: tables.rke2Releases[v]?.charts[rke2Chart]?.calicoVersion,
+  }));
   const rke2 = split(
     advisory,
-    Object.keys(tables.rke2Releases)
-      .filter((v) => rancherOffersRke2(tables, q.version, v))
-      .map((v) => ({ version: v, calico: tables.rke2Releases[v]?.charts[rke2Chart]?.calicoVersion })),
+    allRke2.filter((e) => rancherOffersRke2(tables, q.version, e.version)),
   );
   const eco = ecosystemVerdict(advisory, "rancher", q.version);
   const listed = eco?.match.result === "in-range";
@@ -472,16 +544,25 @@ export function gateExitCode(answers: GateAnswer[]): 0 | 3 | 4 {
 
 /**
  * Table status for a Calico release from advisory ranges: affected when any advisory's range holds
- * it, "fixed" when it is newer than some affected range's start, otherwise not affected.
+ * it; "fixed" when it is not affected but carries the change the problem came with — a later
+ * release of a line a range starts in (v3.27.4 after v3.27.3), or any release of a line newer than
+ * every range's (v3.29.0); otherwise not affected (it predates the problem, e.g. v3.27.0).
  */
 export function advisoryClassifier(advisories: Advisory[]): (calico: string) => IncidentStatus {
   return (calico) => {
-    let newer = false;
+    const v = parseTriple(calico);
+    let fixed = false;
     for (const a of advisories) {
       if (calicoStatus(a, calico).status === "affected") return "affected";
-      for (const r of calicoPackage(a)?.ranges ?? [])
-        if ((compareRancher(calico, r.introduced) ?? -1) > 0) newer = true;
+      const starts = (calicoPackage(a)?.ranges ?? [])
+        .map((r) => parseTriple(r.introduced))
+        .filter((t): t is NonNullable<typeof t> => t !== undefined);
+      if (v === undefined || starts.length === 0) continue;
+      const line = (t: { major: number; minor: number }): number => t.major * 1000 + t.minor;
+      const newestLine = Math.max(...starts.map(line));
+      if (line(v) > newestLine) fixed = true;
+      for (const t of starts) if (line(t) === line(v) && v.patch > t.patch) fixed = true;
     }
-    return newer ? "fixed" : "not-affected";
+    return fixed ? "fixed" : "not-affected";
   };
 }

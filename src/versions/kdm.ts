@@ -8,15 +8,16 @@ import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors.js";
 import { calicoVersionFromRke2Chart } from "./calico.js";
 import { calicoVersionFromImage, parseImageRef } from "./image.js";
-import type {
-  IncidentStatus,
-  K8sMinorInfo,
-  Rke1ImageKey,
-  Rke1K8sVersionEntry,
-  Rke2ChartEntry,
-  Rke2ChartName,
-  Rke2ReleaseEntry,
-  VersionTables,
+import {
+  KDM_FILE_LABEL,
+  type IncidentStatus,
+  type K8sMinorInfo,
+  type Rke1ImageKey,
+  type Rke1K8sVersionEntry,
+  type Rke2ChartEntry,
+  type Rke2ChartName,
+  type Rke2ReleaseEntry,
+  type VersionTables,
 } from "./tables.js";
 
 type Obj = Record<string, unknown>;
@@ -157,7 +158,7 @@ function chartEntry(
 /** The shipped tables extended (and, where they disagree, overridden) by a KDM file. */
 export function extendTables(base: VersionTables, kdm: KdmData, classify: CalicoClassifier): VersionTables {
   const overrides: string[] = [];
-  const snapshot = `kdm ${kdm.origin}`;
+  const snapshot = `${KDM_FILE_LABEL}${kdm.origin}`;
   return {
     ...base,
     rke1Kubernetes: extendRke1(base, kdm, classify, overrides, snapshot),

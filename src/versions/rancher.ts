@@ -4,7 +4,7 @@
 
 import { parseTriple } from "../advisories/ranges.js";
 import { minorOf } from "./order.js";
-import type { VersionTables } from "./tables.js";
+import { rke1ListedByKdm, type VersionTables } from "./tables.js";
 
 /** Compares Rancher versions by x.y.z ("v2.9.0-alpha1" counts as 2.9.0); undefined when unreadable. */
 export function compareRancher(a: string, b: string): number | undefined {
@@ -26,9 +26,13 @@ export function rancherOffersRke2(tables: VersionTables, rancher: string, releas
   return r !== undefined && within(rancher, r.minChannelServerVersion, r.maxChannelServerVersion);
 }
 
-/** Whether Rancher `rancher` (refreshed metadata) offers RKE1 Kubernetes version `k8s`. */
+/**
+ * Whether Rancher `rancher` (refreshed metadata) offers RKE1 Kubernetes version `k8s`: some KDM lists
+ * it and its minor's K8sVersionInfo gate admits the Rancher version.
+ */
 export function rancherOffersRke1(tables: VersionTables, rancher: string, k8s: string): boolean {
-  if (tables.rke1Kubernetes[k8s] === undefined) return false;
+  const entry = tables.rke1Kubernetes[k8s];
+  if (entry === undefined || !rke1ListedByKdm(entry)) return false;
   const info = tables.k8sVersionInfo[`v${minorOf(k8s) ?? ""}`];
   if (info === undefined) return false;
   return within(rancher, info.minRancherVersion, info.maxRancherVersion);

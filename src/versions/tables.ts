@@ -43,6 +43,18 @@ export interface Rke1K8sVersionEntry {
   firstSeen?: FirstSeen;
 }
 
+/** How a KDM file given with --kdm names itself in `seenIn` and `kdmSnapshot` fields. */
+export const KDM_FILE_LABEL = "kdm ";
+
+/**
+ * Whether some Rancher metadata lists the RKE1 version: a shipped KDM snapshot (firstSeen) or a
+ * --kdm file. Versions only a development branch carried for a while (removed before any release,
+ * e.g. RKE v1.6.0 release candidates) were never offered by a released Rancher.
+ */
+export function rke1ListedByKdm(entry: Rke1K8sVersionEntry): boolean {
+  return entry.firstSeen !== undefined || entry.seenIn.some((s) => s.startsWith(KDM_FILE_LABEL));
+}
+
 export interface FirstSeen {
   /** Commit date of the snapshot, YYYY-MM-DD. */
   date: string;

@@ -25,8 +25,30 @@ function list(args: ParsedArgs, name: string): string[] {
     .filter((s) => s !== "");
 }
 
+/**
+ * The CNI an RKE2 config.yaml selects: `cni: calico`, `cni: [multus, calico]` or "multus,calico";
+ * canal when unset (RKE2's default); undefined for a CNI this advisory does not concern.
+ */
+function rke2ConfigCni(value: unknown): { cni?: "calico" | "canal"; named: string } {
+  const names = (Array.isArray(value) ? value : typeof value === "string" ? value.split(",") : [])
+    .filter((v): v is string => typeof v === "string")
+    .map((v) => v.trim().toLowerCase())
+    .filter((v) => v !== "" && v !== "multus");
+  if (value === undefined || value === null) return { cni: "canal", named: "canal (RKE2's default)" };
+  const found = names.find((n) => n === "calico" || n === "canal");
+  return found === "calico" || found === "canal"
+    ? { cni: found, named: found }
+    : { named: names.length > 0 ? names.join(",") : JSON.stringify(value) };
+}
+
+interface ConfigQueries {
+  queries: GateQuery[];
+  /** An RKE2 config.yaml that names no release: the CNI it selects, for the --rke2 versions. */
+  rke2Cni?: "calico" | "canal";
+}
+
 /** An RKE cluster.yml (kubernetes_version, network.plugin, a pinned calico/canal node image) or an RKE2 config.yaml. */
-async function queriesFromConfig(path: string): Promise<GateQuery[]> {
+async function queriesFromConfig(path: string, rke2Given: boolean): Promise<ConfigQueries> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -50,12 +72,13 @@ async function queriesFromConfig(path: string): Promise<GateQuery[]> {
     !("rancher_kubernetes_engine_config" in root) &&
     !("nodes" in root)
   ) {
-    const cni = root.cni;
+    const { cni, named } = rke2ConfigCni(root.cni);
+    if (cni === undefined)
+      throw new InputError(path, `selects CNI '${named}', not Calico or Canal: nothing to check`);
     const release = root["rke2-version"] ?? root.version;
     if (typeof release === "string")
-      return [
-        { kind: "rke2", version: release, variant: cni === "calico" ? "calico" : "canal", origin: path },
-      ];
+      return { queries: [{ kind: "rke2", version: release, variant: cni, origin: `${path} cni ${named}` }] };
+    if (rke2Given) return { queries: [], rke2Cni: cni };
     throw new InputError(path, "pins no version: give --rke2 VERSION with this RKE2 config.yaml");
   }
   const config = parseRkeClusterConfig(path, text);
@@ -75,7 +98,7 @@ async function queriesFromConfig(path: string): Promise<GateQuery[]> {
     out.push({ kind: "calico", version: tag, origin: `${path} system_images.${plugin}_node` });
   if (out.length === 0)
     throw new InputError(path, "sets neither kubernetes_version nor a calico/canal node image");
-  return out;
+  return { queries: out };
 }
 
 async function check(args: ParsedArgs): Promise<CommandResult> {
@@ -84,16 +107,28 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
   const fmt = outputFormat(args);
   if (fmt === "html") throw new UsageError("check: -o must be table, json, yaml or markdown");
   const plugin = str(args, "plugin") ?? "canal";
-  const cni = str(args, "cni") ?? "canal";
+  const configPath = str(args, "rke-config");
+  const fromConfig =
+    configPath === undefined ? undefined : await queriesFromConfig(configPath, list(args, "rke2").length > 0);
+  // --cni wins; else the CNI an RKE2 config.yaml selects; else RKE2's default, canal.
+  const cni = str(args, "cni") ?? fromConfig?.rke2Cni ?? "canal";
+  const cniOrigin =
+    str(args, "cni") === undefined && fromConfig?.rke2Cni !== undefined
+      ? { origin: `${configPath ?? ""} cni ${fromConfig.rke2Cni}` }
+      : {};
   const queries: GateQuery[] = [
     ...list(args, "calico").map((version): GateQuery => ({ kind: "calico", version })),
     ...list(args, "rke1").map((version): GateQuery => ({ kind: "rke1", version, variant: plugin })),
-    ...list(args, "rke2").map((version): GateQuery => ({ kind: "rke2", version, variant: cni })),
+    ...list(args, "rke2").map((version): GateQuery => ({
+      kind: "rke2",
+      version,
+      variant: cni,
+      ...cniOrigin,
+    })),
     ...list(args, "rancher").map((version): GateQuery => ({ kind: "rancher", version })),
     ...list(args, "rke-cli").map((version): GateQuery => ({ kind: "rke-cli", version })),
+    ...(fromConfig?.queries ?? []),
   ];
-  const config = str(args, "rke-config");
-  if (config !== undefined) queries.push(...(await queriesFromConfig(config)));
   if (queries.length === 0)
     throw new UsageError(
       "check: give at least one of --calico, --rke1, --rke2, --rancher, --rke-cli, --rke-config",

@@ -1,0 +1,113 @@
+// `cnidoctor check` through the built binary: files it reads (an RKE2 config.yaml's CNI, a
+// cluster.yml), what differs by Rancher version, and the exit codes a CI gate relies on.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const BIN = join(ROOT, "dist/src/cli/bin.js");
+
+interface Answer {
+  query: { kind: string; version: string; variant?: string; origin?: string };
+  verdict: string;
+  reason: string;
+  fixed?: { version: string };
+  offered?: { distribution: string; affected: string[]; fixed: string[] }[];
+}
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, NO_COLOR: "1", CNIDOCTOR_KDM: "" } },
+      (err, stdout, stderr) => {
+        const code = err === null ? 0 : typeof err.code === "number" ? err.code : -1;
+        done({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function answers(args: string[]): Promise<{ code: number; answers: Answer[] }> {
+  const r = await run([...args, "-o", "json"]);
+  assert.equal(r.stderr, "");
+  return { code: r.code, answers: (JSON.parse(r.stdout) as { answers: Answer[] }).answers };
+}
+
+let tmp = "";
+before(async () => {
+  tmp = await mkdtemp(join(tmpdir(), "cnidoctor-check-"));
+});
+after(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe("an RKE2 config.yaml with --rke-config", () => {
+  test("its cni decides the chart of the --rke2 release (rke2-calico: affected, exit 3)", async () => {
+    const file = join(tmp, "config.yaml");
+    await writeFile(file, "cni:\n  - multus\n  - calico\nwrite-kubeconfig-mode: '0644'\n");
+    const r = await answers(["check", "--rke-config", file, "--rke2", "v1.30.2+rke2r1"]);
+    assert.equal(r.code, 3);
+    assert.equal(r.answers[0]?.query.variant, "calico");
+    assert.match(r.answers[0]?.query.origin ?? "", /config\.yaml cni calico/);
+    assert.equal(r.answers[0]?.verdict, "affected");
+  });
+
+  test("no cni: RKE2's default canal, conditional (the chart turns XDP off), exit 0; --cni wins", async () => {
+    const file = join(tmp, "plain.yaml");
+    await writeFile(file, "token: secret\n");
+    const r = await answers(["check", "--rke-config", file, "--rke2", "v1.30.2+rke2r1"]);
+    assert.equal(r.code, 0);
+    assert.equal(r.answers[0]?.verdict, "conditional");
+    const flag = await answers([
+      "check",
+      "--rke-config",
+      file,
+      "--rke2",
+      "v1.30.2+rke2r1",
+      "--cni",
+      "calico",
+    ]);
+    assert.equal(flag.answers[0]?.query.variant, "calico");
+  });
+
+  test("a CNI the advisory does not concern, or no release at all: one line, exit 2", async () => {
+    const cilium = join(tmp, "cilium.yaml");
+    await writeFile(cilium, "cni: cilium\n");
+    const r = await run(["check", "--rke-config", cilium, "--rke2", "v1.30.2+rke2r1"]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr.trim(), /^cnidoctor: .*cilium\.yaml: selects CNI 'cilium', not Calico or Canal/);
+    const none = await run(["check", "--rke-config", cilium.replace("cilium", "plain")]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /pins no version: give --rke2 VERSION/);
+  });
+});
+
+describe("Rancher decides the fixed alternative", () => {
+  test("RKE2 1.30 under Rancher 2.9 gets v1.30.4, under 2.10 v1.30.5; unknown says both", async () => {
+    const q = ["check", "--rke2", "v1.30.2+rke2r1", "--cni", "calico"];
+    const r29 = await answers([...q, "--rancher", "v2.9.1"]);
+    const r210 = await answers([...q, "--rancher", "v2.10.0"]);
+    const unknown = await answers(q);
+    assert.equal(r29.answers[0]?.fixed?.version, "v1.30.4+rke2r1");
+    assert.equal(r210.answers[0]?.fixed?.version, "v1.30.5+rke2r1");
+    assert.match(
+      unknown.answers[0]?.reason ?? "",
+      /v1\.30\.4\+rke2r1 for Rancher .*v1\.30\.5\+rke2r1 for Rancher/,
+    );
+  });
+
+  test("check --rancher v2.10.0 lists the fixed RKE2 releases it offers and none of the capped ones", async () => {
+    const r = await answers(["check", "--rancher", "v2.10.0"]);
+    const rke2 = r.answers[0]?.offered?.find((o) => o.distribution === "rke2");
+    assert.ok(rke2?.fixed.includes("v1.30.5+rke2r1"));
+    assert.ok(!rke2?.fixed.includes("v1.30.4+rke2r1"));
+    assert.deepEqual(rke2?.affected, []);
+  });
+});
