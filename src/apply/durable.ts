@@ -7,8 +7,21 @@ import { createHash } from "node:crypto";
 import { link, lstat, open, readFile, readlink, realpath, rename, rm, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { syncDir } from "../io/durability.js";
+import { OWNER_PATTERN, ownerTag } from "../io/leftovers.js";
 
 export const sha256 = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
+
+/**
+ * The hidden temporary beside `name` that writeDurably renames over it, named after its maker
+ * (`.<name>.cnidoctor-tmp-<pid>.<host>`); `<that>.replaced` pins the file it replaces. A kill
+ * leaves them behind; sweep.ts clears them once their maker is gone.
+ */
+export function tempNameFor(name: string): string {
+  return `.${name}.cnidoctor-tmp-${ownerTag()}`;
+}
+
+/** Matches tempNameFor's names: [, name, pid, host, ".replaced" or undefined]. */
+export const TEMP_NAME = new RegExp(String.raw`^\.(.+)\.cnidoctor-tmp-${OWNER_PATTERN}(\.replaced)?$`);
 
 /** What a file was when it was looked at: enough to tell later whether it is still that file. */
 export interface FileIdentity {
@@ -84,7 +97,7 @@ export async function writeDurably(
   expectSha256?: string | null,
 ): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.cnidoctor-tmp-${process.pid}`);
+  const tmp = join(dir, tempNameFor(basename(path)));
   const h = await open(tmp, "w", owner.mode & 0o777);
   try {
     await h.writeFile(bytes);
