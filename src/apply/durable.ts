@@ -4,9 +4,24 @@
 // Paths are canonicalised first, so a symlink keeps pointing where it did and its target is edited.
 
 import { createHash } from "node:crypto";
-import { link, lstat, open, readFile, readlink, realpath, rename, rm, stat, unlink } from "node:fs/promises";
+import { constants } from "node:fs";
+import {
+  link,
+  lstat,
+  open,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  type FileHandle,
+} from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { syncDir } from "../io/durability.js";
+import { InputError } from "../errors.js";
+import { notRegular } from "../io/open-input.js";
 import { OWNER_PATTERN, ownerTag } from "../io/leftovers.js";
 
 export const sha256 = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
@@ -53,12 +68,25 @@ export async function canonicalPath(path: string): Promise<string> {
   return join(dir, basename(abs));
 }
 
+/**
+ * The file's bytes, or undefined when there is none. Opened non-blocking and checked on the
+ * handle: a FIFO or device where a file apply edits or writes should be (or swapped in) is an
+ * InputError naming it, never a read that blocks.
+ */
 export async function readIfExists(path: string): Promise<Buffer | undefined> {
+  let h: FileHandle;
   try {
-    return await readFile(path);
+    h = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw e;
+  }
+  try {
+    const problem = notRegular(await h.stat());
+    if (problem !== undefined) throw new InputError(path, problem);
+    return await h.readFile();
+  } finally {
+    await h.close();
   }
 }
 

@@ -119,6 +119,8 @@ before(async () => {
   execFileSync("mkfifo", [join(dir, "fifo")]);
   await mkdir(join(dir, "empty-advisories"));
   await mkdir(join(dir, "fifo-advisories"));
+  await mkdir(join(dir, "fifo-out"));
+  execFileSync("mkfifo", [join(dir, "fifo-out", "cnidoctor-alerts.yaml")]);
   execFileSync("mkfifo", [join(dir, "fifo-advisories", "CNID-2024-0001.yaml")]);
   await writeFile(join(dir, "malformed.yml"), "nodes: [\n  - address: 1.2.3.4\n  role: [controlplane\n");
   await writeFile(
@@ -497,6 +499,24 @@ const PROBES: Probe[] = [
     ],
     code: 2,
     stderr: /--kdm-cache .*fifo: is not a regular file/,
+  },
+  // A file apply would write (a generated file in --output-dir) that is a FIFO: never read.
+  {
+    name: "apply --only alert-rules, the file to write is a FIFO",
+    args: () => [
+      "apply",
+      "--rke-config",
+      join(ROOT, "examples/rke1-canal-affected/cluster.yml"),
+      "--only",
+      "alert-rules",
+      "--output-dir",
+      join(dir, "fifo-out"),
+      "--yes",
+      "--state-dir",
+      join(dir, "state"),
+    ],
+    code: 2,
+    stderr: /cnidoctor-alerts\.yaml: is a FIFO \(named pipe\), expected a regular file/,
   },
   // --rke-config - (item 2): read-only commands read stdin; apply refuses it.
   {

@@ -37,6 +37,11 @@ function typeName(st: Stats): string {
   return "not a regular file";
 }
 
+/** Why `st` is not a regular file ("is a FIFO (named pipe), expected a regular file"), or undefined. */
+export function notRegular(st: Stats): string | undefined {
+  return st.isFile() ? undefined : `is ${typeName(st)}, expected a regular file`;
+}
+
 /** The problem with `st` as a `kind` input, or undefined when it is fine. */
 export function inputProblem(st: Stats, kind: InputKind): string | undefined {
   if (!st.isFile()) return `is ${typeName(st)}, expected a regular file`;
