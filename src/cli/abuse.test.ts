@@ -500,6 +500,43 @@ const PROBES: Probe[] = [
     code: 2,
     stderr: /--kdm-cache .*fifo: is not a regular file/,
   },
+  // The agent's directories: a FIFO there would leave it running and watching nothing.
+  ...(
+    [
+      [
+        "agent --log-root FIFO",
+        "--log-root",
+        "fifo",
+        "--state-dir",
+        "empty-advisories",
+        /fifo: --log-root is not a directory/,
+      ],
+      [
+        "agent --state-dir FIFO",
+        "--log-root",
+        "empty-advisories",
+        "--state-dir",
+        "fifo",
+        /fifo: --state-dir is not a directory/,
+      ],
+    ] as const
+  ).map(([name, f1, v1, f2, v2, stderr]): Probe => ({
+    name,
+    args: () => [
+      "agent",
+      "--metrics-only",
+      "--node-name",
+      "n1",
+      "--listen",
+      "127.0.0.1:0",
+      f1,
+      join(dir, v1),
+      f2,
+      join(dir, v2),
+    ],
+    code: 2,
+    stderr,
+  })),
   // A file apply would write (a generated file in --output-dir) that is a FIFO: never read.
   {
     name: "apply --only alert-rules, the file to write is a FIFO",
