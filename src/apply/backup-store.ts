@@ -3,12 +3,13 @@
 // bytes, objects as fetched minus server-managed fields). Written before each change, so an apply
 // interrupted anywhere leaves a manifest that rollback can follow.
 
-import { appendFile, mkdir, open, readdir, readFile, rename } from "node:fs/promises";
+import { appendFile, mkdir, open, readdir, readFile, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { InputError, UsageError } from "../errors.js";
 import { syncDir } from "../io/durability.js";
+import { makerGone, OWNER_PATTERN, ownerTag, type Cleanup } from "../io/leftovers.js";
 import type { KubeObjectRef, StepKind } from "../model/plan.js";
 
 export function defaultStateDir(env: NodeJS.ProcessEnv): string {
@@ -96,6 +97,42 @@ function newId(now: Date, seq: number): string {
 const ID_PATTERN = /^(\d{8}T\d{9}Z-(\d{4})|\d{8}T\d{6}Z)-[0-9a-f]{6}$/;
 const STAMP_LENGTH = "20240814T090136123Z".length;
 
+/** A backup being built: `.<ID>.<pid>.<host>.partial` ([, id, pid, host]), or `.<ID>.partial` from
+ *  earlier versions ([, id]), which name no maker. */
+const PARTIAL_NAME = new RegExp(String.raw`^\.([^.]+)(?:\.${OWNER_PATTERN})?\.partial$`);
+
+/** A partial of an earlier version is abandoned once it is this old: building one takes milliseconds. */
+const LEGACY_PARTIAL_AGE_MS = 60 * 60 * 1000;
+
+function stampTime(id: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})?Z/.exec(id);
+  if (m === null) return undefined;
+  const [, y, mo, d, h, mi, s, ms] = m;
+  return Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s), Number(ms ?? 0));
+}
+
+/**
+ * Removes the hidden husks of backups whose apply was killed while building them (before they got
+ * their ID). Only names of this pattern under <stateDir>/backups, and only when their maker ran on
+ * this host and is gone (or, for the earlier unnamed form, the ID is over an hour old).
+ */
+export async function sweepPartialBackups(stateDir: string, now: Date): Promise<Cleanup> {
+  const root = resolve(stateDir, "backups");
+  const removed: string[] = [];
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const m = PARTIAL_NAME.exec(name);
+    if (m === null || !ID_PATTERN.test(m[1] ?? "")) continue;
+    const gone =
+      m[2] !== undefined
+        ? makerGone(Number(m[2]), m[3] ?? "")
+        : now.getTime() - (stampTime(m[1] ?? "") ?? now.getTime()) > LEGACY_PARTIAL_AGE_MS;
+    if (!gone) continue;
+    await rm(join(root, name), { recursive: true, force: true });
+    removed.push(join(root, name));
+  }
+  return { removed, notes: [] };
+}
+
 async function writeSynced(path: string, bytes: Buffer | string): Promise<void> {
   const h = await open(path, "w", 0o600);
   try {
@@ -139,7 +176,7 @@ export class BackupSession {
     // before that leaves no backup ID that rollback would have to explain, only a hidden husk.
     const id = newId(args.now, Math.min(seq, 9999));
     const dir = join(root, id);
-    const partial = join(root, `.${id}.partial`);
+    const partial = join(root, `.${id}.${ownerTag()}.partial`);
     await mkdir(partial, { mode: 0o700 });
     await mkdir(join(partial, "blobs"), { mode: 0o700 });
     const manifest: BackupManifest = {

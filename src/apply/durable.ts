@@ -4,11 +4,39 @@
 // Paths are canonicalised first, so a symlink keeps pointing where it did and its target is edited.
 
 import { createHash } from "node:crypto";
-import { link, lstat, open, readFile, readlink, realpath, rename, rm, stat, unlink } from "node:fs/promises";
+import { constants } from "node:fs";
+import {
+  link,
+  lstat,
+  open,
+  readFile,
+  readlink,
+  realpath,
+  rename,
+  rm,
+  stat,
+  unlink,
+  type FileHandle,
+} from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { syncDir } from "../io/durability.js";
+import { InputError } from "../errors.js";
+import { notRegular } from "../io/open-input.js";
+import { OWNER_PATTERN, ownerTag } from "../io/leftovers.js";
 
 export const sha256 = (b: Buffer | string): string => createHash("sha256").update(b).digest("hex");
+
+/**
+ * The hidden temporary beside `name` that writeDurably renames over it, named after its maker
+ * (`.<name>.cnidoctor-tmp-<pid>.<host>`); `<that>.replaced` pins the file it replaces. A kill
+ * leaves them behind; sweep.ts clears them once their maker is gone.
+ */
+export function tempNameFor(name: string): string {
+  return `.${name}.cnidoctor-tmp-${ownerTag()}`;
+}
+
+/** Matches tempNameFor's names: [, name, pid, host, ".replaced" or undefined]. */
+export const TEMP_NAME = new RegExp(String.raw`^\.(.+)\.cnidoctor-tmp-${OWNER_PATTERN}(\.replaced)?$`);
 
 /** What a file was when it was looked at: enough to tell later whether it is still that file. */
 export interface FileIdentity {
@@ -40,12 +68,25 @@ export async function canonicalPath(path: string): Promise<string> {
   return join(dir, basename(abs));
 }
 
+/**
+ * The file's bytes, or undefined when there is none. Opened non-blocking and checked on the
+ * handle: a FIFO or device where a file apply edits or writes should be (or swapped in) is an
+ * InputError naming it, never a read that blocks.
+ */
 export async function readIfExists(path: string): Promise<Buffer | undefined> {
+  let h: FileHandle;
   try {
-    return await readFile(path);
+    h = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw e;
+  }
+  try {
+    const problem = notRegular(await h.stat());
+    if (problem !== undefined) throw new InputError(path, problem);
+    return await h.readFile();
+  } finally {
+    await h.close();
   }
 }
 
@@ -84,7 +125,7 @@ export async function writeDurably(
   expectSha256?: string | null,
 ): Promise<void> {
   const dir = dirname(path);
-  const tmp = join(dir, `.${basename(path)}.cnidoctor-tmp-${process.pid}`);
+  const tmp = join(dir, tempNameFor(basename(path)));
   const h = await open(tmp, "w", owner.mode & 0o777);
   try {
     await h.writeFile(bytes);

@@ -6,6 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { ownerTag } from "../io/leftovers.js";
 import { acquireFileLock, LockedError, lockPathFor } from "./lock.js";
 
 const target = (): string => join(mkdtempSync(join(tmpdir(), "cnidoctor-lock-")), "cluster.yml");
@@ -62,7 +63,7 @@ describe("file lock", () => {
       JSON.stringify({ pid: process.ppid, host: hostname(), since, purpose: "apply" }),
     );
     const { linkSync } = await import("node:fs");
-    linkSync(lockPathFor(file), `${lockPathFor(file)}.${process.pid}`);
+    linkSync(lockPathFor(file), `${lockPathFor(file)}.${ownerTag()}`);
     await assert.rejects(acquireFileLock(file, "rollback"), new RegExp(`pid ${process.ppid} `));
   });
 });

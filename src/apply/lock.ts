@@ -7,7 +7,7 @@
 import { link, mkdir, readFile, rm, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import { processAlive } from "../io/durability.js";
+import { holderGone, OWNER_PATTERN, ownerTag } from "../io/leftovers.js";
 
 export interface LockHolder {
   pid: number;
@@ -24,7 +24,10 @@ export function lockPathFor(file: string): string {
   return `${file}.cnidoctor.lock`;
 }
 
-async function readHolder(lock: string): Promise<LockHolder | undefined> {
+/** A lock (group 2 undefined) or the temporary it is linked from: [, file, pid, host]. */
+export const LOCK_NAME = new RegExp(String.raw`^(.+)\.cnidoctor\.lock(?:\.${OWNER_PATTERN})?$`);
+
+export async function readHolder(lock: string): Promise<LockHolder | undefined> {
   try {
     const h = JSON.parse(await readFile(lock, "utf8")) as Partial<LockHolder>;
     if (typeof h.pid === "number" && typeof h.host === "string")
@@ -43,7 +46,7 @@ export async function acquireFileLock(
 ): Promise<Release> {
   const lock = lockPathFor(file);
   const me: LockHolder = { pid: process.pid, host: hostname(), since: now().toISOString(), purpose };
-  const tmp = `${lock}.${process.pid}`;
+  const tmp = `${lock}.${ownerTag()}`;
   // A generated file's directory may not exist yet; the write would create it anyway.
   await mkdir(dirname(file), { recursive: true });
   // A leftover from a killed run whose PID was reused may still be linked to a live lock:
@@ -61,8 +64,7 @@ export async function acquireFileLock(
         if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
       }
       const holder = await readHolder(lock);
-      const stale =
-        holder !== undefined && holder.host === me.host && holder.pid !== me.pid && !processAlive(holder.pid);
+      const stale = holder !== undefined && holderGone(holder);
       if (!stale || attempt > 0)
         throw new LockedError(
           holder === undefined

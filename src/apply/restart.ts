@@ -25,6 +25,9 @@ export interface RestartOptions {
 
 export class RestartStoppedError extends Error {}
 
+/** The named DaemonSet is missing, is not a calico-node one, or has no pod: bad usage, not success. */
+export class RestartTargetError extends Error {}
+
 function isReady(p: V1Pod): boolean {
   return (
     p.metadata?.deletionTimestamp === undefined &&
@@ -62,11 +65,28 @@ export class RestartHandler implements StepHandler {
     this.clock = opts.clock ?? (() => new Date());
   }
 
-  /** The DaemonSet's current pods (owned by it, not being deleted). */
+  /**
+   * The DaemonSet's current pods (owned by it). A DaemonSet that does not exist or is not a
+   * calico-node one is a RestartTargetError: the step names a target that matches nothing, which
+   * must not end as "nothing to restart".
+   */
   async pods(s: RollingRestartStep): Promise<V1Pod[]> {
     const ns = s.daemonSet.namespace ?? "kube-system";
-    const ds = await this.apps.readNamespacedDaemonSet({ namespace: ns, name: s.daemonSet.name });
-    const labels = ds.spec?.selector.matchLabels ?? {};
+    const ref = `DaemonSet ${ns}/${s.daemonSet.name}`;
+    const ds = await this.apps
+      .readNamespacedDaemonSet({ namespace: ns, name: s.daemonSet.name })
+      .catch((e: unknown) => {
+        if ((e as { code?: unknown }).code === 404) throw new RestartTargetError(`${ref} not found`);
+        throw e;
+      });
+    const labels = ds.spec?.selector?.matchLabels ?? {};
+    if (Object.keys(labels).length === 0)
+      throw new RestartTargetError(`${ref}: the server returned no DaemonSet with a label selector`);
+    const containers = ds.spec?.template?.spec?.containers ?? [];
+    if (!containers.some((c) => c.name === s.container))
+      throw new RestartTargetError(
+        `${ref} has no ${s.container} container (it runs ${containers.map((c) => c.name).join(", ") || "none"}); only calico-node DaemonSets are restarted`,
+      );
     const selector = Object.entries(labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(",");
@@ -99,6 +119,11 @@ export class RestartHandler implements StepHandler {
 
   async inspect(step: Step): Promise<"applied" | "pending"> {
     const s = asRestart(step);
+    // A DaemonSet with no pod at all matches nothing: that is a wrong name, never "done".
+    if ((await this.pods(s)).length === 0)
+      throw new RestartTargetError(
+        `DaemonSet ${s.daemonSet.namespace ?? "kube-system"}/${s.daemonSet.name} has no pod to restart`,
+      );
     // A symptom-gated restart with no symptomatic pod has nothing to do.
     return s.onlySymptomatic && (await this.targets(s)).length === 0 ? "applied" : "pending";
   }

@@ -6,8 +6,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,14 +28,23 @@ interface Outcome {
 }
 
 /** Runs the CLI with a hard deadline: past it the process (group) is killed and the probe fails. */
-function probe(args: string[], env: NodeJS.ProcessEnv, deadlineMs = DEADLINE_MS): Promise<Outcome> {
+function probe(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  deadlineMs = DEADLINE_MS,
+  stdin?: string,
+): Promise<Outcome> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env,
+      stdio: [stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
+    if (stdin !== undefined) child.stdin?.end(stdin);
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -58,6 +68,35 @@ let dir = "";
 let env: NodeJS.ProcessEnv = {};
 let closedPort = 0;
 let silent: Server | undefined;
+/** Serves a KDM body (for --kdm-cache) and a tiny API: DaemonSets that are missing, not calico-node, or podless; no node. */
+let web: HttpServer | undefined;
+let webPort = 0;
+
+const daemonSet = (name: string, container: string): string =>
+  JSON.stringify({
+    kind: "DaemonSet",
+    apiVersion: "apps/v1",
+    metadata: { name, namespace: "kube-system" },
+    spec: {
+      selector: { matchLabels: { "k8s-app": name } },
+      template: { spec: { containers: [{ name: container, image: "x" }] } },
+    },
+  });
+
+function fakeApi(url: string): { status: number; body: string } {
+  const list = JSON.stringify({ kind: "List", apiVersion: "v1", metadata: {}, items: [] });
+  if (url.startsWith("/data.json")) return { status: 200, body: "{}" };
+  const ds = /^\/apis\/apps\/v1\/namespaces\/kube-system\/daemonsets\/([^/?]+)$/.exec(url);
+  if (ds !== null) {
+    if (ds[1] === "kube-proxy") return { status: 200, body: daemonSet("kube-proxy", "kube-proxy") };
+    if (ds[1] === "calico-empty") return { status: 200, body: daemonSet("calico-empty", "calico-node") };
+    return {
+      status: 404,
+      body: JSON.stringify({ kind: "Status", status: "Failure", reason: "NotFound", code: 404 }),
+    };
+  }
+  return { status: 200, body: list };
+}
 
 function kubeconfig(name: string, server: string): Promise<string> {
   const path = join(dir, name);
@@ -80,6 +119,8 @@ before(async () => {
   execFileSync("mkfifo", [join(dir, "fifo")]);
   await mkdir(join(dir, "empty-advisories"));
   await mkdir(join(dir, "fifo-advisories"));
+  await mkdir(join(dir, "fifo-out"));
+  execFileSync("mkfifo", [join(dir, "fifo-out", "cnidoctor-alerts.yaml")]);
   execFileSync("mkfifo", [join(dir, "fifo-advisories", "CNID-2024-0001.yaml")]);
   await writeFile(join(dir, "malformed.yml"), "nodes: [\n  - address: 1.2.3.4\n  role: [controlplane\n");
   await writeFile(
@@ -94,6 +135,14 @@ before(async () => {
   // A server that accepts and never answers (a frozen API server).
   silent = createServer(() => undefined);
   await new Promise<void>((r) => silent?.listen(0, "127.0.0.1", r));
+  web = createHttpServer((req, res) => {
+    const { status, body } = fakeApi(req.url ?? "");
+    res.writeHead(status, { "content-type": "application/json", connection: "close" });
+    res.end(body);
+  });
+  await new Promise<void>((r) => web?.listen(0, "127.0.0.1", r));
+  webPort = (web.address() as { port: number }).port;
+  await kubeconfig("fake.kubeconfig", `http://127.0.0.1:${webPort}`);
   await kubeconfig("closed.kubeconfig", `https://127.0.0.1:${closedPort}`);
   await kubeconfig("silent.kubeconfig", `https://127.0.0.1:${(silent.address() as { port: number }).port}`);
   // Exec credential plugins: one failing without a message, one that never answers.
@@ -149,6 +198,7 @@ before(async () => {
 
 after(async () => {
   silent?.close();
+  web?.close();
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -157,6 +207,8 @@ const closed = (): string => join(dir, "closed.kubeconfig");
 interface Probe {
   name: string;
   args: () => string[];
+  /** Written to the child's stdin (else stdin is closed). */
+  stdin?: () => Promise<string>;
   code: number;
   /** The one stderr line (bad input), or what stdout must say. */
   stderr?: RegExp;
@@ -389,6 +441,197 @@ const PROBES: Probe[] = [
     code: 4,
     stdout: /pods\.json: is a FIFO/,
   },
+  // Every file flag given a FIFO or a directory (the rest of the flags are above): one line, exit 2.
+  ...(
+    [
+      [
+        "check --kdm FIFO",
+        ["check", "--rke1", "v1.30.2-rancher1-1", "--kdm", "fifo"],
+        /--kdm .*fifo: is a FIFO/,
+      ],
+      ["scan --kdm FIFO", ["scan", "--bundle", HEALTHY, "--kdm", "fifo"], /--kdm .*fifo: is a FIFO/],
+      ["plan --kdm FIFO", ["plan", "--bundle", HEALTHY, "--kdm", "fifo"], /--kdm .*fifo: is a FIFO/],
+      ["scan --kdm directory", ["scan", "--bundle", HEALTHY, "--kdm", "empty-advisories"], /is a directory/],
+      ["check --rke-config FIFO", ["check", "--rke-config", "fifo"], /fifo: is a FIFO/],
+      ["check --rke-config directory", ["check", "--rke-config", "empty-advisories"], /is a directory/],
+      [
+        "apply --rke-config FIFO",
+        ["apply", "--rke-config", "fifo", "--yes", "--state-dir", "state"],
+        /fifo: is a FIFO/,
+      ],
+      ["advisories validate FIFO", ["advisories", "validate", "fifo"], /fifo: is a FIFO/],
+      [
+        "scan --prometheus-token-file FIFO",
+        [
+          "scan",
+          "--bundle",
+          HEALTHY,
+          "--prometheus",
+          "http://127.0.0.1:9",
+          "--prometheus-token-file",
+          "fifo",
+        ],
+        /fifo: is a FIFO/,
+      ],
+      [
+        "scan --prometheus-ca-file FIFO",
+        ["scan", "--bundle", HEALTHY, "--prometheus", "https://127.0.0.1:9", "--prometheus-ca-file", "fifo"],
+        /fifo: is a FIFO/,
+      ],
+    ] as const
+  ).map(([name, argv, stderr]): Probe => ({
+    name,
+    args: () =>
+      argv.map((a) => (a === "fifo" || a === "empty-advisories" || a === "state" ? join(dir, a) : a)),
+    code: 2,
+    stderr,
+  })),
+  {
+    name: "scan --kdm URL --kdm-cache FIFO",
+    args: () => [
+      "scan",
+      "--bundle",
+      HEALTHY,
+      "--kdm",
+      `http://127.0.0.1:${webPort}/data.json`,
+      "--kdm-cache",
+      join(dir, "fifo"),
+    ],
+    code: 2,
+    stderr: /--kdm-cache .*fifo: is not a regular file/,
+  },
+  // The agent's directories: a FIFO there would leave it running and watching nothing.
+  ...(
+    [
+      [
+        "agent --log-root FIFO",
+        "--log-root",
+        "fifo",
+        "--state-dir",
+        "empty-advisories",
+        /fifo: --log-root is not a directory/,
+      ],
+      [
+        "agent --state-dir FIFO",
+        "--log-root",
+        "empty-advisories",
+        "--state-dir",
+        "fifo",
+        /fifo: --state-dir is not a directory/,
+      ],
+    ] as const
+  ).map(([name, f1, v1, f2, v2, stderr]): Probe => ({
+    name,
+    args: () => [
+      "agent",
+      "--metrics-only",
+      "--node-name",
+      "n1",
+      "--listen",
+      "127.0.0.1:0",
+      f1,
+      join(dir, v1),
+      f2,
+      join(dir, v2),
+    ],
+    code: 2,
+    stderr,
+  })),
+  // A file apply would write (a generated file in --output-dir) that is a FIFO: never read.
+  {
+    name: "apply --only alert-rules, the file to write is a FIFO",
+    args: () => [
+      "apply",
+      "--rke-config",
+      join(ROOT, "examples/rke1-canal-affected/cluster.yml"),
+      "--only",
+      "alert-rules",
+      "--output-dir",
+      join(dir, "fifo-out"),
+      "--yes",
+      "--state-dir",
+      join(dir, "state"),
+    ],
+    code: 2,
+    stderr: /cnidoctor-alerts\.yaml: is a FIFO \(named pipe\), expected a regular file/,
+  },
+  // --rke-config - (item 2): read-only commands read stdin; apply refuses it.
+  {
+    name: "plan --rke-config - (stdin)",
+    args: () => ["plan", "--rke-config", "-"],
+    stdin: () => readFile(join(ROOT, "examples/rke1-canal-affected/cluster.yml"), "utf8"),
+    code: 0,
+    stdout: /cluster\.yml <stdin>[\s\S]*rke1-pin-system-images/,
+  },
+  {
+    name: "check --rke-config - (stdin)",
+    args: () => ["check", "--rke-config", "-"],
+    stdin: () => readFile(join(ROOT, "examples/rke1-canal-affected/cluster.yml"), "utf8"),
+    code: 3,
+    stdout: /AFFECTED +rke1 v1\.30\.3-rancher1-1/,
+  },
+  {
+    name: "plan --rke-config - (malformed stdin)",
+    args: () => ["plan", "--rke-config", "-"],
+    stdin: () => Promise.resolve("nodes: [\n  - a\n  b: [\n"),
+    code: 2,
+    stderr: /<stdin>: malformed YAML/,
+  },
+  {
+    name: "apply --rke-config - is refused",
+    args: () => ["apply", "--rke-config", "-", "--yes", "--state-dir", join(dir, "state")],
+    stdin: () => readFile(join(ROOT, "examples/rke1-canal-affected/cluster.yml"), "utf8"),
+    code: 2,
+    stderr: /apply: --rke-config - \(stdin\) cannot be applied/,
+  },
+  // A port where nothing listens (item 4): one attempt, no backoff.
+  ...(["scan", "plan"] as const).map((command): Probe => ({
+    name: `${command}, API port closed: no retries`,
+    args: () => [command, "--kubeconfig", closed()],
+    code: 2,
+    stderr: /could not read the cluster: .*request failed \(ECONNREFUSED\)$/,
+  })),
+  // A named target that matches nothing (item 5) is bad usage, never "nothing to change".
+  ...(
+    [
+      ["nosuch", /DaemonSet kube-system\/nosuch not found/],
+      ["kube-proxy", /DaemonSet kube-system\/kube-proxy has no calico-node container/],
+      ["calico-empty", /DaemonSet kube-system\/calico-empty has no pod to restart/],
+    ] as const
+  ).map(([name, stderr]): Probe => ({
+    name: `apply --daemonset kube-system/${name}`,
+    args: () => [
+      "apply",
+      "--kubeconfig",
+      join(dir, "fake.kubeconfig"),
+      "--daemonset",
+      `kube-system/${name}`,
+      "--yes",
+      "--state-dir",
+      join(dir, "state"),
+    ],
+    code: 2,
+    stderr,
+  })),
+  ...(["scan", "plan", "collect"] as const).map((command): Probe => ({
+    name: `${command} --nodes matching no node`,
+    args: () => [
+      command,
+      "--kubeconfig",
+      join(dir, "fake.kubeconfig"),
+      "--nodes",
+      "pool=nosuch",
+      ...(command === "collect" ? ["--output", join(dir, "collect-nodes")] : []),
+    ],
+    code: 2,
+    stderr: /--nodes 'pool=nosuch' matches no node/,
+  })),
+  ...(["scan", "plan"] as const).map((command): Probe => ({
+    name: `${command} --bundle --nodes`,
+    args: () => [command, "--bundle", HEALTHY, "--nodes", "pool=a"],
+    code: 2,
+    stderr: /--nodes selects nodes of a live cluster; it cannot narrow --bundle/,
+  })),
   // A DaemonSet that wants pods with none visible is unknown, not a pass (item 8).
   {
     name: "Canal DaemonSet, empty pods.json",
@@ -401,7 +644,7 @@ const PROBES: Probe[] = [
 describe("abuse probes (hard deadline per probe)", () => {
   for (const p of PROBES) {
     test(p.name, async () => {
-      const o = await probe(p.args(), env);
+      const o = await probe(p.args(), env, DEADLINE_MS, p.stdin ? await p.stdin() : undefined);
       assert.equal(o.timedOut, false, `${p.name}: still running after ${DEADLINE_MS} ms`);
       assert.equal(
         o.code,

@@ -262,7 +262,7 @@ export const FLAGS: readonly FlagSpec[] = [
     name: "rke-config",
     type: "string",
     usage:
-      "An RKE cluster.yml (or Rancher's cluster spec) to plan the system_images pin and version upgrade for.",
+      "An RKE cluster.yml (or Rancher's cluster spec) to plan the system_images pin and version upgrade for; `-` reads it from stdin (plan, check; apply needs the file itself).",
     commands: ["plan", "apply", "check"],
   },
   {

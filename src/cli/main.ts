@@ -17,6 +17,9 @@ export async function main(argv: string[]): Promise<number> {
       isTTY: process.stdout.isTTY,
       env: process.env,
       ...(progress ? { progress } : {}),
+      notice: (line: string) => {
+        process.stderr.write(`${progress ? "\r\u001b[K" : ""}cnidoctor: ${line}\n`);
+      },
       ...(process.stdin.isTTY && process.stderr.isTTY ? { confirm: askOnTerminal } : {}),
     });
     return await emitResult(result, progress !== undefined);

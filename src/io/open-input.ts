@@ -14,6 +14,8 @@ const MiB = 2 ** 20;
 export const INPUT_CAPS = {
   advisory: 4 * MiB,
   "rke-config": 16 * MiB,
+  /** Rancher's KDM data.json is a few MiB; a hundred leaves room for years of releases. */
+  kdm: 128 * MiB,
   kubeconfig: 16 * MiB,
   token: 1 * MiB,
   "bundle list": 4 * 2 ** 30,
@@ -33,6 +35,11 @@ function typeName(st: Stats): string {
   if (st.isBlockDevice()) return "a block device";
   if (st.isSocket()) return "a socket";
   return "not a regular file";
+}
+
+/** Why `st` is not a regular file ("is a FIFO (named pipe), expected a regular file"), or undefined. */
+export function notRegular(st: Stats): string | undefined {
+  return st.isFile() ? undefined : `is ${typeName(st)}, expected a regular file`;
 }
 
 /** The problem with `st` as a `kind` input, or undefined when it is fine. */
@@ -98,4 +105,26 @@ export async function readInputBytes(path: string, kind: InputKind): Promise<Buf
 
 export async function readInputText(path: string, kind: InputKind): Promise<string> {
   return (await readInputBytes(path, kind)).toString("utf8");
+}
+
+/** Standard input, capped like a file of that kind (for inputs given as `-`). */
+export async function readStdinText(
+  kind: InputKind,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<string> {
+  const cap = INPUT_CAPS[kind];
+  const parts: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of stdin) {
+    const buf = Buffer.from(chunk);
+    total += buf.length;
+    if (total > cap) throw new InputError("stdin", `is over the ${formatCap(cap)} cap for a ${kind}`);
+    parts.push(buf);
+  }
+  return Buffer.concat(parts, total).toString("utf8");
+}
+
+/** A file's text, or standard input's when the path is `-`. */
+export function readInputOrStdin(path: string, kind: InputKind): Promise<string> {
+  return path === "-" ? readStdinText(kind) : readInputText(path, kind);
 }

@@ -3,9 +3,11 @@
 // shipped. Calico status of a new entry is left to the caller's classifier (the advisories' ranges).
 // Where the file disagrees with the shipped tables, the file wins and the disagreement is recorded.
 
-import { readFile, writeFile } from "node:fs/promises";
+import { constants } from "node:fs";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
 import { InputError } from "../errors.js";
+import { InputFileError, readInputText } from "../io/open-input.js";
 import { calicoVersionFromRke2Chart } from "./calico.js";
 import { calicoVersionFromImage, parseImageRef } from "./image.js";
 import {
@@ -278,6 +280,36 @@ function extendRke2(
   return rke2Releases;
 }
 
+/**
+ * Saves the fetched body. Only a regular file (or a new one) is written: opening a FIFO for
+ * writing would block until somebody reads it, so it is opened non-blocking and checked.
+ */
+async function writeCache(path: string, text: string): Promise<void> {
+  const where = `--kdm-cache ${path}`;
+  const before = await stat(path).catch(() => undefined);
+  if (before !== undefined && !before.isFile())
+    throw new InputError(where, "is not a regular file; give a file path to save the KDM data to");
+  let handle: FileHandle;
+  try {
+    handle = await open(
+      path,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NONBLOCK,
+      0o644,
+    );
+  } catch {
+    throw new InputError(where, "cannot be written");
+  }
+  try {
+    if (!(await handle.stat()).isFile()) throw new InputError(where, "is not a regular file");
+    await handle.writeFile(text);
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(where, "cannot be written");
+  } finally {
+    await handle.close();
+  }
+}
+
 export interface KdmSourceOptions {
   timeoutMs: number;
   /** Save a fetched body here for later offline use. */
@@ -288,8 +320,10 @@ export interface KdmSourceOptions {
 export async function readKdmSource(source: string, opts: KdmSourceOptions): Promise<string> {
   if (!/^https?:\/\//i.test(source)) {
     try {
-      return await readFile(source, "utf8");
+      // Regular files only: a FIFO or device is refused before it is opened (it would block).
+      return await readInputText(source, "kdm");
     } catch (e) {
+      if (e instanceof InputFileError) throw new InputError(`--kdm ${source}`, e.problem);
       throw new InputError(
         `--kdm ${source}`,
         (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read",
@@ -311,11 +345,7 @@ export async function readKdmSource(source: string, opts: KdmSourceOptions): Pro
     throw new InputError(`--kdm ${source}`, why);
   }
   if (opts.cachePath !== undefined) {
-    try {
-      await writeFile(opts.cachePath, text);
-    } catch {
-      throw new InputError(`--kdm-cache ${opts.cachePath}`, "cannot be written");
-    }
+    await writeCache(opts.cachePath, text);
   }
   return text;
 }

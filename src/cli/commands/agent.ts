@@ -2,7 +2,7 @@
 // SIGINT arrives (after a clean stop: logs read to the end, checkpoint written), so main.ts stays
 // the only place that ends the process.
 
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -103,6 +103,13 @@ async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const firstWriteJitterMs = parseDuration("first-write-jitter", str(args, "first-write-jitter") ?? "60s");
   if (!existsSync(stateDir))
     throw new InputError(stateDir, "state directory does not exist (mount a hostPath or emptyDir there)");
+  // A root or state directory that is a file, FIFO or device would leave the agent running and
+  // watching nothing (or never saving its checkpoint): refused at start. Missing roots are fine
+  // (no Docker on a containerd node).
+  if (!isDirectory(stateDir)) throw new InputError(stateDir, "--state-dir is not a directory");
+  for (const root of roots)
+    if (existsSync(root) && !isDirectory(root))
+      throw new InputError(root, "--log-root is not a directory (give directories of log files)");
   const metricsOnly = args.flags["metrics-only"] === true;
   const mode = metricsOnly ? undefined : kubeMode(rt);
   const loaded = await runLoader({
@@ -146,6 +153,14 @@ async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     api?.close();
   }
   return { stdout: "", exitCode: 0 };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 export const agentCommand: Command = {

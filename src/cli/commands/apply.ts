@@ -3,7 +3,10 @@
 
 import { hostname } from "node:os";
 import { UsageError } from "../../errors.js";
-import { defaultStateDir } from "../../apply/backup-store.js";
+import { defaultStateDir, sweepPartialBackups } from "../../apply/backup-store.js";
+import { sweepFileLeftovers } from "../../apply/sweep.js";
+import { mergeCleanups } from "../../io/leftovers.js";
+import { cleanUp } from "./cleanup.js";
 import { applyPlan, selectSteps, ApplyError, type StepHandler } from "../../apply/executor.js";
 import { FileHandler } from "../../apply/files.js";
 import { KubeObjectHandler } from "../../apply/kube-objects.js";
@@ -49,10 +52,12 @@ async function daemonSetPlan(
   if (namespace === undefined || name === undefined || extra !== undefined || namespace === "" || name === "")
     throw new UsageError(`--daemonset must be NAMESPACE/NAME (got '${ref}')`);
   const advisory = await theAdvisory(args);
-  const step = restartStep(
-    { advisory, options: planOptions(args) },
-    { namespace, name, container: "calico-node" },
-  );
+  // Named on the command line, the restart is what this apply is for: it runs without --only
+  // (as a plan's optional step it would be left out, and apply would end "nothing to change").
+  const step = {
+    ...restartStep({ advisory, options: planOptions(args) }, { namespace, name, container: "calico-node" }),
+    default: true,
+  };
   const plan: Plan = {
     schemaVersion: 1,
     advisoryId: advisory.id,
@@ -112,6 +117,20 @@ async function postCheck(
 async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`apply: unexpected argument '${args.positionals[0] ?? ""}'`);
+  if (args.flags["rke-config"] === "-")
+    throw new UsageError(
+      "apply: --rke-config - (stdin) cannot be applied: apply edits cluster.yml in place and backs it up first; give its path (plan --rke-config - previews the change)",
+    );
+  const stateDir =
+    typeof args.flags["state-dir"] === "string" ? args.flags["state-dir"] : defaultStateDir(rt.env);
+  // A killed earlier apply's leftovers go first: its lock would otherwise be in this run's way.
+  const rke = args.flags["rke-config"];
+  await cleanUp(rt, async () =>
+    mergeCleanups([
+      await sweepPartialBackups(stateDir, rt.now),
+      await sweepFileLeftovers(typeof rke === "string" ? [rke] : [], [planOptions(args).outputDir]),
+    ]),
+  );
   const only = onlyList(args);
   const ds = args.flags.daemonset;
   const { plan, facts } =
@@ -143,8 +162,6 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
         exitCode: 2,
       };
   }
-  const stateDir =
-    typeof args.flags["state-dir"] === "string" ? args.flags["state-dir"] : defaultStateDir(rt.env);
   const base = await postCheckBaseline(args, rt, facts);
   try {
     return await applyAndCheck(args, rt, { plan, facts, handlers, stateDir, only, base });

@@ -1,7 +1,7 @@
 // `cnidoctor check`: the version gate. Answers for versions the user is about to run, without a
 // cluster; exit 3 when anything checked is affected (as scan), so CI can gate an upgrade on it.
 
-import { readFile } from "node:fs/promises";
+import { readInputOrStdin } from "../../io/open-input.js";
 import { parse as parseYaml } from "yaml";
 import { InputError, UsageError } from "../../errors.js";
 import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
@@ -48,11 +48,14 @@ interface ConfigQueries {
 }
 
 /** An RKE cluster.yml (kubernetes_version, network.plugin, a pinned calico/canal node image) or an RKE2 config.yaml. */
-async function queriesFromConfig(path: string, rke2Given: boolean): Promise<ConfigQueries> {
+async function queriesFromConfig(given: string, rke2Given: boolean): Promise<ConfigQueries> {
+  // `-` is stdin; a FIFO, device or directory is refused before it is opened (it would block).
+  const path = given === "-" ? "<stdin>" : given;
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readInputOrStdin(given, "rke-config");
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(
       path,
       (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "cannot be read",

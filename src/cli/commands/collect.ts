@@ -1,5 +1,7 @@
 import { UsageError } from "../../errors.js";
-import { writeBundle } from "../../collect/live/write-bundle.js";
+import { recoverInterrupted, writeBundle } from "../../collect/live/write-bundle.js";
+import { cleanupLines } from "../../io/leftovers.js";
+import { cleanUp } from "./cleanup.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { connect, liveSettings, progressReporter } from "./live-options.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
@@ -9,6 +11,9 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     throw new UsageError(`collect: unexpected argument '${args.positionals[0] ?? ""}'`);
   const out = args.flags.output;
   if (typeof out !== "string" || out === "") throw new UsageError("collect: give --output DIR");
+  // A killed earlier collect into the same directory is finished first (before the cluster is
+  // read, so the cleanup is said even when reading it fails).
+  await cleanUp(rt, () => recoverInterrupted(out));
   const settings = liveSettings(args);
   // Past the overall --timeout every read is cut; what was not read is listed as not collected.
   const { client, disarm } = await connect(args, rt, settings);
@@ -22,6 +27,9 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
       now: rt.now,
       ...(settings.nodeSelector !== undefined ? { nodeSelector: settings.nodeSelector } : {}),
       ...(progress ? { progress } : {}),
+      onCleanup: (c) => {
+        for (const line of cleanupLines(c)) rt.notice?.(line);
+      },
     });
     const summary = `wrote ${r.dir}: ${r.nodes} nodes, ${r.pods} calico-node pods, ${r.logBytes} log bytes\n`;
     if (r.gaps.length === 0) return { stdout: summary, exitCode: 0 };

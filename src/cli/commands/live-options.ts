@@ -201,3 +201,14 @@ export async function readLiveSnapshot(
     client.close();
   }
 }
+
+/**
+ * --nodes picks nodes of a live cluster; a bundle is read whole. Accepting it there would report
+ * on every node while the user believes the report is about the ones selected.
+ */
+export function refuseNodesWithBundle(args: ParsedArgs, command: string): void {
+  if (typeof args.flags.nodes === "string" && typeof args.flags.bundle === "string")
+    throw new UsageError(
+      `${command}: --nodes selects nodes of a live cluster; it cannot narrow --bundle (scan the whole bundle, or drop --bundle)`,
+    );
+}

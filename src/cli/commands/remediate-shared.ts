@@ -1,7 +1,7 @@
 // What plan and apply share: reading the facts (cluster.yml text, a bundle or the live cluster
 // through the live collector), diagnosing them, and building the Plan (src/report/plan.ts renders it).
 
-import { readInputText } from "../../io/open-input.js";
+import { readInputText, readStdinText } from "../../io/open-input.js";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { InputError, UsageError } from "../../errors.js";
 import { collectBundle } from "../../collect/bundle/collect-bundle.js";
@@ -15,7 +15,13 @@ import type { Plan } from "../../model/plan.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remediate/index.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import { liveSettings, parseDuration, parsePositive, readLiveSnapshot } from "./live-options.js";
+import {
+  liveSettings,
+  parseDuration,
+  parsePositive,
+  readLiveSnapshot,
+  refuseNodesWithBundle,
+} from "./live-options.js";
 import { advisoriesFor } from "./shared.js";
 import { kdmNotes, rancherVersionFor, tablesFor } from "./kdm-options.js";
 import { toolVersion } from "../version.js";
@@ -95,6 +101,7 @@ export async function readCluster(
   signatures: SignatureSet,
 ): Promise<Snapshot | undefined> {
   const bundle = str(args, "bundle");
+  refuseNodesWithBundle(args, args.command);
   if (bundle !== undefined)
     return collectBundle(bundle, { container: "calico-node", signatures, now: rt.now });
   if (!wantsCluster(args, rt)) return undefined;
@@ -139,12 +146,19 @@ export function unreadLine(command: string, unread: readonly string[], outcome: 
   return `cnidoctor: ${command}: the cluster was only partly read, ${outcome}: ${unread[0] ?? ""}${more}`;
 }
 
+/** How a cluster.yml read from stdin (`--rke-config -`) is named in plans and messages. */
+export const STDIN_LABEL = "<stdin>";
+
 export async function makePlan(args: ParsedArgs, rt: Runtime, facts: Facts): Promise<Plan> {
   const path = str(args, "rke-config");
   let rkeConfig: { path: string; text: string } | undefined;
   if (path !== undefined) {
     try {
-      rkeConfig = { path, text: await readInputText(path, "rke-config") };
+      // `-`: read-only commands take cluster.yml from stdin (apply refuses it before this).
+      rkeConfig =
+        path === "-"
+          ? { path: STDIN_LABEL, text: await readStdinText("rke-config") }
+          : { path, text: await readInputText(path, "rke-config") };
     } catch (e) {
       if (e instanceof InputError) throw e;
       throw new InputError(
@@ -158,7 +172,7 @@ export async function makePlan(args: ParsedArgs, rt: Runtime, facts: Facts): Pro
     const parsed = parseRkeClusterConfig(rkeConfig.path, rkeConfig.text);
     if ("problem" in parsed) throw new InputError(rkeConfig.path, parsed.problem);
   }
-  const inputs = [...facts.inputs, ...(path !== undefined ? [`cluster.yml ${path}`] : [])];
+  const inputs = [...facts.inputs, ...(rkeConfig !== undefined ? [`cluster.yml ${rkeConfig.path}`] : [])];
   const tables = await tablesFor(args);
   if (tables.kdmOrigin !== undefined) inputs.push(`KDM ${tables.kdmOrigin.replace(/^--kdm /, "")}`);
   const rancherVersion = rancherVersionFor(args, facts.snapshot);

@@ -1,5 +1,8 @@
 import { UsageError } from "../../errors.js";
-import { defaultStateDir, BackupSession } from "../../apply/backup-store.js";
+import { defaultStateDir, BackupSession, sweepPartialBackups } from "../../apply/backup-store.js";
+import { sweepFileLeftovers } from "../../apply/sweep.js";
+import { mergeCleanups } from "../../io/leftovers.js";
+import { cleanUp } from "./cleanup.js";
 import { rollback as rollbackBackup, type StepHandler } from "../../apply/executor.js";
 import { FileHandler } from "../../apply/files.js";
 import { LockedError } from "../../apply/lock.js";
@@ -16,6 +19,15 @@ async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     throw new UsageError("rollback: give exactly one backup ID (printed by apply as `backup: ID`)");
   const stateDir =
     typeof args.flags["state-dir"] === "string" ? args.flags["state-dir"] : defaultStateDir(rt.env);
+  // What a killed apply or rollback left: backup husks, and locks and temporaries beside the
+  // files this backup restores (read from its manifest; an unreadable one is reported below).
+  await cleanUp(rt, async () => {
+    const files = await BackupSession.open(stateDir, id).then(
+      (s) => s.manifest.entries.flatMap((e) => (e.file !== undefined ? [e.file.path] : [])),
+      () => [] as string[],
+    );
+    return mergeCleanups([await sweepPartialBackups(stateDir, rt.now), await sweepFileLeftovers(files)]);
+  });
   const session = await BackupSession.open(stateDir, id);
   const lines = session.manifest.entries.map((e) => `  ${e.stepId} (${e.kind}, ${e.state})`);
   const preview = `backup ${id} (${session.manifest.status}, ${session.manifest.createdAt}) restores:\n${lines.join("\n")}\n`;

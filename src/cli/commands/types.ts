@@ -19,6 +19,11 @@ export interface Runtime {
   env: NodeJS.ProcessEnv;
   /** Progress lines for people (stderr on a TTY); commands never write to the terminal themselves. */
   progress?: (line: string) => void;
+  /**
+   * Lines for stderr that must appear whatever the command ends with (what a start-up cleanup
+   * removed): written at once, before the result or the error.
+   */
+  notice?: (line: string) => void;
   /** Asks a person on a terminal; absent when nobody can answer (no TTY), so nothing is confirmed. */
   confirm?: (question: string) => Promise<boolean>;
 }

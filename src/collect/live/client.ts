@@ -17,6 +17,7 @@ import {
   DEFAULT_RETRY,
   RateLimiter,
   systemClock,
+  isUnreachable,
   withRetry,
   type AttemptOutcome,
   type AttemptResult,
@@ -112,6 +113,12 @@ export class KubeClient {
   private abortedBecause: string | undefined;
   /** Pending waits, woken by abort(). */
   private readonly wakers = new Set<() => void>();
+  /**
+   * Whether the server has sent any response in this run. Until it has, a request that could not
+   * even reach it (refused, no route, never connected) is not retried: the command fails at once
+   * instead of backing off against a port where nothing listens.
+   */
+  private answered = false;
 
   private constructor(
     private readonly base: RequestOptions,
@@ -211,11 +218,22 @@ export class KubeClient {
       });
       this.active.add(req);
       req.on("close", () => this.active.delete(req));
+      // Whether a connection was made: a timeout before it is an unreachable server, not a slow one.
+      let connected = false;
+      req.on("socket", (socket) => {
+        if (!socket.connecting) connected = true;
+        else socket.once("connect", () => (connected = true));
+      });
       const timer = setTimeout(() => {
-        req.destroy(Object.assign(new Error("timed out waiting for the response"), { code: "TIMEOUT" }));
+        req.destroy(
+          connected
+            ? Object.assign(new Error("timed out waiting for the response"), { code: "TIMEOUT" })
+            : Object.assign(new Error("timed out connecting"), { code: "CONNECT_TIMEOUT" }),
+        );
       }, this.options.timeoutMs);
       req.on("response", (res) => {
         clearTimeout(timer);
+        this.answered = true;
         const retryAfter = res.headers["retry-after"];
         resolve({
           res,
@@ -283,6 +301,7 @@ export class KubeClient {
       onRetry: () => {
         this.stats.retries++;
       },
+      giveUp: (o) => !this.answered && isUnreachable(o),
     });
     if (r.value !== undefined) return { ok: true, value: r.value };
     this.stats.failures++;

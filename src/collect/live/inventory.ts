@@ -2,6 +2,7 @@
 // and Canal DaemonSets, FelixConfigurations and ClusterInformations. Kept raw so the same read can
 // become a Snapshot (through ../k8s-objects.ts, like the bundle collector) or be written as a bundle.
 
+import { UsageError } from "../../errors.js";
 import type { Gap } from "../../model/provenance.js";
 import { calicoInstall, daemonSetTemplate, metaOf, ownerDaemonSet } from "../k8s-objects.js";
 import type { ApiFailure, KubeClient, Obj } from "./client.js";
@@ -142,6 +143,12 @@ export function nothingRead(inv: RawInventory): string | undefined {
   return inv.gaps[0]?.reason ?? "no object could be listed";
 }
 
+/** A selector that picks no node would report "nothing affected" about nothing: a mistake. */
+function refuseEmptySelection(nodes: readonly Obj[], selector: string | undefined): void {
+  if (nodes.length === 0 && selector !== undefined && selector !== "")
+    throw new UsageError(`--nodes '${selector}' matches no node of the cluster`);
+}
+
 export async function readInventory(client: KubeClient, opts: InventoryOptions): Promise<RawInventory> {
   const gaps: Gap[] = [];
   const keep: Keep = opts.trim === true ? trimObject : undefined;
@@ -153,6 +160,7 @@ export async function readInventory(client: KubeClient, opts: InventoryOptions):
     rancherAgentPresent(client),
   ]);
   if (!nodesR.ok) gaps.push(apiGap("nodes", nodesR));
+  if (nodesR.ok) refuseEmptySelection(nodesR.value, opts.nodeSelector);
   // One GET of one Deployment (never Secrets): where the Rancher version shows. Forbidden or absent
   // only leaves the Rancher version unknown.
   const agentR = rancher

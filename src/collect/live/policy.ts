@@ -53,7 +53,30 @@ const RETRY_CODES = new Set([
   "EAI_AGAIN",
   "UND_ERR_SOCKET",
   "TIMEOUT",
+  "CONNECT_TIMEOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
 ]);
+
+/**
+ * Failures before any byte came back from the server: nothing listens (refused), no route, no
+ * such host, or the connection was never made before the request timeout. Against a server that
+ * has not answered once in this run, retrying these only adds backoff to a certain failure.
+ */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EADDRNOTAVAIL",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "CONNECT_TIMEOUT",
+]);
+
+export function isUnreachable(outcome: AttemptOutcome): boolean {
+  return outcome.kind === "error" && UNREACHABLE_CODES.has(outcome.code);
+}
 
 /** What one attempt came to, as far as retrying is concerned. */
 export type AttemptOutcome =
@@ -126,14 +149,26 @@ export interface AttemptResult<T> {
  */
 export async function withRetry<T>(
   attempt: () => Promise<AttemptResult<T>>,
-  deps: { policy: RetryPolicy; limiter: RateLimiter; clock: Clock; onRetry?: (o: AttemptOutcome) => void },
+  deps: {
+    policy: RetryPolicy;
+    limiter: RateLimiter;
+    clock: Clock;
+    onRetry?: (o: AttemptOutcome) => void;
+    /** True for an outcome not worth retrying this time although it is retryable in general. */
+    giveUp?: (o: AttemptOutcome) => boolean;
+  },
 ): Promise<{ value?: T; outcome: AttemptOutcome; attempts: number }> {
   let last: AttemptOutcome = { kind: "error", code: "NOT_ATTEMPTED" };
   for (let i = 0; i < deps.policy.attempts; i++) {
     await deps.limiter.take();
     const r = await attempt();
     last = r.outcome;
-    if (r.value !== undefined || !isRetryable(r.outcome) || i === deps.policy.attempts - 1)
+    if (
+      r.value !== undefined ||
+      !isRetryable(r.outcome) ||
+      deps.giveUp?.(r.outcome) === true ||
+      i === deps.policy.attempts - 1
+    )
       return { ...(r.value !== undefined ? { value: r.value } : {}), outcome: r.outcome, attempts: i + 1 };
     deps.onRetry?.(r.outcome);
     await deps.clock.sleep(delayBeforeRetry(i, r.outcome, deps.policy, deps.clock.now()));

@@ -12,7 +12,8 @@ import { basename, dirname, join, resolve } from "node:path";
 import { once } from "node:events";
 import type { Gap } from "../../model/provenance.js";
 import { InputError, UsageError } from "../../errors.js";
-import { processAlive, syncDir } from "../../io/durability.js";
+import { syncDir } from "../../io/durability.js";
+import { HOST_TAG, makerGone, OWNER_PATTERN, ownerTag, type Cleanup } from "../../io/leftovers.js";
 import { metaOf } from "../k8s-objects.js";
 import type { KubeClient, Obj } from "./client.js";
 import { nothingRead, readInventory, type RawInventory } from "./inventory.js";
@@ -27,6 +28,8 @@ export interface BundleWriteOptions {
   force: boolean;
   now: Date;
   progress?: (done: number, total: number) => void;
+  /** What was cleared of a killed earlier collect into the same directory. */
+  onCleanup?: (c: Cleanup) => void;
 }
 
 export interface BundleWriteResult {
@@ -44,8 +47,14 @@ function list(kind: string, items: readonly Obj[]): string {
 /** Written last into every bundle: what marks a directory as one that --force may replace. */
 export const BUNDLE_MARKER = "cnidoctor-collect.json";
 
-const asideName = (dir: string): string => join(dirname(dir), `.${basename(dir)}.cnidoctor-old`);
-const tmpPrefix = (dir: string): string => `.${basename(dir)}.cnidoctor-new-`;
+/** The earlier bundle while the new one is renamed in: `.<dir>.cnidoctor-old-<pid>.<host>`. */
+const asideName = (dir: string): string =>
+  join(dirname(dir), `.${basename(dir)}.cnidoctor-old-${ownerTag()}`);
+/** The new bundle while it is written: `.<dir>.cnidoctor-new-<pid>.<host>-<ms>`. */
+const tmpName = (dir: string): string =>
+  join(dirname(dir), `.${basename(dir)}.cnidoctor-new-${ownerTag()}-${Date.now()}`);
+
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -54,24 +63,52 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+async function isBundle(dir: string): Promise<boolean> {
+  return exists(join(dir, BUNDLE_MARKER));
+}
+
 /**
- * Finishes what a killed collect left: the earlier bundle renamed aside with no new one in its
- * place goes back; one left aside after the swap completed is deleted; half-written new bundles
- * of runs that are gone are deleted.
+ * Finishes what a killed collect into `dir` left, touching only its own hidden siblings whose
+ * maker ran on this host and is gone: an earlier bundle renamed aside with nothing in its place
+ * goes back; one left aside after the new bundle was renamed in is deleted (kept, and said so,
+ * when what now stands at `dir` is not a bundle); a half-written new bundle is deleted.
+ * `.<dir>.cnidoctor-old` without a maker (earlier versions) is treated the same way.
  */
-async function recoverInterrupted(dir: string): Promise<void> {
-  const aside = asideName(dir);
-  if (await exists(aside)) {
-    if (await exists(dir)) await rm(aside, { recursive: true, force: true });
-    else await rename(aside, dir);
-  }
+export async function recoverInterrupted(outDir: string): Promise<Cleanup> {
+  const dir = resolve(outDir);
   const parent = dirname(dir);
+  const base = escape(basename(dir));
+  const aside = new RegExp(String.raw`^\.${base}\.cnidoctor-old(?:-${OWNER_PATTERN})?$`);
+  const fresh = new RegExp(String.raw`^\.${base}\.cnidoctor-new-(\d+)(?:\.([0-9a-f]{8}))?-\d+$`);
+  const out: Cleanup = { removed: [], notes: [] };
   for (const name of await readdir(parent).catch(() => [] as string[])) {
-    if (!name.startsWith(tmpPrefix(dir))) continue;
-    const pid = Number(name.slice(tmpPrefix(dir).length).split("-")[0]);
-    if (Number.isInteger(pid) && pid !== process.pid && !processAlive(pid))
-      await rm(join(parent, name), { recursive: true, force: true });
+    const path = join(parent, name);
+    const old = aside.exec(name);
+    if (old !== null) {
+      if (old[1] !== undefined && !makerGone(Number(old[1]), old[2] ?? "")) continue;
+      if (!(await isBundle(path))) continue;
+      if (!(await exists(dir))) {
+        await rename(path, dir);
+        out.notes.push(`put back ${dir} (the earlier bundle a killed collect had moved aside to ${path})`);
+      } else if (await isBundle(dir)) {
+        await rm(path, { recursive: true, force: true });
+        out.removed.push(path);
+      } else
+        out.notes.push(
+          `kept ${path}: an earlier bundle a killed collect had moved aside; ${dir} is not a bundle now, so it was not put back`,
+        );
+      continue;
+    }
+    const tmp = fresh.exec(name);
+    if (tmp === null) continue;
+    // Earlier versions named only the PID: such a directory is this host's (it sits beside --output).
+    const pid = Number(tmp[1]);
+    const gone = tmp[2] !== undefined ? makerGone(pid, tmp[2]) : makerGone(pid, HOST_TAG);
+    if (!gone) continue;
+    await rm(path, { recursive: true, force: true });
+    out.removed.push(path);
   }
+  return out;
 }
 
 /** Refuses a non-empty directory without --force, and with it anything but an earlier bundle. */
@@ -211,9 +248,10 @@ export async function writeBundle(
   opts: BundleWriteOptions,
 ): Promise<BundleWriteResult> {
   const dir = resolve(outDir);
-  await recoverInterrupted(dir);
+  const recovered = await recoverInterrupted(dir);
+  if (recovered.removed.length > 0 || recovered.notes.length > 0) opts.onCleanup?.(recovered);
   const state = await checkDestination(dir, opts.force);
-  const tmp = join(dirname(dir), `${tmpPrefix(dir)}${process.pid}-${Date.now()}`);
+  const tmp = tmpName(dir);
   await mkdir(tmp, { recursive: true });
   try {
     const inv = await readInventory(client, {

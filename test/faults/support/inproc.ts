@@ -13,12 +13,21 @@ export interface InprocRun {
 
 export async function cnidoctorInProcess(argv: string[], now = new Date()): Promise<InprocRun> {
   const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: "" };
+  // Notices (the start-up cleanup) come first on stderr, as main.ts writes them at once.
+  const notices: string[] = [];
+  const notice = (line: string): void => {
+    notices.push(`cnidoctor: ${line}\n`);
+  };
   try {
-    const r = await runCommand(parseCommandLine(argv, env), { now, isTTY: false, env });
+    const r = await runCommand(parseCommandLine(argv, env), { now, isTTY: false, env, notice });
     const stdout = typeof r.stdout === "string" ? r.stdout : [...r.stdout].join("");
-    return { code: r.exitCode, stdout, stderr: r.stderr ?? "" };
+    return { code: r.exitCode, stdout, stderr: notices.join("") + (r.stderr ?? "") };
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    return { code: e instanceof UsageError || e instanceof InputError ? 2 : 1, stdout: "", stderr: message };
+    return {
+      code: e instanceof UsageError || e instanceof InputError ? 2 : 1,
+      stdout: "",
+      stderr: notices.join("") + message,
+    };
   }
 }
