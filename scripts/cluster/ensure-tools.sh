@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test cluster (scripts/cluster/) needs, and nothing when it is already there:
-#   - etcd (Debian etcd-server), promtool/prometheus (Debian prometheus) and chromium (Debian),
+#   - etcd (Debian etcd-server), promtool/prometheus (Debian prometheus), chromium, and podman,
+#     buildah, skopeo and runc for the packaging tests (all from Debian),
 #   - kube-apiserver, kube-controller-manager, kube-scheduler built from k8s.io/kubernetes via the
 #     wrapper module harness/k8s-bins/go.mod, cached in ~/.cache/cnidoctor/k8s/<version>/bin,
 #   - kwok, cached in ~/.cache/cnidoctor/kwok/<version>/bin.
@@ -32,8 +33,15 @@ ensure_debian_packages() {
   [ -x /usr/bin/promtool ] || missing+=(prometheus)
   # Headless Chromium renders the HTML report to a screenshot in the integration tests.
   [ -x /usr/bin/chromium ] || missing+=(chromium)
+  # The packaging tests build and run OCI images without a Docker daemon (docs/packaging.md):
+  # podman with runc (crun refuses this cgroup layout), buildah for the glibc-only test image,
+  # skopeo to read the oci-archive tarball.
+  [ -x /usr/bin/podman ] || missing+=(podman)
+  [ -x /usr/bin/buildah ] || missing+=(buildah)
+  [ -x /usr/bin/skopeo ] || missing+=(skopeo)
+  [ -x /usr/sbin/runc ] || [ -x /usr/bin/runc ] || missing+=(runc)
   if [ "${#missing[@]}" -eq 0 ]; then
-    log "etcd, promtool and chromium present"
+    log "etcd, promtool, chromium, podman, buildah, skopeo and runc present"
     return
   fi
   log "installing ${missing[*]} from Debian"
