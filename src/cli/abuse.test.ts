@@ -632,6 +632,21 @@ const PROBES: Probe[] = [
     code: 2,
     stderr: /--nodes selects nodes of a live cluster; it cannot narrow --bundle/,
   })),
+  // Every other live-only flag with --bundle was ignored silently (a --since window never applied).
+  ...(
+    [
+      ["scan", "--since", "2h"],
+      ["scan", "--timeout", "5m"],
+      ["scan", "--context", "prod"],
+      ["plan", "--log-bytes", "1Mi"],
+      ["plan", "--sample", "30"],
+    ] as const
+  ).map(([command, flag, value]): Probe => ({
+    name: `${command} --bundle ${flag}`,
+    args: () => [command, "--bundle", HEALTHY, flag, value],
+    code: 2,
+    stderr: new RegExp(`${flag} applies to reading a live cluster and has no effect with --bundle`),
+  })),
   // A DaemonSet that wants pods with none visible is unknown, not a pass (item 8).
   {
     name: "Canal DaemonSet, empty pods.json",

@@ -9,6 +9,8 @@ export interface ParsedArgs {
   command: string;
   positionals: string[];
   flags: Record<string, string | boolean | undefined>;
+  /** The flags given on the command line (not taken from the environment or a default). */
+  given?: ReadonlySet<string>;
 }
 
 export function parseCommandFlags(command: string, argv: string[], env: NodeJS.ProcessEnv): ParsedArgs {
@@ -25,8 +27,10 @@ export function parseCommandFlags(command: string, argv: string[], env: NodeJS.P
     );
   }
   const flags: Record<string, string | boolean | undefined> = {};
+  const named = new Set<string>();
   for (const f of specs) {
     const given = (parsed.values as Record<string, string | boolean | undefined>)[f.name];
+    if (given !== undefined) named.add(f.name);
     const fromEnv = f.env !== undefined ? env[f.env] : undefined;
     const value = given ?? (fromEnv !== undefined && fromEnv !== "" ? fromEnv : f.default);
     if (typeof value === "string" && f.values && !f.values.includes(value)) {
@@ -35,5 +39,5 @@ export function parseCommandFlags(command: string, argv: string[], env: NodeJS.P
     }
     flags[f.name] = value;
   }
-  return { command, positionals: parsed.positionals, flags };
+  return { command, positionals: parsed.positionals, flags, given: named };
 }

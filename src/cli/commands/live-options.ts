@@ -202,13 +202,35 @@ export async function readLiveSnapshot(
   }
 }
 
+/** Flags that only steer reading a live cluster (a bundle is read whole, from files). */
+const LIVE_ONLY = [
+  "kubeconfig",
+  "context",
+  "since",
+  "log-bytes",
+  "concurrency",
+  "qps",
+  "burst",
+  "request-timeout",
+  "timeout",
+  "sample",
+] as const;
+
 /**
  * --nodes picks nodes of a live cluster; a bundle is read whole. Accepting it there would report
- * on every node while the user believes the report is about the ones selected.
+ * on every node while the user believes the report is about the ones selected. The other live-only
+ * flags would be ignored just as silently (a --since window that was never applied), so they are
+ * refused too.
  */
-export function refuseNodesWithBundle(args: ParsedArgs, command: string): void {
-  if (typeof args.flags.nodes === "string" && typeof args.flags.bundle === "string")
+export function refuseLiveFlagsWithBundle(args: ParsedArgs, command: string): void {
+  if (typeof args.flags.bundle !== "string") return;
+  if (typeof args.flags.nodes === "string")
     throw new UsageError(
       `${command}: --nodes selects nodes of a live cluster; it cannot narrow --bundle (scan the whole bundle, or drop --bundle)`,
+    );
+  const live = LIVE_ONLY.find((name) => args.given?.has(name) === true);
+  if (live !== undefined)
+    throw new UsageError(
+      `${command}: --${live} applies to reading a live cluster and has no effect with --bundle (drop --${live}, or drop --bundle)`,
     );
 }

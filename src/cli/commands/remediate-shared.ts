@@ -20,7 +20,7 @@ import {
   parseDuration,
   parsePositive,
   readLiveSnapshot,
-  refuseNodesWithBundle,
+  refuseLiveFlagsWithBundle,
 } from "./live-options.js";
 import { advisoriesFor } from "./shared.js";
 import { kdmNotes, rancherVersionFor, tablesFor } from "./kdm-options.js";
@@ -101,7 +101,7 @@ export async function readCluster(
   signatures: SignatureSet,
 ): Promise<Snapshot | undefined> {
   const bundle = str(args, "bundle");
-  refuseNodesWithBundle(args, args.command);
+  refuseLiveFlagsWithBundle(args, args.command);
   if (bundle !== undefined)
     return collectBundle(bundle, { container: "calico-node", signatures, now: rt.now });
   if (!wantsCluster(args, rt)) return undefined;

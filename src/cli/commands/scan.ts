@@ -2,7 +2,7 @@ import { UsageError } from "../../errors.js";
 import { compileSignatures } from "../../logs/index.js";
 import { collectBundle } from "../../collect/bundle/collect-bundle.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import { readLiveSnapshot, refuseNodesWithBundle } from "./live-options.js";
+import { readLiveSnapshot, refuseLiveFlagsWithBundle } from "./live-options.js";
 import { addPrometheusSeries, prometheusWindow } from "./prometheus-options.js";
 import { advisoriesFor, reportFor } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
@@ -57,7 +57,7 @@ async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`scan: unexpected argument '${args.positionals[0] ?? ""}'`);
   prometheusWindow(args);
-  refuseNodesWithBundle(args, "scan");
+  refuseLiveFlagsWithBundle(args, "scan");
   if (typeof bundle !== "string") return scanLive(args, rt);
   const advisories = await advisoriesFor(args);
   const tables = await tablesFor(args);
