@@ -6,6 +6,15 @@ import { looksShaped } from "./normalise.js";
 // that the quick answers agree with what unwrapping says, on both sides of each shortcut.
 const CASES: [string, boolean][] = [
   ["[1] PTR (anon) type_id=3", false],
+  ["[1] PTR\x1b[0m (anon)", false],
+  ["[\x1b[1mINFO\x1b[0m][60] felix/int_dataplane.go 1896: x", true],
+  ["[INFO] not a felix header", false],
+  ["\t'flags' type_id=11\x1b[0m", false],
+  ["\ttype_id=11 bits_offset=0", false],
+  ["\t\x1b[32m2024-08-09 08:00:00.123 [INFO][60] felix/x.go 12: y", true],
+  ["  Aug  9 08:00:00 worker-1 kernel: x", true],
+  ["  {not json}", false],
+  ["   ", false],
   ["[14] STRUCT (anon) size=40 vlen=5", false],
   ["\t'flags' type_id=11 bits_offset=0", false],
   ["        /go/src/felix/dataplane/linux/int_dataplane.go:1896 +0x5c", false],

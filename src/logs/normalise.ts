@@ -155,13 +155,23 @@ export function looksShaped(text: string, start: number, end: number): boolean {
  * a record. Lines with an ESC to strip, other whitespace or non-ASCII get no quick answer.
  */
 function plainlyUnshaped(text: string, start: number, end: number, c: number): boolean {
-  if (hasEsc(text, start, end)) return false;
-  if (c === 91) return !text.startsWith("[pod/", start);
+  if (c === 91) {
+    // Only `[pod/` or a bare Felix header (`[` and a capital) unwraps; stripping ANSI cannot change
+    // the character after `[` unless it is ESC, so a BTF line (`[12] …`) needs no further look.
+    const next = start + 1 < end ? text.charCodeAt(start + 1) : 0;
+    if (next !== 27 && next !== 112 && !(next >= 65 && next <= 90)) return true;
+    return !hasEsc(text, start, end) && !text.startsWith("[pod/", start);
+  }
   if (c !== 9 && c !== 32) return false;
   let j = start;
   while (j < end && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) j++;
   const d = j < end ? text.charCodeAt(j) : 0;
-  return d > 32 && d < 127 && d !== 62 && startKind(text.slice(j, end), 0) === START_NONE;
+  if (!(d > 32 && d < 127) || d === 62) return false;
+  // What follows the blanks starts a record only with a digit, `[` or a capital (startKind); any
+  // other first character stays first after ANSI is stripped, so no ESC scan is needed for it.
+  const mayStart = (d >= 48 && d <= 57) || d === 91 || (d >= 65 && d <= 90);
+  if (!mayStart) return true;
+  return !hasEsc(text, start, end) && startKind(text.slice(j, end), 0) === START_NONE;
 }
 
 function hasEsc(text: string, start: number, end: number): boolean {
