@@ -152,7 +152,8 @@ export function looksShaped(text: string, start: number, end: number): boolean {
  * A quick no for the continuation lines a retry storm is made of, giving the answer the full
  * unwrap would: a `[` line (libbpf's BTF dump) unwraps only as `--prefix`'s `[pod/`, an indented
  * one (a BTF member list, a Go stack) only as a `> ` quote or when what follows the blanks starts
- * a record. Lines with an ESC to strip, other whitespace or non-ASCII get no quick answer.
+ * a record. Lines whose answer an ESC could change, other whitespace or non-ASCII get no quick
+ * answer.
  */
 function plainlyUnshaped(text: string, start: number, end: number, c: number): boolean {
   if (c === 91) {
