@@ -146,6 +146,23 @@ function rancherSide(facts: PlanFacts, config: RkeClusterConfig): "spec" | "clus
   return facts.snapshot?.rancherManaged?.value === true ? "cluster" : undefined;
 }
 
+/** What both RKE1 upgrade steps (from a cluster.yml, or from the cluster alone) start with. */
+function upgradeStepHead(
+  facts: PlanFacts,
+  current: string,
+  target: Rke1FixedTarget,
+): Pick<ManualStep, "id" | "remediationId" | "kind" | "title" | "summary" | "tradeoffs"> {
+  const remediation = facts.advisory.remediations.find((r) => r.id === "upgrade-rke1-kubernetes");
+  return {
+    id: "rke1-upgrade-kubernetes",
+    remediationId: "upgrade-rke1-kubernetes",
+    kind: "manual",
+    title: `Move Kubernetes ${current} to ${target.k8sVersion} (Calico ${target.calicoVersion})`,
+    summary: remediation?.summary ?? "Upgrade to a fixed Kubernetes version.",
+    ...(remediation?.tradeoffs !== undefined ? { tradeoffs: remediation.tradeoffs } : {}),
+  };
+}
+
 function upgradeStep(
   facts: PlanFacts,
   config: RkeClusterConfig,
@@ -153,7 +170,6 @@ function upgradeStep(
   current: string,
   target: Rke1FixedTarget,
 ): ManualStep {
-  const remediation = facts.advisory.remediations.find((r) => r.id === "upgrade-rke1-kubernetes");
   const edited = setKubernetesVersion(text, target.k8sVersion, config.rancherManaged);
   const rancher = rancherSide(facts, config);
   const rancherGateText = rancherGate(target);
@@ -172,12 +188,7 @@ function upgradeStep(
         : [`Set kubernetes_version in ${config.path} and run \`rke up --config ${config.path}\`.`, cli];
   const gate = rancher === "spec" ? rancherGateText : releaseGate(target);
   return {
-    id: "rke1-upgrade-kubernetes",
-    remediationId: "upgrade-rke1-kubernetes",
-    kind: "manual",
-    title: `Move Kubernetes ${current} to ${target.k8sVersion} (Calico ${target.calicoVersion})`,
-    summary: remediation?.summary ?? "Upgrade to a fixed Kubernetes version.",
-    ...(remediation?.tradeoffs !== undefined ? { tradeoffs: remediation.tradeoffs } : {}),
+    ...upgradeStepHead(facts, current, target),
     notes: [
       `${target.k8sVersion} is the smallest ${current.split(".").slice(0, 2).join(".")} release with a fixed Calico${facts.rancherVersion !== undefined ? ` that Rancher ${facts.rancherVersion.value} offers` : ""}; it needs ${gate}.`,
       "Kubernetes downgrades are not supported: staying on the same minor is the only upgrade path offered here.",
@@ -267,15 +278,9 @@ function planRke1Cluster(facts: PlanFacts): PlannerResult {
         `No fixed RKE1 version of the ${minor} line is known${offers}; use the FelixConfiguration workaround.`,
       ],
     };
-  const remediation = facts.advisory.remediations.find((r) => r.id === "upgrade-rke1-kubernetes");
   const managed = snapshot.rancherManaged?.value === true;
   const step: ManualStep = {
-    id: "rke1-upgrade-kubernetes",
-    remediationId: "upgrade-rke1-kubernetes",
-    kind: "manual",
-    title: `Move Kubernetes ${current} to ${target.k8sVersion} (Calico ${target.calicoVersion})`,
-    summary: remediation?.summary ?? "Upgrade to a fixed Kubernetes version.",
-    ...(remediation?.tradeoffs !== undefined ? { tradeoffs: remediation.tradeoffs } : {}),
+    ...upgradeStepHead(facts, current, target),
     notes: [
       why,
       `${target.k8sVersion} is the smallest ${minor} release with a fixed Calico${offers}; it needs ${managed ? rancherGate(target) : releaseGate(target)}.`,
