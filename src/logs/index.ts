@@ -20,5 +20,6 @@ export {
   SAMPLE_MIN_SYMPTOMS,
   type ReadOptions,
   type WindowBound,
+  formatSize,
 } from "./reader.js";
 export { groupRotated, logFilesIn, rotationOf, type RotatedSet } from "./rotation.js";

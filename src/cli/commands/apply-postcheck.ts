@@ -2,7 +2,7 @@
 // affected or at-risk node; after it, wait (bounded by --restart-wait and --timeout) until each has
 // restarted, let it log for --post-check-window, and judge the nodes on that new log only.
 
-import { diagnose } from "../../analyze/diagnose.js";
+import { analyse } from "../../pipeline.js";
 import {
   byNode,
   felixRuns,
@@ -135,12 +135,13 @@ export async function livePostCheck(
     const after = await readCluster(
       args,
       { ...rt, now: new Date(), startedAt: performance.now() },
-      facts.advisory,
       facts.signatures,
     );
     if (after === undefined) return [];
     const judged = withNewLogs(after, base.watched, fresh);
-    return comparePostCheck(facts.diagnosis, diagnose(judged, facts.advisory), {
+    const [judgedDiagnosis] = analyse(judged, [facts.advisory]);
+    if (judgedDiagnosis === undefined) return [];
+    return comparePostCheck(facts.diagnosis, judgedDiagnosis, {
       nodes: restarts,
       windowSeconds: Math.round(base.windowMs / 1000),
     }).lines;

@@ -3,7 +3,8 @@ import { recoverInterrupted, writeBundle } from "../../collect/live/write-bundle
 import { cleanupLines } from "../../io/leftovers.js";
 import { cleanUp } from "./cleanup.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import { connect, liveSettings, progressReporter } from "./live-options.js";
+import { connect, liveSettings } from "./live-options.js";
+import { CONTAINER, nodeProgress } from "../../pipeline.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
 async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
@@ -18,9 +19,9 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   // Past the overall --timeout every read is cut; what was not read is listed as not collected.
   const { client, disarm } = await connect(args, rt, settings);
   try {
-    const progress = progressReporter(rt, "calico-node logs");
+    const progress = nodeProgress(rt.progress, `${CONTAINER} logs`);
     const r = await writeBundle(client, out, {
-      container: "calico-node",
+      container: CONTAINER,
       bounds: settings.bounds,
       concurrency: settings.concurrency,
       force: args.flags.force === true,

@@ -8,9 +8,7 @@ import { parseDuration, parsePositive, parseSize, RANGES } from "../flag-values.
 import type { ResolvedEndpoint } from "../../kube/endpoint.js";
 import { KubeClient } from "../../collect/live/client.js";
 import type { LogBounds } from "../../collect/live/logs.js";
-import { collectLive } from "../../collect/live/collect-live.js";
-import type { SignatureSet } from "../../logs/index.js";
-import type { Snapshot } from "../../model/snapshot.js";
+import type { Target } from "../../pipeline.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import type { EndpointReply, EndpointRequest } from "../endpoint-loader.js";
 import { toolVersion } from "../version.js";
@@ -159,47 +157,32 @@ export async function connect(
   };
 }
 
-/** "nodes done/total" on stderr, only when the runtime has a progress hook (a TTY). */
-export function progressReporter(
-  rt: Runtime,
-  what: string,
-): ((done: number, total: number) => void) | undefined {
-  const hook = rt.progress;
-  if (!hook) return undefined;
-  let lastShown = -1;
-  return (done, total) => {
-    const pct = Math.floor((done / Math.max(1, total)) * 100);
-    if (pct === lastShown && done !== total) return;
-    lastShown = pct;
-    hook(`${what}: ${done}/${total} nodes`);
-  };
-}
-
-/** Reads the current cluster into a Snapshot: connect, collect (with TTY progress), disconnect. */
-export async function readLiveSnapshot(
-  args: ParsedArgs,
-  rt: Runtime,
-  what: { container: string; signatures: SignatureSet },
-): Promise<Snapshot> {
+/**
+ * The current cluster as a pipeline target: flags checked now, the connection made when the
+ * pipeline reads it (and closed, with the --timeout timer disarmed, when it is done).
+ */
+export function liveTarget(args: ParsedArgs, rt: Runtime): Target {
   const settings = liveSettings(args);
-  const { client, context, disarm } = await connect(args, rt, settings);
-  try {
-    const progress = progressReporter(rt, `${what.container} logs`);
-    return await collectLive(client, {
-      container: what.container,
-      signatures: what.signatures,
-      now: rt.now,
-      targetName: context,
+  return {
+    kind: "live",
+    open: async () => {
+      const { client, context, disarm } = await connect(args, rt, settings);
+      return {
+        client,
+        context,
+        close: () => {
+          disarm();
+          client.close();
+        },
+      };
+    },
+    read: {
       bounds: settings.bounds,
       concurrency: settings.concurrency,
       sampleSeconds: settings.sampleSeconds,
       ...(settings.nodeSelector !== undefined ? { nodeSelector: settings.nodeSelector } : {}),
-      ...(progress ? { progress } : {}),
-    });
-  } finally {
-    disarm();
-    client.close();
-  }
+    },
+  };
 }
 
 /** Flags that only steer reading a live cluster (a bundle is read whole, from files). */

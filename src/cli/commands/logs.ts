@@ -1,46 +1,12 @@
 import { parseDuration, RANGES } from "../flag-values.js";
 import { UsageError } from "../../errors.js";
-import type { Snapshot } from "../../model/snapshot.js";
-import { stat } from "node:fs/promises";
-import {
-  compileSignatures,
-  scanLogSet,
-  type ReadOptions,
-  type ScanOptions,
-  type WindowBound,
-} from "../../logs/index.js";
-import { groupRotated, logFilesIn } from "../../logs/rotation.js";
+import type { WindowBound } from "../../logs/index.js";
 import { parseIso } from "../../logs/time.js";
-import { formatSize } from "../../logs/reader.js";
-import type { LogSourceResult } from "../../model/logs.js";
+import { logSourcesOf, sampleNote, windowNote } from "../../collect/logs/collect-logs.js";
+import { analyse, collect, report, type Target } from "../../pipeline.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import { advisoriesFor, reportFor } from "./shared.js";
+import { advisoriesFor, pipelineBasics, renderReport } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
-
-const GB = 1e9;
-
-/** Progress lines (bytes, %, rate, ETA) for the runtime's progress hook, at most 4 a second. */
-function progressOptions(path: string, rt: Runtime): ScanOptions {
-  const report = rt.progress;
-  if (report === undefined) return {};
-  const started = Date.now();
-  let last = 0;
-  return {
-    onProgress(done, total) {
-      const now = Date.now();
-      if (now - last < 250 && (total === undefined || done < total)) return;
-      last = now;
-      const seconds = Math.max((now - started) / 1000, 0.001);
-      const rate = done / seconds;
-      let line = `${path}: ${(done / GB).toFixed(2)} GB`;
-      if (total !== undefined && total > 0) {
-        const eta = rate > 0 ? Math.max(0, (total - done) / rate) : 0;
-        line += ` of ${(total / GB).toFixed(2)} GB (${Math.min(100, (100 * done) / total).toFixed(0)}%), ETA ${eta.toFixed(0)}s`;
-      }
-      report(`${line}, ${(rate / 1e6).toFixed(0)} MB/s`);
-    },
-  };
-}
 
 /** A duration before the log's last timestamp, in ms, within a century (a larger one is no date). */
 function durationMs(text: string, flag: string): number {
@@ -68,54 +34,6 @@ function windowBound(args: ParsedArgs, name: "since" | "until"): WindowBound | u
     );
   }
   return { beforeEnd: durationMs(text, name) };
-}
-
-/**
- * The sources to read: '-' alone; a directory's files grouped into rotated sets; explicit files
- * grouped with the other explicit files of the same set (so `current current.1.gz` is one source).
- */
-async function sourcesOf(positionals: readonly string[]): Promise<string[][]> {
-  // Each group remembers the position of the argument that first named it: sources keep that order.
-  const groups: { at: number; members: string[] }[] = [];
-  const files: string[] = [];
-  for (const [at, path] of positionals.entries()) {
-    if (path === "-") {
-      groups.push({ at, members: ["-"] });
-      continue;
-    }
-    const isDir = await stat(path).then(
-      (s) => s.isDirectory(),
-      () => false,
-    );
-    if (!isDir) {
-      files.push(path);
-      continue;
-    }
-    const inside = await logFilesIn(path).catch(() => []);
-    if (inside.length === 0) throw new UsageError(`logs: ${path}: no log files in this directory`);
-    for (const s of await groupRotated(inside)) groups.push({ at, members: s.members });
-  }
-  for (const s of await groupRotated(files)) {
-    const at = Math.min(...s.members.map((m) => positionals.indexOf(m)));
-    groups.push({ at, members: s.members });
-  }
-  return groups.sort((x, y) => x.at - y.at).map((g) => g.members);
-}
-
-/** One line for a source that was sampled or windowed (stderr notes and coverage). */
-function coverageNote(r: LogSourceResult, label: string): string | undefined {
-  const sample = r.scan.sample;
-  if (sample === undefined) return undefined;
-  const of = sample.totalBytes === undefined ? "" : ` of ${formatSize(sample.totalBytes)}`;
-  if (!sample.stoppedEarly)
-    return `${label}: --sample: read all ${formatSize(sample.bytesRead)}${of}; the evidence never became conclusive`;
-  return `${label}: --sample: stopped early after ${formatSize(sample.bytesRead)}${of} (${sample.reason ?? "evidence conclusive"}); counts and rates cover only what was read`;
-}
-
-function windowNote(r: LogSourceResult, label: string): string | undefined {
-  const w = r.scan.window;
-  if (w === undefined) return undefined;
-  return `${label}: only lines from ${w.since ?? "the start"} to ${w.until ?? "the end"} counted (${r.scan.lines} lines)`;
 }
 
 /** A window that cannot hold a line is a mistake, not "the signature was not seen". */
@@ -147,16 +65,17 @@ async function logs(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     );
   }
   const advisories = await advisoriesFor(args);
-  const set = compileSignatures(advisories);
-  const results = [];
-  for (const members of await sourcesOf(args.positionals)) {
-    const label = members.at(-1) ?? "-";
-    const options: ReadOptions = { ...progressOptions(label, rt) };
-    if (since !== undefined) options.since = since;
-    if (until !== undefined) options.until = until;
-    if (args.flags.sample === true) options.sample = true;
-    results.push(await scanLogSet(members, set, options));
-  }
+  const target: Target = {
+    kind: "logs",
+    name: args.positionals.join(", "),
+    sources: await logSourcesOf(args.positionals),
+    ...(since !== undefined ? { since } : {}),
+    ...(until !== undefined ? { until } : {}),
+    ...(args.flags.sample === true ? { sample: true } : {}),
+  };
+  const input = { target, advisories, ...pipelineBasics(rt) };
+  const snapshot = await collect(input);
+  const results = snapshot.logs;
   const unreadable = results.filter((r) => r.status === "unreadable");
   if (unreadable.length > 0) {
     // An input that cannot be read at all is a usage-level failure: say which and stop.
@@ -166,32 +85,8 @@ async function logs(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
       exitCode: 2,
     };
   }
-  const snapshot: Snapshot = {
-    target: { kind: "logs", name: args.positionals.join(", ") },
-    collectedAt: rt.now.toISOString(),
-    nodes: [],
-    installs: [],
-    logs: results,
-    gaps: results
-      .filter((r) => r.status === "partial")
-      .map((r) => ({
-        check: "logs",
-        reason: r.problem ?? "read in part",
-        subject: r.source.kind === "file" ? r.source.path : "",
-      })),
-  };
-  const notes: string[] = [];
-  for (const r of results) {
-    const label = r.source.kind === "file" ? r.source.path : "";
-    const window = windowNote(r, label);
-    if (window !== undefined) notes.push(window);
-    const sampled = coverageNote(r, label);
-    if (sampled === undefined) continue;
-    notes.push(sampled);
-    if (r.scan.sample?.stoppedEarly === true)
-      snapshot.gaps.push({ check: "logs", reason: sampled, subject: label, optional: true });
-  }
-  const reported = reportFor(snapshot, advisories, args, rt);
+  const notes = results.flatMap((r) => [windowNote(r), sampleNote(r)].filter((n) => n !== undefined));
+  const reported = renderReport(report(snapshot, analyse(snapshot, advisories), input), args, rt);
   const noteText = notes.map((n) => `cnidoctor: note: ${n}`).join("\n");
   const out =
     notes.length === 0

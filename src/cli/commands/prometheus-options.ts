@@ -1,12 +1,11 @@
-// --prometheus for scan: reads the token and CA files, runs the Prometheus collector and adds its
-// series and gaps to a snapshot from any collector (bundle or live), next to any kubelet samples.
+// --prometheus, --prometheus-token-file, --prometheus-ca-file and --window: checked before any
+// collection starts (bad usage fails fast), then turned into the pipeline's Prometheus collector.
 
 import { readInputText } from "../../io/open-input.js";
 import { InputError, UsageError } from "../../errors.js";
-import { collectPrometheus, parseWindow } from "../../collect/prometheus/collect.js";
-import type { Snapshot } from "../../model/snapshot.js";
+import { parseWindow } from "../../collect/prometheus/collect.js";
+import type { PrometheusSource } from "../../pipeline.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import type { Runtime } from "./types.js";
 
 async function readSecret(path: string, what: string): Promise<string> {
   try {
@@ -17,7 +16,7 @@ async function readSecret(path: string, what: string): Promise<string> {
   }
 }
 
-/** Validates the Prometheus flags before any collection starts (bad usage fails fast). */
+/** Validates the Prometheus flags; the window in seconds, or undefined without --prometheus. */
 export function prometheusWindow(args: ParsedArgs): number | undefined {
   const url = args.flags.prometheus;
   const window = typeof args.flags.window === "string" ? args.flags.window : "24h";
@@ -36,27 +35,20 @@ export function prometheusWindow(args: ParsedArgs): number | undefined {
   return seconds;
 }
 
-export async function addPrometheusSeries(
-  snapshot: Snapshot,
-  args: ParsedArgs,
-  rt: Runtime,
-  container: string,
-): Promise<Snapshot> {
+/** The Prometheus collector the flags ask for (its token and CA read), or undefined. */
+export async function prometheusSource(args: ParsedArgs): Promise<PrometheusSource | undefined> {
   const windowSeconds = prometheusWindow(args);
   const url = args.flags.prometheus;
-  if (windowSeconds === undefined || typeof url !== "string") return snapshot;
+  if (windowSeconds === undefined || typeof url !== "string") return undefined;
   const tokenFile = args.flags["prometheus-token-file"];
   const caFile = args.flags["prometheus-ca-file"];
-  const target = {
-    url,
-    ...(typeof tokenFile === "string" ? { token: await readSecret(tokenFile, "Prometheus token") } : {}),
-    ...(typeof caFile === "string" ? { ca: await readSecret(caFile, "Prometheus CA bundle") } : {}),
-  };
-  rt.progress?.(`querying Prometheus ${url} over ${String(args.flags.window ?? "24h")}`);
-  const result = await collectPrometheus({ target, container, windowSeconds, now: rt.now });
   return {
-    ...snapshot,
-    resources: [...(snapshot.resources ?? []), ...result.series],
-    gaps: [...snapshot.gaps, ...result.gaps],
+    target: {
+      url,
+      ...(typeof tokenFile === "string" ? { token: await readSecret(tokenFile, "Prometheus token") } : {}),
+      ...(typeof caFile === "string" ? { ca: await readSecret(caFile, "Prometheus CA bundle") } : {}),
+    },
+    windowSeconds,
+    windowLabel: String(args.flags.window ?? "24h"),
   };
 }

@@ -1,13 +1,12 @@
 // What plan and apply share: reading the facts (cluster.yml text, a bundle or the live cluster
-// through the live collector), diagnosing them, and building the Plan (src/report/plan.ts renders it).
+// through the pipeline's collectors), diagnosing them, and building the Plan (src/report/plan.ts renders it).
 
 import { readInputText, readStdinText } from "../../io/open-input.js";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { InputError, UsageError } from "../../errors.js";
-import { collectBundle } from "../../collect/bundle/collect-bundle.js";
 import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
-import { diagnose, type Diagnosis } from "../../analyze/diagnose.js";
-import { buildReport } from "../../analyze/findings.js";
+import type { Diagnosis } from "../../analyze/diagnose.js";
+import { analyse, collectTarget, report, type Target } from "../../pipeline.js";
 import { loadKubeConfig } from "../../kube/config.js";
 import { compileSignatures, type SignatureSet } from "../../logs/index.js";
 import type { Advisory } from "../../model/advisory.js";
@@ -17,9 +16,9 @@ import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remedia
 import type { ParsedArgs } from "../parse-flags.js";
 import {
   liveSettings,
+  liveTarget,
   parseDuration,
   parsePositive,
-  readLiveSnapshot,
   refuseLiveFlagsWithBundle,
 } from "./live-options.js";
 import { advisoriesFor } from "./shared.js";
@@ -93,32 +92,37 @@ export interface Facts {
   inputs: string[];
 }
 
-/** Reads the cluster (live collector or bundle) and diagnoses it; undefined when no cluster is used. */
+/** The cluster to read (a bundle or the live one), or undefined when no cluster is used. */
+export function clusterTarget(args: ParsedArgs, rt: Runtime): Target | undefined {
+  const bundle = str(args, "bundle");
+  refuseLiveFlagsWithBundle(args, args.command);
+  if (bundle !== undefined) return { kind: "bundle", dir: bundle };
+  return wantsCluster(args, rt) ? liveTarget(args, rt) : undefined;
+}
+
+/** Reads the cluster through the pipeline's collector; undefined when no cluster is used. */
 export async function readCluster(
   args: ParsedArgs,
   rt: Runtime,
-  advisory: Advisory,
   signatures: SignatureSet,
 ): Promise<Snapshot | undefined> {
-  const bundle = str(args, "bundle");
-  refuseLiveFlagsWithBundle(args, args.command);
-  if (bundle !== undefined)
-    return collectBundle(bundle, { container: "calico-node", signatures, now: rt.now });
-  if (!wantsCluster(args, rt)) return undefined;
-  return readLiveSnapshot(args, rt, { container: "calico-node", signatures });
+  const target = clusterTarget(args, rt);
+  return target === undefined ? undefined : collectTarget(target, signatures, rt.now, rt.progress);
 }
 
 export async function gatherFacts(args: ParsedArgs, rt: Runtime): Promise<Facts> {
   const advisory = await theAdvisory(args);
   const signatures = compileSignatures([advisory]);
-  const snapshot = await readCluster(args, rt, advisory, signatures);
+  const snapshot = await readCluster(args, rt, signatures);
   const inputs: string[] = [];
   if (snapshot) inputs.push(`${snapshot.target.kind} ${snapshot.target.name}`);
+  const [diagnosis] = snapshot ? analyse(snapshot, [advisory]) : [];
   return {
     advisory,
     signatures,
     inputs,
-    ...(snapshot ? { snapshot, diagnosis: diagnose(snapshot, advisory) } : {}),
+    ...(snapshot ? { snapshot } : {}),
+    ...(diagnosis ? { diagnosis } : {}),
   };
 }
 
@@ -129,13 +133,12 @@ export async function gatherFacts(args: ParsedArgs, rt: Runtime): Promise<Facts>
  */
 export function unreadParts(facts: Facts, now: Date): string[] {
   if (facts.snapshot === undefined || facts.diagnosis === undefined) return [];
-  const report = buildReport({
-    snapshot: facts.snapshot,
-    diagnoses: [facts.diagnosis],
+  const r = report(facts.snapshot, [facts.diagnosis], {
+    advisories: [facts.advisory],
     tool: { name: "cnidoctor", version: toolVersion() },
     now,
   });
-  return report.coverage
+  return r.coverage
     .filter((c) => c.status === "not-evaluated" && c.material === true)
     .map((c) => `${c.check}${c.subject !== undefined ? ` ${c.subject}` : ""}: ${c.reason}`);
 }

@@ -1,56 +1,11 @@
 import { UsageError } from "../../errors.js";
-import { compileSignatures } from "../../logs/index.js";
-import { collectBundle } from "../../collect/bundle/collect-bundle.js";
+import { runPipeline, type Target } from "../../pipeline.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import { readLiveSnapshot, refuseLiveFlagsWithBundle } from "./live-options.js";
-import { addPrometheusSeries, prometheusWindow } from "./prometheus-options.js";
-import { advisoriesFor, reportFor } from "./shared.js";
+import { liveTarget, refuseLiveFlagsWithBundle } from "./live-options.js";
+import { prometheusSource, prometheusWindow } from "./prometheus-options.js";
+import { advisoriesFor, pipelineBasics, renderReport } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
-import type { Advisory } from "../../model/advisory.js";
-import type { Platform } from "../../model/finding.js";
-import type { Snapshot } from "../../model/snapshot.js";
-import type { VersionTables } from "../../versions/tables.js";
-import { platformSection } from "../../analyze/platform.js";
 import { rancherVersionFor, tablesFor } from "./kdm-options.js";
-
-const CONTAINER = "calico-node";
-
-/**
- * The platform section, when there is something to judge it by: the cluster's Rancher, --rancher
- * or --kdm. The version tables are read before the cluster, so a bad --kdm fails fast.
- */
-function platformFor(
-  args: ParsedArgs,
-  snapshot: Snapshot,
-  advisories: Advisory[],
-  tables: VersionTables,
-): Platform | undefined {
-  const rancherVersion = rancherVersionFor(args, snapshot);
-  if (tables.kdmOrigin === undefined && rancherVersion === undefined && snapshot.rancher === undefined)
-    return undefined;
-  return platformSection(snapshot, advisories, tables, rancherVersion);
-}
-
-async function finish(
-  snapshot: Snapshot,
-  advisories: Advisory[],
-  tables: VersionTables,
-  args: ParsedArgs,
-  rt: Runtime,
-): Promise<CommandResult> {
-  const withSeries = await addPrometheusSeries(snapshot, args, rt, CONTAINER);
-  return reportFor(withSeries, advisories, args, rt, platformFor(args, withSeries, advisories, tables));
-}
-
-async function scanLive(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
-  const advisories = await advisoriesFor(args);
-  const tables = await tablesFor(args);
-  const snapshot = await readLiveSnapshot(args, rt, {
-    container: CONTAINER,
-    signatures: compileSignatures(advisories),
-  });
-  return finish(snapshot, advisories, tables, args, rt);
-}
 
 async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const bundle = args.flags.bundle;
@@ -58,15 +13,20 @@ async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     throw new UsageError(`scan: unexpected argument '${args.positionals[0] ?? ""}'`);
   prometheusWindow(args);
   refuseLiveFlagsWithBundle(args, "scan");
-  if (typeof bundle !== "string") return scanLive(args, rt);
+  const target: Target = typeof bundle === "string" ? { kind: "bundle", dir: bundle } : liveTarget(args, rt);
   const advisories = await advisoriesFor(args);
+  // The version tables and --rancher are read before the cluster, so a bad --kdm fails fast.
   const tables = await tablesFor(args);
-  const snapshot = await collectBundle(bundle, {
-    container: CONTAINER,
-    signatures: compileSignatures(advisories),
-    now: rt.now,
+  const rancher = rancherVersionFor(args, undefined);
+  const prometheus = await prometheusSource(args);
+  const { report } = await runPipeline({
+    target,
+    advisories,
+    versions: { tables, ...(rancher !== undefined ? { rancher } : {}) },
+    ...(prometheus !== undefined ? { prometheus } : {}),
+    ...pipelineBasics(rt),
   });
-  return finish(snapshot, advisories, tables, args, rt);
+  return renderReport(report, args, rt);
 }
 
 export const scanCommand: Command = {

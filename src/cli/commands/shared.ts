@@ -1,13 +1,12 @@
-// What scan-like commands share: choosing output and colour, loading advisories, and turning a
-// Snapshot into a rendered report with its exit code.
+// What diagnosing commands share: choosing output and colour, loading advisories, and rendering a
+// pipeline's report with its exit code.
 
 import type { Advisory } from "../../model/advisory.js";
-import type { Snapshot } from "../../model/snapshot.js";
-import type { Platform } from "../../model/finding.js";
+import type { Report } from "../../model/finding.js";
 import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../../advisories/load.js";
-import { diagnose } from "../../analyze/diagnose.js";
-import { buildReport, exitCodeFor } from "../../analyze/findings.js";
+import { exitCodeFor } from "../../analyze/findings.js";
 import { renderReportOutput } from "../../report/index.js";
+import type { PipelineInput } from "../../pipeline.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import type { OutputFormat } from "../flags.js";
 import { toolVersion } from "../version.js";
@@ -28,21 +27,16 @@ export async function advisoriesFor(args: ParsedArgs): Promise<Advisory[]> {
   return loadAdvisories(dir);
 }
 
-export function reportFor(
-  snapshot: Snapshot,
-  advisories: Advisory[],
-  args: ParsedArgs,
-  rt: Runtime,
-  platform?: Platform,
-): CommandResult {
-  const diagnoses = advisories.map((a) => diagnose(snapshot, a));
-  const built = buildReport({
-    snapshot,
-    diagnoses,
+/** The parts of a pipeline input every command fills the same way. */
+export function pipelineBasics(rt: Runtime): Pick<PipelineInput, "tool" | "now" | "progress"> {
+  return {
     tool: { name: "cnidoctor", version: toolVersion() },
     now: rt.now,
-  });
-  const report = platform !== undefined ? { ...built, platform } : built;
+    ...(rt.progress !== undefined ? { progress: rt.progress } : {}),
+  };
+}
+
+export function renderReport(report: Report, args: ParsedArgs, rt: Runtime): CommandResult {
   return {
     stdout: renderReportOutput(report, outputFormat(args), { color: useColor(args, rt) }),
     exitCode: exitCodeFor(report),

@@ -1,0 +1,123 @@
+// The pipeline is the same for every target: a bundle, log files and a live cluster go through
+// the same collect → analyse → report stages, and a second advisory is only a data file.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadAdvisories } from "./advisories/load.js";
+import { exitCodeFor } from "./analyze/findings.js";
+import { KubeClient } from "./collect/live/client.js";
+import { logSourcesOf } from "./collect/logs/collect-logs.js";
+import { defaultVersionTables } from "./versions/tables.js";
+import { runPipeline, type PipelineInput } from "./pipeline.js";
+
+const TESTDATA = fileURLToPath(new URL("../../src/analyze/testdata/", import.meta.url));
+const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
+const BASICS: Pick<PipelineInput, "tool" | "now"> = {
+  tool: { name: "t", version: "0" },
+  now: new Date("2024-09-01T12:00:00Z"),
+};
+
+test("a second advisory needs only a data file", async () => {
+  const shipped = await loadAdvisories();
+  const extra = await loadAdvisories(TESTDATA);
+  const advisories = [...shipped, ...extra];
+  assert.deepEqual(
+    advisories.map((a) => a.id),
+    ["CNID-2024-0001", "CNID-2099-0001"],
+  );
+  const dir = await mkdtemp(join(tmpdir(), "cnid-pipeline-"));
+  const file = join(dir, "felix.log");
+  await writeFile(
+    file,
+    [
+      "2024-09-01 10:00:00.000 [INFO][52] felix/summary.go 100: Summarising 3 dataplane reconciliation loops",
+      "2024-09-01 10:00:01.000 [WARNING][52] felix/route_table.go 812: synthetic route sync failure ifaceName=cali123",
+      "2024-09-01 10:30:01.000 [WARNING][52] felix/route_table.go 812: synthetic route sync failure ifaceName=cali456",
+      "",
+    ].join("\n"),
+  );
+  const { report, snapshot } = await runPipeline({
+    target: { kind: "logs", name: file, sources: await logSourcesOf([file]) },
+    advisories,
+    ...BASICS,
+  });
+  assert.equal(snapshot.target.kind, "logs");
+  assert.equal(snapshot.logs.length, 1);
+  const byAdvisory = Object.fromEntries(report.findings.map((f) => [f.advisoryId, f.status]));
+  assert.equal(byAdvisory["CNID-2099-0001"], "affected");
+  assert.equal(byAdvisory["CNID-2024-0001"], "unknown");
+  assert.equal(exitCodeFor(report), 3);
+  const symptom = report.findings
+    .find((f) => f.advisoryId === "CNID-2099-0001")
+    ?.evidence.find((e) => e.kind === "symptom");
+  assert.equal(symptom?.data?.count, 2);
+  assert.equal(symptom?.data?.ratePerHour, 4);
+});
+
+test("a bundle goes through the same stages; the platform section only when asked and judgeable", async () => {
+  const advisories = await loadAdvisories();
+  const target = { kind: "bundle", dir: join(EXAMPLES, "rke1-canal-affected") } as const;
+  const plain = await runPipeline({ target, advisories, ...BASICS });
+  assert.equal(plain.snapshot.target.kind, "bundle");
+  assert.equal(plain.diagnoses.length, 1);
+  assert.ok(plain.report.summary.affected > 0, "the affected example is affected");
+  assert.equal(plain.report.platform, undefined);
+  // Tables alone, with no Rancher version and no KDM file, give nothing to judge.
+  const tablesOnly = await runPipeline({
+    target,
+    advisories,
+    versions: { tables: defaultVersionTables() },
+    ...BASICS,
+  });
+  assert.equal(tablesOnly.report.platform, undefined);
+  const withRancher = await runPipeline({
+    target,
+    advisories,
+    versions: {
+      tables: defaultVersionTables(),
+      rancher: { value: "v2.9.1", from: { source: "flag", ref: "--rancher v2.9.1" } },
+    },
+    ...BASICS,
+  });
+  assert.notEqual(withRancher.report.platform, undefined);
+  // The verdicts do not depend on the platform section.
+  assert.deepEqual(withRancher.report.findings, plain.report.findings);
+});
+
+test("a live target's session is closed when its collector fails", async () => {
+  const advisories = await loadAdvisories();
+  let closed = 0;
+  const client = KubeClient.fromEndpoint(
+    { server: "http://127.0.0.1:9", headers: {}, description: "test", context: "nowhere" },
+    {
+      timeoutMs: 2000,
+      qps: 100,
+      burst: 100,
+      maxSockets: 2,
+      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, random: () => 0 },
+    },
+  );
+  const input: PipelineInput = {
+    target: {
+      kind: "live",
+      open: () =>
+        Promise.resolve({
+          client,
+          context: "nowhere",
+          close: () => {
+            closed++;
+            client.close();
+          },
+        }),
+      read: { bounds: { sinceSeconds: 60, limitBytes: 1024 }, concurrency: 1, sampleSeconds: 0 },
+    },
+    advisories,
+    ...BASICS,
+  };
+  await assert.rejects(runPipeline(input));
+  assert.equal(closed, 1);
+});
