@@ -7,7 +7,7 @@
 
 import { readFileSync } from "node:fs";
 import { findHits, type Needle, type Rarity } from "./needles.js";
-import type { LineRuns } from "./scanner.js";
+import type { LineRuns } from "./scan-types.js";
 import type { LiteralFinder } from "./signatures.js";
 
 // Memory layout: keep in step with the header of line-kernel.wat.

@@ -5,7 +5,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import type { LogScan } from "../model/logs.js";
-import type { ScanOptions } from "./scanner.js";
+import type { ScanOptions } from "./scan-types.js";
 import type { SignatureSet, SignatureSource } from "./signatures.js";
 import { isoShapeBytes } from "./bytes.js";
 
