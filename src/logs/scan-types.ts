@@ -1,4 +1,5 @@
-// The types the log engine's modules share: scanner options, matches, and the line kernel's runs.
+// The types the log engine's modules share: scanner and reader options, matches, and the line
+// kernel's runs.
 
 import type { SignatureRole } from "../model/logs.js";
 
@@ -57,4 +58,25 @@ export interface LineRuns {
   runStart(i: number): number;
   runKind(i: number): number;
   runLine(i: number): number;
+}
+
+/** Where a --since/--until bound lies: an instant, or a span before the log's last timestamp. */
+export type WindowBound = { at: number } | { beforeEnd: number };
+
+/** Options of scanLogFile/scanLogSet on top of the scanner's. */
+export interface ReadOptions extends ScanOptions {
+  /** Count only lines at or after this time (see window.ts for what a line's time is). */
+  since?: WindowBound;
+  /** Count only lines at or before this time. */
+  until?: WindowBound;
+  /** Stop reading once the evidence is conclusive (SAMPLE_RULE); the scan says how much was read. */
+  sample?: boolean;
+  /** Threads for a large uncompressed file (default 2; 1 disables the split). */
+  threads?: number;
+  /** @internal Smallest byte range worth splitting (default 64 MiB). */
+  minParallelBytes?: number;
+  /** @internal Split here (the next record start after it) instead of in the middle. */
+  splitAt?: number;
+  /** @internal Told where a file was split across threads. */
+  onSplit?: (offset: number) => void;
 }
