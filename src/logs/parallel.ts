@@ -28,7 +28,7 @@ export interface RangeJob {
 
 export type WorkerMessage = { kind: "progress"; bytes: number } | { kind: "done"; scan: LogScan };
 
-/** What a range read reports to its caller (reader.ts's SetRun). */
+/** What a range read reports to its caller (sampling-progress.ts's SetRun). */
 export interface RangeRun {
   readonly set: SignatureSet;
   readonly options: ScanOptions;
