@@ -40,7 +40,7 @@ describe("line kernel memory layout", () => {
     const moved = await assemble({ ...KERNEL_LAYOUT, RUNS: KERNEL_LAYOUT.RUNS + 64 });
     assert.equal(
       kernelOfModule(moved),
-      `line-kernel.wasm was built for another memory layout (RUNS is ${KERNEL_LAYOUT.RUNS + 64}, not ${KERNEL_LAYOUT.RUNS}); rebuild it with npm run build`,
+      `line-kernel.wasm was built for another memory layout, RUNS ${KERNEL_LAYOUT.RUNS + 64} where kernel-layout.ts has ${KERNEL_LAYOUT.RUNS}; rebuild it with npm run build`,
     );
     const same = await assemble(KERNEL_LAYOUT);
     assert.ok(kernelOfModule(same) instanceof LineKernel);
@@ -50,7 +50,7 @@ describe("line kernel memory layout", () => {
     const unnamed = await assemble(KERNEL_LAYOUT, (name) => `other.${name}`);
     assert.equal(
       kernelOfModule(unnamed),
-      `line-kernel.wasm was built for another memory layout (TABLES is missing, not ${KERNEL_LAYOUT.TABLES}); rebuild it with npm run build`,
+      `line-kernel.wasm was built for another memory layout, TABLES missing where kernel-layout.ts has ${KERNEL_LAYOUT.TABLES}; rebuild it with npm run build`,
     );
   });
 

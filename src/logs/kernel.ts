@@ -455,7 +455,7 @@ function instantiate(wasm: WasmApi, module: object): LineKernel | string {
   const other = layoutDifference(exports);
   if (other !== undefined) {
     // A .wasm left from a build of another layout would read and write the wrong addresses.
-    return `line-kernel.wasm was built for another memory layout (${other}); rebuild it with npm run build`;
+    return `line-kernel.wasm was built for another memory layout, ${other}; rebuild it with npm run build`;
   }
   return new LineKernel(exports);
 }
@@ -465,7 +465,9 @@ function layoutDifference(exports: Exports): string | undefined {
   const all = exports as unknown as Record<string, { value?: unknown } | undefined>;
   for (const [name, value] of Object.entries(KERNEL_LAYOUT)) {
     const found = all[layoutExport(name)]?.value;
-    if (found !== value) return `${name} is ${typeof found === "number" ? found : "missing"}, not ${value}`;
+    if (found !== value) {
+      return `${name} ${typeof found === "number" ? found : "missing"} where kernel-layout.ts has ${value}`;
+    }
   }
   return undefined;
 }
