@@ -1,10 +1,12 @@
 // Assembles the project's WebAssembly text sources (src/**/*.wat) into dist/src/**/*.wasm, next to the
 // compiled JS that loads them. Part of `npm run build` and scripts/ensure-deps.sh; the binaries are
-// build output and are never committed. Skips a module whose .wasm is newer than its .wat.
+// build output and are never committed. A module with a memory layout (LAYOUTS) gets its numbers
+// written in first (wat-layout.ts). Skips a module whose .wasm is newer than its .wat and layout.
 
 import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import wabtInit from "wabt";
+import { LAYOUTS, watText } from "./wat-layout.js";
 
 const root = join(import.meta.dirname, "..", "..", "..");
 
@@ -28,12 +30,16 @@ function mtime(path: string): number {
 
 async function main(): Promise<void> {
   const sources = watFiles(join(root, "src"));
-  const stale = sources.filter((src) => mtime(target(src)) < mtime(src));
+  const stale = sources.filter((src) => {
+    const layout = LAYOUTS[relative(root, src)];
+    const inputs = Math.max(mtime(src), layout === undefined ? -1 : mtime(join(root, layout.source)));
+    return mtime(target(src)) < inputs;
+  });
   if (stale.length === 0) return;
   const wabt = await wabtInit();
   for (const src of stale) {
     const name = relative(root, src);
-    const module = wabt.parseWat(name, readFileSync(src, "utf8"), { simd: true });
+    const module = wabt.parseWat(name, watText(name, readFileSync(src, "utf8")), { simd: true });
     try {
       module.resolveNames();
       module.validate();

@@ -5,7 +5,8 @@
 import { isAscii } from "node:buffer";
 import { acquireKernel, literalFinder, releaseKernel, type LineKernel } from "./kernel.js";
 import { byteRarity, byteWeights, findHits, gramRarity, planNeedles, type Needle } from "./needles.js";
-import { pushLines, type LogScanner } from "./scanner.js";
+import { pushLines } from "./record-assembly.js";
+import type { LogScanner } from "./scanner.js";
 import type { SignatureSet } from "./signatures.js";
 
 const NEWLINE = 10;

@@ -11,7 +11,8 @@
 
 export { compileSignatures, type SignatureSet } from "./signatures.js";
 export { SignatureCompileError } from "./errors.js";
-export { LogScanner, type ScanOptions, type SignatureMatch } from "./scanner.js";
+export { LogScanner } from "./scanner.js";
+export type { ScanOptions, SignatureMatch } from "./scan-types.js";
 export {
   scanLogFile,
   scanLogSet,

@@ -19,7 +19,7 @@ import { classifyBytes, startKindBytes } from "./bytes.js";
 import { assignBuckets, lineKernel, literalFinder, needleTables, type LineKernel } from "./kernel.js";
 import { ENV_CRI, ENV_NONE, LineInfo, START_FELIX, START_NONE } from "./lines.js";
 import { findHits, gramRarity, planNeedles, type Needle } from "./needles.js";
-import { RUN_CONTINUATION, RUN_CRI_FELIX, RUN_FELIX, RUN_OTHER } from "./scanner.js";
+import { RUN_CONTINUATION, RUN_CRI_FELIX, RUN_FELIX, RUN_OTHER } from "./scan-types.js";
 import { compileSignatures } from "./signatures.js";
 
 const MAX_LINE = 4096;

@@ -7,22 +7,35 @@
 
 import { readFileSync } from "node:fs";
 import { findHits, type Needle, type Rarity } from "./needles.js";
-import type { LineRuns } from "./scanner.js";
+import { HIT_CAP, KERNEL_LAYOUT, RUN_CAP, layoutExport } from "./kernel-layout.js";
+import type { LineRuns } from "./scan-types.js";
 import type { LiteralFinder } from "./signatures.js";
 
-// Memory layout: keep in step with the header of line-kernel.wat.
-const TABLES = 0;
-const BUCKET_SETS = 256;
-const NEEDLES = 1280;
-const MAX_NEEDLES = 32;
-const RESULTS = 2048;
-const LITERALS = 102400;
-const RUNS = 4096;
-const RUN_CAP = 8192;
-const CANDIDATES = 131072;
-const CANDIDATE_CAP = 16384;
-const DATA = 262144;
-const SLACK = 64;
+// The memory layout, defined once in kernel-layout.ts: the build writes the same numbers into
+// line-kernel.wat, and load() refuses a module whose exported layout differs from these.
+const {
+  TABLES,
+  BUCKET_SETS,
+  NEEDLES,
+  NEEDLE_SHIFT,
+  MAX_NEEDLES,
+  RESULTS,
+  RUNS,
+  RUN_BYTES,
+  LITERALS,
+  LITERAL_BYTES,
+  HITS,
+  HIT_SHIFT,
+  DATA,
+  SLACK,
+} = KERNEL_LAYOUT;
+const NEEDLE_BYTES = 1 << NEEDLE_SHIFT;
+// Where the kernel's outputs are, in i32 units (as the Int32Array view reads them).
+const RESULT_AT = RESULTS / 4;
+const RUN_AT = RUNS / 4;
+const RUN_INTS = RUN_BYTES / 4;
+const HIT_AT = HITS / 4;
+const HIT_INTS = (1 << HIT_SHIFT) / 4;
 const PAGE = 65536;
 const BUCKETS = 8;
 /** Teddy fingerprint length: bytes of a needle looked up per lane. */
@@ -104,10 +117,10 @@ export function needleTables(needles: readonly Needle[], weights?: Float64Array)
     return undefined;
   }
   const literalBytes = needles.reduce(
-    (sum, n) => sum + 4 + n.targets.reduce((t, target) => t + 12 + target.text.length, 0),
+    (sum, n) => sum + 4 + n.targets.reduce((t, target) => t + LITERAL_BYTES + target.text.length, 0),
     0,
   );
-  if (LITERALS + literalBytes > CANDIDATES) return undefined;
+  if (LITERALS + literalBytes > HITS) return undefined;
   const tables = new Uint8Array(LITERALS + literalBytes);
   const view = new DataView(tables.buffer);
   const bucketNeedles = new Array<number>(BUCKETS).fill(0);
@@ -138,7 +151,7 @@ export function needleTables(needles: readonly Needle[], weights?: Float64Array)
       pattern |= b << (8 * k);
       mask |= 0xff << (8 * k);
     });
-    const at = NEEDLES + i * 16;
+    const at = NEEDLES + i * NEEDLE_BYTES;
     view.setUint32(at, pattern >>> 0, true);
     view.setUint32(at + 4, mask >>> 0, true);
     view.setUint32(at + 8, needle.bytes.length, true);
@@ -146,11 +159,11 @@ export function needleTables(needles: readonly Needle[], weights?: Float64Array)
     // The literal list: count, then (needle offset, length, address of the bytes) per literal.
     const list = free;
     view.setUint32(list, needle.targets.length, true);
-    free += 4 + 12 * needle.targets.length;
+    free += 4 + LITERAL_BYTES * needle.targets.length;
     needle.targets.forEach((target, t) => {
-      view.setUint32(list + 4 + t * 12, target.offset, true);
-      view.setUint32(list + 8 + t * 12, target.text.length, true);
-      view.setUint32(list + 12 + t * 12, free, true);
+      view.setUint32(list + 4 + t * LITERAL_BYTES, target.offset, true);
+      view.setUint32(list + 8 + t * LITERAL_BYTES, target.text.length, true);
+      view.setUint32(list + 12 + t * LITERAL_BYTES, free, true);
       tables.set(target.text, free);
       free += target.text.length;
     });
@@ -253,7 +266,7 @@ export class LineKernel implements LineRuns {
     for (let pos = 0; pos < n + 1;) {
       const stop = this.next(pos);
       if (this.overflow) return false;
-      for (let i = 0; i < this.candidates; i++) state[this.ints[CANDIDATES / 4 + i * 2 + 1] ?? 0] = 1;
+      for (let i = 0; i < this.candidates; i++) state[this.ints[HIT_AT + i * HIT_INTS + 1] ?? 0] = 1;
       pos = stop;
     }
     return true;
@@ -285,19 +298,19 @@ export class LineKernel implements LineRuns {
   }
 
   /** The caps (runs and candidates per batch) are for tests; the defaults fill the output areas. */
-  next(from: number, cap = RUN_CAP, candidateCap = CANDIDATE_CAP): number {
+  next(from: number, cap = RUN_CAP, candidateCap = HIT_CAP): number {
     const stop = this.exports.classify(
       from + this.origin,
       this.dataEnd,
       this.maxLine,
       Math.min(cap, RUN_CAP),
-      Math.min(candidateCap, CANDIDATE_CAP),
+      Math.min(candidateCap, HIT_CAP),
     );
-    this.last = this.ints[RESULTS / 4] ?? 0;
-    this.done = this.ints[RESULTS / 4 + 1] ?? 0;
-    this.candidates = this.ints[RESULTS / 4 + 2] ?? 0;
+    this.last = this.ints[RESULT_AT] ?? 0;
+    this.done = this.ints[RESULT_AT + 1] ?? 0;
+    this.candidates = this.ints[RESULT_AT + 2] ?? 0;
     // No progress (no "\n" left) leaves hitsIn() nothing to go by: it searches the text then.
-    this.overflow = this.ints[RESULTS / 4 + 3] === 1 || stop <= from + this.origin;
+    this.overflow = this.ints[RESULT_AT + 3] === 1 || stop <= from + this.origin;
     this.cursor = 0;
     return stop - this.origin;
   }
@@ -315,7 +328,7 @@ export class LineKernel implements LineRuns {
     const ints = this.ints;
     let i = this.cursor;
     for (; i < this.candidates; i++) {
-      const p = (ints[CANDIDATES / 4 + i * 2] ?? 0) - this.origin;
+      const p = (ints[HIT_AT + i * HIT_INTS] ?? 0) - this.origin;
       if (p >= to) break;
       if (p >= from) out.push(p);
     }
@@ -331,15 +344,15 @@ export class LineKernel implements LineRuns {
   }
 
   runStart(i: number): number {
-    return (this.ints[RUNS / 4 + i * 3] ?? 0) - this.origin;
+    return (this.ints[RUN_AT + i * RUN_INTS] ?? 0) - this.origin;
   }
 
   runKind(i: number): number {
-    return this.ints[RUNS / 4 + i * 3 + 1] ?? 0;
+    return this.ints[RUN_AT + i * RUN_INTS + 1] ?? 0;
   }
 
   runLine(i: number): number {
-    return this.ints[RUNS / 4 + i * 3 + 2] ?? 0;
+    return this.ints[RUN_AT + i * RUN_INTS + 2] ?? 0;
   }
 }
 
@@ -425,12 +438,43 @@ function load(): LineKernel | null {
   if (wasm === undefined || process.env.CNIDOCTOR_LINE_KERNEL === "off") return null;
   try {
     compiled ??= new wasm.Module(readFileSync(new URL("./line-kernel.wasm", import.meta.url)));
-    const instance = new wasm.Instance(compiled);
-    if (isExports(instance.exports)) return new LineKernel(instance.exports);
-    problem ??= "line-kernel.wasm does not have the expected exports";
+    const kernel = instantiate(wasm, compiled);
+    if (typeof kernel !== "string") return kernel;
+    problem ??= kernel;
     return null;
   } catch (e) {
     problem ??= e instanceof Error ? e.message : String(e);
     return null;
   }
+}
+
+/** An instance of the compiled kernel, or why it cannot serve as one. */
+function instantiate(wasm: WasmApi, module: object): LineKernel | string {
+  const { exports } = new wasm.Instance(module);
+  if (!isExports(exports)) return "line-kernel.wasm does not have the expected exports";
+  const other = layoutDifference(exports);
+  if (other !== undefined) {
+    // A .wasm left from a build of another layout would read and write the wrong addresses.
+    return `line-kernel.wasm was built for another memory layout, ${other}; rebuild it with npm run build`;
+  }
+  return new LineKernel(exports);
+}
+
+/** The first entry of KERNEL_LAYOUT the module's `layout.*` globals disagree with, as text. */
+function layoutDifference(exports: Exports): string | undefined {
+  const all = exports as unknown as Record<string, { value?: unknown } | undefined>;
+  for (const [name, value] of Object.entries(KERNEL_LAYOUT)) {
+    const found = all[layoutExport(name)]?.value;
+    if (found !== value) {
+      return `${name} ${typeof found === "number" ? found : "missing"} where kernel-layout.ts has ${value}`;
+    }
+  }
+  return undefined;
+}
+
+/** @internal A kernel of the module `bytes`, compiled afresh (tests load modules of other layouts). */
+export function kernelOfModule(bytes: Uint8Array): LineKernel | string {
+  const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (wasm === undefined) return "no WebAssembly";
+  return instantiate(wasm, new wasm.Module(bytes));
 }

@@ -1,6 +1,6 @@
 ;; The line kernel: one SIMD pass over ASCII log bytes that finds every line and tells the bulk path
 ;; which lines need nothing but counting. Built into dist/src/logs/line-kernel.wasm by
-;; scripts/build/wasm.ts; loaded and fed by src/logs/kernel.ts, which owns the memory layout below.
+;; scripts/build/wasm.ts; loaded and fed by src/logs/kernel.ts.
 ;;
 ;; A line is "ordinary" when the scanner's bulk path would only count it: a Felix record start
 ;; (`YYYY-MM-DD HH:MM:SS[.frac] [`), bare or inside a complete CRI line (`<RFC3339> stdout F <felix>`),
@@ -15,23 +15,21 @@
 ;; a candidate is then confirmed against the bucket's needles (at most 4 bytes, masked compare), then
 ;; each of the needle's literals is compared in place; hits are written out for the JS side.
 ;;
-;; Memory layout (bytes):
-;;   0..95      Teddy tables: lo0 hi0 lo1 hi1 lo2 hi2, 16 bytes each
-;;   96..127    scratch: the lane buckets of the current 32-byte block
-;;   256..1279  bucket set (a byte) -> needles (u32 bit set)
-;;   1280..1791 needles, 16 bytes each: pattern (u32 LE), mask (u32), length (u32), address of its
-;;              literals (u32 count, then per literal: needle offset in it, length, address of bytes)
-;;   2048       out: runs written by the last call
-;;   2052       out: lines finished by the last call
-;;   2056       out: hits written by the last call
-;;   2060       out: 1 when hits did not fit (the call then stopped after that line)
-;;   4096..     out: runs, 12 bytes each: first line's start, kind (0 other, 1 felix, 2 CRI felix,
-;;              3 continuation), index of that line among the call's lines (at most 8192)
-;;   102400..   the needles' literal lists and bytes
-;;   131072..   out: hits, 8 bytes each: position, needle index (in position order)
-;;   262144..   the data, followed by at least 64 bytes of slack (loads may read past the end)
+;; Memory layout: src/logs/kernel-layout.ts defines it once. This file names its addresses and strides
+;; as {{NAME}} or {{NAME+N}} (bytes past NAME); scripts/build/wasm.ts writes the numbers in before it
+;; assembles the module, so this text is only valid WebAssembly after that step. In short:
+;;   TABLES        Teddy tables: lo0 hi0 lo1 hi1 lo2 hi2, 16 bytes each; SCRATCH: this block's lane buckets
+;;   BUCKET_SETS   bucket set (a byte) -> needles (u32 bit set)
+;;   NEEDLES       1 << NEEDLE_SHIFT bytes each: pattern (u32 LE), mask (u32), length (u32), address of
+;;                 its literals (u32 count, then LITERAL_BYTES per literal: needle offset in it, length,
+;;                 address of bytes); LITERALS holds those lists and bytes
+;;   RESULTS       out: runs written (+0), lines finished (+4), hits written (+8), 1 when hits did not fit (+12)
+;;   RUNS          out: runs, RUN_BYTES each: first line's start, kind (0 other, 1 felix, 2 CRI felix,
+;;                 3 continuation), index of that line among the call's lines
+;;   HITS          out: hits, 1 << HIT_SHIFT bytes each: position, needle index (in position order)
+;;   DATA          the data, followed by at least SLACK bytes (loads may read past the end)
 (module
-  (memory (export "memory") 5)
+  (memory (export "memory") {{INITIAL_PAGES}})
   (global $cands (mut i32) (i32.const 0))
   (global $candCap (mut i32) (i32.const 0))
   (global $overflow (mut i32) (i32.const 0))
@@ -155,7 +153,7 @@
     (local $len i32)
     (local $bytes i32)
     (local $i i32)
-    (local.set $t (i32.load offset=12 (i32.add (i32.const 1280) (i32.shl (local.get $n) (i32.const 4)))))
+    (local.set $t (i32.load offset=12 (i32.add (i32.const {{NEEDLES}}) (i32.shl (local.get $n) (i32.const {{NEEDLE_SHIFT}})))))
     (local.set $count (i32.load (local.get $t)))
     (local.set $t (i32.add (local.get $t) (i32.const 4)))
     (block $none
@@ -164,7 +162,7 @@
         (local.set $s (i32.sub (local.get $p) (i32.load (local.get $t))))
         (local.set $len (i32.load offset=4 (local.get $t)))
         (local.set $bytes (i32.load offset=8 (local.get $t)))
-        (local.set $t (i32.add (local.get $t) (i32.const 12)))
+        (local.set $t (i32.add (local.get $t) (i32.const {{LITERAL_BYTES}})))
         (local.set $count (i32.sub (local.get $count) (i32.const 1)))
         (br_if $targets (i32.lt_s (local.get $s) (local.get $lo)))
         (br_if $targets (i32.gt_u (i32.add (local.get $s) (local.get $len)) (local.get $end)))
@@ -188,12 +186,12 @@
     (local $n i32)
     (local $a i32)
     (local $any i32)
-    (local.set $set (i32.load offset=256 (i32.shl (local.get $buckets) (i32.const 2))))
+    (local.set $set (i32.load offset={{BUCKET_SETS}} (i32.shl (local.get $buckets) (i32.const 2))))
     (block $none
       (loop $each
         (br_if $none (i32.eqz (local.get $set)))
         (local.set $n (i32.ctz (local.get $set)))
-        (local.set $a (i32.add (i32.const 1280) (i32.shl (local.get $n) (i32.const 4))))
+        (local.set $a (i32.add (i32.const {{NEEDLES}}) (i32.shl (local.get $n) (i32.const {{NEEDLE_SHIFT}}))))
         (local.set $set (i32.and (local.get $set) (i32.sub (local.get $set) (i32.const 1))))
         (if (i32.le_u (i32.add (local.get $p) (i32.load offset=8 (local.get $a))) (local.get $end))
           (then
@@ -206,7 +204,7 @@
                 (local.set $any (i32.const 1))
                 (if (i32.lt_u (global.get $cands) (global.get $candCap))
                   (then
-                    (local.set $a (i32.add (i32.const 131072) (i32.shl (global.get $cands) (i32.const 3))))
+                    (local.set $a (i32.add (i32.const {{HITS}}) (i32.shl (global.get $cands) (i32.const {{HIT_SHIFT}}))))
                     (i32.store (local.get $a) (local.get $p))
                     (i32.store offset=4 (local.get $a) (local.get $n))
                     (global.set $cands (i32.add (global.get $cands) (i32.const 1))))
@@ -245,12 +243,12 @@
     (local $hi2 v128)
     (local $nib v128)
     (local $nl v128)
-    (local.set $lo0 (v128.load (i32.const 0)))
-    (local.set $hi0 (v128.load (i32.const 16)))
-    (local.set $lo1 (v128.load (i32.const 32)))
-    (local.set $hi1 (v128.load (i32.const 48)))
-    (local.set $lo2 (v128.load (i32.const 64)))
-    (local.set $hi2 (v128.load (i32.const 80)))
+    (local.set $lo0 (v128.load (i32.const {{TABLES}})))
+    (local.set $hi0 (v128.load (i32.const {{TABLES+16}})))
+    (local.set $lo1 (v128.load (i32.const {{TABLES+32}})))
+    (local.set $hi1 (v128.load (i32.const {{TABLES+48}})))
+    (local.set $lo2 (v128.load (i32.const {{TABLES+64}})))
+    (local.set $hi2 (v128.load (i32.const {{TABLES+80}})))
     (local.set $nib (i8x16.splat (i32.const 15)))
     (local.set $nl (i8x16.splat (i32.const 10)))
     (global.set $cands (i32.const 0))
@@ -279,7 +277,7 @@
             (i8x16.swizzle (local.get $hi2) (v128.and (i16x8.shr_u (local.get $v2) (i32.const 4)) (local.get $nib))))))
         (local.set $nlm (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $nl))))
         (local.set $cm (i8x16.bitmask (i8x16.eq (local.get $m) (v128.const i64x2 0 0))))
-        (v128.store (i32.const 96) (local.get $m))
+        (v128.store (i32.const {{SCRATCH}}) (local.get $m))
         (local.set $v0 (v128.load offset=16 (local.get $base)))
         (local.set $v1 (v128.load offset=17 (local.get $base)))
         (local.set $v2 (v128.load offset=18 (local.get $base)))
@@ -298,7 +296,7 @@
           (i32.shl (i8x16.bitmask (i8x16.eq (local.get $v0) (local.get $nl))) (i32.const 16))))
         (local.set $cm (i32.xor (i32.const -1) (i32.or (local.get $cm)
           (i32.shl (i8x16.bitmask (i8x16.eq (local.get $m) (v128.const i64x2 0 0))) (i32.const 16)))))
-        (v128.store (i32.const 112) (local.get $m))
+        (v128.store (i32.const {{SCRATCH+16}}) (local.get $m))
         (local.set $valid (i32.sub (local.get $end) (local.get $base)))
         (if (i32.lt_u (local.get $valid) (i32.const 32))
           (then
@@ -316,7 +314,7 @@
             (if (i32.and (i32.shr_u (local.get $cm) (local.get $bit)) (i32.const 1))
               (then
                 (local.set $hot (i32.or (local.get $hot)
-                  (call $confirm (local.get $p) (i32.load8_u offset=96 (local.get $bit)) (local.get $start) (local.get $end))))))
+                  (call $confirm (local.get $p) (i32.load8_u offset={{SCRATCH}} (local.get $bit)) (local.get $start) (local.get $end))))))
             (if (i32.and (i32.shr_u (local.get $nlm) (local.get $bit)) (i32.const 1))
               (then
                 (local.set $k
@@ -325,7 +323,7 @@
                     (else (call $kind (local.get $ls) (local.get $p) (local.get $max)))))
                 (if (i32.ne (local.get $k) (local.get $prev))
                   (then
-                    (local.set $out (i32.add (i32.const 4096) (i32.mul (local.get $runs) (i32.const 12))))
+                    (local.set $out (i32.add (i32.const {{RUNS}}) (i32.mul (local.get $runs) (i32.const {{RUN_BYTES}}))))
                     (i32.store (local.get $out) (local.get $ls))
                     (i32.store offset=4 (local.get $out) (local.get $k))
                     (i32.store offset=8 (local.get $out) (local.get $lines))
@@ -339,9 +337,9 @@
             (br $events)))
         (local.set $base (i32.add (local.get $base) (i32.const 32)))
         (br $blocks)))
-    (i32.store (i32.const 2048) (local.get $runs))
-    (i32.store (i32.const 2052) (local.get $lines))
-    (i32.store (i32.const 2056) (global.get $cands))
-    (i32.store (i32.const 2060) (global.get $overflow))
+    (i32.store (i32.const {{RESULTS}}) (local.get $runs))
+    (i32.store (i32.const {{RESULTS+4}}) (local.get $lines))
+    (i32.store (i32.const {{RESULTS+8}}) (global.get $cands))
+    (i32.store (i32.const {{RESULTS+12}}) (global.get $overflow))
     (local.get $ls))
 )

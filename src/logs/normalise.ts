@@ -15,7 +15,7 @@ import { initialState, insideWindow, type ByteSink, type TimeWindow } from "./wi
 
 /**
  * What the shaped path needs of a scanner. scanner.ts's LogScanner provides it; it is named here
- * rather than imported because scanner.ts imports this module.
+ * rather than imported because the scanner (record-assembly.ts) imports this module.
  */
 export interface RecordScanner {
   readonly lineLimit: number;

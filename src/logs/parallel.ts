@@ -5,7 +5,7 @@
 import type { FileHandle } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import type { LogScan } from "../model/logs.js";
-import type { ScanOptions } from "./scanner.js";
+import type { ScanOptions } from "./scan-types.js";
 import type { SignatureSet, SignatureSource } from "./signatures.js";
 import { isoShapeBytes } from "./bytes.js";
 
@@ -28,7 +28,7 @@ export interface RangeJob {
 
 export type WorkerMessage = { kind: "progress"; bytes: number } | { kind: "done"; scan: LogScan };
 
-/** What a range read reports to its caller (reader.ts's SetRun). */
+/** What a range read reports to its caller (sampling-progress.ts's SetRun). */
 export interface RangeRun {
   readonly set: SignatureSet;
   readonly options: ScanOptions;

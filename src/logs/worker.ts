@@ -4,7 +4,8 @@
 import { closeSync, openSync, readSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { FastFeeder } from "./fast.js";
-import { LogScanner, type ScanOptions } from "./scanner.js";
+import type { ScanOptions } from "./scan-types.js";
+import { LogScanner } from "./scanner.js";
 import { compileSignatures } from "./signatures.js";
 import type { RangeJob, WorkerMessage } from "./parallel.js";
 
