@@ -13,7 +13,7 @@ import { KubeObjectHandler } from "../../apply/kube-objects.js";
 import { RestartHandler } from "../../apply/restart.js";
 import { compileSignatures } from "../../logs/index.js";
 import type { Plan, Step } from "../../model/plan.js";
-import { restartStep } from "../../remediate/mitigations.js";
+import { restartStep } from "../../remediate/rolling-restart.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { livePostCheck, postCheckBaseline, type PostCheckBaseline } from "./apply-postcheck.js";
 import {
