@@ -15,7 +15,7 @@ import { RestartHandler, type RestartOptions } from "./restart.js";
 export type ClusterConnection = ConstructorParameters<typeof KubeObjectHandler>[0];
 
 export interface HandlerContext {
-  /** Whose locks and messages these are: a rollback's file locks say so. */
+  /** Which command holds the file locks: another run blocked by one is told "locked by cnidoctor rollback". */
   mode: "apply" | "rollback";
   /** The cluster and how restarts run there; absent when none was reached (file steps only). */
   cluster?: { connection: ClusterConnection; restart: RestartOptions };
