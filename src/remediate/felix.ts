@@ -7,7 +7,7 @@ import type { KubePatchStep, KubeObjectRef } from "../model/plan.js";
 import type { FelixConfigurationFacts } from "../model/snapshot.js";
 import { parseFelixBool } from "../analyze/felix-settings.js";
 import { unifiedDiff } from "./diff.js";
-import type { PlanFacts, PlannerResult } from "./types.js";
+import type { PlanFacts, Planner, PlannerResult } from "./types.js";
 
 const GROUP_VERSION = "crd.projectcalico.org/v1";
 
@@ -101,3 +101,9 @@ export function planFelix(facts: PlanFacts): PlannerResult {
     if (fc.name.startsWith("node.") && fc.spec.xdpEnabled === true) steps.push(patchStep(facts, fc, fc.name));
   return { steps, notes: [] };
 }
+
+export const felixPlanner: Planner = {
+  name: "FelixConfiguration",
+  implements: ["felixconfiguration-disable-xdp"],
+  plan: planFelix,
+};

@@ -2,13 +2,26 @@
 // monitoring last). Pure: the same facts and time give the same Plan.
 
 import type { Plan, Step } from "../model/plan.js";
-import { planFelix } from "./felix.js";
-import { planMitigations } from "./mitigations.js";
-import { planRke1 } from "./rke1.js";
-import { planRke2 } from "./rke2.js";
+import { alertRulesPlanner } from "./alert-rules.js";
+import { felixPlanner } from "./felix.js";
+import { kernelUpgradePlanner } from "./kernel-upgrade.js";
+import { memoryLimitPlanner } from "./memory-limit.js";
+import { perInstall } from "./per-install.js";
+import { rke1Planner } from "./rke1.js";
+import { rke2Planner } from "./rke2.js";
+import { rollingRestartPlanner } from "./rolling-restart.js";
+import { scheduledRestartPlanner } from "./scheduled-restart.js";
 import type { PlanFacts, Planner } from "./types.js";
 
-export const PLANNERS: readonly Planner[] = [planRke1, planRke2, planFelix, planMitigations];
+/** Every planner, in plan order. A new remediation is a planner file plus a line here. */
+export const PLANNERS: readonly Planner[] = [
+  rke1Planner,
+  rke2Planner,
+  felixPlanner,
+  perInstall("calico-node stopgaps", [rollingRestartPlanner, scheduledRestartPlanner, memoryLimitPlanner]),
+  kernelUpgradePlanner,
+  alertRulesPlanner,
+];
 
 function statusNote(facts: PlanFacts): string[] {
   const verdicts = facts.diagnosis?.verdicts ?? [];
@@ -24,7 +37,7 @@ export function buildPlan(facts: PlanFacts, inputs: string[], now: Date): Plan {
   const steps: Step[] = [];
   const notes = statusNote(facts);
   for (const planner of PLANNERS) {
-    const r = planner(facts);
+    const r = planner.plan(facts);
     steps.push(...r.steps);
     notes.push(...r.notes);
   }
@@ -40,5 +53,5 @@ export function buildPlan(facts: PlanFacts, inputs: string[], now: Date): Plan {
   };
 }
 
-export type { PlanFacts, PlanOptions } from "./types.js";
+export type { PlanFacts, PlanOptions, Planner } from "./types.js";
 export { DEFAULT_PLAN_OPTIONS } from "./types.js";

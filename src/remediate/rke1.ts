@@ -22,7 +22,7 @@ import {
 import { rke1VersionOfKubelet } from "../analyze/platform.js";
 import { unifiedDiff } from "./diff.js";
 import { setKubernetesVersion, setSystemImages, YamlEditError } from "./rke1-yaml.js";
-import type { PlanFacts, PlannerResult } from "./types.js";
+import type { PlanFacts, Planner, PlannerResult } from "./types.js";
 
 export function sha256(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
@@ -348,3 +348,9 @@ export function planRke1(facts: PlanFacts): PlannerResult {
     throw e;
   }
 }
+
+export const rke1Planner: Planner = {
+  name: "RKE1",
+  implements: ["upgrade-rke1-kubernetes", "pin-rke1-system-images"],
+  plan: planRke1,
+};

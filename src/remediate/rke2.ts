@@ -10,7 +10,7 @@ import { defaultVersionTables, type Rke2ChartName, type VersionTables } from "..
 import { calicoStatus, fixedRke2ByRancher, smallestFixedRke2 } from "../versions/gate.js";
 import { parseFelixBool } from "../analyze/felix-settings.js";
 import { unifiedDiff } from "./diff.js";
-import type { PlanFacts, PlannerResult } from "./types.js";
+import type { PlanFacts, Planner, PlannerResult } from "./types.js";
 
 export const RKE2_MANIFESTS_DIR = "/var/lib/rancher/rke2/server/manifests";
 
@@ -285,3 +285,9 @@ export function planRke2(facts: PlanFacts): PlannerResult {
   }
   return { steps, notes };
 }
+
+export const rke2Planner: Planner = {
+  name: "RKE2",
+  implements: ["upgrade-rke2", "rke2-helmchartconfig-disable-xdp"],
+  plan: planRke2,
+};

@@ -2,7 +2,7 @@
 // operator's options. Planners are pure functions of these; they never read or write anything.
 
 import type { Advisory } from "../model/advisory.js";
-import type { Snapshot } from "../model/snapshot.js";
+import type { CalicoInstall, Snapshot } from "../model/snapshot.js";
 import type { Step } from "../model/plan.js";
 import type { Diagnosis } from "../analyze/diagnose.js";
 import type { Fact } from "../model/provenance.js";
@@ -54,10 +54,28 @@ export interface PlanFacts {
   options: PlanOptions;
 }
 
-/** A planner: facts in, steps (and plan-level notes) out. */
+/** What a planner gives back: steps, and plan-level notes. */
 export interface PlannerResult {
   steps: Step[];
   notes: string[];
 }
 
-export type Planner = (facts: PlanFacts) => PlannerResult;
+/**
+ * A planner: facts in, steps (and plan-level notes) out. `implements` names the advisory
+ * remediations (`remediations[].id` in advisories/*.yaml) whose steps it emits; every step's
+ * remediationId is one of them, and a test ties these to the shipped advisories both ways.
+ */
+export interface Planner {
+  readonly name: string;
+  readonly implements: readonly string[];
+  plan(facts: PlanFacts): PlannerResult;
+  /** Set on a planner made of per-install planners (perInstall), so tests can check each one. */
+  readonly parts?: readonly InstallPlanner[];
+}
+
+/** A planner for one calico-node install: its steps for that install only. */
+export interface InstallPlanner {
+  readonly name: string;
+  readonly implements: readonly string[];
+  planInstall(facts: PlanFacts, install: CalicoInstall): Step[];
+}

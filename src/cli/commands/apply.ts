@@ -8,12 +8,10 @@ import { sweepFileLeftovers } from "../../apply/sweep.js";
 import { mergeCleanups } from "../../io/leftovers.js";
 import { cleanUp } from "./cleanup.js";
 import { applyPlan, selectSteps, ApplyError, type StepHandler } from "../../apply/executor.js";
-import { FileHandler } from "../../apply/files.js";
-import { KubeObjectHandler } from "../../apply/kube-objects.js";
-import { RestartHandler } from "../../apply/restart.js";
+import { handlersFor, needsCluster } from "../../apply/handlers.js";
 import { compileSignatures } from "../../logs/index.js";
 import type { Plan, Step } from "../../model/plan.js";
-import { restartStep } from "../../remediate/mitigations.js";
+import { restartStep } from "../../remediate/rolling-restart.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { livePostCheck, postCheckBaseline, type PostCheckBaseline } from "./apply-postcheck.js";
 import {
@@ -69,33 +67,31 @@ async function daemonSetPlan(
   return { plan, facts: { advisory, signatures: compileSignatures([advisory]), inputs: plan.inputs } };
 }
 
-function handlersFor(
+function handlersOf(
   args: ParsedArgs,
   rt: Runtime,
   facts: Facts,
   plan: Plan,
   only: string[] | undefined,
 ): StepHandler[] {
-  const handlers: StepHandler[] = [new FileHandler()];
-  const needsCluster = selectSteps(plan, only).some(
-    (s) => s.kind === "kube-patch" || s.kind === "rolling-restart",
-  );
-  if (!needsCluster) return handlers;
+  const kinds = selectSteps(plan, only).map((s) => s.kind);
+  if (!needsCluster(kinds)) return handlersFor(kinds, { mode: "apply" });
   if (typeof args.flags.bundle === "string")
     throw new UsageError(
       "apply: API changes need the live cluster, not --bundle (use --kubeconfig/--context)",
     );
-  const kc = kubeConfigFor(args, rt);
-  handlers.push(
-    new KubeObjectHandler(kc),
-    new RestartHandler(kc, {
-      signatures: facts.signatures,
-      advisoryId: facts.advisory.id,
-      holder: `cnidoctor@${hostname()}/${process.pid}`,
-      ...(rt.progress ? { progress: rt.progress } : {}),
-    }),
-  );
-  return handlers;
+  return handlersFor(kinds, {
+    mode: "apply",
+    cluster: {
+      connection: kubeConfigFor(args, rt),
+      restart: {
+        signatures: facts.signatures,
+        advisoryId: facts.advisory.id,
+        holder: `cnidoctor@${hostname()}/${process.pid}`,
+        ...(rt.progress ? { progress: rt.progress } : {}),
+      },
+    },
+  });
 }
 
 function summary(plan: Plan, only: string[] | undefined): string {
@@ -147,7 +143,7 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     };
   let handlers: StepHandler[];
   try {
-    handlers = handlersFor(args, rt, facts, plan, only);
+    handlers = handlersOf(args, rt, facts, plan, only);
   } catch (e) {
     if (e instanceof ApplyError) throw new UsageError(`apply: ${e.message}`);
     throw e;
