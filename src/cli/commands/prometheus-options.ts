@@ -3,7 +3,8 @@
 
 import { readInputText } from "../../io/open-input.js";
 import { InputError, UsageError } from "../../errors.js";
-import { collectPrometheus, parseWindow } from "../../collect/prometheus/collect.js";
+import { collectPrometheus } from "../../collect/prometheus/collect.js";
+import { flagText, flagValue } from "../flag-access.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import type { Runtime } from "./types.js";
@@ -19,16 +20,11 @@ async function readSecret(path: string, what: string): Promise<string> {
 
 /** Validates the Prometheus flags before any collection starts (bad usage fails fast). */
 export function prometheusWindow(args: ParsedArgs): number | undefined {
-  const url = args.flags.prometheus;
-  const window = typeof args.flags.window === "string" ? args.flags.window : "24h";
-  const seconds = parseWindow(window);
-  if (seconds === undefined)
-    throw new UsageError(
-      `scan: --window must be a duration of at least 1m like 6h, 24h or 7d (got '${window}')`,
-    );
-  if (typeof url !== "string" || url === "") {
-    for (const f of ["prometheus-token-file", "prometheus-ca-file"])
-      if (typeof args.flags[f] === "string") throw new UsageError(`scan: --${f} needs --prometheus URL`);
+  const seconds = flagValue(args, "window");
+  const url = flagValue(args, "prometheus");
+  if (url === undefined || url === "") {
+    for (const f of ["prometheus-token-file", "prometheus-ca-file"] as const)
+      if (flagValue(args, f) !== undefined) throw new UsageError(`scan: --${f} needs --prometheus URL`);
     return undefined;
   }
   if (!/^https?:\/\/[^/]/.test(url))
@@ -43,16 +39,16 @@ export async function addPrometheusSeries(
   container: string,
 ): Promise<Snapshot> {
   const windowSeconds = prometheusWindow(args);
-  const url = args.flags.prometheus;
-  if (windowSeconds === undefined || typeof url !== "string") return snapshot;
-  const tokenFile = args.flags["prometheus-token-file"];
-  const caFile = args.flags["prometheus-ca-file"];
+  const url = flagValue(args, "prometheus");
+  if (windowSeconds === undefined || url === undefined) return snapshot;
+  const tokenFile = flagValue(args, "prometheus-token-file");
+  const caFile = flagValue(args, "prometheus-ca-file");
   const target = {
     url,
-    ...(typeof tokenFile === "string" ? { token: await readSecret(tokenFile, "Prometheus token") } : {}),
-    ...(typeof caFile === "string" ? { ca: await readSecret(caFile, "Prometheus CA bundle") } : {}),
+    ...(tokenFile !== undefined ? { token: await readSecret(tokenFile, "Prometheus token") } : {}),
+    ...(caFile !== undefined ? { ca: await readSecret(caFile, "Prometheus CA bundle") } : {}),
   };
-  rt.progress?.(`querying Prometheus ${url} over ${String(args.flags.window ?? "24h")}`);
+  rt.progress?.(`querying Prometheus ${url} over ${flagText(args, "window") ?? ""}`);
   const result = await collectPrometheus({ target, container, windowSeconds, now: rt.now });
   return {
     ...snapshot,

@@ -2,6 +2,8 @@ import { UsageError } from "../../errors.js";
 import { compileSignatures } from "../../logs/index.js";
 import { collectBundle } from "../../collect/bundle/collect-bundle.js";
 import type { ParsedArgs } from "../parse-flags.js";
+import { flagValue } from "../flag-access.js";
+import { choices } from "../flags.js";
 import { readLiveSnapshot, refuseLiveFlagsWithBundle } from "./live-options.js";
 import { addPrometheusSeries, prometheusWindow } from "./prometheus-options.js";
 import { advisoriesFor, reportFor } from "./shared.js";
@@ -53,12 +55,12 @@ async function scanLive(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
 }
 
 async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
-  const bundle = args.flags.bundle;
+  const bundle = flagValue(args, "bundle");
   if (args.positionals.length > 0)
     throw new UsageError(`scan: unexpected argument '${args.positionals[0] ?? ""}'`);
   prometheusWindow(args);
   refuseLiveFlagsWithBundle(args, "scan");
-  if (typeof bundle !== "string") return scanLive(args, rt);
+  if (bundle === undefined) return scanLive(args, rt);
   const advisories = await advisoriesFor(args);
   const tables = await tablesFor(args);
   const snapshot = await collectBundle(bundle, {
@@ -71,8 +73,7 @@ async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
 
 export const scanCommand: Command = {
   name: "scan",
-  usage:
-    "cnidoctor scan [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h] | --bundle DIR  [--prometheus URL [--window 24h]] [--rancher V] [--kdm FILE|URL] [-o table|json|yaml|markdown|html]",
+  usage: `cnidoctor scan [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h] | --bundle DIR  [--prometheus URL [--window 24h]] [--rancher V] [--kdm FILE|URL] [-o ${choices("output", "scan")}]`,
   summary:
     "Diagnose the current cluster (or a cluster-info dump bundle): per node affected / at-risk / not-affected / unknown, with evidence.",
   examples: [
