@@ -333,7 +333,7 @@ const PROBES: Probe[] = [
       closed(),
       "--request-timeout",
       "2s",
-      "--output",
+      "--output-dir",
       join(dir, "collect-closed"),
     ],
     code: 2,
@@ -621,7 +621,7 @@ const PROBES: Probe[] = [
       join(dir, "fake.kubeconfig"),
       "--nodes",
       "pool=nosuch",
-      ...(command === "collect" ? ["--output", join(dir, "collect-nodes")] : []),
+      ...(command === "collect" ? ["--output-dir", join(dir, "collect-nodes")] : []),
     ],
     code: 2,
     stderr: /--nodes 'pool=nosuch' matches no node/,
@@ -639,7 +639,7 @@ const PROBES: Probe[] = [
       ["scan", "--timeout", "5m"],
       ["scan", "--context", "prod"],
       ["plan", "--log-bytes", "1Mi"],
-      ["plan", "--sample", "30"],
+      ["plan", "--resource-sample", "30"],
     ] as const
   ).map(([command, flag, value]): Probe => ({
     name: `${command} --bundle ${flag}`,

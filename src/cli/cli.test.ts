@@ -289,7 +289,7 @@ describe("usage errors", () => {
     [["scan", "--kubeconfig", "/nonexistent/kubeconfig"], /\/nonexistent\/kubeconfig: kubeconfig not found/],
     [["scan", "--since", "soon"], /--since: expected a duration/],
     [["scan", "--log-bytes", "lots"], /--log-bytes: expected a size/],
-    [["collect"], /collect: give --output DIR/],
+    [["collect"], /collect: give --output-dir DIR/],
     [["scan", "--bundle", "/nonexistent/dump"], /\/nonexistent\/dump: no such directory/],
     [["logs"], /at least one log file/],
     [["advisories", "show", "CNID-1999-9999"], /no advisory 'CNID-1999-9999'/],

@@ -23,7 +23,7 @@ test("flag reference: one row per flag spec, pipes escaped, values, env and defa
   assert.ok(output !== undefined);
   assert.match(
     output,
-    /one of `table`, `json`, `yaml`, `markdown`, `html`; env `CNIDOCTOR_OUTPUT`; default `table`/,
+    /one of `table`, `json`, `yaml`, `markdown`, `html`; only `table`, `json`, `yaml`, `markdown` on plan, check; env `CNIDOCTOR_OUTPUT`; default `table`/,
   );
   for (const r of rows) assert.equal(r.split(/(?<!\\)\|/).length, 5, r);
 });

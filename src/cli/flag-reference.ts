@@ -13,16 +13,37 @@ function cell(text: string): string {
 }
 
 function flagName(f: FlagSpec): string {
-  const value = f.type === "string" ? " VALUE" : "";
+  const value = f.value.kind !== "boolean" ? " VALUE" : "";
   return `\`${f.short !== undefined ? `-${f.short}, ` : ""}--${f.name}${value}\``;
 }
 
+const code = (v: string): string => `\`${v}\``;
+
+/** Commands grouped by what they share: "default `1h` on scan, collect". */
+function grouped(per: Readonly<Record<string, string>>, say: (value: string) => string): string[] {
+  const groups = new Map<string, string[]>();
+  for (const [command, value] of Object.entries(per))
+    groups.set(value, [...(groups.get(value) ?? []), command]);
+  return [...groups].map(([value, commands]) => `${say(value)} on ${commands.join(", ")}`);
+}
+
 function meaning(f: FlagSpec): string {
+  const valuesFor = Object.fromEntries(
+    Object.entries(f.valuesFor ?? {}).map(([c, vs]) => [c, vs.join("\n")]),
+  );
   const extra = [
-    f.values !== undefined ? `one of ${f.values.map((v) => `\`${v}\``).join(", ")}` : "",
-    f.env !== undefined ? `env \`${f.env}\`` : "",
-    f.default !== undefined && f.default !== false ? `default \`${String(f.default)}\`` : "",
+    f.values !== undefined ? `one of ${f.values.map(code).join(", ")}` : "",
+    ...grouped(valuesFor, (vs) => `only ${vs.split("\n").map(code).join(", ")}`),
+    f.env !== undefined
+      ? `env ${code(f.env)}${f.envCommands !== undefined ? ` on ${f.envCommands.join(", ")}` : ""}`
+      : "",
+    ...grouped(f.defaults ?? {}, (v) => `default ${code(v)}`),
+    f.default !== undefined ? `default ${code(f.default)}` : "",
     f.multiple === true ? "may be repeated" : "",
+    ...(f.deprecated ?? []).map(
+      (d) =>
+        `deprecated old name ${code(`${d.short !== undefined ? `-${d.short}, ` : ""}--${d.name}`)} on ${d.commands.join(", ")}`,
+    ),
   ].filter((s) => s !== "");
   return extra.length > 0 ? `${f.usage} (${extra.join("; ")})` : f.usage;
 }

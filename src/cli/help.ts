@@ -2,7 +2,7 @@
 // the parser accepts.
 
 import { COMMAND_LIST, findCommand } from "./commands/index.js";
-import { flagsFor } from "./flags.js";
+import { defaultFor, flagsFor, valuesFor } from "./flags.js";
 import type { FlagSpec } from "./flags.js";
 
 export const EXIT_CODES: readonly [number, string][] = [
@@ -17,12 +17,16 @@ export const EXIT_CODES: readonly [number, string][] = [
 /** Only these commands change anything, so only they can end with 5. */
 const CHANGING = new Set(["apply", "rollback"]);
 
-function flagLine(f: FlagSpec): string {
-  const name = `${f.short !== undefined ? `-${f.short}, ` : "    "}--${f.name}${f.type === "string" ? " VALUE" : ""}`;
+function flagLine(f: FlagSpec, command: string): string {
+  const name = `${f.short !== undefined ? `-${f.short}, ` : "    "}--${f.name}${f.value.kind !== "boolean" ? " VALUE" : ""}`;
+  const values = valuesFor(f, command);
+  const fallback = defaultFor(f, command);
+  const old = (f.deprecated ?? []).filter((d) => d.commands.includes(command));
   const extra = [
-    f.values ? `one of ${f.values.join("|")}` : "",
-    f.env !== undefined ? `env ${f.env}` : "",
-    f.default !== undefined ? `default ${String(f.default)}` : "",
+    values ? `one of ${values.join("|")}` : "",
+    f.env !== undefined && (f.envCommands?.includes(command) ?? true) ? `env ${f.env}` : "",
+    fallback !== undefined ? `default ${fallback}` : "",
+    ...old.map((d) => `deprecated old name ${d.short !== undefined ? `-${d.short}, ` : ""}--${d.name}`),
   ]
     .filter(Boolean)
     .join("; ");
@@ -45,7 +49,7 @@ export function helpText(command?: string): string {
       cmd.summary,
       "",
       "Flags:",
-      ...flagsFor(cmd.name).map(flagLine),
+      ...flagsFor(cmd.name).map((f) => flagLine(f, cmd.name)),
       ...(cmd.examples.length > 0 ? ["", "Examples:", ...cmd.examples.map((e) => `  ${e}`)] : []),
       "",
       ...exitLines(cmd.name),

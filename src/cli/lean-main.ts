@@ -21,6 +21,7 @@ export async function leanMain(name: LeanCommand, argv: string[]): Promise<numbe
   quietOnClosedPipe();
   try {
     const args = parseCommandFlags(name, argv, process.env);
+    for (const line of args.deprecations ?? []) process.stderr.write(`cnidoctor: ${line}\n`);
     if (args.flags.help === true) {
       const { helpText } = await import("./help.js");
       await writeOut(process.stdout, helpText(name));

@@ -9,6 +9,7 @@ export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipe();
   try {
     const args = parseCommandLine(argv, process.env);
+    for (const line of args.deprecations ?? []) process.stderr.write(`cnidoctor: ${line}\n`);
     // Progress goes to stderr, and only when a person watches it there.
     const progress = terminalProgress();
     const result = await runCommand(args, {

@@ -136,7 +136,7 @@ describe("data loss with real processes", { timeout: 420_000 }, () => {
         };
         const args = (out: string): string[] => [
           "collect",
-          "--output",
+          "--output-dir",
           out,
           "--force",
           "--kubeconfig",

@@ -209,7 +209,14 @@ describe("leftovers of a killed run", { timeout: 240_000 }, () => {
       await mkdir(liveNew);
       const farAside = join(root, `.one.cnidoctor-old-${dead}.0badc0de`);
       await bundle(farAside, "another host's\n");
-      const r1 = await cli(["collect", "--output", join(root, "one"), "--force", "--kubeconfig", kubeconfig]);
+      const r1 = await cli([
+        "collect",
+        "--output-dir",
+        join(root, "one"),
+        "--force",
+        "--kubeconfig",
+        kubeconfig,
+      ]);
       assert.equal(r1.code, 2, r1.stderr);
       assert.match(r1.stderr, /could not read the cluster/);
       assert.match(r1.stderr, /cleanup: removed .*\.one\.cnidoctor-new-/);
@@ -221,19 +228,26 @@ describe("leftovers of a killed run", { timeout: 240_000 }, () => {
       await bundle(join(root, "two"), "new two\n");
       const aside = join(root, `.two.cnidoctor-old-${dead}.${HOST_TAG}`);
       await bundle(aside, "old two\n");
-      const r2 = await cli(["collect", "--output", join(root, "two"), "--force", "--kubeconfig", kubeconfig]);
+      const r2 = await cli([
+        "collect",
+        "--output-dir",
+        join(root, "two"),
+        "--force",
+        "--kubeconfig",
+        kubeconfig,
+      ]);
       assert.equal(r2.code, 2, r2.stderr);
       assert.ok(cleanupLine(r2.stderr).includes(aside));
       assert.equal(await exists(aside), false);
       assert.equal(await readFile(join(root, "two", "what.txt"), "utf8"), "new two\n");
-      // 3: what stands at --output now is not a bundle: the aside is kept, and said so.
+      // 3: what stands at --output-dir now is not a bundle: the aside is kept, and said so.
       await mkdir(join(root, "three"));
       await writeFile(join(root, "three", "mine.txt"), "user data\n");
       const aside3 = join(root, `.three.cnidoctor-old-${dead}.${HOST_TAG}`);
       await bundle(aside3, "old three\n");
       const r3 = await cli([
         "collect",
-        "--output",
+        "--output-dir",
         join(root, "three"),
         "--force",
         "--kubeconfig",

@@ -150,17 +150,24 @@ describe("data-loss probes", { timeout: 180_000 }, () => {
         const notes = join(b.dir, "notes");
         await mkdir(notes);
         await writeFile(join(notes, "mine.txt"), "keep me\n");
-        const r = await cli(["collect", "--output", notes, "--force", "--kubeconfig", api.kubeconfig]);
+        const r = await cli(["collect", "--output-dir", notes, "--force", "--kubeconfig", api.kubeconfig]);
         assert.equal(r.code, 2, r.stderr);
         assert.match(r.stderr, /not a cnidoctor bundle/);
         assert.equal(await readFile(join(notes, "mine.txt"), "utf8"), "keep me\n");
         const bundle = join(b.dir, "bundle");
-        const first = await cli(["collect", "--output", bundle, "--kubeconfig", api.kubeconfig]);
+        const first = await cli(["collect", "--output-dir", bundle, "--kubeconfig", api.kubeconfig]);
         assert.ok(first.code === 0 || first.code === 4, first.stderr);
         await writeFile(join(bundle, "stale.txt"), "from the earlier bundle\n");
-        const again = await cli(["collect", "--output", bundle, "--kubeconfig", api.kubeconfig]);
+        const again = await cli(["collect", "--output-dir", bundle, "--kubeconfig", api.kubeconfig]);
         assert.equal(again.code, 2, "without --force an earlier bundle is kept");
-        const forced = await cli(["collect", "--output", bundle, "--force", "--kubeconfig", api.kubeconfig]);
+        const forced = await cli([
+          "collect",
+          "--output-dir",
+          bundle,
+          "--force",
+          "--kubeconfig",
+          api.kubeconfig,
+        ]);
         assert.ok(forced.code === 0 || forced.code === 4, forced.stderr);
         await assert.rejects(stat(join(bundle, "stale.txt")));
         assert.ok((await stat(join(bundle, "cnidoctor-collect.json"))).isFile());

@@ -81,17 +81,17 @@ describe("live scan per scenario", { timeout: 900_000 }, () => {
     );
 
     const dir = join(work, "bundle-rke1");
-    const collected = await cnidoctor(["collect", "--kubeconfig", c.kubeconfig, "--output", dir]);
+    const collected = await cnidoctor(["collect", "--kubeconfig", c.kubeconfig, "--output-dir", dir]);
     assert.equal(collected.code, 0, collected.stderr);
     const fromBundle = parseReport(await cnidoctor(["scan", "--bundle", dir, "-o", "json"]));
     assert.equal(fromBundle.target.kind, "bundle");
     assert.deepEqual(nodeStatuses(fromBundle), statuses);
     assert.deepEqual(fromBundle.summary, report.summary);
 
-    const again = await cnidoctor(["collect", "--kubeconfig", c.kubeconfig, "--output", dir]);
+    const again = await cnidoctor(["collect", "--kubeconfig", c.kubeconfig, "--output-dir", dir]);
     assert.equal(again.code, 2);
     assert.match(again.stderr, /not empty .*--force/);
-    const forced = await cnidoctor(["collect", "--kubeconfig", c.kubeconfig, "--output", dir, "--force"]);
+    const forced = await cnidoctor(["collect", "--kubeconfig", c.kubeconfig, "--output-dir", dir, "--force"]);
     assert.equal(forced.code, 0, forced.stderr);
   });
 

@@ -13,36 +13,14 @@ import { HttpNodeApi, inClusterEndpoint, type KubeEndpoint } from "../../agent/k
 import { startMetricsServer } from "../../agent/server.js";
 import type { Advisory } from "../../model/advisory.js";
 import type { ParsedArgs } from "../parse-flags.js";
+import { flagValue } from "../flag-access.js";
 import type { LoaderReply, LoaderRequest } from "../agent-loader.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
-export const DEFAULT_LOG_ROOTS = ["/var/log/pods", "/var/log/containers", "/var/log/calico"];
-
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** "30m", "1h30m", "10s", "500ms" → milliseconds. */
-export function parseDuration(flag: string, value: string): number {
-  const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (value === "" || parts.map((p) => p[0]).join("") !== value) {
-    throw new UsageError(`agent: --${flag} must be a duration like 30s, 10m or 1h30m (got '${value}')`);
-  }
-  return parts.reduce((sum, p) => sum + Number(p[1]) * (UNITS[p[2] ?? "s"] ?? 1000), 0);
-}
-
-/** "127.0.0.1:9808", ":9808", "[::1]:9808" → host and port. */
-export function parseListen(value: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value);
-  const port = Number(m?.[3]);
-  if (!m || !Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`agent: --listen must be HOST:PORT or :PORT (got '${value}')`);
-  }
-  const host = m[1] ?? m[2] ?? "";
-  return { host: host === "" ? "0.0.0.0" : host, port };
-}
-
-function str(args: ParsedArgs, name: string): string | undefined {
-  const v = args.flags[name];
-  return typeof v === "string" && v !== "" ? v : undefined;
+/** A text flag, absent when empty. */
+function str(args: ParsedArgs, name: "node-name" | "state-dir" | "advisories"): string | undefined {
+  const v = flagValue(args, name);
+  return v !== undefined && v !== "" ? v : undefined;
 }
 
 async function runLoader(
@@ -94,13 +72,14 @@ async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const node = str(args, "node-name");
   if (node === undefined)
     throw new UsageError("agent: give --node-name (or set NODE_NAME from the downward API)");
-  const roots = (str(args, "log-root") ?? DEFAULT_LOG_ROOTS.join(",")).split(",").filter((r) => r !== "");
-  const stateDir = str(args, "state-dir") ?? "/var/lib/cnidoctor-agent";
-  const listen = parseListen(str(args, "listen") ?? ":9808");
-  const clearAfterMs = parseDuration("clear-after", str(args, "clear-after") ?? "30m");
-  const eventIntervalMs = parseDuration("event-interval", str(args, "event-interval") ?? "10m");
-  const pollMs = parseDuration("poll-interval", str(args, "poll-interval") ?? "1s");
-  const firstWriteJitterMs = parseDuration("first-write-jitter", str(args, "first-write-jitter") ?? "60s");
+  const roots = flagValue(args, "log-root");
+  const stateDir = str(args, "state-dir");
+  const listen = flagValue(args, "listen");
+  const clearAfterMs = flagValue(args, "clear-after");
+  const eventIntervalMs = flagValue(args, "event-interval");
+  const pollMs = flagValue(args, "poll-interval");
+  const firstWriteJitterMs = flagValue(args, "first-write-jitter");
+  if (stateDir === undefined) throw new UsageError("agent: --state-dir must name a directory");
   if (!existsSync(stateDir))
     throw new InputError(stateDir, "state directory does not exist (mount a hostPath or emptyDir there)");
   // A root or state directory that is a file, FIFO or device would leave the agent running and
@@ -110,7 +89,7 @@ async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   for (const root of roots)
     if (existsSync(root) && !isDirectory(root))
       throw new InputError(root, "--log-root is not a directory (give directories of log files)");
-  const metricsOnly = args.flags["metrics-only"] === true;
+  const metricsOnly = flagValue(args, "metrics-only");
   const mode = metricsOnly ? undefined : kubeMode(rt);
   const loaded = await runLoader({
     ...(str(args, "advisories") !== undefined ? { advisories: str(args, "advisories") } : {}),

@@ -1,13 +1,15 @@
 import { UsageError } from "../../errors.js";
 import { ALERT_FORMATS, alertRulesDocument, type AlertFormat } from "../../remediate/alerts.js";
 import type { ParsedArgs } from "../parse-flags.js";
+import { flagValue } from "../flag-access.js";
+import { choices } from "../flags.js";
 import { theAdvisory } from "./remediate-shared.js";
 import type { Command, CommandResult } from "./types.js";
 
 async function run(args: ParsedArgs): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`alerts: unexpected argument '${args.positionals[0] ?? ""}'`);
-  const format = (typeof args.flags.format === "string" ? args.flags.format : "rules") as AlertFormat;
+  const format: AlertFormat = flagValue(args, "format");
   if (!ALERT_FORMATS.includes(format))
     throw new UsageError(`alerts: --format must be one of ${ALERT_FORMATS.join(", ")}`);
   return { stdout: alertRulesDocument(await theAdvisory(args), format), exitCode: 0 };
@@ -15,7 +17,7 @@ async function run(args: ParsedArgs): Promise<CommandResult> {
 
 export const alertsCommand: Command = {
   name: "alerts",
-  usage: "cnidoctor alerts [--format rules|prometheusrule]",
+  usage: `cnidoctor alerts [--format ${choices("format", "alerts")}]`,
   summary:
     "Prometheus alert rules for CNID-2024-0001: signature rate, calico-node CPU against peers, memory slope.",
   examples: [

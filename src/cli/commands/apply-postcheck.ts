@@ -16,7 +16,7 @@ import type { KubeClient } from "../../collect/live/client.js";
 import type { Step } from "../../model/plan.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import { parseDuration, RANGES } from "../flag-values.js";
+import { flagValue } from "../flag-access.js";
 import { connect, liveSettings } from "./live-options.js";
 import { readCluster, type Facts } from "./remediate-shared.js";
 import type { Runtime } from "./types.js";
@@ -41,11 +41,6 @@ export interface PostCheckBaseline {
   deadlineMs: number;
 }
 
-function seconds(args: ParsedArgs, name: string, fallback: string, max: number): number {
-  const v = args.flags[name];
-  return parseDuration(typeof v === "string" && v !== "" ? v : fallback, name, { min: 0, max }) * 1000;
-}
-
 /**
  * Reads the watched nodes' calico-node runs before anything changes (undefined when there is no
  * live diagnosis to compare with). Flags are checked here, before the change, so a bad value
@@ -57,8 +52,8 @@ export async function postCheckBaseline(
   facts: Facts,
 ): Promise<PostCheckBaseline | undefined> {
   const settings = liveSettings(args);
-  const waitMs = Math.min(seconds(args, "restart-wait", "2m", RANGES.timeout.max), settings.deadlineMs);
-  const windowMs = Math.min(seconds(args, "post-check-window", "30s", 3600), settings.deadlineMs);
+  const waitMs = Math.min(flagValue(args, "restart-wait") * 1000, settings.deadlineMs);
+  const windowMs = Math.min(flagValue(args, "post-check-window") * 1000, settings.deadlineMs);
   if (facts.diagnosis === undefined || facts.snapshot?.target.kind !== "live") return undefined;
   const daemonSets = facts.snapshot.installs.map((i) => ({ namespace: i.namespace, name: i.name }));
   const { client, disarm } = await connect(args, rt, settings);

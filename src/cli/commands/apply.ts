@@ -13,6 +13,7 @@ import { compileSignatures } from "../../logs/index.js";
 import type { Plan, Step } from "../../model/plan.js";
 import { restartStep } from "../../remediate/rolling-restart.js";
 import type { ParsedArgs } from "../parse-flags.js";
+import { flagText, flagValue } from "../flag-access.js";
 import { livePostCheck, postCheckBaseline, type PostCheckBaseline } from "./apply-postcheck.js";
 import {
   gatherFacts,
@@ -31,13 +32,9 @@ import type { Command, CommandResult, Runtime } from "./types.js";
 export const EXIT_APPLY_FAILED = 5;
 
 function onlyList(args: ParsedArgs): string[] | undefined {
-  const v = args.flags.only;
-  return typeof v === "string" && v !== ""
-    ? v
-        .split(",")
-        .map((x) => x.trim())
-        .filter((x) => x !== "")
-    : undefined;
+  // `--only ""` (or only commas) names no step: the plan's default steps, as without --only.
+  const v = flagValue(args, "only");
+  return v !== undefined && flagText(args, "only") !== "" ? v : undefined;
 }
 
 /** --daemonset NS/NAME: the scheduled-restart mode, which reads nothing beyond that DaemonSet. */
@@ -76,7 +73,7 @@ function handlersOf(
 ): StepHandler[] {
   const kinds = selectSteps(plan, only).map((s) => s.kind);
   if (!needsCluster(kinds)) return handlersFor(kinds, { mode: "apply" });
-  if (typeof args.flags.bundle === "string")
+  if (flagValue(args, "bundle") !== undefined)
     throw new UsageError(
       "apply: API changes need the live cluster, not --bundle (use --kubeconfig/--context)",
     );
@@ -113,24 +110,24 @@ async function postCheck(
 async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`apply: unexpected argument '${args.positionals[0] ?? ""}'`);
-  if (args.flags["rke-config"] === "-")
+  const rke = flagValue(args, "rke-config");
+  if (rke === "-")
     throw new UsageError(
       "apply: --rke-config - (stdin) cannot be applied: apply edits cluster.yml in place and backs it up first; give its path (plan --rke-config - previews the change)",
     );
-  const stateDir =
-    typeof args.flags["state-dir"] === "string" ? args.flags["state-dir"] : defaultStateDir(rt.env);
+  // The state directory's default depends on the environment ($XDG_STATE_HOME), so it is computed.
+  const stateDir = flagValue(args, "state-dir") ?? defaultStateDir(rt.env);
   // A killed earlier apply's leftovers go first: its lock would otherwise be in this run's way.
-  const rke = args.flags["rke-config"];
   await cleanUp(rt, async () =>
     mergeCleanups([
       await sweepPartialBackups(stateDir, rt.now),
-      await sweepFileLeftovers(typeof rke === "string" ? [rke] : [], [planOptions(args).outputDir]),
+      await sweepFileLeftovers(rke !== undefined ? [rke] : [], [planOptions(args).outputDir]),
     ]),
   );
   const only = onlyList(args);
-  const ds = args.flags.daemonset;
+  const ds = flagValue(args, "daemonset");
   const { plan, facts } =
-    typeof ds === "string" && ds !== ""
+    ds !== undefined && ds !== ""
       ? await daemonSetPlan(args, rt, ds)
       : await gatherFacts(args, rt).then(async (f) => ({ facts: f, plan: await makePlan(args, rt, f) }));
   // A partial read comes first: a step it hid is not "no step … in the plan" (bad usage).
@@ -149,7 +146,7 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     throw e;
   }
   const preview = summary(plan, only);
-  if (args.flags.yes !== true) {
+  if (!flagValue(args, "yes")) {
     const ok = rt.confirm !== undefined && (await rt.confirm(`${preview}\nApply these changes? [y/N] `));
     if (!ok)
       return {

@@ -10,19 +10,13 @@ import { checkVersions, gateExitCode, type GateQuery } from "../../versions/gate
 import { tablesFor } from "./kdm-options.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { toolVersion } from "../version.js";
-import { advisoriesFor, outputFormat } from "./shared.js";
+import { advisoriesFor, textOutputFormat } from "./shared.js";
+import { flagValue } from "../flag-access.js";
+import { choices } from "../flags.js";
 import type { Command, CommandResult } from "./types.js";
 
-function str(args: ParsedArgs, name: string): string | undefined {
-  const v = args.flags[name];
-  return typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
-}
-
-function list(args: ParsedArgs, name: string): string[] {
-  return (str(args, name) ?? "")
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
+function list(args: ParsedArgs, name: "calico" | "rke1" | "rke2" | "rancher" | "rke-cli"): string[] {
+  return flagValue(args, name) ?? [];
 }
 
 /**
@@ -107,16 +101,16 @@ async function queriesFromConfig(given: string, rke2Given: boolean): Promise<Con
 async function check(args: ParsedArgs): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`check: unexpected argument '${args.positionals[0] ?? ""}'`);
-  const fmt = outputFormat(args);
-  if (fmt === "html") throw new UsageError("check: -o must be table, json, yaml or markdown");
-  const plugin = str(args, "plugin") ?? "canal";
-  const configPath = str(args, "rke-config");
+  const fmt = textOutputFormat(args);
+  const plugin = flagValue(args, "plugin");
+  const rkeConfig = flagValue(args, "rke-config")?.trim();
+  const configPath = rkeConfig !== "" ? rkeConfig : undefined;
   const fromConfig =
     configPath === undefined ? undefined : await queriesFromConfig(configPath, list(args, "rke2").length > 0);
   // --cni wins; else the CNI an RKE2 config.yaml selects; else RKE2's default, canal.
-  const cni = str(args, "cni") ?? fromConfig?.rke2Cni ?? "canal";
+  const cni = flagValue(args, "cni") ?? fromConfig?.rke2Cni ?? "canal";
   const cniOrigin =
-    str(args, "cni") === undefined && fromConfig?.rke2Cni !== undefined
+    flagValue(args, "cni") === undefined && fromConfig?.rke2Cni !== undefined
       ? { origin: `${configPath ?? ""} cni ${fromConfig.rke2Cni}` }
       : {};
   const queries: GateQuery[] = [
@@ -156,8 +150,7 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
 
 export const checkCommand: Command = {
   name: "check",
-  usage:
-    "cnidoctor check [--calico V] [--rke1 V [--plugin canal|calico]] [--rke2 V [--cni canal|calico]] [--rancher V] [--rke-cli V] [--rke-config FILE] [--kdm FILE|URL] [-o table|json|yaml|markdown]",
+  usage: `cnidoctor check [--calico V] [--rke1 V [--plugin ${choices("plugin", "check")}]] [--rke2 V [--cni ${choices("cni", "check")}]] [--rancher V] [--rke-cli V] [--rke-config FILE] [--kdm FILE|URL] [-o ${choices("output", "check")}]`,
   summary:
     "Version gate: is a Calico, RKE1, RKE2, Rancher or RKE CLI version affected, and what is the smallest fixed alternative? No cluster needed; exit 3 when affected.",
   examples: [

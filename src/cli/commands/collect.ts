@@ -3,6 +3,7 @@ import { recoverInterrupted, writeBundle } from "../../collect/live/write-bundle
 import { cleanupLines } from "../../io/leftovers.js";
 import { cleanUp } from "./cleanup.js";
 import type { ParsedArgs } from "../parse-flags.js";
+import { flagValue } from "../flag-access.js";
 import { connect, liveSettings } from "./live-options.js";
 import { CONTAINER, nodeProgress } from "../../pipeline.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
@@ -10,8 +11,8 @@ import type { Command, CommandResult, Runtime } from "./types.js";
 async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`collect: unexpected argument '${args.positionals[0] ?? ""}'`);
-  const out = args.flags.output;
-  if (typeof out !== "string" || out === "") throw new UsageError("collect: give --output DIR");
+  const out = flagValue(args, "output-dir");
+  if (out === undefined || out === "") throw new UsageError("collect: give --output-dir DIR");
   // A killed earlier collect into the same directory is finished first (before the cluster is
   // read, so the cleanup is said even when reading it fails).
   await cleanUp(rt, () => recoverInterrupted(out));
@@ -24,7 +25,7 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
       container: CONTAINER,
       bounds: settings.bounds,
       concurrency: settings.concurrency,
-      force: args.flags.force === true,
+      force: flagValue(args, "force"),
       now: rt.now,
       ...(settings.nodeSelector !== undefined ? { nodeSelector: settings.nodeSelector } : {}),
       ...(progress ? { progress } : {}),
@@ -54,9 +55,9 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
 export const collectCommand: Command = {
   name: "collect",
   usage:
-    "cnidoctor collect --output DIR [--force] [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h]",
+    "cnidoctor collect --output-dir DIR [--force] [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h]",
   summary:
     "Write a bundle of the current cluster (cluster-info dump layout plus the Calico extras, logs bounded) for `scan --bundle` elsewhere.",
-  examples: ["cnidoctor collect --output ./dump", "cnidoctor scan --bundle ./dump"],
+  examples: ["cnidoctor collect --output-dir ./dump", "cnidoctor scan --bundle ./dump"],
   run: collect,
 };

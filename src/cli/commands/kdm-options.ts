@@ -9,15 +9,14 @@ import type { ParsedArgs } from "../parse-flags.js";
 import type { Fact } from "../../model/provenance.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import { compareRancher } from "../../versions/rancher.js";
-import { parseDuration } from "./live-options.js";
+import { flagValue } from "../flag-access.js";
 import { advisoriesFor } from "./shared.js";
 
 export async function tablesFor(args: ParsedArgs): Promise<VersionTables> {
-  const source = typeof args.flags.kdm === "string" ? args.flags.kdm.trim() : "";
+  const source = (flagValue(args, "kdm") ?? "").trim();
   if (source === "") return defaultVersionTables();
-  const timeout = typeof args.flags["kdm-timeout"] === "string" ? args.flags["kdm-timeout"] : "30s";
-  const seconds = parseDuration(timeout, "kdm-timeout");
-  const cache = typeof args.flags["kdm-cache"] === "string" ? args.flags["kdm-cache"] : undefined;
+  const seconds = flagValue(args, "kdm-timeout");
+  const cache = flagValue(args, "kdm-cache");
   const text = await readKdmSource(source, {
     timeoutMs: Math.max(1, seconds * 1000),
     ...(cache !== undefined ? { cachePath: cache } : {}),
@@ -42,7 +41,7 @@ export function rancherVersionFor(
   args: ParsedArgs,
   snapshot: Snapshot | undefined,
 ): Fact<string> | undefined {
-  const flag = typeof args.flags.rancher === "string" ? args.flags.rancher.trim() : "";
+  const flag = (flagValue(args, "rancher") ?? []).join(",");
   if (flag !== "") {
     if (compareRancher(flag, "v0.0.0") === undefined)
       throw new InputError("--rancher", `'${flag}' is not a Rancher version (expected e.g. v2.9.1)`);

@@ -1,7 +1,9 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { UsageError } from "../../errors.js";
-import { liveSettings, parseDuration, parsePositive, parseSize } from "./live-options.js";
+import { parseDuration, parsePositive, parseSize } from "../flag-values.js";
+import { parseCommandFlags } from "../parse-flags.js";
+import { liveSettings } from "./live-options.js";
 
 describe("live flag values", () => {
   test("durations", () => {
@@ -42,12 +44,52 @@ describe("live flag values", () => {
     const s = liveSettings({
       command: "scan",
       positionals: [],
-      flags: { since: "15m", "log-bytes": "1Mi", concurrency: "4", nodes: "role=worker", sample: "60" },
+      flags: {
+        since: "15m",
+        "log-bytes": "1Mi",
+        concurrency: "4",
+        nodes: "role=worker",
+        "resource-sample": "60",
+      },
     });
     assert.equal(s.bounds.sinceSeconds, 900);
     assert.equal(s.bounds.limitBytes, 2 ** 20);
     assert.equal(s.concurrency, 4);
     assert.equal(s.nodeSelector, "role=worker");
     assert.equal(s.sampleSeconds, 60);
+  });
+
+  test("the table's defaults are the settings of a parsed command line without flags", () => {
+    for (const command of ["scan", "collect", "plan", "apply"])
+      assert.deepEqual(
+        liveSettings(parseCommandFlags(command, [], {})),
+        liveSettings({ command, positionals: [], flags: {} }),
+      );
+  });
+
+  test("--since takes an RFC 3339 time too: a duration back from now", () => {
+    const at = new Date(Date.now() - 2 * 3600_000).toISOString();
+    const s = liveSettings(parseCommandFlags("scan", ["--since", at], {}));
+    assert.ok(Math.abs(s.bounds.sinceSeconds - 7200) <= 2, String(s.bounds.sinceSeconds));
+    assert.throws(
+      () => liveSettings(parseCommandFlags("scan", ["--since", "2020-01-01T00:00:00Z"], {})),
+      /^UsageError: --since: 2020-01-01T00:00:00Z must be between 1s and 366d ago/,
+    );
+    assert.throws(
+      () => liveSettings(parseCommandFlags("collect", ["--since", "2999-01-01T00:00:00Z"], {})),
+      /in the future/,
+    );
+  });
+
+  test("--sample DURATION is the old name of --resource-sample: still read, with a note", () => {
+    const args = parseCommandFlags("plan", ["--sample", "30"], {});
+    assert.equal(liveSettings(args).sampleSeconds, 30);
+    assert.deepEqual(args.deprecations, [
+      "note: plan: --sample is deprecated and goes away in the next release: use --resource-sample",
+    ]);
+    assert.throws(
+      () => parseCommandFlags("scan", ["--sample", "30", "--resource-sample", "10"], {}),
+      /scan: --sample is the old name of --resource-sample: give only --resource-sample/,
+    );
   });
 });

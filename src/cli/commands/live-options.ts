@@ -1,10 +1,11 @@
 // Turns the live-access flags (--kubeconfig, --context, --since, --log-bytes, --concurrency, --qps,
-// --burst, --request-timeout, --sample, --nodes) into checked values and a connected client.
+// --burst, --request-timeout, --timeout, --resource-sample, --nodes) into the live collector's
+// settings and a connected client. Values and defaults come from the flag table (flags.ts).
 
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { InputError, UsageError } from "../../errors.js";
-import { parseDuration, parsePositive, parseSize, RANGES } from "../flag-values.js";
+import { flagValue } from "../flag-access.js";
 import type { ResolvedEndpoint } from "../../kube/endpoint.js";
 import { KubeClient } from "../../collect/live/client.js";
 import type { LogBounds } from "../../collect/live/logs.js";
@@ -13,13 +14,6 @@ import type { ParsedArgs } from "../parse-flags.js";
 import type { EndpointReply, EndpointRequest } from "../endpoint-loader.js";
 import { toolVersion } from "../version.js";
 import type { Runtime } from "./types.js";
-
-export { parseDuration, parsePositive, parseSize } from "../flag-values.js";
-
-function flag(args: ParsedArgs, name: string, fallback: string): string {
-  const v = args.flags[name];
-  return typeof v === "string" ? v : fallback;
-}
 
 export interface LiveSettings {
   bounds: LogBounds;
@@ -33,24 +27,33 @@ export interface LiveSettings {
   nodeSelector?: string;
 }
 
+/** --since on a live command: a duration back from now (an RFC 3339 time was turned into one). */
+function sinceSeconds(args: ParsedArgs): number {
+  const since = flagValue(args, "since");
+  if (since === undefined || !("beforeEnd" in since))
+    throw new Error(`${args.command}: --since has no duration back from now`);
+  return since.beforeEnd / 1000;
+}
+
 export function liveSettings(args: ParsedArgs): LiveSettings {
-  const nodes = args.flags.nodes;
+  // Read in the order the checks always ran, so the first bad flag is the one reported.
+  const bounds = { sinceSeconds: sinceSeconds(args), limitBytes: flagValue(args, "log-bytes") };
+  const concurrency = flagValue(args, "concurrency");
+  const qps = flagValue(args, "qps");
+  const burst = flagValue(args, "burst");
+  const timeoutMs = flagValue(args, "request-timeout") * 1000;
+  const deadlineMs = flagValue(args, "timeout") * 1000;
+  const sampleSeconds = flagValue(args, "resource-sample");
+  const nodes = flagValue(args, "nodes");
   return {
-    bounds: {
-      sinceSeconds: Math.ceil(parseDuration(flag(args, "since", "1h"), "since", RANGES.since)),
-      limitBytes: parseSize(flag(args, "log-bytes", "16Mi"), "log-bytes", RANGES.logBytes),
-    },
-    concurrency: parsePositive(flag(args, "concurrency", "16"), "concurrency", {
-      integer: true,
-      range: RANGES.concurrency,
-    }),
-    qps: parsePositive(flag(args, "qps", "100"), "qps", { integer: false, range: RANGES.qps }),
-    burst: parsePositive(flag(args, "burst", "200"), "burst", { integer: true, range: RANGES.burst }),
-    timeoutMs:
-      parseDuration(flag(args, "request-timeout", "30s"), "request-timeout", RANGES.requestTimeout) * 1000,
-    deadlineMs: parseDuration(flag(args, "timeout", "10m"), "timeout", RANGES.timeout) * 1000,
-    sampleSeconds: parseDuration(flag(args, "sample", "0"), "sample", RANGES.sample),
-    ...(typeof nodes === "string" && nodes !== "" ? { nodeSelector: nodes } : {}),
+    bounds,
+    concurrency,
+    qps,
+    burst,
+    timeoutMs,
+    deadlineMs,
+    sampleSeconds,
+    ...(nodes !== undefined && nodes !== "" ? { nodeSelector: nodes } : {}),
   };
 }
 
@@ -121,15 +124,15 @@ export async function connect(
   rt: Runtime,
   s: LiveSettings,
 ): Promise<{ client: KubeClient; description: string; context: string; disarm: () => void }> {
-  const kubeconfig = args.flags.kubeconfig;
-  const context = args.flags.context;
+  const kubeconfig = flagValue(args, "kubeconfig");
+  const context = flagValue(args, "context");
   const startedAt = rt.startedAt ?? performance.now();
   const credentialsMs = s.timeoutMs + 15_000;
   const left = remainingMs(s, startedAt);
   const endpoint = await resolveEndpointOutOfProcess(
     {
-      ...(typeof kubeconfig === "string" ? { kubeconfig } : {}),
-      ...(typeof context === "string" ? { context } : {}),
+      ...(kubeconfig !== undefined ? { kubeconfig } : {}),
+      ...(context !== undefined ? { context } : {}),
     },
     rt.env,
     Math.max(1, Math.ceil(Math.min(credentialsMs, left))),
@@ -196,7 +199,7 @@ const LIVE_ONLY = [
   "burst",
   "request-timeout",
   "timeout",
-  "sample",
+  "resource-sample",
 ] as const;
 
 /**
@@ -206,12 +209,13 @@ const LIVE_ONLY = [
  * refused too.
  */
 export function refuseLiveFlagsWithBundle(args: ParsedArgs, command: string): void {
-  if (typeof args.flags.bundle !== "string") return;
-  if (typeof args.flags.nodes === "string")
+  if (flagValue(args, "bundle") === undefined) return;
+  if (flagValue(args, "nodes") !== undefined)
     throw new UsageError(
       `${command}: --nodes selects nodes of a live cluster; it cannot narrow --bundle (scan the whole bundle, or drop --bundle)`,
     );
-  const live = LIVE_ONLY.find((name) => args.given?.has(name) === true);
+  const name = LIVE_ONLY.find((n) => args.given?.has(n) === true);
+  const live = name !== undefined ? (args.spelled?.[name] ?? name) : undefined;
   if (live !== undefined)
     throw new UsageError(
       `${command}: --${live} applies to reading a live cluster and has no effect with --bundle (drop --${live}, or drop --bundle)`,

@@ -1,39 +1,17 @@
-import { parseDuration, RANGES } from "../flag-values.js";
 import { UsageError } from "../../errors.js";
 import type { WindowBound } from "../../logs/index.js";
-import { parseIso } from "../../logs/time.js";
 import { logSourcesOf, sampleNote, windowNote } from "../../collect/logs/collect-logs.js";
 import { analyse, collect, report, type Target } from "../../pipeline.js";
 import type { ParsedArgs } from "../parse-flags.js";
+import { flagText, flagValue } from "../flag-access.js";
+import { choices } from "../flags.js";
 import { advisoriesFor, pipelineBasics, renderReport } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
-/** A duration before the log's last timestamp, in ms, within a century (a larger one is no date). */
-function durationMs(text: string, flag: string): number {
-  try {
-    return parseDuration(text, flag, RANGES.logWindow) * 1000;
-  } catch (e) {
-    if (e instanceof UsageError)
-      throw new UsageError(
-        `logs: ${e.message.replace("a duration like", "an RFC 3339 time or a duration like")}`,
-      );
-    throw e;
-  }
-}
-
-/** --since/--until: an RFC 3339 time, or a duration before the log's last timestamp. */
+/** --since/--until: an RFC 3339 time, or a duration before the log's last timestamp (flags.ts). */
 function windowBound(args: ParsedArgs, name: "since" | "until"): WindowBound | undefined {
-  const text = args.flags[name];
-  if (typeof text !== "string" || text === "") return undefined;
-  const iso = parseIso(text.trim(), 0);
-  if (iso !== undefined && iso.stamp.kind === "full" && iso.end === text.trim().length)
-    return { at: iso.stamp.ms };
-  if (/^\d{4}-/.test(text.trim())) {
-    throw new UsageError(
-      `logs: --${name}: expected an RFC 3339 time like 2024-08-09T08:00:00Z or a duration like 2h (got '${text}')`,
-    );
-  }
-  return { beforeEnd: durationMs(text, name) };
+  // An empty value sets no bound.
+  return flagText(args, name) === "" ? undefined : flagValue(args, name);
 }
 
 /** A window that cannot hold a line is a mistake, not "the signature was not seen". */
@@ -47,7 +25,7 @@ function checkWindow(args: ParsedArgs, since?: WindowBound, until?: WindowBound)
         : false;
   if (empty)
     throw new UsageError(
-      `logs: --until '${String(args.flags.until)}' is not after --since '${String(args.flags.since)}': the window holds no line`,
+      `logs: --until '${flagText(args, "until") ?? ""}' is not after --since '${flagText(args, "since") ?? ""}': the window holds no line`,
     );
 }
 
@@ -71,7 +49,7 @@ async function logs(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     sources: await logSourcesOf(args.positionals),
     ...(since !== undefined ? { since } : {}),
     ...(until !== undefined ? { until } : {}),
-    ...(args.flags.sample === true ? { sample: true } : {}),
+    ...(flagValue(args, "sample") ? { sample: true } : {}),
   };
   const input = { target, advisories, ...pipelineBasics(rt) };
   const snapshot = await collect(input);
@@ -108,8 +86,7 @@ async function logs(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
 
 export const logsCommand: Command = {
   name: "logs",
-  usage:
-    "cnidoctor logs FILE|DIR... [--since T|DUR] [--until T|DUR] [--sample] [-o table|json|yaml|markdown]",
+  usage: `cnidoctor logs FILE|DIR... [--since T|DUR] [--until T|DUR] [--sample] [-o ${choices("output", "logs")}]`,
   summary:
     "Scan calico-node log files alone (plain Felix, CRI, docker json-file, .gz; '-' reads stdin); a rotated set (current, current.1, current.2.gz) is one source.",
   examples: [

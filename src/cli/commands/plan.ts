@@ -2,6 +2,8 @@ import { stringify } from "yaml";
 import { UsageError } from "../../errors.js";
 import { selectSteps } from "../../apply/executor.js";
 import type { ParsedArgs } from "../parse-flags.js";
+import { choices } from "../flags.js";
+import { textOutputFormat } from "./shared.js";
 import { renderPlanMarkdown, renderPlanText } from "../../report/plan.js";
 import { gatherFacts, makePlan, unreadLine, unreadParts } from "./remediate-shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
@@ -9,9 +11,8 @@ import type { Command, CommandResult, Runtime } from "./types.js";
 async function plan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`plan: unexpected argument '${args.positionals[0] ?? ""}'`);
-  const fmt = args.flags.output;
   // Checked before anything is read: a format plan cannot write is bad usage, not a text plan.
-  if (fmt === "html") throw new UsageError("plan: -o must be table, json, yaml or markdown");
+  const fmt = textOutputFormat(args);
   const facts = await gatherFacts(args, rt);
   const p = await makePlan(args, rt, facts);
   const unread = unreadParts(facts, rt.now);
@@ -29,8 +30,7 @@ async function plan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
 
 export const planCommand: Command = {
   name: "plan",
-  usage:
-    "cnidoctor plan [--rke-config FILE] [--bundle DIR | --kubeconfig FILE --context NAME] [-o table|json|yaml|markdown]",
+  usage: `cnidoctor plan [--rke-config FILE] [--bundle DIR | --kubeconfig FILE --context NAME] [-o ${choices("output", "plan")}]`,
   summary: "Show the remediation steps for CNID-2024-0001, each with its diff. Read-only.",
   examples: [
     "cnidoctor plan --rke-config cluster.yml",

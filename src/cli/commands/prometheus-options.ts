@@ -3,7 +3,7 @@
 
 import { readInputText } from "../../io/open-input.js";
 import { InputError, UsageError } from "../../errors.js";
-import { parseWindow } from "../../collect/prometheus/collect.js";
+import { flagText, flagValue } from "../flag-access.js";
 import type { PrometheusSource } from "../../pipeline.js";
 import type { ParsedArgs } from "../parse-flags.js";
 
@@ -18,16 +18,11 @@ async function readSecret(path: string, what: string): Promise<string> {
 
 /** Validates the Prometheus flags; the window in seconds, or undefined without --prometheus. */
 export function prometheusWindow(args: ParsedArgs): number | undefined {
-  const url = args.flags.prometheus;
-  const window = typeof args.flags.window === "string" ? args.flags.window : "24h";
-  const seconds = parseWindow(window);
-  if (seconds === undefined)
-    throw new UsageError(
-      `scan: --window must be a duration of at least 1m like 6h, 24h or 7d (got '${window}')`,
-    );
-  if (typeof url !== "string" || url === "") {
-    for (const f of ["prometheus-token-file", "prometheus-ca-file"])
-      if (typeof args.flags[f] === "string") throw new UsageError(`scan: --${f} needs --prometheus URL`);
+  const seconds = flagValue(args, "window");
+  const url = flagValue(args, "prometheus");
+  if (url === undefined || url === "") {
+    for (const f of ["prometheus-token-file", "prometheus-ca-file"] as const)
+      if (flagValue(args, f) !== undefined) throw new UsageError(`scan: --${f} needs --prometheus URL`);
     return undefined;
   }
   if (!/^https?:\/\/[^/]/.test(url))
@@ -38,17 +33,17 @@ export function prometheusWindow(args: ParsedArgs): number | undefined {
 /** The Prometheus collector the flags ask for (its token and CA read), or undefined. */
 export async function prometheusSource(args: ParsedArgs): Promise<PrometheusSource | undefined> {
   const windowSeconds = prometheusWindow(args);
-  const url = args.flags.prometheus;
-  if (windowSeconds === undefined || typeof url !== "string") return undefined;
-  const tokenFile = args.flags["prometheus-token-file"];
-  const caFile = args.flags["prometheus-ca-file"];
+  const url = flagValue(args, "prometheus");
+  if (windowSeconds === undefined || url === undefined) return undefined;
+  const tokenFile = flagValue(args, "prometheus-token-file");
+  const caFile = flagValue(args, "prometheus-ca-file");
   return {
     target: {
       url,
-      ...(typeof tokenFile === "string" ? { token: await readSecret(tokenFile, "Prometheus token") } : {}),
-      ...(typeof caFile === "string" ? { ca: await readSecret(caFile, "Prometheus CA bundle") } : {}),
+      ...(tokenFile !== undefined ? { token: await readSecret(tokenFile, "Prometheus token") } : {}),
+      ...(caFile !== undefined ? { ca: await readSecret(caFile, "Prometheus CA bundle") } : {}),
     },
     windowSeconds,
-    windowLabel: String(args.flags.window ?? "24h"),
+    windowLabel: flagText(args, "window") ?? "",
   };
 }

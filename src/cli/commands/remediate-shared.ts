@@ -14,13 +14,9 @@ import type { Plan } from "../../model/plan.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remediate/index.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import {
-  liveSettings,
-  liveTarget,
-  parseDuration,
-  parsePositive,
-  refuseLiveFlagsWithBundle,
-} from "./live-options.js";
+import { flagValue } from "../flag-access.js";
+import type { FlagName } from "../flags.js";
+import { liveTarget, refuseLiveFlagsWithBundle } from "./live-options.js";
 import { advisoriesFor } from "./shared.js";
 import { kdmNotes, rancherVersionFor, tablesFor } from "./kdm-options.js";
 import { toolVersion } from "../version.js";
@@ -28,32 +24,26 @@ import type { Runtime } from "./types.js";
 
 const ADVISORY_ID = "CNID-2024-0001";
 
-function str(args: ParsedArgs, name: string): string | undefined {
-  const v = args.flags[name];
-  return typeof v === "string" && v !== "" ? v : undefined;
+/** A text flag, absent when empty. */
+function str(
+  args: ParsedArgs,
+  name: FlagName & ("bundle" | "kubeconfig" | "context" | "rke-config" | "image" | "schedule"),
+): string | undefined {
+  const v = flagValue(args, name);
+  return v !== undefined && v !== "" ? v : undefined;
 }
 
 export function planOptions(args: ParsedArgs): PlanOptions {
+  // The image and schedule defaults are the remediation's own (they follow the version).
   const d = DEFAULT_PLAN_OPTIONS;
-  // Bounded like the live flags: a batch of 10^23 pods or a lease for centuries is a typo.
-  const n = (name: string, fallback: number, max: number): number => {
-    const v = str(args, name);
-    return v === undefined ? fallback : parsePositive(v, name, { integer: true, range: { min: 1, max } });
-  };
-  const memory = str(args, "memory-limit") ?? d.memoryLimit;
-  if (!/^[1-9][0-9]*(Mi|Gi)$/.test(memory))
-    throw new UsageError(`--memory-limit must look like 512Mi or 1Gi (got '${memory}')`);
-  const timeout = str(args, "batch-timeout");
+  const memoryLimit = flagValue(args, "memory-limit");
   return {
-    outputDir: str(args, "output-dir") ?? d.outputDir,
-    maxUnavailable: n("max-unavailable", d.maxUnavailable, 100_000),
-    batchTimeoutSeconds:
-      timeout === undefined
-        ? d.batchTimeoutSeconds
-        : parseDuration(/^\d+$/.test(timeout) ? `${timeout}s` : timeout, "batch-timeout"),
-    onlySymptomatic: args.flags["only-symptomatic"] === true,
-    memoryLimit: memory,
-    leaseTtlSeconds: n("lease-ttl", d.leaseTtlSeconds, 7 * 86400),
+    outputDir: flagValue(args, "output-dir") ?? d.outputDir,
+    maxUnavailable: flagValue(args, "max-unavailable"),
+    batchTimeoutSeconds: flagValue(args, "batch-timeout"),
+    onlySymptomatic: flagValue(args, "only-symptomatic"),
+    memoryLimit,
+    leaseTtlSeconds: flagValue(args, "lease-ttl"),
     image: str(args, "image") ?? d.image,
     schedule: str(args, "schedule") ?? d.schedule,
   };
@@ -78,7 +68,7 @@ export function kubeConfigFor(args: ParsedArgs, rt: Runtime): KubeConfig {
   const context = str(args, "context");
   return loadKubeConfig({
     env: rt.env,
-    requestTimeoutMs: liveSettings(args).timeoutMs,
+    requestTimeoutMs: flagValue(args, "request-timeout") * 1000,
     ...(kubeconfig ? { kubeconfig } : {}),
     ...(context ? { context } : {}),
   }).config;

@@ -7,6 +7,7 @@ import { rollback as rollbackBackup, type StepHandler } from "../../apply/execut
 import { handlersFor, needsCluster, NoHandlerError } from "../../apply/handlers.js";
 import { LockedError } from "../../apply/lock.js";
 import type { ParsedArgs } from "../parse-flags.js";
+import { flagValue } from "../flag-access.js";
 import { kubeConfigFor, theAdvisory } from "./remediate-shared.js";
 import { compileSignatures } from "../../logs/index.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
@@ -39,8 +40,8 @@ async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const [id, extra] = args.positionals;
   if (id === undefined || extra !== undefined)
     throw new UsageError("rollback: give exactly one backup ID (printed by apply as `backup: ID`)");
-  const stateDir =
-    typeof args.flags["state-dir"] === "string" ? args.flags["state-dir"] : defaultStateDir(rt.env);
+  // The state directory's default depends on the environment ($XDG_STATE_HOME), so it is computed.
+  const stateDir = flagValue(args, "state-dir") ?? defaultStateDir(rt.env);
   // What a killed apply or rollback left: backup husks, and locks and temporaries beside the
   // files this backup restores (read from its manifest; an unreadable one is reported below).
   await cleanUp(rt, async () => {
@@ -53,7 +54,7 @@ async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const session = await BackupSession.open(stateDir, id);
   const lines = session.manifest.entries.map((e) => `  ${e.stepId} (${e.kind}, ${e.state})`);
   const preview = `backup ${id} (${session.manifest.status}, ${session.manifest.createdAt}) restores:\n${lines.join("\n")}\n`;
-  if (args.flags.yes !== true) {
+  if (!flagValue(args, "yes")) {
     const ok = rt.confirm !== undefined && (await rt.confirm(`${preview}Roll back? [y/N] `));
     if (!ok)
       return {
@@ -67,7 +68,7 @@ async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     rt,
     session.manifest.entries.map((e) => e.kind),
   );
-  const force = args.flags.force === true;
+  const force = flagValue(args, "force");
   const r = await rollbackBackup(stateDir, id, handlers, { force }).catch((e: unknown) => {
     if (e instanceof LockedError) throw new UsageError(`rollback: ${e.message}`);
     throw e;

@@ -1,6 +1,8 @@
 import { UsageError } from "../../errors.js";
 import { runPipeline, type Target } from "../../pipeline.js";
 import type { ParsedArgs } from "../parse-flags.js";
+import { flagValue } from "../flag-access.js";
+import { choices } from "../flags.js";
 import { liveTarget, refuseLiveFlagsWithBundle } from "./live-options.js";
 import { prometheusSource, prometheusWindow } from "./prometheus-options.js";
 import { advisoriesFor, pipelineBasics, renderReport } from "./shared.js";
@@ -8,12 +10,12 @@ import type { Command, CommandResult, Runtime } from "./types.js";
 import { rancherVersionFor, tablesFor } from "./kdm-options.js";
 
 async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
-  const bundle = args.flags.bundle;
+  const bundle = flagValue(args, "bundle");
   if (args.positionals.length > 0)
     throw new UsageError(`scan: unexpected argument '${args.positionals[0] ?? ""}'`);
   prometheusWindow(args);
   refuseLiveFlagsWithBundle(args, "scan");
-  const target: Target = typeof bundle === "string" ? { kind: "bundle", dir: bundle } : liveTarget(args, rt);
+  const target: Target = bundle !== undefined ? { kind: "bundle", dir: bundle } : liveTarget(args, rt);
   const advisories = await advisoriesFor(args);
   // The version tables and --rancher are read before the cluster, so a bad --kdm fails fast.
   const tables = await tablesFor(args);
@@ -31,8 +33,7 @@ async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
 
 export const scanCommand: Command = {
   name: "scan",
-  usage:
-    "cnidoctor scan [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h] | --bundle DIR  [--prometheus URL [--window 24h]] [--rancher V] [--kdm FILE|URL] [-o table|json|yaml|markdown|html]",
+  usage: `cnidoctor scan [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h] | --bundle DIR  [--prometheus URL [--window 24h]] [--rancher V] [--kdm FILE|URL] [-o ${choices("output", "scan")}]`,
   summary:
     "Diagnose the current cluster (or a cluster-info dump bundle): per node affected / at-risk / not-affected / unknown, with evidence.",
   examples: [

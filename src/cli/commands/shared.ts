@@ -9,21 +9,30 @@ import { renderReportOutput } from "../../report/index.js";
 import type { PipelineInput } from "../../pipeline.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import type { OutputFormat } from "../flags.js";
+import { flagValue } from "../flag-access.js";
 import { toolVersion } from "../version.js";
 import type { CommandResult, Runtime } from "./types.js";
 
 export function useColor(args: ParsedArgs, rt: Runtime): boolean {
-  if (args.flags["no-color"] === true) return false;
-  if (args.flags.color === true) return true;
+  if (flagValue(args, "no-color")) return false;
+  if (flagValue(args, "color")) return true;
   return rt.isTTY && (rt.env.NO_COLOR ?? "") === "";
 }
 
+/** -o: one of the formats the table allows on this command (plan and check: no html). */
 export function outputFormat(args: ParsedArgs): OutputFormat {
-  return (args.flags.output as OutputFormat | undefined) ?? "table";
+  return flagValue(args, "output");
+}
+
+/** -o for plan and check, whose entry in the flag table leaves html out (flagValue refuses it). */
+export function textOutputFormat(args: ParsedArgs): Exclude<OutputFormat, "html"> {
+  const format = outputFormat(args);
+  if (format === "html") throw new Error(`${args.command}: the flag table allows -o html here`);
+  return format;
 }
 
 export async function advisoriesFor(args: ParsedArgs): Promise<Advisory[]> {
-  const dir = typeof args.flags.advisories === "string" ? args.flags.advisories : SHIPPED_ADVISORIES_DIR;
+  const dir = flagValue(args, "advisories") ?? SHIPPED_ADVISORIES_DIR;
   return loadAdvisories(dir);
 }
 

@@ -180,7 +180,7 @@ export async function collectLive(client: KubeClient, opts: LiveOptions): Promis
     container: opts.container,
     concurrency: opts.concurrency,
     rounds: opts.sampleSeconds > 0 ? 4 : 2,
-    // Without --sample the two scrapes sit around the log phase, at least 2 s apart.
+    // Without --resource-sample the two scrapes sit around the log phase, at least 2 s apart.
     intervalMs: opts.sampleSeconds > 0 ? (opts.sampleSeconds * 1000) / 3 : 2000,
     ...(opts.sampleSeconds > 0 ? {} : { beforeLastRound: afterLogs }),
     now: () => clock.now(),

@@ -101,7 +101,7 @@ export async function recoverInterrupted(outDir: string): Promise<Cleanup> {
     }
     const tmp = fresh.exec(name);
     if (tmp === null) continue;
-    // Earlier versions named only the PID: such a directory is this host's (it sits beside --output).
+    // Earlier versions named only the PID: such a directory is this host's (it sits beside --output-dir).
     const pid = Number(tmp[1]);
     const gone = tmp[2] !== undefined ? makerGone(pid, tmp[2]) : makerGone(pid, HOST_TAG);
     if (!gone) continue;
@@ -122,7 +122,7 @@ async function checkDestination(dir: string, force: boolean): Promise<"absent" |
     throw new UsageError(`collect: ${dir} is not empty (pass --force to replace an earlier bundle)`);
   if (!entries.includes(BUNDLE_MARKER))
     throw new UsageError(
-      `collect: ${dir} is not a cnidoctor bundle (no ${BUNDLE_MARKER}); --force only replaces earlier bundles — choose another --output`,
+      `collect: ${dir} is not a cnidoctor bundle (no ${BUNDLE_MARKER}); --force only replaces earlier bundles — choose another --output-dir`,
     );
   return "replace";
 }
