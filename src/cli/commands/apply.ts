@@ -11,14 +11,16 @@ import { applyPlan, selectSteps, ApplyError, type StepHandler } from "../../appl
 import { FileHandler } from "../../apply/files.js";
 import { KubeObjectHandler } from "../../apply/kube-objects.js";
 import { RestartHandler } from "../../apply/restart.js";
+import { scanPodLog } from "../../collect/live/logs.js";
 import { compileSignatures } from "../../logs/index.js";
 import type { Plan, Step } from "../../model/plan.js";
 import { restartStep } from "../../remediate/mitigations.js";
 import type { ParsedArgs } from "../parse-flags.js";
+import { liveSettings } from "./live-options.js";
 import { livePostCheck, postCheckBaseline, type PostCheckBaseline } from "./apply-postcheck.js";
 import {
+  clusterClientFor,
   gatherFacts,
-  kubeConfigFor,
   makePlan,
   planOptions,
   theAdvisory,
@@ -69,33 +71,37 @@ async function daemonSetPlan(
   return { plan, facts: { advisory, signatures: compileSignatures([advisory]), inputs: plan.inputs } };
 }
 
-function handlersFor(
+/** The step handlers, and how to close the API client they share (a no-op without one). */
+async function handlersFor(
   args: ParsedArgs,
   rt: Runtime,
   facts: Facts,
   plan: Plan,
   only: string[] | undefined,
-): StepHandler[] {
+): Promise<{ handlers: StepHandler[]; close: () => void }> {
   const handlers: StepHandler[] = [new FileHandler()];
   const needsCluster = selectSteps(plan, only).some(
     (s) => s.kind === "kube-patch" || s.kind === "rolling-restart",
   );
-  if (!needsCluster) return handlers;
+  if (!needsCluster) return { handlers, close: () => undefined };
   if (typeof args.flags.bundle === "string")
     throw new UsageError(
       "apply: API changes need the live cluster, not --bundle (use --kubeconfig/--context)",
     );
-  const kc = kubeConfigFor(args, rt);
+  const client = await clusterClientFor(args, rt);
+  const { bounds } = liveSettings(args);
   handlers.push(
-    new KubeObjectHandler(kc),
-    new RestartHandler(kc, {
-      signatures: facts.signatures,
+    new KubeObjectHandler(client),
+    new RestartHandler(client, {
       advisoryId: facts.advisory.id,
+      // --only-symptomatic reads each pod's log as the live collector does, within --since/--log-bytes.
+      scanLog: (target, container) =>
+        scanPodLog(client, target, { container, signatures: facts.signatures, bounds }),
       holder: `cnidoctor@${hostname()}/${process.pid}`,
       ...(rt.progress ? { progress: rt.progress } : {}),
     }),
   );
-  return handlers;
+  return { handlers, close: () => client.close() };
 }
 
 function summary(plan: Plan, only: string[] | undefined): string {
@@ -145,13 +151,26 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
       stderr: unreadLine("apply", unread, "nothing changed"),
       exitCode: 4,
     };
-  let handlers: StepHandler[];
+  let built: { handlers: StepHandler[]; close: () => void };
   try {
-    handlers = handlersFor(args, rt, facts, plan, only);
+    built = await handlersFor(args, rt, facts, plan, only);
   } catch (e) {
     if (e instanceof ApplyError) throw new UsageError(`apply: ${e.message}`);
     throw e;
   }
+  try {
+    return await confirmAndApply(args, rt, { plan, facts, handlers: built.handlers, stateDir, only });
+  } finally {
+    built.close();
+  }
+}
+
+async function confirmAndApply(
+  args: ParsedArgs,
+  rt: Runtime,
+  c: { plan: Plan; facts: Facts; handlers: StepHandler[]; stateDir: string; only: string[] | undefined },
+): Promise<CommandResult> {
+  const { plan, facts, handlers, stateDir, only } = c;
   const preview = summary(plan, only);
   if (args.flags.yes !== true) {
     const ok = rt.confirm !== undefined && (await rt.confirm(`${preview}\nApply these changes? [y/N] `));

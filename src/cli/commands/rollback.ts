@@ -9,8 +9,7 @@ import { LockedError } from "../../apply/lock.js";
 import { KubeObjectHandler } from "../../apply/kube-objects.js";
 import { RestartHandler } from "../../apply/restart.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import { kubeConfigFor, theAdvisory } from "./remediate-shared.js";
-import { compileSignatures } from "../../logs/index.js";
+import { clusterClientFor, theAdvisory } from "./remediate-shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
 async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
@@ -41,23 +40,23 @@ async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
       };
   }
   const handlers: StepHandler[] = [new FileHandler("rollback")];
-  if (session.manifest.entries.some((e) => e.kind === "kube-patch" || e.kind === "rolling-restart")) {
-    const kc = kubeConfigFor(args, rt);
+  const client = session.manifest.entries.some((e) => e.kind === "kube-patch" || e.kind === "rolling-restart")
+    ? await clusterClientFor(args, rt)
+    : undefined;
+  if (client !== undefined) {
     const advisory = await theAdvisory(args);
     handlers.push(
-      new KubeObjectHandler(kc),
-      new RestartHandler(kc, {
-        signatures: compileSignatures([advisory]),
-        advisoryId: advisory.id,
-        holder: "cnidoctor-rollback",
-      }),
+      new KubeObjectHandler(client),
+      new RestartHandler(client, { advisoryId: advisory.id, holder: "cnidoctor-rollback" }),
     );
   }
   const force = args.flags.force === true;
-  const r = await rollbackBackup(stateDir, id, handlers, { force }).catch((e: unknown) => {
-    if (e instanceof LockedError) throw new UsageError(`rollback: ${e.message}`);
-    throw e;
-  });
+  const r = await rollbackBackup(stateDir, id, handlers, { force })
+    .catch((e: unknown) => {
+      if (e instanceof LockedError) throw new UsageError(`rollback: ${e.message}`);
+      throw e;
+    })
+    .finally(() => client?.close());
   const conflicts = r.conflicts.map((c) => `CONFLICT        ${c.stepId}: ${c.message}`);
   if (conflicts.length > 0 && !force)
     return {
