@@ -3,7 +3,6 @@
 // deleting what the apply created). Backups are the object as fetched minus server-managed fields.
 
 import { timedOut, type ApiFailure, type ApiResult, type KubeClient } from "../kube/client.js";
-import { ResourcePaths } from "../kube/resources.js";
 import type { JsonValue, KubeObjectRef, KubePatchStep, Step } from "../model/plan.js";
 import { unifiedDiff } from "../remediate/diff.js";
 import type { BackupEntry, BackupSession } from "./backup-store.js";
@@ -43,6 +42,17 @@ function header(ref: KubeObjectRef): Obj & { metadata: { name: string; namespace
     kind: ref.kind,
     metadata: { name: ref.name, ...(ref.namespace !== undefined ? { namespace: ref.namespace } : {}) },
   };
+}
+
+/** Where the object's collection lives: /api/v1 or /apis/GROUP/VERSION, then its namespace. */
+function collectionPath(ref: KubeObjectRef): string {
+  const base = ref.apiVersion.includes("/") ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+  const ns = ref.namespace !== undefined ? `/namespaces/${encodeURIComponent(ref.namespace)}` : "";
+  return `${base}${ns}/${ref.plural}`;
+}
+
+function objectPath(ref: KubeObjectRef): string {
+  return `${collectionPath(ref)}/${encodeURIComponent(ref.name)}`;
 }
 
 export function describeRef(ref: KubeObjectRef): string {
@@ -90,11 +100,9 @@ function asPatchStep(step: Step): KubePatchStep {
 
 export class KubeObjectHandler implements StepHandler {
   readonly kinds = ["kube-patch"] as const;
-  private readonly paths: ResourcePaths;
   private readonly noAnswer: string;
 
   constructor(private readonly client: KubeClient) {
-    this.paths = new ResourcePaths(client);
     this.noAnswer = `no answer within ${client.timeoutMs / 1000} s (--request-timeout)`;
   }
 
@@ -111,10 +119,7 @@ export class KubeObjectHandler implements StepHandler {
 
   /** The live object as plain JSON, or undefined when it does not exist. */
   async read(ref: KubeObjectRef): Promise<Obj | undefined> {
-    const path = await this.paths.object(ref).catch((e: unknown) => {
-      throw new Error(`reading ${describeRef(ref)}: ${e instanceof Error ? e.message : String(e)}`);
-    });
-    const r = await this.client.getJson(path);
+    const r = await this.client.getJson(objectPath(ref));
     if (!r.ok && r.status === 404) return undefined;
     return this.answer(r, `reading ${describeRef(ref)}`);
   }
@@ -133,11 +138,11 @@ export class KubeObjectHandler implements StepHandler {
     let r: ApiResult<Obj>;
     if (live === undefined) {
       if (s.createIfMissing === undefined) throw new Error(`${describeRef(s.target)} does not exist`);
-      r = await this.client.create(await this.paths.collection(s.target), s.createIfMissing, o);
+      r = await this.client.create(collectionPath(s.target), s.createIfMissing, o);
     } else {
       const body = { ...header(s.target), ...s.patch, metadata: { ...header(s.target).metadata } };
       const type = s.patchType === "merge" ? "merge" : "strategic";
-      r = await this.client.patch(await this.paths.object(s.target), body, type, o);
+      r = await this.client.patch(objectPath(s.target), body, type, o);
     }
     if (r.ok) return r.value;
     if (!dryRun && timedOut(r))
@@ -247,14 +252,14 @@ export class KubeObjectHandler implements StepHandler {
     const live = await this.read(o.ref);
     if (!o.existed || o.blob === undefined) {
       if (live === undefined) return `${describeRef(o.ref)} absent, as before`;
-      this.answer(await this.client.delete(await this.paths.object(o.ref)), `deleting ${describeRef(o.ref)}`);
+      this.answer(await this.client.delete(objectPath(o.ref)), `deleting ${describeRef(o.ref)}`);
       return `deleted ${describeRef(o.ref)} (it did not exist before)`;
     }
     const saved = JSON.parse((await session.getBlob(o.blob)).toString("utf8")) as Obj;
     const restoring = `restoring ${describeRef(o.ref)}`;
     if (live === undefined) {
       this.answer(
-        await this.client.create(await this.paths.collection(o.ref), saved, { fieldManager: FIELD_MANAGER }),
+        await this.client.create(collectionPath(o.ref), saved, { fieldManager: FIELD_MANAGER }),
         restoring,
       );
       return `re-created ${describeRef(o.ref)} from the backup`;
@@ -265,7 +270,7 @@ export class KubeObjectHandler implements StepHandler {
     };
     this.answer(
       await this.client.replace(
-        await this.paths.object(o.ref),
+        objectPath(o.ref),
         { ...saved, metadata: meta },
         { fieldManager: FIELD_MANAGER },
       ),
