@@ -3,7 +3,7 @@
 // and @kubernetes/client-node, and, for the agent, loads and validates the advisories (the YAML
 // parser and the schema validator). It prints one JSON document and ends. scan, collect, plan,
 // apply, rollback and the agent all run it, so none of them ever imports client-node (~65 MB of
-// RSS for good; see kube/endpoint.ts, and kube/no-client-node.test.ts which proves it).
+// RSS for good; see kube/endpoint.ts, and cli/no-client-node.test.ts which proves it).
 //
 // argv[2]: JSON LoaderRequest. The environment (KUBECONFIG, HOME...) is the parent's.
 
