@@ -35,7 +35,9 @@ async function reply(request: LoaderRequest): Promise<LoaderReply> {
     let advisories: Advisory[] | undefined;
     if (request.advisories !== undefined) {
       const { loadAdvisories, SHIPPED_ADVISORIES_DIR } = await import("../advisories/load.js");
-      advisories = await loadAdvisories(request.advisories !== "" ? request.advisories : SHIPPED_ADVISORIES_DIR);
+      advisories = await loadAdvisories(
+        request.advisories !== "" ? request.advisories : SHIPPED_ADVISORIES_DIR,
+      );
     }
     let endpoint: ResolvedEndpoint | undefined;
     if (request.endpoint !== undefined) {

@@ -36,13 +36,22 @@ function reachable(entry: string): { files: Set<string>; packages: Map<string, s
 }
 
 function clientNode(packages: Map<string, string>): string[] {
-  return [...packages].filter(([p]) => p.startsWith("@kubernetes/client-node")).map(([p, by]) => `${p} (${by})`);
+  return [...packages]
+    .filter(([p]) => p.startsWith("@kubernetes/client-node"))
+    .map(([p, by]) => `${p} (${by})`);
 }
 
 test("no command's process imports @kubernetes/client-node; only the loader child does", () => {
   const { files, packages } = reachable(join(CLI, "bin.js"));
   // The walk reached every command, including apply, rollback and the agent's client.
-  for (const m of ["cli/commands/apply.js", "cli/commands/rollback.js", "cli/commands/scan.js", "cli/commands/agent.js", "kube/client.js", "apply/restart.js"])
+  for (const m of [
+    "cli/commands/apply.js",
+    "cli/commands/rollback.js",
+    "cli/commands/scan.js",
+    "cli/commands/agent.js",
+    "kube/client.js",
+    "apply/restart.js",
+  ])
     assert.ok(files.has(join(DIST, "src", m)), `the walk from bin.js missed ${m}`);
   assert.deepEqual(clientNode(packages), [], "a command's process imports @kubernetes/client-node");
   assert.ok(!files.has(join(CLI, "kube-loader.js")), "bin.js imports the loader child in-process");

@@ -139,7 +139,10 @@ test("writes: verbs, content types, dry-run and field manager as query parameter
   const server = await recordingServer(() => ({ status: 200, body: { kind: "X" } }));
   const client = clientFor(server.url);
   try {
-    assert.equal((await client.patch("/a/x", { b: 1 }, "strategic", { dryRun: true, fieldManager: "cnidoctor" })).ok, true);
+    assert.equal(
+      (await client.patch("/a/x", { b: 1 }, "strategic", { dryRun: true, fieldManager: "cnidoctor" })).ok,
+      true,
+    );
     assert.equal((await client.patch("/a/x", { b: 1 }, "merge")).ok, true);
     assert.equal((await client.create("/a", { c: 1 }, { fieldManager: "cnidoctor" })).ok, true);
     assert.equal((await client.replace("/a/x", { d: 1 })).ok, true);

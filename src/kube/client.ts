@@ -221,9 +221,7 @@ export class KubeClient {
       ...(endpoint.servername !== undefined ? { servername: endpoint.servername } : {}),
     };
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
-    const agent = secure
-      ? new https.Agent({ ...agentOptions, ...tls })
-      : new http.Agent(agentOptions);
+    const agent = secure ? new https.Agent({ ...agentOptions, ...tls }) : new http.Agent(agentOptions);
     const headers: Record<string, string> = { ...endpoint.headers };
     headers["User-Agent"] = options.userAgent ?? "cnidoctor";
     return new KubeClient({ headers, ...tls }, agent, secure, options, endpoint.server);

@@ -62,7 +62,8 @@ async function runLoader(
   });
   const reply = JSON.parse(stdout) as LoaderReply;
   if (!reply.ok) {
-    const where = request.advisories !== undefined && request.advisories !== "" ? request.advisories : "advisories";
+    const where =
+      request.advisories !== undefined && request.advisories !== "" ? request.advisories : "advisories";
     if (reply.error !== "Error") throw new InputError(where, reply.message);
     throw new Error(reply.message);
   }
