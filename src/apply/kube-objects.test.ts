@@ -66,7 +66,11 @@ test("kube-patch through the project's client: dry-run first, a lost write said 
     assert.equal(await handler.inspect(step), "pending");
     await handler.rehearse(step);
     await assert.rejects(
-      handler.apply(step, { stepId: step.id, kind: step.kind, state: "backed-up" }, {} as BackupSession),
+      handler.apply(
+        step,
+        { stepId: step.id, kind: step.kind, state: "backed-up" },
+        undefined as unknown as BackupSession,
+      ),
       {
         message:
           "patching FelixConfiguration default: no answer within 0.5 s (--request-timeout); the change may or may not have been made (the backup holds the object as it was)",

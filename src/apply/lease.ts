@@ -73,7 +73,7 @@ export class Lease {
 
   private static value(r: ApiResult<Obj>): LeaseObject {
     if (!r.ok) throw new Error(r.problem);
-    return r.value as LeaseObject;
+    return r.value;
   }
 
   /** Read-only: throws LeaseHeldError when another holder's Lease is still valid. */
