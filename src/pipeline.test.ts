@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadAdvisories } from "./advisories/load.js";
 import { exitCodeFor } from "./analyze/findings.js";
-import { KubeClient } from "./collect/live/client.js";
+import { KubeClient } from "./kube/client.js";
 import { logSourcesOf } from "./collect/logs/collect-logs.js";
 import { defaultVersionTables } from "./versions/tables.js";
 import { runPipeline, type PipelineInput } from "./pipeline.js";

@@ -16,7 +16,7 @@ import type { Fact } from "./model/provenance.js";
 import type { Snapshot } from "./model/snapshot.js";
 import type { VersionTables } from "./versions/tables.js";
 import type { PrometheusTarget } from "./collect/prometheus/client.js";
-import type { KubeClient } from "./collect/live/client.js";
+import type { KubeClient } from "./kube/client.js";
 import type { LogBounds } from "./collect/live/logs.js";
 import { compileSignatures, type ScanOptions, type SignatureSet, type WindowBound } from "./logs/index.js";
 import { collectBundle } from "./collect/bundle/collect-bundle.js";

@@ -19,7 +19,8 @@ import { startCluster, stopCluster, type ClusterInfo } from "../cluster/cluster.
 import { findKubectl } from "../cluster/tools.js";
 import { CLK_TCK, cpuTicks } from "./proc.js";
 import { loadKubeConfig } from "../../src/kube/config.js";
-import { KubeClient, DEFAULT_CLIENT } from "../../src/collect/live/client.js";
+import { resolveEndpoint } from "../../src/kube/endpoint.js";
+import { KubeClient, DEFAULT_CLIENT } from "../../src/kube/client.js";
 import { collectLive } from "../../src/collect/live/collect-live.js";
 import { compileSignatures } from "../../src/logs/index.js";
 import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../../src/advisories/load.js";
@@ -116,7 +117,7 @@ interface ChildArgs {
 async function child(args: ChildArgs): Promise<void> {
   const advisories = await loadAdvisories(SHIPPED_ADVISORIES_DIR);
   const loaded = loadKubeConfig({ kubeconfig: args.kubeconfig, env: process.env });
-  const client = await KubeClient.create(loaded.config, {
+  const client = KubeClient.fromEndpoint(await resolveEndpoint(loaded), {
     ...DEFAULT_CLIENT,
     qps: args.qps,
     burst: args.qps * 2,

@@ -27,7 +27,7 @@ export interface Bundle {
 }
 
 /** Child programs started as `process.execPath <script>`; scripts/sea/main.ts dispatches them. */
-export const CHILD_PROGRAMS = ["dist/src/cli/endpoint-loader.js", "dist/src/cli/agent-loader.js"];
+export const CHILD_PROGRAMS = ["dist/src/cli/kube-loader.js"];
 const WORKER = "dist/src/logs/worker.js";
 
 /**

@@ -10,8 +10,7 @@ import { runtimeRoot } from "./runtime-sea.js";
 
 /** The child programs the CLI starts with process.execPath, by their path under the runtime root. */
 const CHILD_PROGRAMS: Record<string, () => Promise<unknown>> = {
-  "dist/src/cli/endpoint-loader.js": () => import("../../src/cli/endpoint-loader.js"),
-  "dist/src/cli/agent-loader.js": () => import("../../src/cli/agent-loader.js"),
+  "dist/src/cli/kube-loader.js": () => import("../../src/cli/kube-loader.js"),
 };
 
 function childProgram(

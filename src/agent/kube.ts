@@ -1,12 +1,13 @@
 // The agent's view of the Kubernetes API: read its Node, patch one condition on the Node's status
-// subresource, create and patch Events. A few plain HTTPS calls rather than @kubernetes/client-node:
-// importing that package alone takes a Node process from ~41 MB to ~124 MB RSS, above the agent's
-// whole memory budget. Credentials come from the service account (token re-read as it rotates) or
-// from a kubeconfig resolved once by the project's loadKubeConfig in a short-lived child process.
+// subresource, create and patch Events, through the project's one client (kube/client.ts) rather
+// than @kubernetes/client-node: importing that package alone takes a Node process from ~41 MB to
+// ~124 MB RSS, above the agent's whole memory budget. Credentials come from the service account
+// (token re-read as it rotates) or from a kubeconfig resolved once in the short-lived loader child.
 
 import { readFile } from "node:fs/promises";
-import type { Agent } from "node:https";
-import { https } from "./builtins.js";
+import { KubeClient, type ApiResult, type Obj } from "../kube/client.js";
+import type { ResolvedEndpoint } from "../kube/endpoint.js";
+import { DEFAULT_RETRY } from "../kube/policy.js";
 
 export type ConditionStatus = "True" | "False" | "Unknown";
 
@@ -61,21 +62,17 @@ export class KubeApiError extends Error {
   }
 }
 
-/** How to reach the apiserver: a URL, TLS material, and a bearer token source. */
-export interface KubeEndpoint {
-  server: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
-  insecureSkipTlsVerify?: boolean;
-  /** Returns the current bearer token, if any (the service account token file rotates). */
+const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/** How the agent reaches the apiserver: the endpoint, and (in-cluster) a rotating token source. */
+export interface AgentEndpoint {
+  endpoint: ResolvedEndpoint;
+  /** Returns the current bearer token (the service account token file rotates). */
   token?: () => Promise<string | undefined>;
 }
 
-const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
-
 /** The in-cluster endpoint: KUBERNETES_SERVICE_HOST/PORT, the service account CA and token. */
-export async function inClusterEndpoint(host: string, port: string, dir = SA_DIR): Promise<KubeEndpoint> {
+export async function inClusterEndpoint(host: string, port: string, dir = SA_DIR): Promise<AgentEndpoint> {
   const ca = await readFile(`${dir}/ca.crt`, "utf8");
   let cached: { token: string; at: number } | undefined;
   const token = async (): Promise<string> => {
@@ -86,12 +83,11 @@ export async function inClusterEndpoint(host: string, port: string, dir = SA_DIR
     return cached.token;
   };
   const h = host.includes(":") ? `[${host}]` : host;
-  return { server: `https://${h}:${port}`, ca, token };
-}
-
-interface Response {
-  status: number;
-  body: string;
+  const server = `https://${h}:${port}`;
+  return {
+    endpoint: { server, ca, headers: {}, description: "in-cluster service account", context: server },
+    token,
+  };
 }
 
 function nodeConditions(value: unknown): NodeView {
@@ -112,107 +108,61 @@ function nodeConditions(value: unknown): NodeView {
   return { uid, conditions };
 }
 
-/** NodeApi over HTTPS with a keep-alive connection (one socket for the agent's rare writes). */
+/**
+ * NodeApi over the project's one API client, with one keep-alive connection for the agent's rare
+ * writes. The agent has its own cadence (it writes again at the next change or event interval), so
+ * the client makes one attempt per call.
+ */
 export class HttpNodeApi implements NodeApi {
-  private readonly agent: Agent;
-  private readonly base: URL;
+  private readonly client: KubeClient;
 
-  constructor(
-    private readonly endpoint: KubeEndpoint,
-    private readonly timeoutMs = 15_000,
-  ) {
-    this.base = new URL(endpoint.server);
-    const tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean } = {};
-    if (endpoint.ca !== undefined) tls.ca = endpoint.ca;
-    if (endpoint.cert !== undefined) tls.cert = endpoint.cert;
-    if (endpoint.key !== undefined) tls.key = endpoint.key;
-    if (endpoint.insecureSkipTlsVerify === true) tls.rejectUnauthorized = false;
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 1, ...tls });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-
-  private async call(method: string, path: string, body?: unknown, contentType?: string): Promise<Response> {
-    const headers: Record<string, string> = { Accept: "application/json", "User-Agent": "cnidoctor-agent" };
-    const token = await this.endpoint.token?.();
-    if (token !== undefined && token !== "") headers.Authorization = `Bearer ${token}`;
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    if (payload !== undefined) {
-      headers["Content-Type"] = contentType ?? "application/json";
-      headers["Content-Length"] = String(Buffer.byteLength(payload));
-    }
-    const basePath = this.base.pathname.replace(/\/$/, "");
-    return new Promise((resolve, reject) => {
-      const req = https.request(
-        {
-          protocol: this.base.protocol,
-          hostname: this.base.hostname.replace(/^\[|\]$/g, ""),
-          port: this.base.port || 443,
-          path: `${basePath}${path}`,
-          method,
-          headers,
-          agent: this.agent,
-          timeout: this.timeoutMs,
-        },
-        (res) => {
-          const parts: Buffer[] = [];
-          res.on("data", (d: Buffer) => parts.push(d));
-          res.on("end", () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString("utf8") }),
-          );
-          res.on("error", reject);
-        },
-      );
-      req.on("timeout", () =>
-        req.destroy(new Error(`${method} ${path}: no answer within ${this.timeoutMs} ms`)),
-      );
-      req.on("error", reject);
-      req.end(payload);
+  constructor(target: AgentEndpoint, timeoutMs = 15_000) {
+    this.client = KubeClient.fromEndpoint(target.endpoint, {
+      timeoutMs,
+      qps: 50,
+      burst: 50,
+      maxSockets: 1,
+      retry: { ...DEFAULT_RETRY, attempts: 1 },
+      userAgent: "cnidoctor-agent",
+      ...(target.token !== undefined ? { token: target.token } : {}),
     });
   }
 
-  private async expectOk(method: string, path: string, res: Response): Promise<void> {
-    if (res.status >= 200 && res.status < 300) return Promise.resolve();
-    let detail = res.body.slice(0, 300);
-    try {
-      const status = JSON.parse(res.body) as { message?: unknown };
-      if (typeof status.message === "string") detail = status.message;
-    } catch {
-      // not a Status object: keep the start of the body
-    }
-    return Promise.reject(new KubeApiError(res.status, `${method} ${path}: HTTP ${res.status}: ${detail}`));
+  close(): void {
+    this.client.close();
+  }
+
+  /** The answer, or a KubeApiError ("METHOD PATH: HTTP n: message") / an Error when none came. */
+  private static ok(method: string, path: string, r: ApiResult<Obj>): Obj {
+    if (r.ok) return r.value;
+    if (r.status === undefined) throw new Error(r.problem);
+    throw new KubeApiError(r.status, `${method} ${path}: HTTP ${r.status}: ${r.message}`);
   }
 
   async getNode(name: string): Promise<NodeView> {
     const path = `/api/v1/nodes/${encodeURIComponent(name)}`;
-    const res = await this.call("GET", path);
-    await this.expectOk("GET", path, res);
-    return nodeConditions(JSON.parse(res.body));
+    return nodeConditions(HttpNodeApi.ok("GET", path, await this.client.getJson(path)));
   }
 
   async patchNodeCondition(name: string, condition: NodeCondition): Promise<void> {
     // Strategic merge: conditions merge by type, so only this one condition is touched.
     const path = `/api/v1/nodes/${encodeURIComponent(name)}/status`;
     const body = { status: { conditions: [condition] } };
-    const res = await this.call("PATCH", path, body, "application/strategic-merge-patch+json");
-    await this.expectOk("PATCH", path, res);
+    HttpNodeApi.ok("PATCH", path, await this.client.patch(path, body, "strategic"));
   }
 
   async createEvent(event: AgentEvent): Promise<void> {
     const path = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(event.namespace)}/events`;
     const { name, namespace, ...rest } = event;
     const body = { apiVersion: "events.k8s.io/v1", kind: "Event", metadata: { name, namespace }, ...rest };
-    const res = await this.call("POST", path, body);
-    await this.expectOk("POST", path, res);
+    HttpNodeApi.ok("POST", path, await this.client.create(path, body));
   }
 
   async patchEventSeries(namespace: string, name: string, series: EventSeries): Promise<boolean> {
     const path = `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events/${encodeURIComponent(name)}`;
-    const res = await this.call("PATCH", path, { series }, "application/merge-patch+json");
-    if (res.status === 404) return false;
-    await this.expectOk("PATCH", path, res);
+    const r = await this.client.patch(path, { series }, "merge");
+    if (!r.ok && r.status === 404) return false;
+    HttpNodeApi.ok("PATCH", path, r);
     return true;
   }
 }

@@ -3,8 +3,7 @@
 // a backup written by another cnidoctor) is an error that names it.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { KubeConfig } from "@kubernetes/client-node";
-import { compileSignatures } from "../logs/index.js";
+import { KubeClient } from "../kube/client.js";
 import { FileHandler } from "./files.js";
 import { handlersFor, needsCluster, NoHandlerError, type ClusterConnection } from "./handlers.js";
 import { KubeObjectHandler } from "./kube-objects.js";
@@ -12,17 +11,13 @@ import { RestartHandler } from "./restart.js";
 
 /** A connection to a cluster nobody answers at; building handlers makes no request. */
 function connection(): ClusterConnection {
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: "c", server: "https://127.0.0.1:9", skipTLSVerify: true }],
-    users: [{ name: "u", token: "t" }],
-    contexts: [{ name: "x", cluster: "c", user: "u" }],
-    currentContext: "x",
-  });
-  return kc;
+  return KubeClient.fromEndpoint(
+    { server: "https://127.0.0.1:9", headers: {}, description: "test", context: "x" },
+    { timeoutMs: 1000, qps: 10, burst: 10, maxSockets: 1 },
+  );
 }
 
-const restart = { signatures: compileSignatures([]), advisoryId: "CNID-2024-0001", holder: "test" };
+const restart = { advisoryId: "CNID-2024-0001", holder: "test" };
 
 describe("handler registry", () => {
   test("file kinds: one FileHandler for both, no cluster needed, manual steps need nothing", () => {

@@ -2,20 +2,11 @@
 // merge patch (or create when missing), and undo by replacing the object with its backup (or
 // deleting what the apply created). Backups are the object as fetched minus server-managed fields.
 
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread --
-   client-node types its request bodies as generated classes; the API takes plain JSON, which is what
-   these objects are (the serializer reads fields, not prototypes). */
-import {
-  KubernetesObjectApi,
-  PatchStrategy,
-  type KubeConfig,
-  type KubernetesObject,
-} from "@kubernetes/client-node";
+import { timedOut, type ApiFailure, type ApiResult, type KubeClient } from "../kube/client.js";
 import type { JsonValue, KubeObjectRef, KubePatchStep, Step } from "../model/plan.js";
 import { unifiedDiff } from "../remediate/diff.js";
 import type { BackupEntry, BackupSession } from "./backup-store.js";
 import type { StepHandler } from "./executor.js";
-import { TimedKubeConfig } from "../kube/config.js";
 
 type Obj = Record<string, unknown>;
 
@@ -45,7 +36,7 @@ export function withoutServerFields(o: Obj): Obj {
   return copy;
 }
 
-function header(ref: KubeObjectRef): KubernetesObject & { metadata: { name: string; namespace?: string } } {
+function header(ref: KubeObjectRef): Obj & { metadata: { name: string; namespace?: string } } {
   return {
     apiVersion: ref.apiVersion,
     kind: ref.kind,
@@ -53,32 +44,19 @@ function header(ref: KubeObjectRef): KubernetesObject & { metadata: { name: stri
   };
 }
 
+/** Where the object's collection lives: /api/v1 or /apis/GROUP/VERSION, then its namespace. */
+function collectionPath(ref: KubeObjectRef): string {
+  const base = ref.apiVersion.includes("/") ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+  const ns = ref.namespace !== undefined ? `/namespaces/${encodeURIComponent(ref.namespace)}` : "";
+  return `${base}${ns}/${ref.plural}`;
+}
+
+function objectPath(ref: KubeObjectRef): string {
+  return `${collectionPath(ref)}/${encodeURIComponent(ref.name)}`;
+}
+
 export function describeRef(ref: KubeObjectRef): string {
   return `${ref.kind} ${ref.namespace !== undefined ? `${ref.namespace}/` : ""}${ref.name}`;
-}
-
-/** A request cut by its timeout (the AbortSignal of TimedKubeConfig). */
-function isTimeout(e: unknown): boolean {
-  if (typeof e !== "object" || e === null) return false;
-  const { name, type } = e as { name?: unknown; type?: unknown };
-  return name === "AbortError" || name === "TimeoutError" || type === "aborted";
-}
-
-function isNotFound(e: unknown): boolean {
-  return typeof e === "object" && e !== null && (e as { code?: unknown }).code === 404;
-}
-
-function apiMessage(e: unknown): string {
-  const body = (e as { body?: unknown }).body;
-  if (typeof body === "string") {
-    try {
-      const parsed = JSON.parse(body) as { message?: string };
-      if (parsed.message !== undefined) return parsed.message;
-    } catch {
-      return body.slice(0, 300);
-    }
-  }
-  return e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e);
 }
 
 /** Follows a path of keys and {name} selectors (list items by name). */
@@ -122,31 +100,28 @@ function asPatchStep(step: Step): KubePatchStep {
 
 export class KubeObjectHandler implements StepHandler {
   readonly kinds = ["kube-patch"] as const;
-  private readonly api: KubernetesObjectApi;
   private readonly noAnswer: string;
 
-  constructor(kc: KubeConfig) {
-    this.api = KubernetesObjectApi.makeApiClient(kc);
-    this.noAnswer =
-      kc instanceof TimedKubeConfig
-        ? `no answer within ${kc.requestTimeoutMs / 1000} s (--request-timeout)`
-        : "the request was cut before an answer";
+  constructor(private readonly client: KubeClient) {
+    this.noAnswer = `no answer within ${client.timeoutMs / 1000} s (--request-timeout)`;
   }
 
   /** The API's message, or that no answer came in time. */
-  private problem(e: unknown): string {
-    return isTimeout(e) ? this.noAnswer : apiMessage(e);
+  private problem(f: ApiFailure): string {
+    return timedOut(f) ? this.noAnswer : f.message !== "" ? f.message : f.problem;
+  }
+
+  /** The answer, or an Error naming what was being done and what went wrong. */
+  private answer(r: ApiResult<Obj>, what: string): Obj {
+    if (r.ok) return r.value;
+    throw new Error(`${what}: ${this.problem(r)}`);
   }
 
   /** The live object as plain JSON, or undefined when it does not exist. */
   async read(ref: KubeObjectRef): Promise<Obj | undefined> {
-    try {
-      const o = await this.api.read(header(ref));
-      return JSON.parse(JSON.stringify(o)) as Obj;
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw new Error(`reading ${describeRef(ref)}: ${this.problem(e)}`);
-    }
+    const r = await this.client.getJson(objectPath(ref));
+    if (!r.ok && r.status === 404) return undefined;
+    return this.answer(r, `reading ${describeRef(ref)}`);
   }
 
   async inspect(step: Step): Promise<"applied" | "pending"> {
@@ -157,32 +132,28 @@ export class KubeObjectHandler implements StepHandler {
   }
 
   /** Patches (or creates) the object; returns it as the server left it (or would, in a dry-run). */
-  private async change(s: KubePatchStep, dryRun: "All" | undefined): Promise<Obj> {
+  private async change(s: KubePatchStep, dryRun: boolean): Promise<Obj> {
     const live = await this.read(s.target);
-    try {
-      if (live === undefined) {
-        if (s.createIfMissing === undefined) throw new Error(`${describeRef(s.target)} does not exist`);
-        const made = await this.api.create(s.createIfMissing, undefined, dryRun, FIELD_MANAGER);
-        return JSON.parse(JSON.stringify(made)) as Obj;
-      }
-      const strategy = s.patchType === "merge" ? PatchStrategy.MergePatch : PatchStrategy.StrategicMergePatch;
-      const body = { ...header(s.target), ...s.patch, metadata: { ...(header(s.target).metadata ?? {}) } };
-      const patched = await this.api.patch(body, undefined, dryRun, FIELD_MANAGER, undefined, strategy);
-      return JSON.parse(JSON.stringify(patched)) as Obj;
-    } catch (e) {
-      if (e instanceof Error && !("code" in e) && !isTimeout(e)) throw e;
-      if (dryRun === undefined && isTimeout(e))
-        throw new Error(
-          `${live !== undefined ? "patching" : "creating"} ${describeRef(s.target)}: ${this.noAnswer}; the change may or may not have been made (the backup holds the object as it was)`,
-        );
-      throw new Error(
-        `${dryRun !== undefined ? "server-side dry-run of " : ""}${describeRef(s.target)}: ${this.problem(e)}`,
-      );
+    const o = { dryRun, fieldManager: FIELD_MANAGER };
+    let r: ApiResult<Obj>;
+    if (live === undefined) {
+      if (s.createIfMissing === undefined) throw new Error(`${describeRef(s.target)} does not exist`);
+      r = await this.client.create(collectionPath(s.target), s.createIfMissing, o);
+    } else {
+      const body = { ...header(s.target), ...s.patch, metadata: { ...header(s.target).metadata } };
+      const type = s.patchType === "merge" ? "merge" : "strategic";
+      r = await this.client.patch(objectPath(s.target), body, type, o);
     }
+    if (r.ok) return r.value;
+    if (!dryRun && timedOut(r))
+      throw new Error(
+        `${live !== undefined ? "patching" : "creating"} ${describeRef(s.target)}: ${this.noAnswer}; the change may or may not have been made (the backup holds the object as it was)`,
+      );
+    throw new Error(`${dryRun ? "server-side dry-run of " : ""}${describeRef(s.target)}: ${this.problem(r)}`);
   }
 
   async rehearse(step: Step): Promise<void> {
-    await this.change(asPatchStep(step), "All");
+    await this.change(asPatchStep(step), true);
   }
 
   async backup(step: Step, session: BackupSession): Promise<BackupEntry> {
@@ -218,7 +189,7 @@ export class KubeObjectHandler implements StepHandler {
     }
     // Saved before the write: if its answer is lost, rollback still recognises the result as ours.
     if (o !== undefined) {
-      const intended = await this.change(s, "All");
+      const intended = await this.change(s, true);
       o.intendedBlob = await session.putBlob(
         `${s.id}.intended.json`,
         canonicalJson(withoutServerFields(intended)),
@@ -226,7 +197,7 @@ export class KubeObjectHandler implements StepHandler {
       await session.save();
     }
     // The write's answer is the object as the server left it (no read-back that could time out).
-    const after = await this.change(s, undefined);
+    const after = await this.change(s, false);
     if (o !== undefined) {
       o.appliedBlob = await session.putBlob(
         `${s.id}.applied.json`,
@@ -281,28 +252,30 @@ export class KubeObjectHandler implements StepHandler {
     const live = await this.read(o.ref);
     if (!o.existed || o.blob === undefined) {
       if (live === undefined) return `${describeRef(o.ref)} absent, as before`;
-      await this.api.delete(header(o.ref));
+      this.answer(await this.client.delete(objectPath(o.ref)), `deleting ${describeRef(o.ref)}`);
       return `deleted ${describeRef(o.ref)} (it did not exist before)`;
     }
     const saved = JSON.parse((await session.getBlob(o.blob)).toString("utf8")) as Obj;
-    try {
-      if (live === undefined) {
-        await this.api.create(saved, undefined, undefined, FIELD_MANAGER);
-        return `re-created ${describeRef(o.ref)} from the backup`;
-      }
-      const meta = {
-        ...((saved.metadata ?? {}) as Obj),
-        resourceVersion: (live.metadata as Obj).resourceVersion,
-      };
-      await this.api.replace(
-        { ...saved, metadata: meta } as unknown as KubernetesObject,
-        undefined,
-        undefined,
-        FIELD_MANAGER,
+    const restoring = `restoring ${describeRef(o.ref)}`;
+    if (live === undefined) {
+      this.answer(
+        await this.client.create(collectionPath(o.ref), saved, { fieldManager: FIELD_MANAGER }),
+        restoring,
       );
-    } catch (e) {
-      throw new Error(`restoring ${describeRef(o.ref)}: ${this.problem(e)}`);
+      return `re-created ${describeRef(o.ref)} from the backup`;
     }
+    const meta = {
+      ...((saved.metadata ?? {}) as Obj),
+      resourceVersion: (live.metadata as Obj).resourceVersion,
+    };
+    this.answer(
+      await this.client.replace(
+        objectPath(o.ref),
+        { ...saved, metadata: meta },
+        { fieldManager: FIELD_MANAGER },
+      ),
+      restoring,
+    );
     return `restored ${describeRef(o.ref)} from the backup`;
   }
 }

@@ -2,10 +2,7 @@
 // only when the holder's renewTime + leaseDurationSeconds has passed. Optimistic concurrency
 // (resourceVersion) makes the take-over race-free: of two writers, one gets a 409.
 
-/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment, @typescript-eslint/no-misused-spread --
-   client-node types its request bodies as generated classes; the API takes plain JSON, which is what
-   these objects are (the serializer reads fields, not prototypes). */
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from "@kubernetes/client-node";
+import type { ApiResult, KubeClient, Obj } from "../kube/client.js";
 
 export class LeaseHeldError extends Error {
   constructor(
@@ -19,33 +16,52 @@ export class LeaseHeldError extends Error {
   }
 }
 
-const code = (e: unknown): unknown =>
-  typeof e === "object" && e !== null ? (e as { code?: unknown }).code : undefined;
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+}
+
+interface LeaseObject extends Obj {
+  metadata?: { resourceVersion?: string } & Obj;
+  spec?: LeaseSpec;
+}
+
+/** A MicroTime as the API server parses it: RFC 3339 with exactly six fractional digits. */
+export function microTime(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
+}
 
 export class Lease {
-  private current: V1Lease | undefined;
-  private readonly api: CoordinationV1Api;
+  private current: LeaseObject | undefined;
 
   constructor(
-    kc: KubeConfig,
+    private readonly client: KubeClient,
     readonly namespace: string,
     readonly name: string,
     readonly holder: string,
     readonly ttlSeconds: number,
-  ) {
-    this.api = kc.makeApiClient(CoordinationV1Api);
+  ) {}
+
+  private get collection(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.namespace)}/leases`;
   }
 
-  private spec(now: Date): V1Lease["spec"] {
+  private get path(): string {
+    return `${this.collection}/${encodeURIComponent(this.name)}`;
+  }
+
+  private spec(now: Date): LeaseSpec {
     return {
       holderIdentity: this.holder,
       leaseDurationSeconds: this.ttlSeconds,
-      acquireTime: new V1MicroTime(now),
-      renewTime: new V1MicroTime(now),
+      acquireTime: microTime(now),
+      renewTime: microTime(now),
     };
   }
 
-  private held(lease: V1Lease, now: Date): LeaseHeldError | undefined {
+  private held(lease: LeaseObject, now: Date): LeaseHeldError | undefined {
     const holder = lease.spec?.holderIdentity;
     if (holder === undefined || holder === "" || holder === this.holder) return undefined;
     const renew = lease.spec?.renewTime;
@@ -55,57 +71,51 @@ export class Lease {
     return new LeaseHeldError(holder, until, `${this.namespace}/${this.name}`);
   }
 
+  private static value(r: ApiResult<Obj>): LeaseObject {
+    if (!r.ok) throw new Error(r.problem);
+    return r.value;
+  }
+
   /** Read-only: throws LeaseHeldError when another holder's Lease is still valid. */
   async check(now: Date): Promise<void> {
-    try {
-      const existing = await this.api.readNamespacedLease({ namespace: this.namespace, name: this.name });
-      const held = this.held(existing, now);
-      if (held) throw held;
-    } catch (e) {
-      if (code(e) !== 404) throw e;
-    }
+    const r = await this.client.getJson(this.path);
+    if (!r.ok && r.status === 404) return;
+    const held = this.held(Lease.value(r), now);
+    if (held) throw held;
   }
 
   async acquire(now: Date): Promise<void> {
-    try {
-      this.current = await this.api.createNamespacedLease({
+    const created = await this.client.create(this.collection, {
+      apiVersion: "coordination.k8s.io/v1",
+      kind: "Lease",
+      metadata: {
+        name: this.name,
         namespace: this.namespace,
-        body: {
-          metadata: {
-            name: this.name,
-            namespace: this.namespace,
-            labels: { "app.kubernetes.io/managed-by": "cnidoctor" },
-          },
-          spec: this.spec(now),
-        },
-      });
+        labels: { "app.kubernetes.io/managed-by": "cnidoctor" },
+      },
+      spec: this.spec(now),
+    });
+    if (created.ok || created.status !== 409) {
+      this.current = Lease.value(created);
       return;
-    } catch (e) {
-      if (code(e) !== 409) throw e;
     }
-    const existing = await this.api.readNamespacedLease({ namespace: this.namespace, name: this.name });
+    const existing = Lease.value(await this.client.getJson(this.path));
     const held = this.held(existing, now);
     if (held) throw held;
-    try {
-      this.current = await this.api.replaceNamespacedLease({
-        namespace: this.namespace,
-        name: this.name,
-        body: { ...existing, spec: this.spec(now) },
-      });
-    } catch (e) {
-      if (code(e) === 409)
-        throw new LeaseHeldError("a concurrent run", undefined, `${this.namespace}/${this.name}`);
-      throw e;
-    }
+    const replaced = await this.client.replace(this.path, { ...existing, spec: this.spec(now) });
+    if (!replaced.ok && replaced.status === 409)
+      throw new LeaseHeldError("a concurrent run", undefined, `${this.namespace}/${this.name}`);
+    this.current = Lease.value(replaced);
   }
 
   async renew(now: Date): Promise<void> {
     if (this.current === undefined) throw new Error("lease not held");
-    this.current = await this.api.replaceNamespacedLease({
-      namespace: this.namespace,
-      name: this.name,
-      body: { ...this.current, spec: { ...this.current.spec, renewTime: new V1MicroTime(now) } },
-    });
+    this.current = Lease.value(
+      await this.client.replace(this.path, {
+        ...this.current,
+        spec: { ...this.current.spec, renewTime: microTime(now) },
+      }),
+    );
   }
 
   /** Deletes the Lease if we still hold it (resourceVersion precondition). */
@@ -113,14 +123,7 @@ export class Lease {
     const rv = this.current?.metadata?.resourceVersion;
     if (rv === undefined) return;
     this.current = undefined;
-    try {
-      await this.api.deleteNamespacedLease({
-        namespace: this.namespace,
-        name: this.name,
-        body: { preconditions: { resourceVersion: rv } },
-      });
-    } catch (e) {
-      if (code(e) !== 404 && code(e) !== 409) throw e;
-    }
+    const r = await this.client.delete(this.path, { preconditions: { resourceVersion: rv } });
+    if (!r.ok && r.status !== 404 && r.status !== 409) Lease.value(r);
   }
 }

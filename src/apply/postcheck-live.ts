@@ -2,7 +2,7 @@
 // then polled until each has restarted or the bounded wait ends), and each new run's log from its
 // start (sinceTime), read once the short window has passed. Decisions are in postcheck.ts.
 
-import type { ApiResult, Obj } from "../collect/live/client.js";
+import type { ApiResult, Obj } from "../kube/client.js";
 import type { LogSourceResult } from "../model/logs.js";
 import { scanLogStream, type SignatureSet } from "../logs/index.js";
 import { observeRestarts, readAt, type FelixRun, type NodeRestart } from "./postcheck.js";

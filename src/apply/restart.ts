@@ -1,20 +1,32 @@
 // The gated rolling restart: under a Lease, check every pod of the DaemonSet is Ready, then delete
 // pods in batches of maxUnavailable and wait until each replacement (a new pod on the same node) is
 // Ready; the first batch that is not Ready in time stops the restart with a report. With
-// onlySymptomatic, only pods whose calico-node log shows the advisory's symptom are restarted, so a
-// scheduled run does nothing once the symptom is gone. Nothing to undo: pods come back from the
-// unchanged template.
+// onlySymptomatic, only pods whose calico-node log (read bounded, like the live collector's) shows
+// the advisory's symptom are restarted, so a scheduled run does nothing once the symptom is gone.
+// Nothing to undo: pods come back from the unchanged template.
 
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
-import { LogScanner, type SignatureSet } from "../logs/index.js";
+import type { ApiResult, KubeClient, Obj } from "../kube/client.js";
+import type { LogSourceResult } from "../model/logs.js";
 import type { RollingRestartStep, Step } from "../model/plan.js";
 import type { BackupEntry } from "./backup-store.js";
 import type { StepHandler } from "./executor.js";
 import { Lease } from "./lease.js";
 
+/** The pod whose log --only-symptomatic reads (the live collector's PodLogTarget, by shape). */
+export interface RestartLogTarget {
+  namespace: string;
+  pod: string;
+  node?: string;
+  restartCount: number;
+}
+
 export interface RestartOptions {
-  signatures: SignatureSet;
   advisoryId: string;
+  /**
+   * Reads and scans one pod's log of the step's container, bounded (--since, --log-bytes); needed
+   * only by --only-symptomatic steps. The caller owns how logs are read and scanned.
+   */
+  scanLog?: (target: RestartLogTarget, container: string) => Promise<LogSourceResult>;
   /** Lease holder identity, e.g. "cnidoctor@host/pid". */
   holder: string;
   pollMs?: number;
@@ -28,14 +40,37 @@ export class RestartStoppedError extends Error {}
 /** The named DaemonSet is missing, is not a calico-node one, or has no pod: bad usage, not success. */
 export class RestartTargetError extends Error {}
 
-function isReady(p: V1Pod): boolean {
+/** The fields of a Pod the restart reads. */
+interface Pod {
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    deletionTimestamp?: string;
+    ownerReferences?: { kind?: string; name?: string }[];
+  };
+  spec?: { nodeName?: string };
+  status?: {
+    phase?: string;
+    conditions?: { type?: string; status?: string; reason?: string; message?: string }[];
+  };
+}
+
+interface DaemonSet {
+  spec?: {
+    selector?: { matchLabels?: Record<string, string> };
+    template?: { spec?: { containers?: { name?: string }[] } };
+  };
+}
+
+function isReady(p: Pod): boolean {
   return (
     p.metadata?.deletionTimestamp === undefined &&
     (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True")
   );
 }
 
-function why(p: V1Pod | undefined): string {
+function why(p: Pod | undefined): string {
   if (p === undefined) return "no replacement pod yet";
   const cond = (p.status?.conditions ?? []).find(
     (c) => c.status !== "True" && (c.reason ?? c.message) !== undefined,
@@ -50,18 +85,20 @@ function asRestart(step: Step): RollingRestartStep {
   return step;
 }
 
+/** The answer, or an Error with the client's one-line problem. */
+function value(r: ApiResult<Obj>): Obj {
+  if (!r.ok) throw new Error(r.problem);
+  return r.value;
+}
+
 export class RestartHandler implements StepHandler {
   readonly kinds = ["rolling-restart"] as const;
-  private readonly core: CoreV1Api;
-  private readonly apps: AppsV1Api;
   private readonly clock: () => Date;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly client: KubeClient,
     private readonly opts: RestartOptions,
   ) {
-    this.core = kc.makeApiClient(CoreV1Api);
-    this.apps = kc.makeApiClient(AppsV1Api);
     this.clock = opts.clock ?? (() => new Date());
   }
 
@@ -70,49 +107,57 @@ export class RestartHandler implements StepHandler {
    * calico-node one is a RestartTargetError: the step names a target that matches nothing, which
    * must not end as "nothing to restart".
    */
-  async pods(s: RollingRestartStep): Promise<V1Pod[]> {
+  async pods(s: RollingRestartStep): Promise<Pod[]> {
     const ns = s.daemonSet.namespace ?? "kube-system";
     const ref = `DaemonSet ${ns}/${s.daemonSet.name}`;
-    const ds = await this.apps
-      .readNamespacedDaemonSet({ namespace: ns, name: s.daemonSet.name })
-      .catch((e: unknown) => {
-        if ((e as { code?: unknown }).code === 404) throw new RestartTargetError(`${ref} not found`);
-        throw e;
-      });
+    const read = await this.client.getJson(
+      `/apis/apps/v1/namespaces/${encodeURIComponent(ns)}/daemonsets/${encodeURIComponent(s.daemonSet.name)}`,
+    );
+    if (!read.ok && read.status === 404) throw new RestartTargetError(`${ref} not found`);
+    const ds = value(read) as DaemonSet;
     const labels = ds.spec?.selector?.matchLabels ?? {};
     if (Object.keys(labels).length === 0)
       throw new RestartTargetError(`${ref}: the server returned no DaemonSet with a label selector`);
     const containers = ds.spec?.template?.spec?.containers ?? [];
     if (!containers.some((c) => c.name === s.container))
       throw new RestartTargetError(
-        `${ref} has no ${s.container} container (it runs ${containers.map((c) => c.name).join(", ") || "none"}); only calico-node DaemonSets are restarted`,
+        `${ref} has no ${s.container} container (it runs ${containers.map((c) => c.name ?? "?").join(", ") || "none"}); only calico-node DaemonSets are restarted`,
       );
     const selector = Object.entries(labels)
       .map(([k, v]) => `${k}=${v}`)
       .join(",");
-    const list = await this.core.listNamespacedPod({ namespace: ns, labelSelector: selector });
-    return list.items.filter((p) =>
+    const list = await this.client.list(
+      `/api/v1/namespaces/${encodeURIComponent(ns)}/pods?labelSelector=${encodeURIComponent(selector)}`,
+    );
+    if (!list.ok) throw new Error(list.problem);
+    return (list.value as Pod[]).filter((p) =>
       (p.metadata?.ownerReferences ?? []).some((o) => o.kind === "DaemonSet" && o.name === s.daemonSet.name),
     );
   }
 
-  private async symptomatic(s: RollingRestartStep, pod: V1Pod): Promise<boolean> {
-    const text = await this.core.readNamespacedPodLog({
+  /** Whether the pod's current log (bounded by --since/--log-bytes) shows the advisory's symptom. */
+  private async symptomatic(s: RollingRestartStep, pod: Pod): Promise<boolean> {
+    if (this.opts.scanLog === undefined) throw new Error(`${s.id}: no log reader for --only-symptomatic`);
+    const target: RestartLogTarget = {
       namespace: pod.metadata?.namespace ?? "",
-      name: pod.metadata?.name ?? "",
-      container: s.container,
-    });
-    const scanner = new LogScanner(this.opts.signatures);
-    for (const line of text.split("\n")) scanner.pushLine(line);
-    return scanner
-      .finish()
-      .signals.some((x) => x.advisoryId === this.opts.advisoryId && x.role === "symptom" && x.count > 0);
+      pod: pod.metadata?.name ?? "",
+      restartCount: 0,
+      ...(pod.spec?.nodeName !== undefined ? { node: pod.spec.nodeName } : {}),
+    };
+    const read = await this.opts.scanLog(target, s.container);
+    // A log cut short by an error (not by the --log-bytes cap) may hide the symptom: not a "no".
+    const cutShort = read.status === "partial" && read.problem?.endsWith("(--log-bytes)") !== true;
+    if (read.status === "unreadable" || cutShort)
+      throw new Error(`${target.namespace}/${target.pod}: ${read.problem ?? "log unreadable"}`);
+    return read.scan.signals.some(
+      (x) => x.advisoryId === this.opts.advisoryId && x.role === "symptom" && x.count > 0,
+    );
   }
 
   /** The pods the step would restart, by node name. */
-  async targets(s: RollingRestartStep): Promise<V1Pod[]> {
+  async targets(s: RollingRestartStep): Promise<Pod[]> {
     const pods = (await this.pods(s)).filter((p) => p.metadata?.deletionTimestamp === undefined);
-    const chosen: V1Pod[] = [];
+    const chosen: Pod[] = [];
     for (const p of pods) if (!s.onlySymptomatic || (await this.symptomatic(s, p))) chosen.push(p);
     return chosen.sort((a, b) => (a.spec?.nodeName ?? "").localeCompare(b.spec?.nodeName ?? ""));
   }
@@ -136,7 +181,7 @@ export class RestartHandler implements StepHandler {
   }
 
   private lease(s: RollingRestartStep): Lease {
-    return new Lease(this.kc, s.lease.namespace, s.lease.name, this.opts.holder, s.lease.ttlSeconds);
+    return new Lease(this.client, s.lease.namespace, s.lease.name, this.opts.holder, s.lease.ttlSeconds);
   }
 
   /** The gate after taking the Lease: every pod Ready before anything is restarted. */
@@ -188,7 +233,11 @@ export class RestartHandler implements StepHandler {
         const nodes = batch.map((p) => p.spec?.nodeName ?? "");
         const old = new Set(batch.map((p) => p.metadata?.uid ?? ""));
         for (const p of batch)
-          await this.core.deleteNamespacedPod({ namespace: ns, name: p.metadata?.name ?? "" });
+          value(
+            await this.client.delete(
+              `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(p.metadata?.name ?? "")}`,
+            ),
+          );
         const failed = await this.waitReady(s, nodes, old);
         if (failed.length > 0) {
           const left = targets.slice(k + s.maxUnavailable).map((p) => p.spec?.nodeName ?? "");

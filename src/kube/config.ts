@@ -1,11 +1,12 @@
 // One way to reach a cluster for every live feature (scan, collect, plan/apply, agent): an explicit
 // kubeconfig and context, else $KUBECONFIG / ~/.kube/config, else in-cluster service-account
-// credentials. Never reads Secrets; only the credentials the user already configured.
+// credentials. Never reads Secrets; only the credentials the user already configured. Only the
+// loader child (cli/kube-loader.ts) imports this module: it loads @kubernetes/client-node.
 
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { KubeConfig, type RequestContext } from "@kubernetes/client-node";
+import { KubeConfig } from "@kubernetes/client-node";
 import { parse as parseYaml } from "yaml";
 import { InputError, UsageError } from "../errors.js";
 import { checkInputSync, type InputKind } from "../io/open-input.js";
@@ -14,35 +15,6 @@ export interface KubeTarget {
   kubeconfig?: string;
   context?: string;
   env: NodeJS.ProcessEnv;
-  /**
-   * Bound on every API call made through clients of this config (apply's patches, restarts and
-   * lease calls): the request is aborted past it, and resolving credentials (an exec plugin) may
-   * take it plus 15 s. Unset: the client library's behaviour (no timeout).
-   */
-  requestTimeoutMs?: number;
-}
-
-/** A KubeConfig whose API clients time out: a frozen API server cannot hang `apply`. */
-export class TimedKubeConfig extends KubeConfig {
-  constructor(readonly requestTimeoutMs: number) {
-    super();
-  }
-
-  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    const limit = this.requestTimeoutMs + 15_000;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`resolving the kubeconfig credentials did not finish within ${limit / 1000} s`));
-      }, limit);
-    });
-    try {
-      await Promise.race([super.applySecurityAuthentication(context), late]);
-    } finally {
-      clearTimeout(timer);
-    }
-    context.setSignal(AbortSignal.timeout(this.requestTimeoutMs));
-  }
 }
 
 type Doc = Record<string, unknown>;
@@ -138,8 +110,7 @@ export interface LoadedKubeConfig {
 const SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 export function loadKubeConfig(target: KubeTarget): LoadedKubeConfig {
-  const config =
-    target.requestTimeoutMs !== undefined ? new TimedKubeConfig(target.requestTimeoutMs) : new KubeConfig();
+  const config = new KubeConfig();
   const explicit = target.kubeconfig ?? target.env.KUBECONFIG?.split(":")[0];
   const fallback = join(homedir(), ".kube", "config");
   const file =

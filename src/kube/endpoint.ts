@@ -1,6 +1,6 @@
 // What a live command needs to reach the API server, resolved once from a kubeconfig (credentials
 // included: client certificates, a token, an exec plugin's answer) into plain, serialisable data.
-// The scan resolves it in a short-lived child process (cli/endpoint-loader.ts), so the scanning
+// The scan resolves it in a short-lived child process (cli/kube-loader.ts), so the scanning
 // process never loads @kubernetes/client-node (~65 MB of RSS it would keep for the whole scan).
 
 import type { RequestOptions } from "node:https";

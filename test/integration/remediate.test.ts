@@ -9,7 +9,6 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { KubeConfig } from "@kubernetes/client-node";
 import { type ClusterInfo } from "../../scripts/cluster/cluster.js";
 import { clusterForSuite } from "./support/cluster.js";
 import { findKubectl } from "../../scripts/cluster/tools.js";
@@ -17,6 +16,9 @@ import { calicoLogFile } from "../../scripts/cluster/pod-logs.js";
 import { felixTimestamp, toCri } from "../../scripts/fixtures/felix-log.js";
 import { applyPlan, rollback, type StepHandler } from "../../src/apply/executor.js";
 import { KubeObjectHandler, withoutServerFields } from "../../src/apply/kube-objects.js";
+import { DEFAULT_CLIENT, KubeClient } from "../../src/kube/client.js";
+import { loadKubeConfig } from "../../src/kube/config.js";
+import { resolveEndpoint } from "../../src/kube/endpoint.js";
 import type { Plan, Step } from "../../src/model/plan.js";
 import { cnidoctor, type CliRun } from "./support/live.js";
 
@@ -341,9 +343,9 @@ describe("DaemonSet memory limit and an interrupted apply", () => {
     assert.equal(steps.length, 2);
     const felixBefore = await felixDefault();
     const dsBefore = await canalDaemonSet();
-    const kc = new KubeConfig();
-    kc.loadFromFile(info().kubeconfig);
-    const real = new KubeObjectHandler(kc);
+    const endpoint = await resolveEndpoint(loadKubeConfig({ kubeconfig: info().kubeconfig, env: {} }));
+    const client = KubeClient.fromEndpoint(endpoint, DEFAULT_CLIENT);
+    const real = new KubeObjectHandler(client);
     const failing: StepHandler = {
       kinds: real.kinds,
       inspect: (s) => real.inspect(s),
@@ -367,7 +369,7 @@ describe("DaemonSet memory limit and an interrupted apply", () => {
       false,
       "first step was applied",
     );
-    const back = await rollback(state, result.backupId, [real]);
+    const back = await rollback(state, result.backupId, [real]).finally(() => client.close());
     assert.deepEqual(back.failures, []);
     assert.deepEqual(await felixDefault(), felixBefore);
     assert.deepEqual(await canalDaemonSet(), dsBefore);

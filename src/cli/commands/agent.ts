@@ -9,12 +9,12 @@ import { fileURLToPath } from "node:url";
 import { InputError, UsageError } from "../../errors.js";
 import { NodeAgent } from "../../agent/agent.js";
 import { childProcess } from "../../agent/builtins.js";
-import { HttpNodeApi, inClusterEndpoint, type KubeEndpoint } from "../../agent/kube.js";
+import { HttpNodeApi, inClusterEndpoint, type AgentEndpoint } from "../../agent/kube.js";
 import { startMetricsServer } from "../../agent/server.js";
 import type { Advisory } from "../../model/advisory.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagValue } from "../flag-access.js";
-import type { LoaderReply, LoaderRequest } from "../agent-loader.js";
+import type { LoaderReply, LoaderRequest } from "../kube-loader.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
 /** A text flag, absent when empty. */
@@ -25,8 +25,8 @@ function str(args: ParsedArgs, name: "node-name" | "state-dir" | "advisories"): 
 
 async function runLoader(
   request: LoaderRequest,
-): Promise<{ advisories: Advisory[]; endpoint?: KubeEndpoint }> {
-  const script = fileURLToPath(new URL("../agent-loader.js", import.meta.url));
+): Promise<{ advisories: Advisory[]; endpoint?: AgentEndpoint }> {
+  const script = fileURLToPath(new URL("../kube-loader.js", import.meta.url));
   const stdout = await new Promise<string>((resolve, reject) => {
     childProcess.execFile(
       process.execPath,
@@ -40,14 +40,13 @@ async function runLoader(
   });
   const reply = JSON.parse(stdout) as LoaderReply;
   if (!reply.ok) {
-    if (reply.usage) throw new InputError(request.advisories ?? "advisories", reply.message);
+    const where =
+      request.advisories !== undefined && request.advisories !== "" ? request.advisories : "advisories";
+    if (reply.error !== "Error") throw new InputError(where, reply.message);
     throw new Error(reply.message);
   }
-  if (!reply.endpoint) return { advisories: reply.advisories };
-  const { token, ...rest } = reply.endpoint;
-  const endpoint: KubeEndpoint = { ...rest };
-  if (token !== undefined) endpoint.token = () => Promise.resolve(token);
-  return { advisories: reply.advisories, endpoint };
+  const advisories = reply.advisories ?? [];
+  return reply.endpoint ? { advisories, endpoint: { endpoint: reply.endpoint } } : { advisories };
 }
 
 /** In-cluster unless a kubeconfig is named or present (then the loader child resolves it). */
@@ -92,8 +91,8 @@ async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const metricsOnly = flagValue(args, "metrics-only");
   const mode = metricsOnly ? undefined : kubeMode(rt);
   const loaded = await runLoader({
-    ...(str(args, "advisories") !== undefined ? { advisories: str(args, "advisories") } : {}),
-    ...(mode === "kubeconfig" ? { kubeconfig: "" } : {}),
+    advisories: str(args, "advisories") ?? "",
+    ...(mode === "kubeconfig" ? { endpoint: {} } : {}),
   });
   let endpoint = loaded.endpoint;
   if (mode === "in-cluster") {

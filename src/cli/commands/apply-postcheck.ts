@@ -12,7 +12,7 @@ import {
   type PostCheckApi,
 } from "../../apply/postcheck-live.js";
 import { comparePostCheck, restartFollows, watchedNodes, type FelixRun } from "../../apply/postcheck.js";
-import type { KubeClient } from "../../collect/live/client.js";
+import type { KubeClient } from "../../kube/client.js";
 import type { Step } from "../../model/plan.js";
 import type { Snapshot } from "../../model/snapshot.js";
 import type { ParsedArgs } from "../parse-flags.js";

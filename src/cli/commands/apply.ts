@@ -9,15 +9,17 @@ import { mergeCleanups } from "../../io/leftovers.js";
 import { cleanUp } from "./cleanup.js";
 import { applyPlan, selectSteps, ApplyError, type StepHandler } from "../../apply/executor.js";
 import { handlersFor, needsCluster } from "../../apply/handlers.js";
+import { scanPodLog } from "../../collect/live/logs.js";
 import { compileSignatures } from "../../logs/index.js";
 import type { Plan, Step } from "../../model/plan.js";
 import { restartStep } from "../../remediate/rolling-restart.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagText, flagValue } from "../flag-access.js";
+import { liveSettings } from "./live-options.js";
 import { livePostCheck, postCheckBaseline, type PostCheckBaseline } from "./apply-postcheck.js";
 import {
+  clusterClientFor,
   gatherFacts,
-  kubeConfigFor,
   makePlan,
   planOptions,
   theAdvisory,
@@ -64,31 +66,44 @@ async function daemonSetPlan(
   return { plan, facts: { advisory, signatures: compileSignatures([advisory]), inputs: plan.inputs } };
 }
 
-function handlersOf(
+/** The step handlers, and how to close the API client they share (a no-op without one). */
+async function handlersOf(
   args: ParsedArgs,
   rt: Runtime,
   facts: Facts,
   plan: Plan,
   only: string[] | undefined,
-): StepHandler[] {
+): Promise<{ handlers: StepHandler[]; close: () => void }> {
   const kinds = selectSteps(plan, only).map((s) => s.kind);
-  if (!needsCluster(kinds)) return handlersFor(kinds, { mode: "apply" });
+  if (!needsCluster(kinds))
+    return { handlers: handlersFor(kinds, { mode: "apply" }), close: () => undefined };
   if (flagValue(args, "bundle") !== undefined)
     throw new UsageError(
       "apply: API changes need the live cluster, not --bundle (use --kubeconfig/--context)",
     );
-  return handlersFor(kinds, {
-    mode: "apply",
-    cluster: {
-      connection: kubeConfigFor(args, rt),
-      restart: {
-        signatures: facts.signatures,
-        advisoryId: facts.advisory.id,
-        holder: `cnidoctor@${hostname()}/${process.pid}`,
-        ...(rt.progress ? { progress: rt.progress } : {}),
+  const { bounds } = liveSettings(args);
+  const client = await clusterClientFor(args, rt);
+  let handlers: StepHandler[];
+  try {
+    handlers = handlersFor(kinds, {
+      mode: "apply",
+      cluster: {
+        connection: client,
+        restart: {
+          advisoryId: facts.advisory.id,
+          // --only-symptomatic reads each pod's log as the live collector does, within --since/--log-bytes.
+          scanLog: (target, container) =>
+            scanPodLog(client, target, { container, signatures: facts.signatures, bounds }),
+          holder: `cnidoctor@${hostname()}/${process.pid}`,
+          ...(rt.progress ? { progress: rt.progress } : {}),
+        },
       },
-    },
-  });
+    });
+  } catch (e) {
+    client.close();
+    throw e;
+  }
+  return { handlers, close: () => client.close() };
 }
 
 function summary(plan: Plan, only: string[] | undefined): string {
@@ -138,13 +153,26 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
       stderr: unreadLine("apply", unread, "nothing changed"),
       exitCode: 4,
     };
-  let handlers: StepHandler[];
+  let built: { handlers: StepHandler[]; close: () => void };
   try {
-    handlers = handlersOf(args, rt, facts, plan, only);
+    built = await handlersOf(args, rt, facts, plan, only);
   } catch (e) {
     if (e instanceof ApplyError) throw new UsageError(`apply: ${e.message}`);
     throw e;
   }
+  try {
+    return await confirmAndApply(args, rt, { plan, facts, handlers: built.handlers, stateDir, only });
+  } finally {
+    built.close();
+  }
+}
+
+async function confirmAndApply(
+  args: ParsedArgs,
+  rt: Runtime,
+  c: { plan: Plan; facts: Facts; handlers: StepHandler[]; stateDir: string; only: string[] | undefined },
+): Promise<CommandResult> {
+  const { plan, facts, handlers, stateDir, only } = c;
   const preview = summary(plan, only);
   if (!flagValue(args, "yes")) {
     const ok = rt.confirm !== undefined && (await rt.confirm(`${preview}\nApply these changes? [y/N] `));

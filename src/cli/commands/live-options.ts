@@ -7,11 +7,11 @@ import { fileURLToPath } from "node:url";
 import { InputError, UsageError } from "../../errors.js";
 import { flagValue } from "../flag-access.js";
 import type { ResolvedEndpoint } from "../../kube/endpoint.js";
-import { KubeClient } from "../../collect/live/client.js";
+import { KubeClient } from "../../kube/client.js";
 import type { LogBounds } from "../../collect/live/logs.js";
 import type { Target } from "../../pipeline.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import type { EndpointReply, EndpointRequest } from "../endpoint-loader.js";
+import type { LoaderReply, LoaderRequest } from "../kube-loader.js";
 import { toolVersion } from "../version.js";
 import type { Runtime } from "./types.js";
 
@@ -59,22 +59,22 @@ export function liveSettings(args: ParsedArgs): LiveSettings {
 
 /**
  * The endpoint of the user's kubeconfig/context or the in-cluster service account, resolved by
- * endpoint-loader.js in a child process (same errors, same exit codes as resolving it here).
+ * kube-loader.js in a child process (same errors, same exit codes as resolving it here).
  */
 export async function resolveEndpointOutOfProcess(
-  request: EndpointRequest,
+  request: NonNullable<LoaderRequest["endpoint"]>,
   env: NodeJS.ProcessEnv,
   timeoutMs = 45_000,
   /** Set when `timeoutMs` is what is left of the overall --timeout (named in the message). */
   overallSeconds?: number,
 ): Promise<ResolvedEndpoint> {
-  const script = fileURLToPath(new URL("../endpoint-loader.js", import.meta.url));
+  const script = fileURLToPath(new URL("../kube-loader.js", import.meta.url));
   const stdout = await new Promise<string>((resolve, reject) => {
     // The loader may run an exec credential plugin, which can hang: it is killed after the
     // request timeout plus a margin, and any failure is the user's credentials (exit 2, one line).
     execFile(
       process.execPath,
-      [script, JSON.stringify(request)],
+      [script, JSON.stringify({ endpoint: request } satisfies LoaderRequest)],
       { env, maxBuffer: 16 * 1024 * 1024, timeout: timeoutMs, killSignal: "SIGKILL" },
       (error, out, err) => {
         if (!error) return resolve(out);
@@ -93,13 +93,14 @@ export async function resolveEndpointOutOfProcess(
       },
     );
   });
-  let reply: EndpointReply;
+  let reply: LoaderReply;
   try {
-    reply = JSON.parse(stdout) as EndpointReply;
+    reply = JSON.parse(stdout) as LoaderReply;
   } catch {
     throw new InputError("could not read the cluster", "the kubeconfig loader gave no answer");
   }
-  if (reply.ok) return reply.endpoint;
+  if (reply.ok && reply.endpoint !== undefined) return reply.endpoint;
+  if (reply.ok) throw new InputError("could not read the cluster", "the kubeconfig loader gave no answer");
   if (reply.error === "UsageError") throw new UsageError(reply.message);
   if (reply.error === "InputError") throw new InputError(reply.where ?? "", reply.problem ?? reply.message);
   const line = (reply.message.split("\n")[0] ?? "").trim();

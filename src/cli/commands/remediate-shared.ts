@@ -2,12 +2,11 @@
 // through the pipeline's collectors), diagnosing them, and building the Plan (src/report/plan.ts renders it).
 
 import { readInputText, readStdinText } from "../../io/open-input.js";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { InputError, UsageError } from "../../errors.js";
 import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
 import type { Diagnosis } from "../../analyze/diagnose.js";
 import { analyse, collectTarget, report, type Target } from "../../pipeline.js";
-import { loadKubeConfig } from "../../kube/config.js";
+import { KubeClient } from "../../kube/client.js";
 import { compileSignatures, type SignatureSet } from "../../logs/index.js";
 import type { Advisory } from "../../model/advisory.js";
 import type { Plan } from "../../model/plan.js";
@@ -16,7 +15,12 @@ import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remedia
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagValue } from "../flag-access.js";
 import type { FlagName } from "../flags.js";
-import { liveTarget, refuseLiveFlagsWithBundle } from "./live-options.js";
+import {
+  liveSettings,
+  liveTarget,
+  refuseLiveFlagsWithBundle,
+  resolveEndpointOutOfProcess,
+} from "./live-options.js";
 import { advisoriesFor } from "./shared.js";
 import { kdmNotes, rancherVersionFor, tablesFor } from "./kdm-options.js";
 import { toolVersion } from "../version.js";
@@ -63,15 +67,27 @@ export function wantsCluster(args: ParsedArgs, rt: Runtime): boolean {
   return str(args, "rke-config") === undefined;
 }
 
-export function kubeConfigFor(args: ParsedArgs, rt: Runtime): KubeConfig {
+/**
+ * The API client apply's and rollback's steps use: the kubeconfig resolved in the loader child,
+ * every request bounded by --request-timeout and paced by --qps/--burst. No overall --timeout: a
+ * rolling restart runs as long as its batches need.
+ */
+export async function clusterClientFor(args: ParsedArgs, rt: Runtime): Promise<KubeClient> {
   const kubeconfig = str(args, "kubeconfig");
   const context = str(args, "context");
-  return loadKubeConfig({
-    env: rt.env,
-    requestTimeoutMs: flagValue(args, "request-timeout") * 1000,
-    ...(kubeconfig ? { kubeconfig } : {}),
-    ...(context ? { context } : {}),
-  }).config;
+  const s = liveSettings(args);
+  const endpoint = await resolveEndpointOutOfProcess(
+    { ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) },
+    rt.env,
+    s.timeoutMs + 15_000,
+  );
+  return KubeClient.fromEndpoint(endpoint, {
+    timeoutMs: s.timeoutMs,
+    qps: s.qps,
+    burst: s.burst,
+    maxSockets: 8,
+    userAgent: `cnidoctor/${toolVersion()}`,
+  });
 }
 
 export interface Facts {

@@ -8,27 +8,33 @@ import { handlersFor, needsCluster, NoHandlerError } from "../../apply/handlers.
 import { LockedError } from "../../apply/lock.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagValue } from "../flag-access.js";
-import { kubeConfigFor, theAdvisory } from "./remediate-shared.js";
-import { compileSignatures } from "../../logs/index.js";
+import { clusterClientFor, theAdvisory } from "./remediate-shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
-/** The handlers for the backup's entries; the cluster is reached only when an entry needs it. */
-async function handlersOf(args: ParsedArgs, rt: Runtime, kinds: string[]): Promise<StepHandler[]> {
+/**
+ * The handlers for the backup's entries, and how to close the API client they share; the cluster is
+ * reached only when an entry needs it.
+ */
+async function handlersOf(
+  args: ParsedArgs,
+  rt: Runtime,
+  kinds: string[],
+): Promise<{ handlers: StepHandler[]; close: () => void }> {
   try {
-    if (!needsCluster(kinds)) return handlersFor(kinds, { mode: "rollback" });
-    const connection = kubeConfigFor(args, rt);
+    if (!needsCluster(kinds))
+      return { handlers: handlersFor(kinds, { mode: "rollback" }), close: () => undefined };
     const advisory = await theAdvisory(args);
-    return handlersFor(kinds, {
-      mode: "rollback",
-      cluster: {
-        connection,
-        restart: {
-          signatures: compileSignatures([advisory]),
-          advisoryId: advisory.id,
-          holder: "cnidoctor-rollback",
-        },
-      },
-    });
+    const client = await clusterClientFor(args, rt);
+    try {
+      const handlers = handlersFor(kinds, {
+        mode: "rollback",
+        cluster: { connection: client, restart: { advisoryId: advisory.id, holder: "cnidoctor-rollback" } },
+      });
+      return { handlers, close: () => client.close() };
+    } catch (e) {
+      client.close();
+      throw e;
+    }
   } catch (e) {
     // A kind this build has no handler for: a backup written by another cnidoctor version.
     if (e instanceof NoHandlerError) throw new UsageError(`rollback: ${e.message}`);
@@ -63,16 +69,18 @@ async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
         exitCode: 2,
       };
   }
-  const handlers = await handlersOf(
+  const built = await handlersOf(
     args,
     rt,
     session.manifest.entries.map((e) => e.kind),
   );
   const force = flagValue(args, "force");
-  const r = await rollbackBackup(stateDir, id, handlers, { force }).catch((e: unknown) => {
-    if (e instanceof LockedError) throw new UsageError(`rollback: ${e.message}`);
-    throw e;
-  });
+  const r = await rollbackBackup(stateDir, id, built.handlers, { force })
+    .catch((e: unknown) => {
+      if (e instanceof LockedError) throw new UsageError(`rollback: ${e.message}`);
+      throw e;
+    })
+    .finally(built.close);
   const conflicts = r.conflicts.map((c) => `CONFLICT        ${c.stepId}: ${c.message}`);
   if (conflicts.length > 0 && !force)
     return {

@@ -18,7 +18,7 @@ import {
   ownerDaemonSet,
   podFacts,
 } from "../k8s-objects.js";
-import type { KubeClient, Obj } from "./client.js";
+import type { KubeClient, Obj } from "../../kube/client.js";
 import { nothingRead, readInventory, type RawInventory } from "./inventory.js";
 import { scanPodLogs, type LogBounds, type PodLogTarget } from "./logs.js";
 import { collectResources, type MetricTarget } from "./metrics.js";

@@ -5,7 +5,7 @@
 import { UsageError } from "../../errors.js";
 import type { Gap } from "../../model/provenance.js";
 import { calicoInstall, daemonSetTemplate, metaOf, ownerDaemonSet } from "../k8s-objects.js";
-import type { ApiFailure, KubeClient, Obj } from "./client.js";
+import type { ApiFailure, KubeClient, Obj } from "../../kube/client.js";
 
 export interface RawInventory {
   nodes?: Obj[];

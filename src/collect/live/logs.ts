@@ -5,7 +5,7 @@
 import type { Gap } from "../../model/provenance.js";
 import type { LogScan, LogSourceResult } from "../../model/logs.js";
 import { scanLogStream, type SignatureSet } from "../../logs/index.js";
-import type { ApiResult, KubeClient } from "./client.js";
+import type { ApiResult, KubeClient } from "../../kube/client.js";
 import { runPool } from "./pool.js";
 
 export interface LogBounds {
@@ -43,11 +43,18 @@ function emptyScan(): LogScan {
   return { bytes: 0, lines: 0, records: 0, formats: [], signals: [], fingerprints: [] };
 }
 
-async function scanOne(
+/** What reading and scanning one pod's log needs: the container, the signatures, the bounds. */
+export type PodLogScan = Pick<LogScanOptions, "container" | "signatures" | "bounds">;
+
+/**
+ * One pod's log (current or previous container), read bounded and streamed through the log
+ * engine: an unreadable log is status "unreadable", a log cut at --log-bytes is "partial".
+ */
+export async function scanPodLog(
   client: KubeClient,
   t: PodLogTarget,
-  opts: LogScanOptions,
-  previous: boolean,
+  opts: PodLogScan,
+  previous = false,
 ): Promise<LogSourceResult> {
   const source = {
     kind: "pod" as const,
@@ -89,7 +96,7 @@ export async function scanPodLogs(
   const gaps: Gap[] = [];
   let done = 0;
   await runPool(targets, opts.concurrency, async (t) => {
-    const current = await scanOne(client, t, opts, false);
+    const current = await scanPodLog(client, t, opts, false);
     logs.push(current);
     // A stream cut short by an error (not by the byte cap) may have hidden the symptom: a gap too.
     const capped = current.problem?.endsWith("(--log-bytes)") === true;
@@ -100,7 +107,7 @@ export async function scanPodLogs(
         subject: t.node ?? `${t.namespace}/${t.pod}`,
       });
     // The previous container's log is a bonus: kubelets keep only one, and it may be gone.
-    if (t.restartCount > 0) logs.push(await scanOne(client, t, opts, true));
+    if (t.restartCount > 0) logs.push(await scanPodLog(client, t, opts, true));
     opts.onPodDone?.(++done, targets.length);
   });
   logs.sort((a, b) => JSON.stringify(a.source).localeCompare(JSON.stringify(b.source)));

@@ -5,7 +5,7 @@
 
 import type { Gap } from "../../model/provenance.js";
 import type { ResourceMetric, ResourceSample, ResourceSeries } from "../../model/resources.js";
-import type { KubeClient, Obj } from "./client.js";
+import type { KubeClient, Obj } from "../../kube/client.js";
 import { runPool } from "./pool.js";
 
 export interface MetricTarget {

@@ -15,7 +15,7 @@ import { InputError, UsageError } from "../../errors.js";
 import { syncDir } from "../../io/durability.js";
 import { HOST_TAG, makerGone, OWNER_PATTERN, ownerTag, type Cleanup } from "../../io/leftovers.js";
 import { metaOf } from "../k8s-objects.js";
-import type { KubeClient, Obj } from "./client.js";
+import type { KubeClient, Obj } from "../../kube/client.js";
 import { nothingRead, readInventory, type RawInventory } from "./inventory.js";
 import { openLog, type LogBounds, type PodLogTarget } from "./logs.js";
 import { runPool } from "./pool.js";

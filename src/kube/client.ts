@@ -1,18 +1,15 @@
-// A small read-only HTTP client for the Kubernetes API, built on the credentials that
-// @kubernetes/client-node resolves from a kubeconfig or the in-cluster service account. It adds
-// what a scan of thousands of nodes needs and the generated clients do not give in one place: a
-// timeout on every request, retries with backoff and jitter (Retry-After honoured), a client-side
-// rate limit, paginated lists, and log streams handed over as byte streams (never buffered).
+// The one HTTP client every cnidoctor process uses for the Kubernetes API (scan, collect, plan,
+// apply, rollback, the agent), built on credentials resolved beforehand (kube/endpoint.ts, in a
+// short-lived child process: no long-running process loads @kubernetes/client-node). It gives in
+// one place what a scan of thousands of nodes and a careful apply need: a timeout on every request,
+// retries with backoff and jitter (Retry-After honoured; writes only when the server refused them
+// unprocessed), a client-side rate limit, paginated lists, log streams handed over as byte streams
+// (never buffered), and the few writes apply, its Lease and the agent make.
 
-import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type ClientRequest,
-  type IncomingMessage,
-} from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions } from "node:https";
-import type { KubeConfig } from "@kubernetes/client-node";
-import { resolveEndpoint, type ResolvedEndpoint } from "../../kube/endpoint.js";
+import type { Agent as HttpAgent, ClientRequest, IncomingMessage } from "node:http";
+import type { RequestOptions } from "node:https";
+import { http, https } from "./builtins.js";
+import type { ResolvedEndpoint } from "./endpoint.js";
 import {
   DEFAULT_RETRY,
   RateLimiter,
@@ -35,13 +32,28 @@ export interface ClientOptions {
   retry?: RetryPolicy;
   clock?: Clock;
   userAgent?: string;
+  /**
+   * The bearer token, asked for before every request (an in-cluster service account token file
+   * rotates); when it gives one it replaces the endpoint's Authorization header.
+   */
+  token?: () => Promise<string | undefined>;
 }
 
 export const DEFAULT_CLIENT: ClientOptions = { timeoutMs: 30_000, qps: 100, burst: 200, maxSockets: 32 };
 
 export type Obj = Record<string, unknown>;
 
-export type ApiFailure = { ok: false; status?: number; problem: string };
+export interface ApiFailure {
+  ok: false;
+  /** The HTTP status, when the server answered. */
+  status?: number;
+  /** One line for people: "METHOD PATH: what went wrong[ after N attempts]". */
+  problem: string;
+  /** The server's own message (a Status body's `message`), "" when there was none. */
+  message: string;
+  /** Why no answer came (TIMEOUT, CONNECT_TIMEOUT, ECONNREFUSED, DEADLINE…), when none did. */
+  code?: string;
+}
 export type ApiResult<T> = { ok: true; value: T } | ApiFailure;
 
 /** Request counts for the benchmark and for tests of the fault handling. */
@@ -56,6 +68,40 @@ const MAX_JSON_BODY = 512 * 1024 * 1024;
 
 /** The error code of requests cut by abort() (the overall --timeout): never retried. */
 export const DEADLINE = "DEADLINE";
+
+/** The request got no answer within the per-request timeout (it may still have been processed). */
+export function timedOut(f: ApiFailure): boolean {
+  return f.code === "TIMEOUT" || f.code === "CONNECT_TIMEOUT";
+}
+
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export type PatchType = "merge" | "strategic" | "json";
+
+const PATCH_CONTENT: Readonly<Record<PatchType, string>> = {
+  merge: "application/merge-patch+json",
+  strategic: "application/strategic-merge-patch+json",
+  json: "application/json-patch+json",
+};
+
+/** Query parameters of a write: a server-side dry-run, and who manages the fields it sets. */
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+}
+
+function withQuery(path: string, o: WriteOptions): string {
+  const params = new URLSearchParams();
+  if (o.dryRun === true) params.set("dryRun", "All");
+  if (o.fieldManager !== undefined) params.set("fieldManager", o.fieldManager);
+  const q = params.toString();
+  return q === "" ? path : `${path}${path.includes("?") ? "&" : "?"}${q}`;
+}
+
+interface Payload {
+  text: string;
+  contentType: string;
+}
 
 function problemOf(outcome: AttemptOutcome, detail: string): string {
   if (outcome.kind === "error" && outcome.code === DEADLINE) return `not read: ${detail}`;
@@ -99,6 +145,15 @@ async function readBody(res: IncomingMessage, cap: number): Promise<string> {
     parts.push(buf);
   }
   return Buffer.concat(parts).toString("utf8");
+}
+
+interface Call {
+  method: Method;
+  path: string;
+  accept: string;
+  payload?: Payload;
+  /** A write that changes nothing (a dry-run): retried like a read. */
+  retryAll?: boolean;
 }
 
 export class KubeClient {
@@ -153,11 +208,6 @@ export class KubeClient {
     this.limiter = new RateLimiter(options.qps, options.burst, this.clock);
   }
 
-  /** Resolves credentials once (client certs, bearer token, impersonation) from the kubeconfig. */
-  static async create(config: KubeConfig, options: ClientOptions): Promise<KubeClient> {
-    return KubeClient.fromEndpoint(await resolveEndpoint({ config, description: "" }), options);
-  }
-
   /** A client for an endpoint resolved beforehand (possibly in another process). */
   static fromEndpoint(endpoint: ResolvedEndpoint, options: ClientOptions): KubeClient {
     const secure = !endpoint.server.startsWith("http:");
@@ -171,10 +221,15 @@ export class KubeClient {
       ...(endpoint.servername !== undefined ? { servername: endpoint.servername } : {}),
     };
     const agentOptions = { keepAlive: true, maxSockets: options.maxSockets };
-    const agent = secure ? new HttpsAgent({ ...agentOptions, ...tls }) : new HttpAgent(agentOptions);
+    const agent = secure ? new https.Agent({ ...agentOptions, ...tls }) : new http.Agent(agentOptions);
     const headers: Record<string, string> = { ...endpoint.headers };
     headers["User-Agent"] = options.userAgent ?? "cnidoctor";
     return new KubeClient({ headers, ...tls }, agent, secure, options, endpoint.server);
+  }
+
+  /** The per-request timeout (for messages that name it). */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
   }
 
   close(): void {
@@ -203,19 +258,28 @@ export class KubeClient {
   }
 
   /** One attempt: resolves with the response once headers arrived, or an outcome. */
-  private send(path: string, accept: string): Promise<{ res?: IncomingMessage; outcome: AttemptOutcome }> {
+  private async send(
+    method: Method,
+    path: string,
+    accept: string,
+    payload: Payload | undefined,
+  ): Promise<{ res?: IncomingMessage; outcome: AttemptOutcome }> {
     const url = new URL(this.server + path);
-    const requestFn = this.secure ? httpsRequest : httpRequest;
-    if (this.abortedBecause !== undefined)
-      return Promise.resolve({ outcome: { kind: "error", code: DEADLINE } });
+    const requestFn = this.secure ? https.request : http.request;
+    if (this.abortedBecause !== undefined) return { outcome: { kind: "error", code: DEADLINE } };
+    const headers: Record<string, string> = {
+      ...(this.base.headers as Record<string, string>),
+      Accept: accept,
+    };
+    const token = await this.options.token?.();
+    if (token !== undefined && token !== "") headers.Authorization = `Bearer ${token}`;
+    if (payload !== undefined) {
+      headers["Content-Type"] = payload.contentType;
+      headers["Content-Length"] = String(Buffer.byteLength(payload.text));
+    }
     this.stats.requests++;
     return new Promise((resolve) => {
-      const req = requestFn(url, {
-        ...this.base,
-        method: "GET",
-        agent: this.agent,
-        headers: { ...(this.base.headers as Record<string, string>), Accept: accept },
-      });
+      const req = requestFn(url, { ...this.base, method, agent: this.agent, headers });
       this.active.add(req);
       req.on("close", () => this.active.delete(req));
       // Whether a connection was made: a timeout before it is an unreachable server, not a slow one.
@@ -250,7 +314,7 @@ export class KubeClient {
           outcome: { kind: "error", code: this.abortedBecause !== undefined ? DEADLINE : errorCode(e) },
         });
       });
-      req.end();
+      req.end(payload?.text);
     });
   }
 
@@ -259,12 +323,11 @@ export class KubeClient {
    * while reading a JSON body); any other response body is read as the problem text.
    */
   private async attempt<T>(
-    path: string,
-    accept: string,
+    call: Call,
     onOk: (res: IncomingMessage) => Promise<T>,
     detail: { text: string },
   ): Promise<AttemptResult<T>> {
-    const { res, outcome } = await this.send(path, accept);
+    const { res, outcome } = await this.send(call.method, call.path, call.accept, call.payload);
     if (!res) return { outcome };
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) {
@@ -288,20 +351,21 @@ export class KubeClient {
     return readBody(res, cap).finally(() => clearTimeout(timer));
   }
 
-  private async run<T>(
-    path: string,
-    accept: string,
-    onOk: (res: IncomingMessage) => Promise<T>,
-  ): Promise<ApiResult<T>> {
+  private async run<T>(call: Call, onOk: (res: IncomingMessage) => Promise<T>): Promise<ApiResult<T>> {
     const detail = { text: "" };
-    const r = await withRetry(() => this.attempt(path, accept, onOk, detail), {
+    // A write that may have reached the server is never repeated: only a 429 (refused before it
+    // was processed) is retried. Reads and server-side dry-runs change nothing, so any retryable
+    // failure is retried.
+    const once = call.method !== "GET" && call.retryAll !== true;
+    const r = await withRetry(() => this.attempt(call, onOk, detail), {
       policy: this.retry,
       limiter: this.limiter,
       clock: this.clock,
       onRetry: () => {
         this.stats.retries++;
       },
-      giveUp: (o) => !this.answered && isUnreachable(o),
+      giveUp: (o) =>
+        (!this.answered && isUnreachable(o)) || (once && !(o.kind === "status" && o.status === 429)),
     });
     if (r.value !== undefined) return { ok: true, value: r.value };
     this.stats.failures++;
@@ -310,13 +374,14 @@ export class KubeClient {
     const tries = r.attempts > 1 ? ` after ${r.attempts} attempts` : "";
     return {
       ok: false,
-      ...(r.outcome.kind === "status" ? { status: r.outcome.status } : {}),
-      problem: `GET ${path}: ${problem}${tries}`,
+      ...(r.outcome.kind === "status" ? { status: r.outcome.status } : { code: r.outcome.code }),
+      problem: `${call.method} ${call.path}: ${problem}${tries}`,
+      message: r.outcome.kind === "status" ? detail.text : "",
     };
   }
 
-  async getJson(path: string): Promise<ApiResult<Obj>> {
-    return this.run(path, "application/json", async (res) => {
+  private json(call: Omit<Call, "accept">): Promise<ApiResult<Obj>> {
+    return this.run({ ...call, accept: "application/json" }, async (res) => {
       const text = await this.bodyWithTimeout(res, MAX_JSON_BODY);
       const doc = JSON.parse(text) as unknown;
       if (typeof doc !== "object" || doc === null || Array.isArray(doc))
@@ -325,10 +390,54 @@ export class KubeClient {
     });
   }
 
+  async getJson(path: string): Promise<ApiResult<Obj>> {
+    return this.json({ method: "GET", path });
+  }
+
   async getText(path: string): Promise<ApiResult<string>> {
-    return this.run(path, "text/plain;version=0.0.4, */*", (res) =>
+    return this.run({ method: "GET", path, accept: "text/plain;version=0.0.4, */*" }, (res) =>
       this.bodyWithTimeout(res, 64 * 1024 * 1024),
     );
+  }
+
+  /** POST to a collection; the answer is the object as created (or as it would be, in a dry-run). */
+  async create(collection: string, body: unknown, o: WriteOptions = {}): Promise<ApiResult<Obj>> {
+    return this.json({
+      method: "POST",
+      path: withQuery(collection, o),
+      payload: { text: JSON.stringify(body), contentType: "application/json" },
+      retryAll: o.dryRun === true,
+    });
+  }
+
+  /** PUT: replaces the object (with its resourceVersion, the server refuses a stale one: 409). */
+  async replace(path: string, body: unknown, o: WriteOptions = {}): Promise<ApiResult<Obj>> {
+    return this.json({
+      method: "PUT",
+      path: withQuery(path, o),
+      payload: { text: JSON.stringify(body), contentType: "application/json" },
+      retryAll: o.dryRun === true,
+    });
+  }
+
+  async patch(path: string, body: unknown, type: PatchType, o: WriteOptions = {}): Promise<ApiResult<Obj>> {
+    return this.json({
+      method: "PATCH",
+      path: withQuery(path, o),
+      payload: { text: JSON.stringify(body), contentType: PATCH_CONTENT[type] },
+      retryAll: o.dryRun === true,
+    });
+  }
+
+  /** DELETE, with DeleteOptions (e.g. preconditions) when given. */
+  async delete(path: string, options?: Obj): Promise<ApiResult<Obj>> {
+    return this.json({
+      method: "DELETE",
+      path,
+      ...(options !== undefined
+        ? { payload: { text: JSON.stringify(options), contentType: "application/json" } }
+        : {}),
+    });
   }
 
   /**
@@ -371,7 +480,7 @@ export class KubeClient {
    * stream that then stalls longer than the timeout is cut with a TIMEOUT error for the reader.
    */
   async stream(path: string): Promise<ApiResult<AsyncIterable<Uint8Array>>> {
-    return this.run(path, "*/*", (res) => Promise.resolve(this.watched(res)));
+    return this.run({ method: "GET", path, accept: "*/*" }, (res) => Promise.resolve(this.watched(res)));
   }
 
   /** Yields the body's chunks; a gap longer than the timeout destroys the response (TIMEOUT). */
