@@ -537,6 +537,24 @@ const PROBES: Probe[] = [
     code: 2,
     stderr,
   })),
+  // An empty --log-root would leave the agent running and watching nothing.
+  {
+    name: "agent --log-root ''",
+    args: () => [
+      "agent",
+      "--metrics-only",
+      "--node-name",
+      "n1",
+      "--listen",
+      "127.0.0.1:0",
+      "--log-root",
+      "",
+      "--state-dir",
+      join(dir, "empty-advisories"),
+    ],
+    code: 2,
+    stderr: /--log-root must name at least one directory/,
+  },
   // A file apply would write (a generated file in --output-dir) that is a FIFO: never read.
   {
     name: "apply --only alert-rules, the file to write is a FIFO",

@@ -85,6 +85,8 @@ async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   // watching nothing (or never saving its checkpoint): refused at start. Missing roots are fine
   // (no Docker on a containerd node).
   if (!isDirectory(stateDir)) throw new InputError(stateDir, "--state-dir is not a directory");
+  if (roots.length === 0)
+    throw new UsageError("agent: --log-root must name at least one directory (comma-separated)");
   for (const root of roots)
     if (existsSync(root) && !isDirectory(root))
       throw new InputError(root, "--log-root is not a directory (give directories of log files)");
