@@ -15,12 +15,7 @@ import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remedia
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagValue } from "../flag-access.js";
 import type { FlagName } from "../flags.js";
-import {
-  liveSettings,
-  liveTarget,
-  refuseLiveFlagsWithBundle,
-  resolveEndpointOutOfProcess,
-} from "./live-options.js";
+import { liveTarget, refuseLiveFlagsWithBundle, resolveEndpointOutOfProcess } from "./live-options.js";
 import { advisoriesFor } from "./shared.js";
 import { kdmNotes, rancherVersionFor, tablesFor } from "./kdm-options.js";
 import { toolVersion } from "../version.js";
@@ -75,16 +70,17 @@ export function wantsCluster(args: ParsedArgs, rt: Runtime): boolean {
 export async function clusterClientFor(args: ParsedArgs, rt: Runtime): Promise<KubeClient> {
   const kubeconfig = str(args, "kubeconfig");
   const context = str(args, "context");
-  const s = liveSettings(args);
+  // Only the request bounds: rollback takes none of the log-reading flags liveSettings reads.
+  const timeoutMs = flagValue(args, "request-timeout") * 1000;
   const endpoint = await resolveEndpointOutOfProcess(
     { ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) },
     rt.env,
-    s.timeoutMs + 15_000,
+    timeoutMs + 15_000,
   );
   return KubeClient.fromEndpoint(endpoint, {
-    timeoutMs: s.timeoutMs,
-    qps: s.qps,
-    burst: s.burst,
+    timeoutMs,
+    qps: flagValue(args, "qps"),
+    burst: flagValue(args, "burst"),
     maxSockets: 8,
     userAgent: `cnidoctor/${toolVersion()}`,
   });
