@@ -125,6 +125,14 @@ function checkSemantics(file: string, advisory: Advisory): void {
   for (const c of advisory.conditions) {
     if (c.kind === "node-fact") checkRegex(file, `conditions.${c.id}.pattern`, c.pattern);
   }
+  for (const col of advisory.presentation?.columns ?? []) {
+    const cond = advisory.conditions.find((c) => c.id === col.condition);
+    if (cond?.kind !== "felix-setting")
+      throw new InputError(
+        file,
+        `presentation.columns.${col.title}: '${col.condition}' is not a felix-setting condition of this advisory`,
+      );
+  }
   if (!advisory.signatures.some((s) => s.role === "symptom")) {
     throw new InputError(file, "an advisory needs at least one signature with role 'symptom'");
   }

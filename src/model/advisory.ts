@@ -3,6 +3,7 @@
 
 import type { CalicoPlugin, Distribution } from "./snapshot.js";
 import type { SignatureRole } from "./logs.js";
+import type { ReportColumn } from "./finding.js";
 
 export type Severity = "critical" | "high" | "medium" | "low";
 
@@ -170,6 +171,28 @@ export interface Reference {
   note?: string;
 }
 
+/** The name and words of one generated Prometheus alert; the engine appends the runbook line. */
+export interface AlertText {
+  /** Prometheus alert name (CamelCase). */
+  name: string;
+  /** Summary annotation; {id} is replaced by the advisory id. Absent: a generic summary. */
+  summary?: string;
+  description: string;
+}
+
+/** What the report, the alert rules and the node agent show for this advisory. */
+export interface Presentation {
+  /**
+   * Per-node table columns after the Calico version, in order (absent: none): each shows the value
+   * and source of one felix-setting condition, titled "TITLE (SOURCE)" by the writers.
+   */
+  columns?: ReportColumn[];
+  /** The alert on any symptom record, and the one on a sustained symptom rate (absent: generic). */
+  alerts?: { signatureSeen?: AlertText; signatureRate?: AlertText };
+  /** The agent's Node condition type (absent: derived from the id). */
+  conditionType?: string;
+}
+
 export interface Advisory {
   schemaVersion: 1;
   id: string;
@@ -192,4 +215,5 @@ export interface Advisory {
   symptoms: ResourceSymptoms;
   remediations: Remediation[];
   references: Reference[];
+  presentation?: Presentation;
 }

@@ -117,13 +117,13 @@ function nodeTable(report: Report, charts: Map<string, TrendChart>): string {
         const extra = (callouts.get(`${g.advisoryId}\u0000${r.subject}`) ?? [])
           .map((c) => `<div class="callout">${esc(c)}</div>`)
           .join("");
-        return `<tr><td>${esc(r.subject)}${extra}</td><td>${pill(r.status)}</td><td><code>${esc(r.calico)}</code></td><td>${esc(r.xdp)}</td><td><code>${esc(r.kernel)}</code></td><td class="num">${esc(r.symptoms)}</td><td class="num">${esc(r.lastSeen)}</td><td class="num">${t.mem}</td><td class="num">${t.cpu}</td></tr>`;
+        return `<tr><td>${esc(r.subject)}${extra}</td><td>${pill(r.status)}</td><td><code>${esc(r.calico)}</code></td>${r.settings.map((v) => `<td>${esc(v)}</td>`).join("")}<td><code>${esc(r.kernel)}</code></td><td class="num">${esc(r.symptoms)}</td><td class="num">${esc(r.lastSeen)}</td><td class="num">${t.mem}</td><td class="num">${t.cpu}</td></tr>`;
       });
       const head = [
         first,
         "Status",
         "Calico",
-        "XDP (source)",
+        ...g.columns.map((c) => esc(`${c.title} (source)`)),
         "Kernel",
         "Log symptoms",
         "Last seen",
