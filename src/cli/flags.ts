@@ -259,6 +259,13 @@ export const FLAGS: readonly FlagSpec[] = [
   },
   // Remediation: plan, apply, rollback, alerts (src/cli/commands/remediate-shared.ts checks values).
   {
+    name: "advisory",
+    type: "string",
+    usage:
+      "The advisory to plan, apply or write alert rules for (plan: default every advisory that found something; apply needs exactly one; alerts: default every loaded advisory).",
+    commands: ["plan", "apply", "alerts"],
+  },
+  {
     name: "rke-config",
     type: "string",
     usage:

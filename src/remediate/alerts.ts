@@ -150,3 +150,17 @@ export function alertRulesDocument(advisory: Advisory, format: AlertFormat): str
   };
   return HEADER + stringify(doc, { lineWidth: 0 });
 }
+
+/**
+ * The rules of several advisories: one rule file holding every advisory's group, or one
+ * PrometheusRule object per advisory (a multi-document stream `kubectl apply -f -` takes).
+ */
+export function alertRulesDocuments(advisories: readonly Advisory[], format: AlertFormat): string {
+  const [only] = advisories;
+  if (advisories.length === 1 && only !== undefined) return alertRulesDocument(only, format);
+  if (format === "rules")
+    return HEADER + stringify({ groups: advisories.flatMap(alertRuleGroups) }, { lineWidth: 0 });
+  return advisories
+    .map((a) => alertRulesDocument(a, format).slice(HEADER.length))
+    .reduce((doc, one, i) => `${doc}${i > 0 ? "---\n" : ""}${one}`, HEADER);
+}

@@ -7,16 +7,22 @@ import { rollback as rollbackBackup, type StepHandler } from "../../apply/execut
 import { handlersFor, needsCluster, NoHandlerError } from "../../apply/handlers.js";
 import { LockedError } from "../../apply/lock.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import { kubeConfigFor, theAdvisory } from "./remediate-shared.js";
+import { advisoryById, kubeConfigFor } from "./remediate-shared.js";
 import { compileSignatures } from "../../logs/index.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
 /** The handlers for the backup's entries; the cluster is reached only when an entry needs it. */
-async function handlersOf(args: ParsedArgs, rt: Runtime, kinds: string[]): Promise<StepHandler[]> {
+async function handlersOf(
+  args: ParsedArgs,
+  rt: Runtime,
+  kinds: string[],
+  advisoryId: string,
+): Promise<StepHandler[]> {
   try {
     if (!needsCluster(kinds)) return handlersFor(kinds, { mode: "rollback" });
     const connection = kubeConfigFor(args, rt);
-    const advisory = await theAdvisory(args);
+    // The advisory the apply was for, as its backup records it.
+    const advisory = await advisoryById(args, advisoryId);
     return handlersFor(kinds, {
       mode: "rollback",
       cluster: {
@@ -66,6 +72,7 @@ async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     args,
     rt,
     session.manifest.entries.map((e) => e.kind),
+    session.manifest.advisoryId,
   );
   const force = args.flags.force === true;
   const r = await rollbackBackup(stateDir, id, handlers, { force }).catch((e: unknown) => {
