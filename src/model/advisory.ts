@@ -41,7 +41,7 @@ export interface AffectedPackage {
 export interface FelixSettingCondition {
   id: string;
   kind: "felix-setting";
-  /** FelixConfiguration spec field, e.g. "xdpEnabled"; the env var is FELIX_<FIELD UPPERCASE>. */
+  /** FelixConfiguration spec field, e.g. "bpfEnabled"; the env var is FELIX_<FIELD UPPERCASE>. */
   field: string;
   /** The value under which the problem occurs. */
   equals: boolean;
