@@ -191,6 +191,11 @@ export interface Presentation {
   alerts?: { signatureSeen?: AlertText; signatureRate?: AlertText };
   /** The agent's Node condition type (absent: derived from the id). */
   conditionType?: string;
+  /**
+   * Whether the report draws per-node resource charts judged by this advisory's `symptoms`
+   * thresholds (default true; every advisory has thresholds).
+   */
+  charts?: boolean;
 }
 
 export interface Advisory {
