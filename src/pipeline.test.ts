@@ -59,6 +59,9 @@ test("a second advisory needs only a data file", async () => {
     ?.evidence.find((e) => e.kind === "symptom");
   assert.equal(symptom?.data?.count, 2);
   assert.equal(symptom?.data?.ratePerHour, 4);
+  // The verdict says why in the advisory's words for that signature.
+  const verdict = report.verdicts.find((g) => g.advisoryId === "CNID-2099-0001")?.verdicts[0];
+  assert.deepEqual(verdict?.reasons, ["Felix failed to sync its routes 2 time(s)"]);
 });
 
 test("a second advisory's column, alert names and Node condition type come from its data", async () => {

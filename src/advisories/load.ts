@@ -96,6 +96,11 @@ function checkSemantics(file: string, advisory: Advisory): void {
     regexes.forEach((r, i) => {
       if (r !== undefined) checkRegex(file, `signatures.${s.id} regex #${i}`, r);
     });
+    if (s.seen !== undefined && s.role !== "symptom")
+      throw new InputError(
+        file,
+        `signatures.${s.id}: only a symptom decides, so only a symptom has a 'seen' reason`,
+      );
     if (s.role === "lookalike" && s.reference === undefined) {
       throw new InputError(
         file,

@@ -79,6 +79,11 @@ export interface Signature {
   none?: string[];
   /** For lookalikes: the upstream report it resembles. */
   reference?: string;
+  /**
+   * For symptoms: the verdict's reason when this signature was seen, {count} replaced by its
+   * records (absent: "the log signature was seen {count} time(s)" for all symptoms together).
+   */
+  seen?: string;
 }
 
 /** A Felix source line that reveals the running Calico version. */
