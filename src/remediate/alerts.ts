@@ -152,15 +152,41 @@ export function alertRulesDocument(advisory: Advisory, format: AlertFormat): str
 }
 
 /**
- * The rules of several advisories: one rule file holding every advisory's group, or one
- * PrometheusRule object per advisory (a multi-document stream `kubectl apply -f -` takes).
+ * Several advisories' groups as one rule set. Their recording rules share names (the CPU and
+ * memory ones are the same rule; the signature rates differ only in their selector, and each
+ * result carries its advisory label), so they move into one recording group, a shared name's
+ * expressions joined with `or`: Prometheus rejects a rule set that records a name twice.
  */
+function combinedGroups(advisories: readonly Advisory[]): { name: string; rules: Rule[] }[] {
+  const groups = advisories.flatMap(alertRuleGroups);
+  const records = new Map<string, string[]>();
+  for (const r of groups.flatMap((g) => g.rules)) {
+    if (r.record === undefined) continue;
+    const exprs = records.get(r.record) ?? [];
+    if (!exprs.includes(r.expr)) exprs.push(r.expr);
+    records.set(r.record, exprs);
+  }
+  const recording = {
+    name: "cnidoctor-recording",
+    rules: [...records].map(([record, exprs]) => ({
+      record,
+      expr: exprs.length === 1 ? (exprs[0] ?? "") : exprs.map((e) => `(${e})`).join(" or "),
+    })),
+  };
+  return [recording, ...groups.map((g) => ({ ...g, rules: g.rules.filter((r) => r.record === undefined) }))];
+}
+
+/** The rules of the given advisories: one advisory's document as alertRulesDocument writes it. */
 export function alertRulesDocuments(advisories: readonly Advisory[], format: AlertFormat): string {
   const [only] = advisories;
   if (advisories.length === 1 && only !== undefined) return alertRulesDocument(only, format);
-  if (format === "rules")
-    return HEADER + stringify({ groups: advisories.flatMap(alertRuleGroups) }, { lineWidth: 0 });
-  return advisories
-    .map((a) => alertRulesDocument(a, format).slice(HEADER.length))
-    .reduce((doc, one, i) => `${doc}${i > 0 ? "---\n" : ""}${one}`, HEADER);
+  const groups = combinedGroups(advisories);
+  if (format === "rules") return HEADER + stringify({ groups }, { lineWidth: 0 });
+  const doc = {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PrometheusRule",
+    metadata: { name: "cnidoctor", labels: { "app.kubernetes.io/name": "cnidoctor" } },
+    spec: { groups },
+  };
+  return HEADER + stringify(doc, { lineWidth: 0 });
 }
