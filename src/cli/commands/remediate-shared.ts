@@ -12,7 +12,7 @@ import { compileSignatures, type SignatureSet } from "../../logs/index.js";
 import type { Advisory } from "../../model/advisory.js";
 import type { Plan } from "../../model/plan.js";
 import type { Snapshot } from "../../model/snapshot.js";
-import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remediate/index.js";
+import { buildPlan, DEFAULT_PLAN_OPTIONS, PLANNERS, type PlanOptions } from "../../remediate/index.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import {
   liveSettings,
@@ -74,9 +74,15 @@ export async function chosenAdvisories(args: ParsedArgs): Promise<Advisory[]> {
   return id !== undefined ? [await advisoryById(args, id)] : [...(await advisoriesFor(args))];
 }
 
-/** Whether an advisory has a remediation for a cluster known only from its cluster.yml (RKE1). */
+/**
+ * Whether an advisory has a remediation a planner implements for a cluster known only from its
+ * cluster.yml (RKE1, or any distribution).
+ */
 function fitsWithoutCluster(advisory: Advisory): boolean {
-  return advisory.remediations.some((r) => r.distributions.length === 0 || r.distributions.includes("rke1"));
+  const planned = new Set(PLANNERS.flatMap((p) => p.implements));
+  return advisory.remediations.some(
+    (r) => planned.has(r.id) && (r.distributions.length === 0 || r.distributions.includes("rke1")),
+  );
 }
 
 /** Whether a diagnosis found something a plan is for: a subject affected, at risk or unknown. */
