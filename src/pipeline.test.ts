@@ -13,6 +13,9 @@ import { KubeClient } from "./kube/client.js";
 import { logSourcesOf } from "./collect/logs/collect-logs.js";
 import { defaultVersionTables } from "./versions/tables.js";
 import { runPipeline, type PipelineInput } from "./pipeline.js";
+import { conditionTypeFor } from "./agent/conditions.js";
+import { alertRuleGroups } from "./remediate/alerts.js";
+import { renderReport } from "./report/index.js";
 
 const TESTDATA = fileURLToPath(new URL("../../src/analyze/testdata/", import.meta.url));
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -56,6 +59,47 @@ test("a second advisory needs only a data file", async () => {
     ?.evidence.find((e) => e.kind === "symptom");
   assert.equal(symptom?.data?.count, 2);
   assert.equal(symptom?.data?.ratePerHour, 4);
+  // The verdict says why in the advisory's words for that signature.
+  const verdict = report.verdicts.find((g) => g.advisoryId === "CNID-2099-0001")?.verdicts[0];
+  assert.deepEqual(verdict?.reasons, ["Felix failed to sync its routes 2 time(s)"]);
+});
+
+test("a second advisory's column, alert names and Node condition type come from its data", async () => {
+  const [shipped] = await loadAdvisories();
+  const [extra] = await loadAdvisories(TESTDATA);
+  assert.ok(shipped !== undefined && extra !== undefined);
+  const { report } = await runPipeline({
+    target: { kind: "bundle", dir: join(EXAMPLES, "rke1-canal-affected") },
+    advisories: [shipped, extra],
+    ...BASICS,
+  });
+  const table = renderReport(report, "table", { color: false });
+  const [first, second] = table.split(/^CNID-2099-0001$/m);
+  assert.match(first ?? "", /^NODE +STATUS +CALICO +XDP \(SOURCE\) +KERNEL/m);
+  assert.doesNotMatch(first ?? "", /DATAPLANE/);
+  assert.match(second ?? "", /^NODE +STATUS +CALICO +DATAPLANE \(SOURCE\) +KERNEL/m);
+  // The cell is the typed setting fact of the column's condition: bpfEnabled, not xdpEnabled.
+  assert.match(second ?? "", /^rke1-wk-01 .* false · Felix default false/m);
+  const markdown = renderReport(report, "markdown", { color: false });
+  assert.match(markdown, /\| Node \| Status \| Calico \| Dataplane \(source\) \| Kernel \|/);
+  const html = renderReport(report, "html", { color: false });
+  assert.match(html, /<th>Dataplane \(source\)<\/th>/);
+  const alerts = (a: typeof extra): (string | undefined)[] =>
+    alertRuleGroups(a).flatMap((g) => g.rules.map((r) => r.alert).filter((x) => x !== undefined));
+  assert.deepEqual(alerts(extra).slice(0, 2), ["FelixRouteSyncFailureSeen", "FelixRouteSyncStorm"]);
+  assert.deepEqual(alerts(shipped).slice(0, 2), ["CalicoXdpBtfSignatureSeen", "CalicoXdpBtfRetryStorm"]);
+  const rate = alertRuleGroups(extra)[0]?.rules.find((r) => r.alert === "FelixRouteSyncStorm");
+  assert.equal(rate?.annotations?.summary, "CNID-2099-0001 route sync storm on {{ $labels.node }}");
+  assert.equal(conditionTypeFor(extra), "FelixRouteSyncStorm");
+  assert.equal(conditionTypeFor(shipped), "CalicoXDPRetryLoop");
+  // Without presentation data an advisory still gets working, generic names.
+  const bare = { ...extra };
+  delete bare.presentation;
+  assert.deepEqual(alerts(bare).slice(0, 2), [
+    "CnidoctorCnid20990001SignatureSeen",
+    "CnidoctorCnid20990001SignatureRate",
+  ]);
+  assert.equal(conditionTypeFor(bare), "CnidoctorCNID20990001");
 });
 
 test("a bundle goes through the same stages; the platform section only when asked and judgeable", async () => {

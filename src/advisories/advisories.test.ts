@@ -146,6 +146,21 @@ describe("loader rejects bad advisories with one clear line", () => {
     ],
     ["not YAML at all", "id: [unclosed", /not valid YAML/],
     [
+      "a report column on a condition that is not a Felix setting",
+      base.replace("{ title: XDP, condition: xdp-enabled }", "{ title: XDP, condition: reported-kernel }"),
+      /presentation\.columns\.XDP: 'reported-kernel' is not a felix-setting condition/,
+    ],
+    [
+      "a 'seen' reason on a signature that does not decide",
+      base.replace("role: context\n", "role: context\n    seen: seen {count} time(s)\n"),
+      /only a symptom has a 'seen' reason/,
+    ],
+    [
+      "an alert name that is not a Prometheus-style name",
+      base.replace("name: CalicoXdpBtfRetryStorm", "name: calico xdp storm"),
+      /\/presentation\/alerts\/signatureRate\/name must match pattern/,
+    ],
+    [
       "an affected combination without its doubt note",
       base.replace(/( {2}- id: loop-on-affected-version\n(?: {4}.*\n)*?) {4}doubt: >-\n(?: {6}.*\n)+/, "$1"),
       /combinations\.loop-on-affected-version: an 'affected' combination needs a doubt note/,

@@ -69,6 +69,25 @@ function checkUnique(file: string, what: string, ids: string[]): void {
   }
 }
 
+/** A report column shows a typed setting fact, so it names a felix-setting condition. */
+function checkPresentation(file: string, advisory: Advisory): void {
+  for (const col of advisory.presentation?.columns ?? []) {
+    const cond = advisory.conditions.find((c) => c.id === col.condition);
+    if (cond?.kind !== "felix-setting")
+      throw new InputError(
+        file,
+        `presentation.columns.${col.title}: '${col.condition}' is not a felix-setting condition of this advisory`,
+      );
+  }
+  for (const s of advisory.signatures) {
+    if (s.seen !== undefined && s.role !== "symptom")
+      throw new InputError(
+        file,
+        `signatures.${s.id}: only a symptom decides, so only a symptom has a 'seen' reason`,
+      );
+  }
+}
+
 /** Rules beyond the schema: things a reviewer would otherwise have to catch by eye. */
 function checkSemantics(file: string, advisory: Advisory): void {
   checkUnique(
@@ -125,6 +144,7 @@ function checkSemantics(file: string, advisory: Advisory): void {
   for (const c of advisory.conditions) {
     if (c.kind === "node-fact") checkRegex(file, `conditions.${c.id}.pattern`, c.pattern);
   }
+  checkPresentation(file, advisory);
   if (!advisory.signatures.some((s) => s.role === "symptom")) {
     throw new InputError(file, "an advisory needs at least one signature with role 'symptom'");
   }

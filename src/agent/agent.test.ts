@@ -162,9 +162,14 @@ describe("ConditionReporter", () => {
     assert.equal(api.condition("CalicoXDPRetryLoop")?.status, "False");
   });
 
-  test("advisories without a table entry get a condition type from their id", () => {
-    assert.equal(conditionTypeFor("CNID-2024-0001"), "CalicoXDPRetryLoop");
-    assert.equal(conditionTypeFor("CNID-2099-0001"), "CnidoctorCNID20990001");
+  test("the condition type comes from the advisory, else from its id", async () => {
+    const shipped = (await loadAdvisories()).find((a) => a.id === "CNID-2024-0001");
+    assert.equal(shipped && conditionTypeFor(shipped), "CalicoXDPRetryLoop");
+    assert.equal(
+      conditionTypeFor({ id: "CNID-2099-0001", presentation: { conditionType: "RouteSyncStorm" } }),
+      "RouteSyncStorm",
+    );
+    assert.equal(conditionTypeFor({ id: "CNID-2099-0001" }), "CnidoctorCNID20990001");
   });
 });
 

@@ -54,7 +54,7 @@ export class NodeAgent {
     this.set = compileSignatures([...opts.advisories]);
     this.watched = opts.advisories
       .filter((a) => a.signatures.some((s) => s.role === "symptom"))
-      .map((a) => ({ id: a.id, title: a.title, conditionType: conditionTypeFor(a.id) }));
+      .map((a) => ({ id: a.id, title: a.title, conditionType: conditionTypeFor(a) }));
     if (opts.api) {
       const common = { api: opts.api, node: opts.node, now: this.now };
       this.conditions = new ConditionReporter({
@@ -128,7 +128,9 @@ export class NodeAgent {
     this.conditions?.noteSymptom(m.advisoryId, at);
     // A match read from an old backlog is history: it counts, but it is not news for an Event.
     if (now - at < this.opts.clearAfterMs) {
-      const type = conditionTypeFor(m.advisoryId);
+      const type =
+        this.watched.find((w) => w.id === m.advisoryId)?.conditionType ??
+        conditionTypeFor({ id: m.advisoryId });
       this.events?.observe(
         m.advisoryId,
         type,

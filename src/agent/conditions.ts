@@ -4,6 +4,7 @@
 // cluster, node-problem-detector#124); the first write of a fresh agent waits a random share of
 // firstWriteJitter so a DaemonSet rollout across thousands of nodes does not arrive at once.
 
+import type { Advisory } from "../model/advisory.js";
 import type { ConditionStatus, NodeApi, NodeCondition } from "./kube.js";
 
 export interface WatchedAdvisory {
@@ -12,11 +13,9 @@ export interface WatchedAdvisory {
   conditionType: string;
 }
 
-/** Condition types of known advisories; any other advisory gets a type derived from its id. */
-const CONDITION_TYPES: Readonly<Record<string, string>> = { "CNID-2024-0001": "CalicoXDPRetryLoop" };
-
-export function conditionTypeFor(advisoryId: string): string {
-  return CONDITION_TYPES[advisoryId] ?? `Cnidoctor${advisoryId.replace(/[^A-Za-z0-9]/g, "")}`;
+/** The type the advisory names for its condition, else one derived from its id. */
+export function conditionTypeFor(advisory: Pick<Advisory, "id" | "presentation">): string {
+  return advisory.presentation?.conditionType ?? `Cnidoctor${advisory.id.replace(/[^A-Za-z0-9]/g, "")}`;
 }
 
 export interface ConditionOptions {

@@ -118,23 +118,23 @@ function chartFor(
   };
 }
 
-/** One chart per node that has resource series, for the first advisory (its thresholds flag leaks). */
+/**
+ * One chart per node that has resource series, for every advisory that draws charts (its
+ * thresholds flag leaks and CPU outliers). With several advisories each chart names its own.
+ */
 export function trendCharts(snapshot: Snapshot, advisories: readonly Advisory[]): TrendChart[] | undefined {
   const series = snapshot.resources;
-  const advisory = advisories[0];
-  if (
-    series === undefined ||
-    series.length === 0 ||
-    advisory === undefined ||
-    snapshot.target.kind === "logs"
-  )
+  const charting = advisories.filter((a) => a.presentation?.charts !== false);
+  if (series === undefined || series.length === 0 || charting.length === 0 || snapshot.target.kind === "logs")
     return undefined;
-  const container = advisory.component.container;
-  const trends = analyzeResources(series, container, trendSettings(advisory.symptoms));
   const charts: TrendChart[] = [];
-  for (const subject of nodeSubjects(snapshot, container)) {
-    const c = chartFor(advisory, subject, trends, series);
-    if (c) charts.push(c);
+  for (const advisory of charting) {
+    const container = advisory.component.container;
+    const trends = analyzeResources(series, container, trendSettings(advisory.symptoms));
+    for (const subject of nodeSubjects(snapshot, container)) {
+      const c = chartFor(advisory, subject, trends, series);
+      if (c) charts.push(advisories.length > 1 ? { advisoryId: advisory.id, ...c } : c);
+    }
   }
   return charts;
 }

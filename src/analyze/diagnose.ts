@@ -124,13 +124,43 @@ function nodeFactEvidence(subject: NodeSubject): Evidence[] {
   ];
 }
 
+/**
+ * Why the symptom decides: each seen symptom signature in the advisory's own words (its `seen`
+ * text, {count} replaced), or, when none has words of its own, the total in generic ones.
+ */
+function seenReason(advisory: Advisory, sym: SymptomSummary): string {
+  const textOf = (id: string): string | undefined => advisory.signatures.find((x) => x.id === id)?.seen;
+  if (!sym.symptom.some((s) => textOf(s.signatureId) !== undefined))
+    return `the log signature was seen ${totalCount(sym.symptom)} time(s)`;
+  return sym.symptom
+    .map((s) =>
+      (textOf(s.signatureId) ?? `the log signature ${s.signatureId} was seen {count} time(s)`).replaceAll(
+        "{count}",
+        String(s.count),
+      ),
+    )
+    .join("; ");
+}
+
+/** "Calico or Canal", from the plugins an advisory's component runs under. */
+function pluginNames(advisory: Advisory): string {
+  const names = advisory.component.plugins.map((p) => `${p.charAt(0).toUpperCase()}${p.slice(1)}`);
+  return names.length > 1
+    ? `${names.slice(0, -1).join(", ")} or ${names[names.length - 1] ?? ""}`
+    : names.join("");
+}
+
 function comboReasons(combo: CombinationMatch): string[] {
   return [combo.reason, ...(combo.doubt !== undefined ? [`note: ${combo.doubt}`] : [])];
 }
 
 /** The symptom decides alone; else an "affected" combination stands in for it. */
-function seenFrom(symptoms: number, combo: CombinationMatch | undefined): { seen: boolean; reason?: string } {
-  if (symptoms > 0) return { seen: true, reason: `the log signature was seen ${symptoms} time(s)` };
+function seenFrom(
+  advisory: Advisory,
+  sym: SymptomSummary,
+  combo: CombinationMatch | undefined,
+): { seen: boolean; reason?: string } {
+  if (totalCount(sym.symptom) > 0) return { seen: true, reason: seenReason(advisory, sym) };
   if (combo?.status === "affected") return { seen: true, reason: combo.reason };
   return { seen: false };
 }
@@ -168,7 +198,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     const status: Status = gap ? "unknown" : "not-affected";
     const reason = gap
       ? `Calico pods could not be read: ${gap.reason}`
-      : "no Calico or Canal calico-node pod runs on this node";
+      : `no ${pluginNames(advisory)} ${container} pod runs on this node`;
     return {
       subject: subject.name,
       kind: "node",
@@ -220,7 +250,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
       facts: verdictFacts,
     };
   }
-  const seen = seenFrom(symptoms, combo);
+  const seen = seenFrom(advisory, sym, combo);
   const decision = decideStatus({
     version: {
       verdict: version.verdict,
@@ -235,7 +265,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
   const dependsOn = [...decision.dependsOn];
   if (!sym.logsRead && (decision.status === "at-risk" || decision.status === "unknown")) {
     decision.reasons.push(
-      "calico-node logs for this node were not available, so the symptom could not be checked",
+      `${container} logs for this node were not available, so the symptom could not be checked`,
     );
     dependsOn.push("logs");
   }
@@ -314,7 +344,7 @@ function diagnoseLogSource(
     );
   const symptoms = totalCount(sym.symptom);
   if (symptoms > 0) {
-    const reasons = [`the log signature was seen ${symptoms} time(s)`];
+    const reasons = [seenReason(advisory, sym)];
     if (facts.evidence === "excluded")
       reasons.push(
         `note: the Felix line numbers point to Calico ${facts.candidates.join(", ")}, not an affected version, yet the signature is present — a patched or custom build?`,

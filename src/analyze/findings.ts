@@ -169,6 +169,7 @@ export function buildReport(args: {
     findings,
     verdicts: diagnoses.map((d) => ({
       advisoryId: d.advisory.id,
+      ...(d.advisory.presentation?.columns !== undefined ? { columns: d.advisory.presentation.columns } : {}),
       verdicts: d.verdicts.map((v) => ({
         subject: v.subject,
         kind: v.kind,

@@ -8,9 +8,11 @@ import type { ResourceMetric, ResourceSeries } from "../model/resources.js";
 import { diagnose } from "./diagnose.js";
 import { buildReport } from "./findings.js";
 import { analyzeResources, trendSettings } from "./resources.js";
+import { renderReport } from "../report/index.js";
 import type { TrendSettings } from "./resources.js";
 
 const MIB = 1024 * 1024;
+const TESTDATA = fileURLToPath(new URL("../../../src/analyze/testdata/", import.meta.url));
 const T0 = Date.parse("2024-08-14T00:00:00Z");
 const SETTINGS: TrendSettings = trendSettings({
   cpuPeerRatio: 3,
@@ -179,5 +181,47 @@ describe("resource evidence in the diagnosis", () => {
     const wk1 = report.trends?.find((c) => c.subject === "rke1-wk-01");
     assert.ok((wk1?.signatureRate.length ?? 0) > 0, "the affected node's log rate is charted");
     assert.ok(report.coverage.some((c) => c.check === "resource-usage" && c.status === "evaluated"));
+  });
+
+  test("every advisory that draws charts gets its own, judged by its own thresholds", async () => {
+    const shipped = await loadAdvisories();
+    const [extra] = await loadAdvisories(TESTDATA);
+    const [advisory] = shipped;
+    assert.ok(advisory && extra);
+    // The test advisory tolerates 100 MiB/h; a third one opts out of charts.
+    const lenient = { ...extra, symptoms: { ...extra.symptoms, memorySlopeMiBPerHour: 100 } };
+    const silent = { ...extra, id: "CNID-2099-0002", presentation: { charts: false } };
+    const advisories = [advisory, lenient, silent];
+    const snapshot = await collectBundle(BUNDLE, {
+      container: "calico-node",
+      signatures: compileSignatures(advisories),
+      now: new Date(T0),
+    });
+    snapshot.resources = Object.entries(POD_ON).flatMap(([node, pod]) => [
+      series(
+        pod,
+        "memory-working-set-bytes",
+        (h, i) => ((node === "rke1-wk-02" ? 200 + 40 * h : 96) + wobble(i)) * MIB,
+      ),
+      series(pod, "cpu-cores", () => 0.028),
+    ]);
+    const report = buildReport({
+      snapshot,
+      diagnoses: advisories.map((a) => diagnose(snapshot, a)),
+      tool: { name: "t", version: "0" },
+      now: new Date(T0),
+    });
+    const charts = report.trends ?? [];
+    assert.deepEqual(
+      [...new Set(charts.map((c) => c.advisoryId))],
+      ["CNID-2024-0001", "CNID-2099-0001"],
+      "one set of charts per charting advisory, each naming it",
+    );
+    const wk2 = (id: string) => charts.find((c) => c.advisoryId === id && c.subject === "rke1-wk-02");
+    assert.equal(wk2("CNID-2024-0001")?.memorySlope?.leak, true);
+    assert.equal(wk2("CNID-2099-0001")?.memorySlope?.leak, false);
+    const html = renderReport(report, "html", { color: false });
+    assert.match(html, /<span>rke1-wk-02 · CNID-2099-0001<\/span>/);
+    assert.match(html, /<span>rke1-wk-02 · CNID-2024-0001<\/span>/);
   });
 });

@@ -27,6 +27,8 @@ export interface RestartWaitOptions {
   changedAtMs: number;
   /** Whether a restart is expected (false: look once, do not wait). */
   expectRestart: boolean;
+  /** The Felix settings the change set (restartSettings), named when a node did not restart. */
+  settings?: readonly string[];
   /** Upper bound of the wait for the restarts. */
   waitMs: number;
   pollMs?: number;
@@ -116,7 +118,11 @@ export async function waitForRestarts(api: PostCheckApi, o: RestartWaitOptions):
           node,
           state: "not-restarted",
           reason: o.expectRestart
-            ? `calico-node did not restart within ${Math.round(o.waitMs / 1000)}s of the change, so the change has not taken effect there yet (Felix applies xdpEnabled only when it restarts); its log is still the old run's`
+            ? `calico-node did not restart within ${Math.round(o.waitMs / 1000)}s of the change, so the change has not taken effect there yet (${
+                (o.settings ?? []).length > 0
+                  ? `Felix applies ${(o.settings ?? []).join(", ")} only when it restarts`
+                  : "it takes effect only when calico-node restarts"
+              }); its log is still the old run's`
             : "calico-node was not restarted by this change",
         });
       return o.watched.map((n) => seen.get(n)).filter((r): r is NodeRestart => r !== undefined);

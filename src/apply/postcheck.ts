@@ -1,10 +1,10 @@
 // The post-check: the diagnosis re-run after apply, compared node by node with the one before.
 //
-// A change Felix does not apply live (xdpEnabled, a DaemonSet template change) only takes effect
-// when calico-node's container restarts: Felix exits 129 and the kubelet starts it again, or the
-// pod is replaced. Until then the log is the old run's, and right after it the new run logs its
-// start-up records (with XDP off, one "Failed to cleanup preexisting XDP state" with libbpf's BTF
-// dump on an affected image and kernel). So the verdict after a change is judged only on what the
+// A change Felix does not apply live (some FelixConfiguration settings, a DaemonSet template change)
+// only takes effect when calico-node's container restarts: Felix exits 129 and the kubelet starts
+// it again, or the pod is replaced. Until then the log is the old run's, and right after it the new
+// run logs its start-up records (which an advisory may know as expected context, not the
+// symptom). So the verdict after a change is judged only on what the
 // new container logged, for a short window after it started; a node whose container did not
 // restart in time is reported as not re-judged rather than compared on its old log. This module
 // holds the decisions (pure); postcheck-live.ts does the waiting and reading.
@@ -41,8 +41,7 @@ export interface PostCheck {
 
 /**
  * Whether an applied step takes effect only through a calico-node restart that happens after apply
- * returns: a FelixConfiguration change (Felix exits and is restarted for settings such as
- * xdpEnabled) or a DaemonSet template change (the controller replaces the pods). A rolling restart
+ * returns: a FelixConfiguration change (Felix exits and is restarted for most settings) or a DaemonSet template change (the controller replaces the pods). A rolling restart
  * has already waited for its replacements when apply returns.
  */
 export function restartFollows(step: Step): boolean {
@@ -50,6 +49,16 @@ export function restartFollows(step: Step): boolean {
     step.kind === "kube-patch" &&
     (step.target.kind === "FelixConfiguration" || step.target.kind === "DaemonSet")
   );
+}
+
+/** The FelixConfiguration fields the applied steps set, which Felix picks up only on a restart. */
+export function restartSettings(steps: readonly Step[]): string[] {
+  const fields = steps.flatMap((s) =>
+    s.kind === "kube-patch" && s.target.kind === "FelixConfiguration"
+      ? s.expect.flatMap((e) => (e.path[0] === "spec" && typeof e.path[1] === "string" ? [e.path[1]] : []))
+      : [],
+  );
+  return [...new Set(fields)];
 }
 
 /** The nodes whose verdict a fix is meant to change: affected and at-risk ones. */

@@ -321,3 +321,70 @@ describe("advisories command", () => {
     assert.match(run(["version"]).stdout, /^cnidoctor \d+\.\d+\.\d+/);
   });
 });
+
+describe("plan, apply and alerts with two advisories loaded", () => {
+  async function twoAdvisories(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), "cnid-two-"));
+    for (const f of ["CNID-2024-0001.yaml", "advisory.schema.json"])
+      await cp(join(ROOT, "advisories", f), join(dir, f));
+    await cp(join(ROOT, "src/analyze/testdata/CNID-2099-0001.yaml"), join(dir, "CNID-2099-0001.yaml"));
+    return dir;
+  }
+  const ids = (stdout: string): string[] => {
+    const p = JSON.parse(stdout) as { advisoryId: string } | { advisoryId: string }[];
+    return (Array.isArray(p) ? p : [p]).map((x) => x.advisoryId);
+  };
+
+  test("plan picks what found something, or --advisory; alerts covers every loaded advisory", async () => {
+    const dir = await twoAdvisories();
+    try {
+      const bundle = join(EXAMPLES, "rke1-canal-affected");
+      // Only the incident found something there: one plan object, as with one advisory loaded.
+      const found = run(["plan", "--bundle", bundle, "--advisories", dir, "-o", "json"]);
+      assert.equal(found.code, 0, found.stderr);
+      assert.deepEqual(ids(found.stdout), ["CNID-2024-0001"]);
+      const chosen = run([
+        "plan",
+        "--bundle",
+        bundle,
+        "--advisories",
+        dir,
+        "--advisory",
+        "CNID-2099-0001",
+        "-o",
+        "json",
+      ]);
+      assert.deepEqual(ids(chosen.stdout), ["CNID-2099-0001"]);
+      // Nothing found on a healthy cluster: a plan per advisory, as a list.
+      const healthy = run(["plan", "--bundle", join(EXAMPLES, "healthy"), "--advisories", dir, "-o", "json"]);
+      assert.deepEqual(ids(healthy.stdout), ["CNID-2024-0001", "CNID-2099-0001"]);
+      // No cluster: only advisories whose remediations a planner makes from a cluster.yml.
+      const rke = run([
+        "plan",
+        "--rke-config",
+        join(bundle, "cluster.yml"),
+        "--advisories",
+        dir,
+        "-o",
+        "json",
+      ]);
+      assert.deepEqual(ids(rke.stdout), ["CNID-2024-0001"]);
+      const unknown = run([
+        "plan",
+        "--rke-config",
+        join(bundle, "cluster.yml"),
+        "--advisory",
+        "CNID-1999-0001",
+      ]);
+      assert.equal(unknown.code, 2);
+      assert.match(unknown.stderr, /advisory CNID-1999-0001 is not among the loaded advisories/);
+      const rules = run(["alerts", "--advisories", dir]);
+      assert.match(rules.stdout, /alert: CalicoXdpBtfRetryStorm/);
+      assert.match(rules.stdout, /alert: FelixRouteSyncStorm/);
+      const one = run(["alerts", "--advisories", dir, "--advisory", "CNID-2099-0001"]);
+      assert.doesNotMatch(one.stdout, /CalicoXdp/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -292,6 +292,13 @@ export const FLAGS = [
   },
   // Remediation: plan, apply, rollback, alerts.
   {
+    name: "advisory",
+    value: text(),
+    usage:
+      "The advisory to plan, apply or write alert rules for (plan: default every advisory that found something; apply needs exactly one; alerts: default every loaded advisory).",
+    commands: ["plan", "apply", "alerts"],
+  },
+  {
     name: "rke-config",
     value: text(),
     usage:

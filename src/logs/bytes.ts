@@ -73,7 +73,7 @@ export function startKindBytes(b: Buffer, i: number, lim: number): StartKind {
     return START_OTHER;
   }
   if (first === 91) {
-    // `[` then a digit is a BTF dump line (thousands per storm): no closure for those.
+    // `[` then a digit is a libbpf type-dump line (thousands per storm): no closure for those.
     const next = at(b, i + 1, lim);
     if (!(next >= 65 && next <= 90)) return START_NONE;
     return bareFelixAt((k) => at(b, k, lim), i) ? START_BARE : START_NONE;

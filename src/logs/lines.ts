@@ -144,7 +144,7 @@ export function startKind(text: string, at: number): StartKind {
     return START_OTHER;
   }
   if (first === 91) {
-    // `[` then a digit is a BTF dump line (thousands per storm): no closure for those.
+    // `[` then a digit is a libbpf type-dump line (thousands per storm): no closure for those.
     const next = text.charCodeAt(at + 1);
     if (!(next >= 65 && next <= 90)) return START_NONE;
     return bareFelixAt((i) => (i < text.length ? text.charCodeAt(i) : -1), at) ? START_BARE : START_NONE;

@@ -3,7 +3,7 @@
 //
 // Node's Buffer.indexOf starts every search with memchr on the needle's first byte, so the cost of a
 // pass is set by how common that byte is, not by the needle's length: a needle starting with a rare
-// byte ("XDP…", "BTF…") runs at memory speed, one starting with a space or a lowercase letter is
+// byte (an upper-case word, "Felix…") runs at memory speed, one starting with a space or a lowercase letter is
 // many times slower. So each literal is searched by its substring that starts at its rarest byte
 // (rarity measured on the log's own first buffer), and literals sharing such a substring share a
 // pass; a candidate is then confirmed by comparing the whole literal in place. The line kernel

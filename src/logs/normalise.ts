@@ -150,15 +150,15 @@ export function looksShaped(text: string, start: number, end: number): boolean {
 
 /**
  * A quick no for the continuation lines a retry storm is made of, giving the answer the full
- * unwrap would: a `[` line (libbpf's BTF dump) unwraps only as `--prefix`'s `[pod/`, an indented
- * one (a BTF member list, a Go stack) only as a `> ` quote or when what follows the blanks starts
+ * unwrap would: a `[` line (libbpf's type dump) unwraps only as `--prefix`'s `[pod/`, an indented
+ * one (a type's member list, a Go stack) only as a `> ` quote or when what follows the blanks starts
  * a record. Lines whose answer an ESC could change, other whitespace or non-ASCII get no quick
  * answer.
  */
 function plainlyUnshaped(text: string, start: number, end: number, c: number): boolean {
   if (c === 91) {
     // Only `[pod/` or a bare Felix header (`[` and a capital) unwraps; stripping ANSI cannot change
-    // the character after `[` unless it is ESC, so a BTF line (`[12] …`) needs no further look.
+    // the character after `[` unless it is ESC, so a type-dump line (`[12] …`) needs no further look.
     const next = start + 1 < end ? text.charCodeAt(start + 1) : 0;
     if (next !== 27 && next !== 112 && !(next >= 65 && next <= 90)) return true;
     return !hasEsc(text, start, end) && !text.startsWith("[pod/", start);

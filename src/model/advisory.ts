@@ -3,6 +3,7 @@
 
 import type { CalicoPlugin, Distribution } from "./snapshot.js";
 import type { SignatureRole } from "./logs.js";
+import type { ReportColumn } from "./finding.js";
 
 export type Severity = "critical" | "high" | "medium" | "low";
 
@@ -40,7 +41,7 @@ export interface AffectedPackage {
 export interface FelixSettingCondition {
   id: string;
   kind: "felix-setting";
-  /** FelixConfiguration spec field, e.g. "xdpEnabled"; the env var is FELIX_<FIELD UPPERCASE>. */
+  /** FelixConfiguration spec field, e.g. "bpfEnabled"; the env var is FELIX_<FIELD UPPERCASE>. */
   field: string;
   /** The value under which the problem occurs. */
   equals: boolean;
@@ -78,6 +79,11 @@ export interface Signature {
   none?: string[];
   /** For lookalikes: the upstream report it resembles. */
   reference?: string;
+  /**
+   * For symptoms: the verdict's reason when this signature was seen, {count} replaced by its
+   * records (absent: "the log signature was seen {count} time(s)" for all symptoms together).
+   */
+  seen?: string;
 }
 
 /** A Felix source line that reveals the running Calico version. */
@@ -170,6 +176,33 @@ export interface Reference {
   note?: string;
 }
 
+/** The name and words of one generated Prometheus alert; the engine appends the runbook line. */
+export interface AlertText {
+  /** Prometheus alert name (CamelCase). */
+  name: string;
+  /** Summary annotation; {id} is replaced by the advisory id. Absent: a generic summary. */
+  summary?: string;
+  description: string;
+}
+
+/** What the report, the alert rules and the node agent show for this advisory. */
+export interface Presentation {
+  /**
+   * Per-node table columns after the Calico version, in order (absent: none): each shows the value
+   * and source of one felix-setting condition, titled "TITLE (SOURCE)" by the writers.
+   */
+  columns?: ReportColumn[];
+  /** The alert on any symptom record, and the one on a sustained symptom rate (absent: generic). */
+  alerts?: { signatureSeen?: AlertText; signatureRate?: AlertText };
+  /** The agent's Node condition type (absent: derived from the id). */
+  conditionType?: string;
+  /**
+   * Whether the report draws per-node resource charts judged by this advisory's `symptoms`
+   * thresholds (default true; every advisory has thresholds).
+   */
+  charts?: boolean;
+}
+
 export interface Advisory {
   schemaVersion: 1;
   id: string;
@@ -192,4 +225,5 @@ export interface Advisory {
   symptoms: ResourceSymptoms;
   remediations: Remediation[];
   references: Reference[];
+  presentation?: Presentation;
 }

@@ -108,6 +108,12 @@ export interface Platform {
   gate: PlatformGate[];
 }
 
+/** A per-node table column showing one setting fact (SettingFact.condition). */
+export interface ReportColumn {
+  title: string;
+  condition: string;
+}
+
 export interface Report {
   schemaVersion: 1;
   tool: { name: string; version: string };
@@ -115,8 +121,12 @@ export interface Report {
   target: { kind: string; name: string; distribution?: string; nodes: number };
   summary: Record<Status, number>;
   findings: Finding[];
-  /** Per-node verdicts behind the findings, for tables and drill-down. */
-  verdicts: { advisoryId: string; verdicts: SubjectVerdict[] }[];
+  /**
+   * Per-node verdicts behind the findings, for tables and drill-down. `columns` are the advisory's
+   * per-node setting columns (presentation data for the human-readable writers; like a verdict's
+   * facts, the machine-readable writers leave them out).
+   */
+  verdicts: { advisoryId: string; columns?: ReportColumn[]; verdicts: SubjectVerdict[] }[];
   coverage: Coverage[];
   /** Per-node resource and log-rate chart data; present only when resource series were collected. */
   trends?: TrendChart[];

@@ -1,5 +1,5 @@
 // Every fact says where it was read. Provenance is what turns a status into an evidence chain an
-// operator can check by hand ("kube-system/canal, container calico-node, env FELIX_XDPENABLED").
+// operator can check by hand ("kube-system/canal, container calico-node, env FELIX_LOGSEVERITYSCREEN").
 
 export type SourceKind =
   | "pod-spec"

@@ -36,6 +36,8 @@ export interface ResourceSeries {
  * and log signals. Points are [unix seconds, value], thinned to a few hundred per series.
  */
 export interface TrendChart {
+  /** The advisory whose thresholds judged this chart; set only when the report covers several. */
+  advisoryId?: string;
   subject: string;
   pods: string[];
   memoryMiB: [number, number][];

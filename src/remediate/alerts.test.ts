@@ -1,9 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parse } from "yaml";
 import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../advisories/load.js";
-import { alertRuleGroups, alertRulesDocument, SIGNATURE_COUNTER } from "./alerts.js";
+import { alertRuleGroups, alertRulesDocument, alertRulesDocuments, SIGNATURE_COUNTER } from "./alerts.js";
 
 const ROOT = new URL("../../../", import.meta.url);
 const advisory = (await loadAdvisories(SHIPPED_ADVISORIES_DIR)).find((a) => a.id === "CNID-2024-0001");
@@ -39,4 +40,29 @@ test("the PrometheusRule form carries the same groups", () => {
   const doc = parse(alertRulesDocument(adv, "prometheusrule")) as { kind: string; spec: { groups: unknown } };
   assert.equal(doc.kind, "PrometheusRule");
   assert.deepEqual(doc.spec.groups, (parse(alertRulesDocument(adv, "rules")) as { groups: unknown }).groups);
+});
+
+test("several advisories make one valid rule set: shared recording rules once, each advisory's alerts", async () => {
+  const [shipped] = await loadAdvisories();
+  const [extra] = await loadAdvisories(
+    fileURLToPath(new URL("../../../src/analyze/testdata/", import.meta.url)),
+  );
+  assert.ok(shipped && extra);
+  const doc = parse(alertRulesDocuments([shipped, extra], "rules")) as {
+    groups: { name: string; rules: { record?: string; alert?: string; expr: string }[] }[];
+  };
+  const records = doc.groups.flatMap((g) =>
+    g.rules.flatMap((r) => (r.record !== undefined ? [r.record] : [])),
+  );
+  assert.deepEqual(records, [...new Set(records)], "no recorded name twice");
+  const rate = doc.groups[0]?.rules.find((r) => r.record === "cnidoctor:signature_matches_per_hour:rate15m");
+  assert.match(rate?.expr ?? "", /advisory="CNID-2024-0001".* or .*advisory="CNID-2099-0001"/);
+  const alerts = doc.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert !== undefined ? [r.alert] : [])));
+  assert.ok(alerts.includes("CalicoXdpBtfRetryStorm") && alerts.includes("FelixRouteSyncStorm"));
+  // One advisory: the document is exactly the single-advisory one.
+  assert.equal(alertRulesDocuments([shipped], "rules"), alertRulesDocument(shipped, "rules"));
+  const object = parse(alertRulesDocuments([shipped, extra], "prometheusrule")) as {
+    spec: { groups: unknown };
+  };
+  assert.deepEqual(object.spec.groups, doc.groups);
 });

@@ -4,7 +4,7 @@
 // rules`; alerts/tests/ holds `promtool test rules` cases for the committed file.
 
 import { stringify } from "yaml";
-import type { Advisory } from "../model/advisory.js";
+import type { Advisory, AlertText } from "../model/advisory.js";
 
 /**
  * The counter the cnidoctor node agent exports: log records matching a signature, per advisory,
@@ -28,6 +28,42 @@ function slug(id: string): string {
   return id.toLowerCase().replace(/[^a-z0-9]+/g, "_");
 }
 
+/** "CNID-2099-0001" → "Cnid20990001", for alert names an advisory does not give. */
+function pascal(id: string): string {
+  return id
+    .split(/[^A-Za-z0-9]+/)
+    .filter((w) => w !== "")
+    .map((w) => `${w.charAt(0).toUpperCase()}${w.slice(1).toLowerCase()}`)
+    .join("");
+}
+
+/** The advisory's own words for its two signature alerts, else generic ones built from its id. */
+function signatureAlerts(advisory: Advisory): { seen: Required<AlertText>; rate: Required<AlertText> } {
+  const id = advisory.id;
+  const container = advisory.component.container;
+  const given = advisory.presentation?.alerts;
+  const withId = (text: string): string => text.replaceAll("{id}", id);
+  return {
+    seen: {
+      name: given?.signatureSeen?.name ?? `Cnidoctor${pascal(id)}SignatureSeen`,
+      summary: withId(
+        given?.signatureSeen?.summary ?? `{id} signature in ${container} logs on {{ $labels.node }}`,
+      ),
+      description:
+        given?.signatureSeen?.description ??
+        `A ${container} log on {{ $labels.node }} matched a symptom signature of ${id} in the last hour.`,
+    },
+    rate: {
+      name: given?.signatureRate?.name ?? `Cnidoctor${pascal(id)}SignatureRate`,
+      summary: withId(
+        given?.signatureRate?.summary ??
+          "{id} signature on {{ $labels.node }}: {{ $value | humanize }} signature matches per hour",
+      ),
+      description: given?.signatureRate?.description ?? `The symptom of ${id} persists.`,
+    },
+  };
+}
+
 export function alertRuleGroups(advisory: Advisory): { name: string; rules: Rule[] }[] {
   const s = advisory.symptoms;
   const id = advisory.id;
@@ -38,6 +74,7 @@ export function alertRuleGroups(advisory: Advisory): { name: string; rules: Rule
   const sigRate = `cnidoctor:signature_matches_per_hour:rate15m`;
   const common = { advisory: id, component: advisory.component.container };
   const runbook = `Run \`cnidoctor scan\` and \`cnidoctor plan\`; see docs/remediation.md. ${advisory.title}.`;
+  const text = signatureAlerts(advisory);
   return [
     {
       name: `cnidoctor-${slug(id)}`,
@@ -52,22 +89,22 @@ export function alertRuleGroups(advisory: Advisory): { name: string; rules: Rule
           expr: `deriv(container_memory_working_set_bytes{container="${advisory.component.container}"}[1h]) * 3600 / 1048576`,
         },
         {
-          alert: "CalicoXdpBtfSignatureSeen",
+          alert: text.seen.name,
           expr: `sum by (advisory, node) (increase(${SIGNATURE_COUNTER}{${sel}}[1h])) > 0`,
           labels: { severity: "warning", ...common },
           annotations: {
-            summary: `${id} signature in calico-node logs on {{ $labels.node }}`,
-            description: `Felix failed to load its XDP program (BTF rejected) on {{ $labels.node }} in the last hour. ${runbook}`,
+            summary: text.seen.summary,
+            description: `${text.seen.description} ${runbook}`,
           },
         },
         {
-          alert: "CalicoXdpBtfRetryStorm",
+          alert: text.rate.name,
           expr: `${sigRate} > ${s.signatureRatePerHour}`,
           for: "15m",
           labels: { severity: "critical", ...common },
           annotations: {
-            summary: `${id} retry loop on {{ $labels.node }}: {{ $value | humanize }} signature matches per hour`,
-            description: `More than ${s.signatureRatePerHour}/h for 15 minutes: Felix is in the XDP retry loop. ${runbook}`,
+            summary: text.rate.summary,
+            description: `More than ${s.signatureRatePerHour}/h for 15 minutes: ${text.rate.description} ${runbook}`,
           },
         },
         {
@@ -109,6 +146,46 @@ export function alertRulesDocument(advisory: Advisory, format: AlertFormat): str
       name: `cnidoctor-${advisory.id.toLowerCase()}`,
       labels: { "app.kubernetes.io/name": "cnidoctor" },
     },
+    spec: { groups },
+  };
+  return HEADER + stringify(doc, { lineWidth: 0 });
+}
+
+/**
+ * Several advisories' groups as one rule set. Their recording rules share names (the CPU and
+ * memory ones are the same rule; the signature rates differ only in their selector, and each
+ * result carries its advisory label), so they move into one recording group, a shared name's
+ * expressions joined with `or`: Prometheus rejects a rule set that records a name twice.
+ */
+function combinedGroups(advisories: readonly Advisory[]): { name: string; rules: Rule[] }[] {
+  const groups = advisories.flatMap(alertRuleGroups);
+  const records = new Map<string, string[]>();
+  for (const r of groups.flatMap((g) => g.rules)) {
+    if (r.record === undefined) continue;
+    const exprs = records.get(r.record) ?? [];
+    if (!exprs.includes(r.expr)) exprs.push(r.expr);
+    records.set(r.record, exprs);
+  }
+  const recording = {
+    name: "cnidoctor-recording",
+    rules: [...records].map(([record, exprs]) => ({
+      record,
+      expr: exprs.length === 1 ? (exprs[0] ?? "") : exprs.map((e) => `(${e})`).join(" or "),
+    })),
+  };
+  return [recording, ...groups.map((g) => ({ ...g, rules: g.rules.filter((r) => r.record === undefined) }))];
+}
+
+/** The rules of the given advisories: one advisory's document as alertRulesDocument writes it. */
+export function alertRulesDocuments(advisories: readonly Advisory[], format: AlertFormat): string {
+  const [only] = advisories;
+  if (advisories.length === 1 && only !== undefined) return alertRulesDocument(only, format);
+  const groups = combinedGroups(advisories);
+  if (format === "rules") return HEADER + stringify({ groups }, { lineWidth: 0 });
+  const doc = {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PrometheusRule",
+    metadata: { name: "cnidoctor", labels: { "app.kubernetes.io/name": "cnidoctor" } },
     spec: { groups },
   };
   return HEADER + stringify(doc, { lineWidth: 0 });

@@ -36,11 +36,18 @@ function statusNote(facts: PlanFacts): string[] {
 export function buildPlan(facts: PlanFacts, inputs: string[], now: Date): Plan {
   const steps: Step[] = [];
   const notes = statusNote(facts);
-  for (const planner of PLANNERS) {
+  // A planner plans for an advisory only the remediations that advisory lists.
+  const listed = new Set(facts.advisory.remediations.map((r) => r.id));
+  const planners = PLANNERS.filter((p) => p.implements.some((id) => listed.has(id)));
+  for (const planner of planners) {
     const r = planner.plan(facts);
-    steps.push(...r.steps);
+    steps.push(...r.steps.filter((s) => listed.has(s.remediationId)));
     notes.push(...r.notes);
   }
+  if (planners.length === 0)
+    notes.push(
+      `No step is generated for ${facts.advisory.id}'s remediations (${[...listed].join(", ")}); \`cnidoctor advisories show ${facts.advisory.id}\` lists them.`,
+    );
   if (facts.rkeConfig === undefined && facts.snapshot === undefined)
     notes.push("No input: give --rke-config FILE, --bundle DIR or a cluster (--kubeconfig/--context).");
   return {

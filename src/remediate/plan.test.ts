@@ -275,3 +275,35 @@ describe("RKE1 read from the cluster, without its cluster.yml", () => {
     assert.equal(upgrade(planFor(await snapshotOf("healthy"))), undefined);
   });
 });
+
+describe("an advisory gets steps only for the remediations it lists", () => {
+  const planWith = (a: typeof adv, snapshot: Snapshot): Plan =>
+    buildPlan(
+      { advisory: a, snapshot, diagnosis: diagnose(snapshot, a), options: DEFAULT_PLAN_OPTIONS },
+      ["test"],
+      now,
+    );
+  test("listing only the Felix remediation gives only the Felix step", async () => {
+    const s = await snapshotOf("rke1-canal-affected");
+    const felixOnly = {
+      ...adv,
+      remediations: adv.remediations.filter((r) => r.id === "felixconfiguration-disable-xdp"),
+    };
+    const ids = new Set(planWith(felixOnly, s).steps.map((x) => x.remediationId));
+    assert.deepEqual([...ids], ["felixconfiguration-disable-xdp"]);
+    // The shipped advisory lists them all: every planner contributes.
+    assert.ok(new Set(planWith(adv, s).steps.map((x) => x.remediationId)).size > 3);
+  });
+  test("remediations no planner implements give no step, and a note that says so", async () => {
+    const s = await snapshotOf("rke1-canal-affected");
+    const [extra] = await loadAdvisories(new URL("../../../src/analyze/testdata/", import.meta.url).pathname);
+    assert.ok(extra);
+    const plan = planWith(extra, s);
+    assert.deepEqual(plan.steps, []);
+    assert.ok(
+      plan.notes.some((n) =>
+        n.startsWith("No step is generated for CNID-2099-0001's remediations (upgrade)"),
+      ),
+    );
+  });
+});

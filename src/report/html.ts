@@ -113,17 +113,17 @@ function nodeTable(report: Report, charts: Map<string, TrendChart>): string {
   return groups
     .map((g) => {
       const rows = g.rows.map((r: NodeRow) => {
-        const t = trendCells(charts.get(r.subject));
+        const t = trendCells(charts.get(`${g.advisoryId}\u0000${r.subject}`));
         const extra = (callouts.get(`${g.advisoryId}\u0000${r.subject}`) ?? [])
           .map((c) => `<div class="callout">${esc(c)}</div>`)
           .join("");
-        return `<tr><td>${esc(r.subject)}${extra}</td><td>${pill(r.status)}</td><td><code>${esc(r.calico)}</code></td><td>${esc(r.xdp)}</td><td><code>${esc(r.kernel)}</code></td><td class="num">${esc(r.symptoms)}</td><td class="num">${esc(r.lastSeen)}</td><td class="num">${t.mem}</td><td class="num">${t.cpu}</td></tr>`;
+        return `<tr><td>${esc(r.subject)}${extra}</td><td>${pill(r.status)}</td><td><code>${esc(r.calico)}</code></td>${r.settings.map((v) => `<td>${esc(v)}</td>`).join("")}<td><code>${esc(r.kernel)}</code></td><td class="num">${esc(r.symptoms)}</td><td class="num">${esc(r.lastSeen)}</td><td class="num">${t.mem}</td><td class="num">${t.cpu}</td></tr>`;
       });
       const head = [
         first,
         "Status",
         "Calico",
-        "XDP (source)",
+        ...g.columns.map((c) => esc(`${c.title} (source)`)),
         "Kernel",
         "Log symptoms",
         "Last seen",
@@ -222,11 +222,19 @@ function rateDomain(charts: TrendChart[]): Domain | undefined {
   return domainOf([pts], 1);
 }
 
+/** Charts are per advisory and subject; a chart without an advisory id is the report's only advisory's. */
+function chartKey(report: Report, c: TrendChart): string {
+  return `${c.advisoryId ?? report.verdicts[0]?.advisoryId ?? ""}\u0000${c.subject}`;
+}
+
 function smallMultiples(report: Report, status: Map<string, Status>): string {
   const charts = report.trends;
   if (charts === undefined || charts.length === 0)
     return `<h2>Trends</h2><p class="legend">No CPU or memory series were collected. Run a live scan, or add <code>--prometheus URL</code>, to see per-node trends.</p>`;
-  const order = (c: TrendChart): number => STATUS_ORDER.indexOf(status.get(c.subject) ?? "unknown");
+  // A chart of one of several advisories shows that advisory's verdict; else the node's worst.
+  const statusOf = (c: TrendChart): Status =>
+    (c.advisoryId !== undefined ? status.get(chartKey(report, c)) : status.get(c.subject)) ?? "unknown";
+  const order = (c: TrendChart): number => STATUS_ORDER.indexOf(statusOf(c));
   const sorted = [...charts].sort(
     (a, b) => order(a) - order(b) || a.subject.localeCompare(b.subject, "en", { numeric: true }),
   );
@@ -243,7 +251,7 @@ function smallMultiples(report: Report, status: Map<string, Status>): string {
   const span = (d: Domain | undefined): string =>
     d ? `${timeLabel(d.x0)} → ${timeLabel(d.x1)} UTC` : "no data";
   const cards = shown.map((c) => {
-    const st = status.get(c.subject) ?? "unknown";
+    const st = statusOf(c);
     const ms = c.memorySlope;
     const memText = ms
       ? `${ms.leak ? "leak " : ""}${num(ms.mibPerHour, 1)} MiB/h [${num(ms.low, 1)}, ${num(ms.high, 1)}]`
@@ -253,7 +261,7 @@ function smallMultiples(report: Report, status: Map<string, Status>): string {
       ? `${num(c.cpu.cores, 2)} cores${ratio !== undefined ? `, ${num(ratio, 1)}×` : ""}`
       : "";
     return (
-      `<div class="card" style="border-color:${COLOR[st]}"><h3><span>${esc(c.subject)}</span>${pill(st)}</h3>` +
+      `<div class="card" style="border-color:${COLOR[st]}"><h3><span>${esc(c.subject)}${c.advisoryId !== undefined ? ` · ${esc(c.advisoryId)}` : ""}</span>${pill(st)}</h3>` +
       `<div class="lbl"><span>memory MiB</span><span class="${ms?.leak === true ? "hot" : ""}">${esc(memText)}</span></div>` +
       lineChart(c.memoryMiB, mem, {
         label: "memory MiB",
@@ -313,14 +321,16 @@ function coverageSection(report: Report): string {
 }
 
 export function renderHtml(report: Report): string {
+  // Per subject its worst status; per advisory and subject (chartKey) that advisory's.
   const status = new Map<string, Status>();
   for (const g of report.verdicts)
     for (const v of g.verdicts) {
       const prev = status.get(v.subject);
       if (prev === undefined || STATUS_ORDER.indexOf(v.status) < STATUS_ORDER.indexOf(prev))
         status.set(v.subject, v.status);
+      status.set(`${g.advisoryId}\u0000${v.subject}`, v.status);
     }
-  const charts = new Map((report.trends ?? []).map((c) => [c.subject, c]));
+  const charts = new Map((report.trends ?? []).map((c) => [chartKey(report, c), c]));
   const title = `cnidoctor report: ${report.target.name}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">

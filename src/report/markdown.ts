@@ -55,13 +55,24 @@ function nodesSection(report: Report): string[] {
       r.subject,
       `**${r.status}**`,
       code(r.calico),
-      r.xdp,
+      ...r.settings,
       code(r.kernel),
       r.symptoms,
       r.lastSeen,
     ]);
     out.push(
-      ...tableLines([first, "Status", "Calico", "XDP (source)", "Kernel", "Symptoms", "Last seen"], rows),
+      ...tableLines(
+        [
+          first,
+          "Status",
+          "Calico",
+          ...g.columns.map((c) => `${c.title} (source)`),
+          "Kernel",
+          "Symptoms",
+          "Last seen",
+        ],
+        rows,
+      ),
     );
   }
   return out;

@@ -232,7 +232,13 @@ export function sampleReport(): Report {
         remediations: [],
       },
     ],
-    verdicts: [{ advisoryId: ID, verdicts: [cp, wk1, wk2, wk3] }],
+    verdicts: [
+      {
+        advisoryId: ID,
+        columns: [{ title: "XDP", condition: "xdp-enabled" }],
+        verdicts: [cp, wk1, wk2, wk3],
+      },
+    ],
     coverage: [
       { check: "nodes", status: "evaluated", reason: "4 node(s) read" },
       { check: "pods", status: "evaluated", reason: "4 calico-node pod(s) read" },

@@ -5,6 +5,7 @@ import { platformLines } from "./platform.js";
 import type { Report } from "../model/finding.js";
 import type { Paint } from "./text.js";
 import { padEnd, paint, truncate, width } from "./text.js";
+import type { ReportColumn } from "../model/finding.js";
 import type { NodeRow } from "./view.js";
 import {
   advisorySummaries,
@@ -25,19 +26,27 @@ interface Column {
   value: (row: NodeRow) => string;
 }
 
-const COLUMNS: readonly Column[] = [
-  { title: "NODE", max: 32, value: (r) => r.subject },
-  { title: "STATUS", max: 12, value: (r) => r.status },
-  { title: "CALICO", max: 20, value: (r) => r.calico },
-  { title: "XDP (SOURCE)", max: 44, value: (r) => r.xdp },
-  { title: "KERNEL", max: 24, value: (r) => r.kernel },
-  { title: "SYMPTOMS", max: 24, value: (r) => r.symptoms },
-  { title: "LAST SEEN", max: 19, value: (r) => r.lastSeen },
-];
+/** The fixed columns around the advisory's own setting columns, which follow CALICO. */
+function columnsFor(settings: readonly ReportColumn[]): Column[] {
+  return [
+    { title: "NODE", max: 32, value: (r) => r.subject },
+    { title: "STATUS", max: 12, value: (r) => r.status },
+    { title: "CALICO", max: 20, value: (r) => r.calico },
+    ...settings.map((c, i): Column => ({
+      title: `${c.title.toUpperCase()} (SOURCE)`,
+      max: 44,
+      value: (r) => r.settings[i] ?? "",
+    })),
+    { title: "KERNEL", max: 24, value: (r) => r.kernel },
+    { title: "SYMPTOMS", max: 24, value: (r) => r.symptoms },
+    { title: "LAST SEEN", max: 19, value: (r) => r.lastSeen },
+  ];
+}
 
 const LINE_MAX = 160;
 
-function table(rows: NodeRow[], p: Paint, unit: string): string[] {
+function table(rows: NodeRow[], settings: readonly ReportColumn[], p: Paint, unit: string): string[] {
+  const COLUMNS = columnsFor(settings);
   const titles = COLUMNS.map((c, i) => (i === 0 && unit === "log" ? "LOG" : c.title));
   const cells = rows.map((r) => COLUMNS.map((c) => truncate(c.value(r), c.max)));
   const widths = COLUMNS.map((c, i) =>
@@ -127,7 +136,7 @@ export function renderTable(report: Report, options: { color: boolean }): string
   for (const g of groups) {
     lines.push("");
     if (groups.length > 1) lines.push(p.bold(g.advisoryId));
-    lines.push(...table(g.rows, p, unit));
+    lines.push(...table(g.rows, g.columns, p, unit));
   }
   lines.push(...evidenceSection(report, p));
   lines.push(...remediationSection(report, p));

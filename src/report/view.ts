@@ -8,6 +8,7 @@ import type {
   Finding,
   FindingRemediation,
   Report,
+  ReportColumn,
   Status,
   SubjectVerdict,
 } from "../model/finding.js";
@@ -29,7 +30,8 @@ export interface NodeRow {
   subject: string;
   status: Status;
   calico: string;
-  xdp: string;
+  /** One cell per column of the advisory (`columns` of its verdict group), in order. */
+  settings: string[];
   kernel: string;
   symptoms: string;
   lastSeen: string;
@@ -118,10 +120,9 @@ function calicoOf(evidence: Evidence[]): string {
   return UNKNOWN;
 }
 
-/** The XDP setting (the column is about XDP), else the first Felix setting the advisory checks. */
-function settingOf(v: SubjectVerdict): string {
-  const settings = v.facts?.settings ?? [];
-  const shown = settings.find((f) => /xdp/i.test(f.field)) ?? settings[0];
+/** The column's setting as "value · source", from the verdict's typed setting facts. */
+function settingOf(v: SubjectVerdict, column: ReportColumn): string {
+  const shown = v.facts?.settings.find((f) => f.condition === column.condition);
   if (shown === undefined) return UNKNOWN;
   return `${shown.value ?? UNKNOWN}${shown.source ? ` · ${shown.source}` : ""}`;
 }
@@ -176,26 +177,29 @@ function symptomsText(t: SymptomTotals, logsKnown: boolean): string {
   return parts.length > 0 ? parts.join(" ") : NONE;
 }
 
-export function nodeRow(v: SubjectVerdict): NodeRow {
+export function nodeRow(v: SubjectVerdict, columns: readonly ReportColumn[] = []): NodeRow {
   const t = symptomTotals(v.evidence);
   const logsMissing = v.facts?.logsRead === false;
   return {
     subject: v.subject,
     status: v.status,
     calico: calicoOf(v.evidence),
-    xdp: settingOf(v),
+    settings: columns.map((c) => settingOf(v, c)),
     kernel: kernelOf(v.evidence),
     symptoms: logsMissing && t.count === 0 ? UNKNOWN : symptomsText(t, true),
     lastSeen: t.lastSeen !== undefined ? shortTime(t.lastSeen) : NONE,
   };
 }
 
-/** Rows per advisory, most urgent status first, then by name. */
-export function nodeRows(report: Report): { advisoryId: string; rows: NodeRow[] }[] {
+/** Rows per advisory, most urgent status first, then by name, with the advisory's setting columns. */
+export function nodeRows(
+  report: Report,
+): { advisoryId: string; columns: readonly ReportColumn[]; rows: NodeRow[] }[] {
   return report.verdicts.map((g) => ({
     advisoryId: g.advisoryId,
+    columns: g.columns ?? [],
     rows: g.verdicts
-      .map(nodeRow)
+      .map((v) => nodeRow(v, g.columns))
       .sort(
         (a, b) =>
           STATUS_ORDER.indexOf(a.status) - STATUS_ORDER.indexOf(b.status) ||

@@ -1,9 +1,9 @@
 import { UsageError } from "../../errors.js";
-import { ALERT_FORMATS, alertRulesDocument, type AlertFormat } from "../../remediate/alerts.js";
+import { ALERT_FORMATS, alertRulesDocuments, type AlertFormat } from "../../remediate/alerts.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagValue } from "../flag-access.js";
 import { choices } from "../flags.js";
-import { theAdvisory } from "./remediate-shared.js";
+import { chosenAdvisories } from "./remediate-shared.js";
 import type { Command, CommandResult } from "./types.js";
 
 async function run(args: ParsedArgs): Promise<CommandResult> {
@@ -12,14 +12,14 @@ async function run(args: ParsedArgs): Promise<CommandResult> {
   const format: AlertFormat = flagValue(args, "format");
   if (!ALERT_FORMATS.includes(format))
     throw new UsageError(`alerts: --format must be one of ${ALERT_FORMATS.join(", ")}`);
-  return { stdout: alertRulesDocument(await theAdvisory(args), format), exitCode: 0 };
+  return { stdout: alertRulesDocuments(await chosenAdvisories(args), format), exitCode: 0 };
 }
 
 export const alertsCommand: Command = {
   name: "alerts",
-  usage: `cnidoctor alerts [--format ${choices("format", "alerts")}]`,
+  usage: `cnidoctor alerts [--advisory ID] [--format ${choices("format", "alerts")}]`,
   summary:
-    "Prometheus alert rules for CNID-2024-0001: signature rate, calico-node CPU against peers, memory slope.",
+    "Prometheus alert rules for each loaded advisory (or --advisory's): signature rate, calico-node CPU against peers, memory slope.",
   examples: [
     "cnidoctor alerts > cnidoctor-rules.yaml",
     "cnidoctor alerts --format prometheusrule | kubectl apply -f -",

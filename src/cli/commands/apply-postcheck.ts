@@ -11,7 +11,13 @@ import {
   type DaemonSetRef,
   type PostCheckApi,
 } from "../../apply/postcheck-live.js";
-import { comparePostCheck, restartFollows, watchedNodes, type FelixRun } from "../../apply/postcheck.js";
+import {
+  comparePostCheck,
+  restartFollows,
+  restartSettings,
+  watchedNodes,
+  type FelixRun,
+} from "../../apply/postcheck.js";
 import type { KubeClient } from "../../kube/client.js";
 import type { Step } from "../../model/plan.js";
 import type { Snapshot } from "../../model/snapshot.js";
@@ -118,6 +124,7 @@ export async function livePostCheck(
       baseline: base.runs,
       changedAtMs: base.changedAtMs,
       expectRestart,
+      settings: restartSettings(applied),
       waitMs: base.waitMs,
     });
     const fresh = await readNewRuns(api, restarts, {

@@ -22,7 +22,8 @@ import {
   gatherFacts,
   makePlan,
   planOptions,
-  theAdvisory,
+  chosenAdvisories,
+  oneAdvisory,
   unreadLine,
   unreadParts,
   type Facts,
@@ -48,7 +49,9 @@ async function daemonSetPlan(
   const [namespace, name, extra] = ref.split("/");
   if (namespace === undefined || name === undefined || extra !== undefined || namespace === "" || name === "")
     throw new UsageError(`--daemonset must be NAMESPACE/NAME (got '${ref}')`);
-  const advisory = await theAdvisory(args);
+  const [advisory, another] = await chosenAdvisories(args);
+  if (advisory === undefined || another !== undefined)
+    throw new UsageError("--daemonset: several advisories are loaded; choose one with --advisory");
   // Named on the command line, the restart is what this apply is for: it runs without --only
   // (as a plan's optional step it would be left out, and apply would end "nothing to change").
   const step = {
@@ -144,7 +147,10 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const { plan, facts } =
     ds !== undefined && ds !== ""
       ? await daemonSetPlan(args, rt, ds)
-      : await gatherFacts(args, rt).then(async (f) => ({ facts: f, plan: await makePlan(args, rt, f) }));
+      : await gatherFacts(args, rt).then(async (all) => {
+          const f = oneAdvisory("apply", all);
+          return { facts: f, plan: await makePlan(args, rt, f) };
+        });
   // A partial read comes first: a step it hid is not "no step … in the plan" (bad usage).
   const unread = unreadParts(facts, rt.now);
   if (unread.length > 0)

@@ -11,7 +11,7 @@ import { compileSignatures, type SignatureSet } from "../../logs/index.js";
 import type { Advisory } from "../../model/advisory.js";
 import type { Plan } from "../../model/plan.js";
 import type { Snapshot } from "../../model/snapshot.js";
-import { buildPlan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../../remediate/index.js";
+import { buildPlan, DEFAULT_PLAN_OPTIONS, PLANNERS, type PlanOptions } from "../../remediate/index.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagValue } from "../flag-access.js";
 import type { FlagName } from "../flags.js";
@@ -21,12 +21,10 @@ import { kdmNotes, rancherVersionFor, tablesFor } from "./kdm-options.js";
 import { toolVersion } from "../version.js";
 import type { Runtime } from "./types.js";
 
-const ADVISORY_ID = "CNID-2024-0001";
-
 /** A text flag, absent when empty. */
 function str(
   args: ParsedArgs,
-  name: FlagName & ("bundle" | "kubeconfig" | "context" | "rke-config" | "image" | "schedule"),
+  name: FlagName & ("bundle" | "kubeconfig" | "context" | "rke-config" | "image" | "schedule" | "advisory"),
 ): string | undefined {
   const v = flagValue(args, name);
   return v !== undefined && v !== "" ? v : undefined;
@@ -48,10 +46,37 @@ export function planOptions(args: ParsedArgs): PlanOptions {
   };
 }
 
-export async function theAdvisory(args: ParsedArgs): Promise<Advisory> {
-  const a = (await advisoriesFor(args)).find((x) => x.id === ADVISORY_ID);
-  if (!a) throw new UsageError(`advisory ${ADVISORY_ID} is not among the loaded advisories`);
+/** The loaded advisory with this id; bad usage when none has it. */
+export async function advisoryById(args: ParsedArgs, id: string): Promise<Advisory> {
+  const loaded = await advisoriesFor(args);
+  const a = loaded.find((x) => x.id === id);
+  if (!a)
+    throw new UsageError(
+      `advisory ${id} is not among the loaded advisories (${loaded.map((x) => x.id).join(", ")})`,
+    );
   return a;
+}
+
+/** The advisories --advisory names, else every loaded one. */
+export async function chosenAdvisories(args: ParsedArgs): Promise<Advisory[]> {
+  const id = str(args, "advisory");
+  return id !== undefined ? [await advisoryById(args, id)] : [...(await advisoriesFor(args))];
+}
+
+/**
+ * Whether an advisory has a remediation a planner implements for a cluster known only from its
+ * cluster.yml (RKE1, or any distribution).
+ */
+function fitsWithoutCluster(advisory: Advisory): boolean {
+  const planned = new Set(PLANNERS.flatMap((p) => p.implements));
+  return advisory.remediations.some(
+    (r) => planned.has(r.id) && (r.distributions.length === 0 || r.distributions.includes("rke1")),
+  );
+}
+
+/** Whether a diagnosis found something a plan is for: a subject affected, at risk or unknown. */
+function foundSomething(d: Diagnosis): boolean {
+  return d.verdicts.some((v) => v.status !== "not-affected");
 }
 
 /** Whether to talk to a cluster: asked for explicitly, or nothing else to plan from. */
@@ -112,20 +137,42 @@ export async function readCluster(
   return target === undefined ? undefined : collectTarget(target, signatures, rt.now, rt.progress);
 }
 
-export async function gatherFacts(args: ParsedArgs, rt: Runtime): Promise<Facts> {
-  const advisory = await theAdvisory(args);
-  const signatures = compileSignatures([advisory]);
+/**
+ * The facts to plan from, one per advisory planned for: the one --advisory names; else every
+ * advisory that found something in the cluster (all of them when none did, so the plan says so);
+ * with no cluster input, every loaded advisory whose remediations fit a cluster.yml alone.
+ */
+export async function gatherFacts(args: ParsedArgs, rt: Runtime): Promise<Facts[]> {
+  const chosen = await chosenAdvisories(args);
+  const signatures = compileSignatures(chosen);
   const snapshot = await readCluster(args, rt, signatures);
   const inputs: string[] = [];
   if (snapshot) inputs.push(`${snapshot.target.kind} ${snapshot.target.name}`);
-  const [diagnosis] = snapshot ? analyse(snapshot, [advisory]) : [];
-  return {
+  const facts = (advisory: Advisory, diagnosis?: Diagnosis): Facts => ({
     advisory,
-    signatures,
+    signatures: chosen.length === 1 ? signatures : compileSignatures([advisory]),
     inputs,
     ...(snapshot ? { snapshot } : {}),
     ...(diagnosis ? { diagnosis } : {}),
-  };
+  });
+  if (!snapshot) {
+    const fitting = chosen.length === 1 ? chosen : chosen.filter(fitsWithoutCluster);
+    return (fitting.length > 0 ? fitting : chosen).map((a) => facts(a));
+  }
+  const diagnoses = analyse(snapshot, chosen);
+  const found = diagnoses.filter(foundSomething);
+  return (found.length > 0 ? found : diagnoses).map((d) => facts(d.advisory, d));
+}
+
+/** Apply acts for one advisory at a time: its backup, post-check and lease name one advisory. */
+export function oneAdvisory(command: string, all: Facts[]): Facts {
+  const [first, second] = all;
+  if (first === undefined) throw new UsageError(`${command}: no advisory is loaded`);
+  if (second !== undefined)
+    throw new UsageError(
+      `${command}: several advisories found something (${all.map((f) => f.advisory.id).join(", ")}); choose one with --advisory`,
+    );
+  return first;
 }
 
 /**

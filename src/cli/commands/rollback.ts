@@ -8,7 +8,7 @@ import { handlersFor, needsCluster, NoHandlerError } from "../../apply/handlers.
 import { LockedError } from "../../apply/lock.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagValue } from "../flag-access.js";
-import { clusterClientFor, theAdvisory } from "./remediate-shared.js";
+import { advisoryById, clusterClientFor } from "./remediate-shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
 /**
@@ -19,11 +19,13 @@ async function handlersOf(
   args: ParsedArgs,
   rt: Runtime,
   kinds: string[],
+  advisoryId: string,
 ): Promise<{ handlers: StepHandler[]; close: () => void }> {
   try {
     if (!needsCluster(kinds))
       return { handlers: handlersFor(kinds, { mode: "rollback" }), close: () => undefined };
-    const advisory = await theAdvisory(args);
+    // The advisory the apply was for, as its backup records it.
+    const advisory = await advisoryById(args, advisoryId);
     const client = await clusterClientFor(args, rt);
     try {
       const handlers = handlersFor(kinds, {
@@ -73,6 +75,7 @@ async function run(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     args,
     rt,
     session.manifest.entries.map((e) => e.kind),
+    session.manifest.advisoryId,
   );
   const force = flagValue(args, "force");
   const r = await rollbackBackup(stateDir, id, built.handlers, { force })
