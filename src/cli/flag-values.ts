@@ -4,10 +4,33 @@
 // `logs` entry uses it without loading the Kubernetes client.
 
 import { UsageError } from "../errors.js";
-import { parseWindow } from "../collect/prometheus/window.js";
 import { parseIso } from "../logs/time.js";
 
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
+const UNIT_SECONDS: Readonly<Record<string, number>> = {
+  ms: 0.001,
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86400,
+  w: 604_800,
+};
+
+/**
+ * The one duration reader behind every duration flag: "1h30m", "500ms", "7d" → seconds, each part
+ * with one of `units`; undefined when the text is not made of such parts. The flag types differ
+ * only in the units they allow and what they add (a bare number, a minimum).
+ */
+function durationSeconds(text: string, units: readonly string[]): number | undefined {
+  let total = 0;
+  let rest = text;
+  // Longest unit first, so "ms" is not read as "m" then a stray "s".
+  const part = new RegExp(`^(\\d+(?:\\.\\d+)?)(${[...units].sort((a, b) => b.length - a.length).join("|")})`);
+  for (let m = part.exec(rest); m; m = part.exec(rest)) {
+    total += Number(m[1]) * (UNIT_SECONDS[m[2] ?? "s"] ?? 1);
+    rest = rest.slice(m[0].length);
+  }
+  return rest !== "" || text === "" ? undefined : total;
+}
 
 export interface Range {
   min: number;
@@ -64,16 +87,10 @@ function checkRange(
 export function parseDurationSeconds(text: string, flag: string, example = "30s, 15m, 1h"): number {
   const t = text.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
-  let total = 0;
-  let rest = t;
-  const part = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)/;
-  for (let m = part.exec(rest); m; m = part.exec(rest)) {
-    total += Number(m[1]) * (UNIT_SECONDS[m[2] ?? "s"] ?? 1);
-    rest = rest.slice(m[0].length);
-  }
-  if (rest !== "" || t === "")
+  const seconds = durationSeconds(t, ["ms", "s", "m", "h", "d"]);
+  if (seconds === undefined)
     throw new UsageError(`--${flag}: expected a duration like ${example} (got '${text}')`);
-  return total;
+  return seconds;
 }
 
 /** A duration in seconds within `range`. */
@@ -219,27 +236,25 @@ export const matching = (pattern: RegExp, hint: string): ValueType<string> => ({
 export const promWindow = (): ValueType<number> => ({
   kind: "duration",
   parse: (t, at) => {
-    const seconds = parseWindow(t);
-    if (seconds === undefined)
+    const seconds = durationSeconds(t.trim(), ["s", "m", "h", "d", "w"]);
+    if (seconds === undefined || seconds < 60)
       throw new UsageError(
         `${at.command}: --${at.flag} must be a duration of at least 1m like 6h, 24h or 7d (got '${t}')`,
       );
-    return seconds;
+    return Math.round(seconds);
   },
 });
-
-const AGENT_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** The agent's durations, in milliseconds: every part has a unit ("30m", "1h30m", "500ms"). */
 export const interval = (): ValueType<number> => ({
   kind: "duration",
   parse: (t, at) => {
-    const parts = [...t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-    if (t === "" || parts.map((p) => p[0]).join("") !== t)
+    const seconds = durationSeconds(t, ["ms", "s", "m", "h"]);
+    if (seconds === undefined)
       throw new UsageError(
         `${at.command}: --${at.flag} must be a duration like 30s, 10m or 1h30m (got '${t}')`,
       );
-    return parts.reduce((sum, p) => sum + Number(p[1]) * (AGENT_UNITS[p[2] ?? "s"] ?? 1000), 0);
+    return Math.round(seconds * 1000);
   },
 });
 

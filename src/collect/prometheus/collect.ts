@@ -179,5 +179,3 @@ export async function collectPrometheus(opts: PrometheusCollectOptions): Promise
   }
   return out;
 }
-
-export { parseWindow } from "./window.js";
