@@ -18,6 +18,8 @@ const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const BIN = process.env.CNIDOCTOR_ABUSE_BIN ?? join(ROOT, "dist/src/cli/bin.js");
 const HEALTHY = join(ROOT, "examples/healthy");
 const DEADLINE_MS = 30_000;
+/** The agent run without cluster access, on a port of its own. */
+const AGENT_METRICS_ONLY = ["agent", "--metrics-only", "--node-name", "n1", "--listen", "127.0.0.1:0"];
 
 interface Outcome {
   code: number | null;
@@ -522,36 +524,14 @@ const PROBES: Probe[] = [
     ] as const
   ).map(([name, f1, v1, f2, v2, stderr]): Probe => ({
     name,
-    args: () => [
-      "agent",
-      "--metrics-only",
-      "--node-name",
-      "n1",
-      "--listen",
-      "127.0.0.1:0",
-      f1,
-      join(dir, v1),
-      f2,
-      join(dir, v2),
-    ],
+    args: () => [...AGENT_METRICS_ONLY, f1, join(dir, v1), f2, join(dir, v2)],
     code: 2,
     stderr,
   })),
   // An empty --log-root would leave the agent running and watching nothing.
   {
     name: "agent --log-root ''",
-    args: () => [
-      "agent",
-      "--metrics-only",
-      "--node-name",
-      "n1",
-      "--listen",
-      "127.0.0.1:0",
-      "--log-root",
-      "",
-      "--state-dir",
-      join(dir, "empty-advisories"),
-    ],
+    args: () => [...AGENT_METRICS_ONLY, "--log-root", "", "--state-dir", join(dir, "empty-advisories")],
     code: 2,
     stderr: /--log-root must name at least one directory/,
   },

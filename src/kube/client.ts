@@ -402,29 +402,30 @@ export class KubeClient {
 
   /** POST to a collection; the answer is the object as created (or as it would be, in a dry-run). */
   async create(collection: string, body: unknown, o: WriteOptions = {}): Promise<ApiResult<Obj>> {
-    return this.json({
-      method: "POST",
-      path: withQuery(collection, o),
-      payload: { text: JSON.stringify(body), contentType: "application/json" },
-      retryAll: o.dryRun === true,
-    });
+    return this.write("POST", collection, body, "application/json", o);
   }
 
   /** PUT: replaces the object (with its resourceVersion, the server refuses a stale one: 409). */
   async replace(path: string, body: unknown, o: WriteOptions = {}): Promise<ApiResult<Obj>> {
-    return this.json({
-      method: "PUT",
-      path: withQuery(path, o),
-      payload: { text: JSON.stringify(body), contentType: "application/json" },
-      retryAll: o.dryRun === true,
-    });
+    return this.write("PUT", path, body, "application/json", o);
   }
 
   async patch(path: string, body: unknown, type: PatchType, o: WriteOptions = {}): Promise<ApiResult<Obj>> {
+    return this.write("PATCH", path, body, PATCH_CONTENT[type], o);
+  }
+
+  /** A write with a JSON body: a dry-run is retried like a read, a real write is not (see run). */
+  private write(
+    method: "POST" | "PUT" | "PATCH",
+    path: string,
+    body: unknown,
+    contentType: string,
+    o: WriteOptions,
+  ): Promise<ApiResult<Obj>> {
     return this.json({
-      method: "PATCH",
+      method,
       path: withQuery(path, o),
-      payload: { text: JSON.stringify(body), contentType: PATCH_CONTENT[type] },
+      payload: { text: JSON.stringify(body), contentType },
       retryAll: o.dryRun === true,
     });
   }
