@@ -30,6 +30,14 @@ import { platformSection } from "./analyze/platform.js";
 /** The container whose logs and resources the collectors read. */
 export const CONTAINER = "calico-node";
 
+/**
+ * The containers besides CONTAINER whose logs the advisories read (their `component.container`),
+ * in the advisories' order; the collectors read them in the install pods that run them.
+ */
+export function logContainers(advisories: readonly Pick<Advisory, "component">[]): string[] {
+  return [...new Set(advisories.map((a) => a.component.container))].filter((c) => c !== CONTAINER);
+}
+
 /** A connected cluster; the pipeline closes it when the live collector is done. */
 export interface LiveSession {
   client: KubeClient;
@@ -135,10 +143,11 @@ export async function collectTarget(
   signatures: SignatureSet,
   now: Date,
   progress?: (line: string) => void,
+  others: readonly string[] = [],
 ): Promise<Snapshot> {
   switch (target.kind) {
     case "bundle":
-      return collectBundle(target.dir, { container: CONTAINER, signatures, now });
+      return collectBundle(target.dir, { container: CONTAINER, logContainers: others, signatures, now });
     case "logs": {
       const hook = progress;
       return collectLogFiles({
@@ -159,6 +168,7 @@ export async function collectTarget(
         const r = target.read;
         return await collectLive(session.client, {
           container: CONTAINER,
+          logContainers: others,
           signatures,
           now,
           targetName: session.context,
@@ -199,7 +209,13 @@ async function withPrometheus(
 /** Every collector the input asks for, in order: the target's, then Prometheus. */
 export async function collect(input: PipelineInput): Promise<Snapshot> {
   const signatures = compileSignatures([...input.advisories]);
-  const snapshot = await collectTarget(input.target, signatures, input.now, input.progress);
+  const snapshot = await collectTarget(
+    input.target,
+    signatures,
+    input.now,
+    input.progress,
+    logContainers(input.advisories),
+  );
   if (input.prometheus === undefined) return snapshot;
   return withPrometheus(snapshot, input.prometheus, input.now, input.progress);
 }

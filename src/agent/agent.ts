@@ -1,4 +1,5 @@
-// The node agent: follows this node's calico-node logs through the log engine, keeps the metrics,
+// The node agent: follows this node's logs of calico-node and of every container a loaded advisory
+// names (e.g. Canal's kube-flannel) through the log engine, keeps the metrics,
 // and (unless metrics-only) keeps one Node condition per advisory and rate-limited Events. One
 // tick() is one pass; run() ticks until its signal aborts, then reads what is left, flushes and
 // writes the checkpoint, so a restart continues exactly where this run stopped.
@@ -34,6 +35,11 @@ export interface AgentOptions {
 
 const MAX_BACKOFF_MS = 5 * 60_000;
 
+/** calico-node, then every other container the advisories name, once each. */
+export function watchedContainers(advisories: readonly Advisory[]): string[] {
+  return [...new Set(["calico-node", ...advisories.map((a) => a.component.container)])];
+}
+
 export class NodeAgent {
   readonly metrics: AgentMetrics = agentMetrics();
   private readonly set: SignatureSet;
@@ -54,7 +60,12 @@ export class NodeAgent {
     this.set = compileSignatures([...opts.advisories]);
     this.watched = opts.advisories
       .filter((a) => a.signatures.some((s) => s.role === "symptom"))
-      .map((a) => ({ id: a.id, title: a.title, conditionType: conditionTypeFor(a) }));
+      .map((a) => ({
+        id: a.id,
+        title: a.title,
+        conditionType: conditionTypeFor(a),
+        container: a.component.container,
+      }));
     if (opts.api) {
       const common = { api: opts.api, node: opts.node, now: this.now };
       this.conditions = new ConditionReporter({
@@ -91,6 +102,7 @@ export class NodeAgent {
     }
     this.tailer = new Tailer({
       roots: this.opts.roots,
+      containers: watchedContainers(this.opts.advisories),
       files: this.checkpoint.files,
       sinkFor: () => new LogScanner(this.set, { sampleLimit: 0, onMatch: (m) => this.onMatch(m) }),
       now: this.now,
@@ -128,13 +140,12 @@ export class NodeAgent {
     this.conditions?.noteSymptom(m.advisoryId, at);
     // A match read from an old backlog is history: it counts, but it is not news for an Event.
     if (now - at < this.opts.clearAfterMs) {
-      const type =
-        this.watched.find((w) => w.id === m.advisoryId)?.conditionType ??
-        conditionTypeFor({ id: m.advisoryId });
+      const watched = this.watched.find((w) => w.id === m.advisoryId);
+      const type = watched?.conditionType ?? conditionTypeFor({ id: m.advisoryId });
       this.events?.observe(
         m.advisoryId,
         type,
-        `${m.advisoryId}: calico-node log record matched ${m.signatureId} (symptom) on node ${node}; see 'cnidoctor advisories show ${m.advisoryId}'.`,
+        `${m.advisoryId}: ${watched?.container ?? "calico-node"} log record matched ${m.signatureId} (symptom) on node ${node}; see 'cnidoctor advisories show ${m.advisoryId}'.`,
       );
     }
   }

@@ -11,6 +11,8 @@ export interface WatchedAdvisory {
   id: string;
   title: string;
   conditionType: string;
+  /** The container whose logs carry its signature (absent: calico-node). */
+  container?: string;
 }
 
 /** The type the advisory names for its condition, else one derived from its id. */
@@ -109,13 +111,14 @@ export class ConditionReporter {
 
   private desired(w: Watch): Omit<Transition, "previous"> {
     const id = w.advisory.id;
+    const container = w.advisory.container ?? "calico-node";
     const last = w.lastSymptomAt;
     if (this.active(id) && last !== undefined) {
       return {
         advisory: w.advisory,
         status: "True",
         reason: "SymptomSeen",
-        message: `${id} (${w.advisory.title}): its log signature appeared in this node's calico-node logs at ${iso(last)}. See 'cnidoctor advisories show ${id}'.`,
+        message: `${id} (${w.advisory.title}): its log signature appeared in this node's ${container} logs at ${iso(last)}. See 'cnidoctor advisories show ${id}'.`,
       };
     }
     const window = minutes(this.opts.clearAfterMs);
@@ -125,8 +128,8 @@ export class ConditionReporter {
       status: "False",
       reason: cleared ? "SymptomCleared" : "NoSymptom",
       message: cleared
-        ? `${id}: not seen in this node's calico-node logs for ${window}${last !== undefined ? ` (last at ${iso(last)})` : ""}.`
-        : `${id}: not seen in this node's calico-node logs within ${window}.`,
+        ? `${id}: not seen in this node's ${container} logs for ${window}${last !== undefined ? ` (last at ${iso(last)})` : ""}.`
+        : `${id}: not seen in this node's ${container} logs within ${window}.`,
     };
   }
 

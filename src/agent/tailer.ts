@@ -1,4 +1,4 @@
-// Follows the calico-node log files under the log roots and feeds their complete lines, once each,
+// Follows the watched containers' log files (calico-node, and those the advisories name) under the log roots and feeds their complete lines, once each,
 // to one line sink per file: across rename rotation (the identity keeps its open handle and is read
 // to its end wherever it moved), copytruncate (the file shrinks or its first bytes change: read from
 // the start again), kubelet's later compression of a rotation (the .gz skips what was already read
@@ -10,7 +10,13 @@ import { open, stat, type FileHandle } from "node:fs/promises";
 import type { Gunzip } from "node:zlib";
 import { crypto } from "./builtins.js";
 import type { FileCheckpoint } from "./checkpoint.js";
-import { containerDirFiles, discover, isContainersLink, type Candidate } from "./discover.js";
+import {
+  containerDirFiles,
+  DEFAULT_CONTAINERS,
+  discover,
+  isContainersLink,
+  type Candidate,
+} from "./discover.js";
 
 /** Where a file's lines go: the log engine's LogScanner satisfies this. */
 export interface LineSink {
@@ -21,6 +27,8 @@ export interface LineSink {
 
 export interface TailerOptions {
   roots: readonly string[];
+  /** The containers whose logs are followed (default calico-node). */
+  containers?: readonly string[];
   /** Files known from the checkpoint. */
   files: readonly FileCheckpoint[];
   /** A fresh sink for a file (called again after a truncation: the old one is flushed first). */
@@ -131,6 +139,7 @@ export class Tailer {
       rescanMs: 10_000,
       idleFlushMs: 2_000,
       retainMs: 3_600_000,
+      containers: DEFAULT_CONTAINERS,
       ...options,
     };
     for (const f of options.files) this.known.set(f.key, { ...f });
@@ -162,7 +171,7 @@ export class Tailer {
     const result: PollResult = { bytes: 0, lines: 0, problems: [] };
     const now = this.opts.now();
     if (now - this.lastWalk >= this.opts.rescanMs) {
-      const walk = await discover(this.opts.roots);
+      const walk = await discover(this.opts.roots, this.opts.containers);
       this.containerDirs = walk.containerDirs;
       this.rootFiles = walk.files.filter((f) => !this.containerDirs.some((d) => f.path.startsWith(`${d}/`)));
       this.lastWalk = now;

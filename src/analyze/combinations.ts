@@ -5,6 +5,7 @@
 import type { Advisory, Combination, SignatureSelector, VersionEvidence } from "../model/advisory.js";
 import type { SignalStat } from "../model/logs.js";
 import type { SymptomSummary } from "./symptoms.js";
+import { componentEcosystem } from "../versions/index.js";
 
 /** The version evidence for one subject, with the candidate versions it rests on. */
 export interface VersionFacts {
@@ -16,10 +17,11 @@ export interface VersionFacts {
 }
 
 function affectedList(advisory: Advisory): string[] {
-  return advisory.affected.find((a) => a.ecosystem === "calico")?.versions ?? [];
+  const ecosystem = componentEcosystem(advisory.component);
+  return advisory.affected.find((a) => a.ecosystem === ecosystem)?.versions ?? [];
 }
 
-/** Classifies candidate versions against the advisory's affected Calico versions. */
+/** Classifies candidate versions against the advisory's affected versions of its component. */
 export function classifyVersions(advisory: Advisory, candidates: string[]): VersionFacts {
   const list = affectedList(advisory);
   const affected = candidates.filter((v) => list.includes(v));

@@ -15,6 +15,7 @@ import type { NodeSubject } from "./subjects.js";
 import { summarizeSymptoms, totalCount } from "./symptoms.js";
 import type { SymptomSummary } from "./symptoms.js";
 import { resolveNodeVersion } from "./version.js";
+import { componentEcosystem, ecosystemWords } from "../versions/index.js";
 import {
   analyzeResources,
   calloutReason,
@@ -66,6 +67,31 @@ function symptomEvidence(subject: string, sym: SymptomSummary): Evidence[] {
   for (const s of sym.lookalike)
     out.push(signalEvidence(subject, s, "lookalike seen (a different problem, not this one)"));
   return out;
+}
+
+const YEAR_FROM: Record<NonNullable<LogSourceResult["scan"]["yearFrom"]>, string> = {
+  "start-time": "the pod's start time",
+  "file-time": "the file's modification time",
+  "current-year": "the current date",
+};
+
+/** Says where the year of the times shown came from, for logs whose stamps carry none (klog). */
+function yearEvidence(subject: string, sym: SymptomSummary): Evidence[] {
+  const timed = [...sym.symptom, ...sym.corroborating, ...sym.context, ...sym.lookalike].some(
+    (s) => s.firstSeen !== undefined,
+  );
+  const from = [
+    ...new Set(sym.sources.flatMap((l) => (l.scan.yearFrom !== undefined ? [l.scan.yearFrom] : []))),
+  ];
+  if (!timed || from.length === 0) return [];
+  return [
+    {
+      kind: "note",
+      message: `the log's timestamps carry no year (klog/syslog); the year was taken from ${from.map((f) => YEAR_FROM[f]).join(" and ")}`,
+      nodes: [subject],
+      data: { yearFrom: from },
+    },
+  ];
 }
 
 /** What was seen short of a decisive signature, for reasons that must not say "nothing was seen". */
@@ -189,8 +215,9 @@ function addResourceEvidence(
 
 function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubject): DiagnosedVerdict {
   const container = advisory.component.container;
+  const ecosystem = componentEcosystem(advisory.component);
   const sym = summarizeSymptoms(advisory.id, subject.logs);
-  const pkg = advisory.affected.find((a) => a.ecosystem === "calico");
+  const pkg = advisory.affected.find((a) => a.ecosystem === ecosystem);
   const evidence: Evidence[] = [];
   evidence.push(...nodeFactEvidence(subject));
   if (!subject.pod && !subject.install) {
@@ -213,6 +240,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     snapshot,
     pkg,
     container,
+    ecosystem,
     fingerprintVersions: sym.fingerprintVersions,
   });
   evidence.push({
@@ -220,7 +248,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     message: version.reason,
     nodes: [subject.name],
     ...(version.source !== undefined ? { source: version.source } : {}),
-    ...(version.text !== undefined ? { data: { calicoVersion: version.text } } : {}),
+    ...(version.text !== undefined ? { data: { [`${ecosystem}Version`]: version.text } } : {}),
   });
   evidence.push(...version.notes);
   const conditions = evaluateConditions(advisory.conditions, {
@@ -231,6 +259,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
   });
   evidence.push(...conditionEvidence(subject.name, conditions));
   evidence.push(...symptomEvidence(subject.name, sym));
+  evidence.push(...yearEvidence(subject.name, sym));
   const verdictFacts: VerdictFacts = {
     logsRead: sym.logsRead,
     settings: settingFacts(advisory, conditions),
@@ -311,8 +340,9 @@ function diagnoseLogSource(
   name = logName(source),
 ): DiagnosedVerdict {
   const sym = summarizeSymptoms(advisory.id, [source]);
-  const evidence = symptomEvidence(name, sym);
+  const evidence = [...symptomEvidence(name, sym), ...yearEvidence(name, sym)];
   const facts = classifyVersions(advisory, sym.fingerprintVersions);
+  const { product, logger } = ecosystemWords(componentEcosystem(advisory.component));
   if (sym.fingerprintVersions.length > 0) {
     const verdict =
       facts.evidence === "affected"
@@ -322,7 +352,7 @@ function diagnoseLogSource(
           : `of which ${facts.affected.join(", ")} affected`;
     evidence.push({
       kind: "fingerprint",
-      message: `Felix log line numbers (${sym.fingerprintLines.join(", ")}) match Calico ${sym.fingerprintVersions.join(", ")} (${verdict})`,
+      message: `${logger} log line numbers (${sym.fingerprintLines.join(", ")}) match ${product} ${sym.fingerprintVersions.join(", ")} (${verdict})`,
       nodes: [name],
       data: { versions: sym.fingerprintVersions, versionEvidence: facts.evidence },
     });
@@ -347,7 +377,7 @@ function diagnoseLogSource(
     const reasons = [seenReason(advisory, sym)];
     if (facts.evidence === "excluded")
       reasons.push(
-        `note: the Felix line numbers point to Calico ${facts.candidates.join(", ")}, not an affected version, yet the signature is present — a patched or custom build?`,
+        `note: the ${logger} line numbers point to ${product} ${facts.candidates.join(", ")}, not an affected version, yet the signature is present — a patched or custom build?`,
       );
     return verdict("affected", reasons);
   }
@@ -361,7 +391,7 @@ function diagnoseLogSource(
   const partial = partialIds(sym);
   if (facts.evidence === "excluded") {
     return verdict("not-affected", [
-      `the Felix line numbers in this log point to Calico ${facts.candidates.join(", ")}, none of which is affected`,
+      `the ${logger} line numbers in this log point to ${product} ${facts.candidates.join(", ")}, none of which is affected`,
       ...(partial.length > 0
         ? [`what was seen (${partial.join(", ")}) therefore comes from a release without this problem`]
         : []),
@@ -380,8 +410,8 @@ function diagnoseLogSource(
     [
       seenLine,
       facts.evidence === "unknown"
-        ? "a log alone cannot show whether the Calico version and settings are exposed; scan the cluster or a bundle for that"
-        : `the Felix line numbers point to Calico ${facts.candidates.join(", ")}, but a log alone cannot show whether the settings and kernel are exposed; scan the cluster or a bundle for that`,
+        ? `a log alone cannot show whether the ${product} version and settings are exposed; scan the cluster or a bundle for that`
+        : `the ${logger} line numbers point to ${product} ${facts.candidates.join(", ")}, but a log alone cannot show whether the settings and kernel are exposed; scan the cluster or a bundle for that`,
     ],
     ["calico-version"],
   );

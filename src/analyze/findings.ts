@@ -4,8 +4,10 @@
 import type { Advisory, Remediation } from "../model/advisory.js";
 import type { Coverage, Evidence, Finding, FindingRemediation, Report, Status } from "../model/finding.js";
 import type { Snapshot } from "../model/snapshot.js";
+import type { LogSourceResult } from "../model/logs.js";
 import type { Diagnosis, DiagnosedVerdict } from "./diagnose.js";
 import { trendCharts } from "./charts.js";
+import { componentEcosystem, ecosystemWords } from "../versions/index.js";
 
 const STATUS_ORDER: Status[] = ["affected", "at-risk", "unknown", "not-affected"];
 
@@ -75,6 +77,18 @@ export function buildFindings(snapshot: Snapshot, diagnosis: Diagnosis): Finding
 }
 
 /** Checks every scan attempts, and how a gap in each is described when nothing more specific is known. */
+/** "3 calico-node" or "3 calico-node and 3 kube-flannel": the read pod logs per container, first seen first. */
+function logsScanned(podLogs: readonly LogSourceResult[]): string {
+  const counts = new Map<string, number>();
+  for (const l of podLogs) {
+    if (l.source.kind !== "pod") continue;
+    const n = counts.get(l.source.container) ?? 0;
+    counts.set(l.source.container, n + (l.status !== "unreadable" ? 1 : 0));
+  }
+  if (counts.size === 0) return "0 calico-node";
+  return [...counts].map(([container, n]) => `${n} ${container}`).join(" and ");
+}
+
 const CHECKS = ["nodes", "daemonsets", "pods", "felix-configuration", "cluster-information", "logs"] as const;
 
 export function buildCoverage(snapshot: Snapshot, diagnoses: Diagnosis[]): Coverage[] {
@@ -114,7 +128,7 @@ export function buildCoverage(snapshot: Snapshot, diagnoses: Diagnosis[]): Cover
     "cluster-information": snapshot.clusterCalicoVersion
       ? `calicoVersion ${snapshot.clusterCalicoVersion.value}`
       : "no ClusterInformation calicoVersion",
-    logs: `${podLogs.filter((l) => l.status !== "unreadable").length} calico-node log source(s) scanned, ${podLogs.reduce((n, l) => n + l.scan.bytes, 0)} bytes`,
+    logs: `${logsScanned(podLogs)} log source(s) scanned, ${podLogs.reduce((n, l) => n + l.scan.bytes, 0)} bytes`,
   };
   const evaluated: Coverage[] = CHECKS.filter((c) => !gapChecks.has(c)).map((c) => ({
     check: c,
@@ -170,6 +184,9 @@ export function buildReport(args: {
     verdicts: diagnoses.map((d) => ({
       advisoryId: d.advisory.id,
       ...(d.advisory.presentation?.columns !== undefined ? { columns: d.advisory.presentation.columns } : {}),
+      ...(componentEcosystem(d.advisory.component) !== "calico"
+        ? { version: ecosystemWords(componentEcosystem(d.advisory.component)).product }
+        : {}),
       verdicts: d.verdicts.map((v) => ({
         subject: v.subject,
         kind: v.kind,

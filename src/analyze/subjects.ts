@@ -1,5 +1,6 @@
-// Works out, per node, which calico-node pod and container run there and which log sources belong
-// to it, so the diagnosis can be done node by node.
+// Works out, per node, which Calico/Canal pod runs there, its calico-node container, the container
+// an advisory names (calico-node itself, or e.g. Canal's kube-flannel) and which of that container's
+// log sources belong to it, so the diagnosis can be done node by node.
 
 import type { CalicoInstall, ContainerFacts, NodeFacts, PodFacts, Snapshot } from "../model/snapshot.js";
 import type { LogSourceResult } from "../model/logs.js";
@@ -9,7 +10,10 @@ export interface NodeSubject {
   facts: NodeFacts | undefined;
   install: CalicoInstall | undefined;
   pod: PodFacts | undefined;
+  /** The calico-node container of the pod template (Felix's settings). */
   container: ContainerFacts | undefined;
+  /** The pod template's container the advisory names (its image is the version fallback). */
+  component: ContainerFacts | undefined;
   logs: LogSourceResult[];
 }
 
@@ -47,6 +51,8 @@ export function nodeSubjects(snapshot: Snapshot, container: string): NodeSubject
       install,
       pod,
       container: install?.calicoNode,
+      component:
+        install?.calicoNode.name === container ? install.calicoNode : install?.containers?.[container],
       logs,
     };
   });

@@ -1,11 +1,12 @@
-// Which Calico version runs on a node, and whether the advisory's range covers it. The running pod's
-// image is the truth; the DaemonSet template, ClusterInformation and log fingerprints are fallbacks
-// and cross-checks, each reported with where it was read.
+// Which version of the advisory's component runs on a node (Calico from calico-node, flannel from
+// kube-flannel, as the advisory's `component` says), and whether the advisory's range covers it.
+// The running pod's image is the truth; the DaemonSet template, ClusterInformation (Calico only)
+// and log fingerprints are fallbacks and cross-checks, each reported with where it was read.
 
-import type { AffectedPackage } from "../model/advisory.js";
+import type { AffectedPackage, ComponentEcosystem } from "../model/advisory.js";
 import type { Evidence } from "../model/finding.js";
 import type { Snapshot } from "../model/snapshot.js";
-import { calicoVersionFromImage, parseCalicoVersion } from "../versions/index.js";
+import { componentVersionFromImage, ecosystemWords, parseCalicoVersion } from "../versions/index.js";
 import { matchVersion } from "../advisories/ranges.js";
 import type { NodeSubject } from "./subjects.js";
 
@@ -25,14 +26,15 @@ interface Candidate {
 function fromPodOrTemplate(
   subject: NodeSubject,
   container: string,
+  ecosystem: ComponentEcosystem,
 ): Candidate | { unparsable: string } | undefined {
   const podImage = subject.pod?.images[container];
-  const image = podImage ?? subject.container?.image;
+  const image = podImage ?? subject.component?.image;
   if (!image) return undefined;
-  const v = calicoVersionFromImage(image.value);
+  const v = componentVersionFromImage(ecosystem, image.value);
   if (!v)
     return {
-      unparsable: `image ${image.value.raw} (${image.from.ref}) carries no recognisable Calico version`,
+      unparsable: `image ${image.value.raw} (${image.from.ref}) carries no recognisable ${ecosystemWords(ecosystem).product} version`,
     };
   return { text: v.text, source: `image ${image.value.raw} (${image.from.ref})` };
 }
@@ -41,10 +43,11 @@ function describeVerdict(
   pkg: AffectedPackage,
   c: Candidate,
   verdict: ReturnType<typeof matchVersion>,
+  product: string,
 ): string {
-  if (verdict.result === "in-range") return `Calico ${c.text} is an affected version (${verdict.range})`;
+  if (verdict.result === "in-range") return `${product} ${c.text} is an affected version (${verdict.range})`;
   if (verdict.result === "out-of-range") {
-    return `Calico ${c.text} is not an affected version (affected: ${(pkg.versions ?? []).join(", ")})`;
+    return `${product} ${c.text} is not an affected version (affected: ${(pkg.versions ?? []).join(", ")})`;
   }
   return verdict.reason;
 }
@@ -54,13 +57,16 @@ export function resolveNodeVersion(args: {
   snapshot: Snapshot;
   pkg: AffectedPackage | undefined;
   container: string;
+  ecosystem: ComponentEcosystem;
   fingerprintVersions: string[];
 }): VersionResult {
   const { subject, snapshot, pkg } = args;
+  const { product, logger } = ecosystemWords(args.ecosystem);
   const notes: Evidence[] = [];
-  const primary = fromPodOrTemplate(subject, args.container);
+  const primary = fromPodOrTemplate(subject, args.container, args.ecosystem);
   let candidate: Candidate | undefined = primary && "text" in primary ? primary : undefined;
-  const cluster = snapshot.clusterCalicoVersion;
+  // ClusterInformation records the Calico release only.
+  const cluster = args.ecosystem === "calico" ? snapshot.clusterCalicoVersion : undefined;
   const clusterVersion = cluster ? parseCalicoVersion(cluster.value) : undefined;
   if (candidate && clusterVersion && clusterVersion.text !== candidate.text) {
     notes.push({
@@ -81,17 +87,17 @@ export function resolveNodeVersion(args: {
       candidate === undefined || args.fingerprintVersions.some((v) => candidate.text.startsWith(v));
     notes.push({
       kind: "fingerprint",
-      message: `Felix log line numbers match Calico ${args.fingerprintVersions.join(", ")}${agrees ? "" : ` — not the ${candidate?.text ?? ""} the image says`}`,
+      message: `${logger} log line numbers match ${product} ${args.fingerprintVersions.join(", ")}${agrees ? "" : ` — not the ${candidate?.text ?? ""} the image says`}`,
       nodes: [subject.name],
       data: { versions: args.fingerprintVersions },
     });
   }
-  if (!pkg) return { verdict: "unknown", reason: "the advisory has no Calico version ranges", notes };
+  if (!pkg) return { verdict: "unknown", reason: `the advisory has no ${product} version ranges`, notes };
   if (!candidate) {
     const why =
       primary && "unparsable" in primary
         ? primary.unparsable
-        : `no calico-node image found for node ${subject.name}`;
+        : `no ${args.container} image found for node ${subject.name}`;
     return { verdict: "unknown", reason: why, notes };
   }
   const verdict = matchVersion(pkg, candidate.text);
@@ -99,7 +105,7 @@ export function resolveNodeVersion(args: {
     verdict: verdict.result,
     text: candidate.text,
     source: candidate.source,
-    reason: describeVerdict(pkg, candidate, verdict),
+    reason: describeVerdict(pkg, candidate, verdict, product),
     notes,
   };
 }

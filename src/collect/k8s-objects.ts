@@ -127,7 +127,17 @@ export function podFacts(o: Obj, container: string, where: string): PodFacts {
     ...(str(spec.nodeName) !== undefined ? { nodeName: str(spec.nodeName) } : {}),
     ...(str(status.phase) !== undefined ? { phase: str(status.phase) } : {}),
     ...(ready !== undefined ? { ready } : {}),
+    ...(str(status.startTime) !== undefined ? { startTime: str(status.startTime) } : {}),
   };
+}
+
+/**
+ * The containers of a pod whose logs are read: `container` (calico-node: always, so a pod without
+ * it shows as unreadable), then those of `others` (containers further advisories name) that the
+ * pod's spec runs.
+ */
+export function podLogContainers(pod: PodFacts, container: string, others: readonly string[] = []): string[] {
+  return [container, ...others.filter((c) => c !== container && Object.hasOwn(pod.images, c))];
 }
 
 /** The pod template of a DaemonSet, or a pod spec standing in for it when only pods were readable. */
@@ -155,12 +165,20 @@ export function calicoInstall(args: {
   if (!plugin) return undefined;
   const calicoNode = containerFacts(node, args.ref, args.source);
   const version = calicoVersionFromImage(calicoNode.image.value);
+  const others = containers.filter((c) => c !== node && str(c.name) !== undefined);
   return {
     plugin: plugin.plugin,
     managedBy: plugin.managedBy,
     namespace: args.namespace,
     name: args.name,
     calicoNode,
+    ...(others.length > 0
+      ? {
+          containers: Object.fromEntries(
+            others.map((c) => [str(c.name) ?? "", containerFacts(c, args.ref, args.source)]),
+          ),
+        }
+      : {}),
     pods: [],
     ...(version ? { version: { value: version, from: calicoNode.image.from } } : {}),
   };

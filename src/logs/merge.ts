@@ -86,6 +86,8 @@ export function mergeScans(set: SignatureSet, parts: readonly LogScan[], sampleL
   const last = lastDefined(parts.map((p) => p.lastTimestamp));
   if (first !== undefined) scan.firstTimestamp = first;
   if (last !== undefined) scan.lastTimestamp = last;
+  const yearFrom = parts.find((p) => p.yearFrom !== undefined)?.yearFrom;
+  if (yearFrom !== undefined) scan.yearFrom = yearFrom;
   const truncated = parts.reduce((n, p) => n + (p.truncatedLines ?? 0), 0);
   if (truncated > 0) scan.truncatedLines = truncated;
   return scan;

@@ -49,6 +49,8 @@ export abstract class RecordAssembler {
   protected readonly maxRecordLines: number;
   protected readonly maxRecordChars: number;
   private readonly referenceTime: Date | undefined;
+  private readonly yearNearHint: Date | undefined;
+  private readonly fallbackTime: Date | undefined;
 
   protected bytes = 0;
   protected lines = 0;
@@ -95,6 +97,8 @@ export abstract class RecordAssembler {
     this.maxRecordLines = Math.max(1, options.maxRecordLines ?? 400);
     this.maxRecordChars = Math.max(4 * 1024 * 1024, 2 * this.maxLineBytes);
     this.referenceTime = options.referenceTime;
+    this.yearNearHint = options.yearNear;
+    this.fallbackTime = options.fallbackTime;
     this.anchorPattern = set.anchorPattern ? new RegExp(set.anchorPattern) : undefined;
     this.tally = new SignalTally(set, Math.max(0, options.sampleLimit ?? 3), options.onMatch);
   }
@@ -159,9 +163,7 @@ export abstract class RecordAssembler {
       }
     }
     this.closeRecord();
-    const hint: YearHint = {};
-    if (this.yearNear !== undefined) hint.near = this.yearNear;
-    else if (this.referenceTime) hint.notAfter = this.referenceTime.getTime();
+    const { hint, yearFrom } = this.yearHint();
     const lastStamp = this.lastLine === undefined ? undefined : this.stampOfLine(this.lastLine);
     const scan: LogScan = {
       bytes: this.bytes,
@@ -175,9 +177,26 @@ export abstract class RecordAssembler {
     const last = toIso(resolveStamp(lastStamp, hint));
     if (first !== undefined) scan.firstTimestamp = first;
     if (last !== undefined) scan.lastTimestamp = last;
+    if (yearFrom !== undefined && first !== undefined) scan.yearFrom = yearFrom;
     if (this.truncated > 0) scan.truncatedLines = this.truncated;
     if (this.shapedLines > 0) scan.shapedLines = this.shapedLines;
     return scan;
+  }
+
+  /**
+   * Where yearless stamps get their year: a full timestamp of this source, else the container's
+   * start, else the file's modification time, else the current time (said in `yearFrom`).
+   */
+  private yearHint(): { hint: YearHint; yearFrom?: NonNullable<LogScan["yearFrom"]> } {
+    if (this.yearNear !== undefined) return { hint: { near: this.yearNear } };
+    if (this.firstStamp?.kind !== "yearless") return { hint: {} };
+    if (this.yearNearHint !== undefined)
+      return { hint: { near: this.yearNearHint.getTime() }, yearFrom: "start-time" };
+    if (this.referenceTime !== undefined)
+      return { hint: { notAfter: this.referenceTime.getTime() }, yearFrom: "file-time" };
+    if (this.fallbackTime !== undefined)
+      return { hint: { notAfter: this.fallbackTime.getTime() }, yearFrom: "current-year" };
+    return { hint: {} };
   }
 
   /** Finds the first anchor hit at or after `pos` in the block. */

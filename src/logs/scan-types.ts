@@ -17,6 +17,16 @@ export interface ScanOptions {
    */
   referenceTime?: Date;
   /**
+   * A full time near the lines (the container's start), which gives syslog/klog stamps their year
+   * before referenceTime does, when the source has no full timestamp of its own.
+   */
+  yearNear?: Date;
+  /**
+   * The last resort for the year of syslog/klog stamps (the current time: a log read from stdin
+   * has no modification time). Whichever of these gave the year is reported in `LogScan.yearFrom`.
+   */
+  fallbackTime?: Date;
+  /**
    * Called once per record that matches a signature, as soon as the record is complete (the next
    * record starts, or flush() is called): how incremental consumers such as the node agent see
    * matches without waiting for finish().

@@ -26,6 +26,9 @@ function clip(line: string): string {
 // Felix's caller tag, wherever the header puts it: after Felix's own timestamp, after a
 // `kubectl logs --timestamps` prefix, or at the very start when a shipper dropped the timestamp.
 const FELIX_CALLER = /\[[A-Z]+\]\[\d+\] (?:\S*\/)?([^\s/]+\.go) (\d+): /;
+// klog header (flanneld, Kubernetes components): `Lmmdd hh:mm:ss.uuuuuu <pid> [dir/]file.go:<line>] <message>`,
+// at the start or after whatever prefix an envelope or capture left (a --timestamps stamp, a pod tag).
+const KLOG_CALLER = /(?:^|\s)[IWEF]\d{4} \d{2}:\d{2}:\d{2}\.\d+\s+\d+ (?:\S*\/)?([^\s/:]+\.go):(\d+)\] /;
 
 /** The signature and fingerprint counts of one scanner. */
 export class SignalTally {
@@ -74,7 +77,7 @@ export class SignalTally {
   }
 
   private countFingerprints(header: string): void {
-    const m = FELIX_CALLER.exec(header);
+    const m = FELIX_CALLER.exec(header) ?? KLOG_CALLER.exec(header);
     if (!m) return;
     const ids = this.set.fingerprintsByKey.get(`${m[1] ?? ""}:${m[2] ?? ""}`);
     if (!ids) return;

@@ -7,6 +7,9 @@ import type { ReportColumn } from "./finding.js";
 
 export type Severity = "critical" | "high" | "medium" | "low";
 
+/** The ecosystems whose version a container's image tag carries. */
+export type ComponentEcosystem = "calico" | "flannel";
+
 /** OSV-style range over one ecosystem's version order. */
 export interface VersionRange {
   introduced: string;
@@ -19,10 +22,11 @@ export interface VersionRange {
 /** Which versions of something carry the problem, in one ecosystem. */
 export interface AffectedPackage {
   /**
-   * calico: upstream calico-node release; rke1-kubernetes: RKE1 k8s version names;
-   * rke2: RKE2 releases (package = chart); rke: RKE CLI releases; rancher: Rancher releases.
+   * calico: upstream calico-node release; flannel: upstream flannel release (flanneld, kube-flannel);
+   * rke1-kubernetes: RKE1 k8s version names; rke2: RKE2 releases (package = chart); rke: RKE CLI
+   * releases; rancher: Rancher releases.
    */
-  ecosystem: "calico" | "rke1-kubernetes" | "rke2" | "rke" | "rancher";
+  ecosystem: ComponentEcosystem | "rke1-kubernetes" | "rke2" | "rke" | "rancher";
   package: string;
   ranges?: VersionRange[];
   /** Exact affected versions (for ecosystems without a usable order, and for readers). */
@@ -86,7 +90,10 @@ export interface Signature {
   seen?: string;
 }
 
-/** A Felix source line that reveals the running Calico version. */
+/**
+ * A source line that reveals the running version of the component: Felix's `file.go LINE:` or a
+ * klog `file.go:LINE]` caller, with the component ecosystem's versions whose source logs it there.
+ */
 export interface Fingerprint {
   id: string;
   file: string;
@@ -214,8 +221,11 @@ export interface Advisory {
   severity: Severity;
   published: string;
   modified: string;
-  /** The component whose image version the `calico` ecosystem ranges apply to. */
-  component: { container: string; plugins: CalicoPlugin[] };
+  /**
+   * The container whose logs the advisory reads and whose image tag gives the version its
+   * `ecosystem` ranges apply to (default calico), in the pods of the plugins' DaemonSets.
+   */
+  component: { container: string; plugins: CalicoPlugin[]; ecosystem?: ComponentEcosystem };
   affected: AffectedPackage[];
   conditions: Condition[];
   signatures: Signature[];

@@ -124,9 +124,10 @@ export interface Report {
   /**
    * Per-node verdicts behind the findings, for tables and drill-down. `columns` are the advisory's
    * per-node setting columns (presentation data for the human-readable writers; like a verdict's
-   * facts, the machine-readable writers leave them out).
+   * facts, the machine-readable writers leave them out). `version` names the release the version
+   * column shows, e.g. "flannel" (absent: Calico); presentation too.
    */
-  verdicts: { advisoryId: string; columns?: ReportColumn[]; verdicts: SubjectVerdict[] }[];
+  verdicts: { advisoryId: string; columns?: ReportColumn[]; version?: string; verdicts: SubjectVerdict[] }[];
   coverage: Coverage[];
   /** Per-node resource and log-rate chart data; present only when resource series were collected. */
   trends?: TrendChart[];

@@ -75,10 +75,10 @@ export interface SignalStat {
 export interface FingerprintHit {
   advisoryId: string;
   fingerprintId: string;
-  /** Felix source file and line, e.g. "int_dataplane.go", 1747. */
+  /** Source file and line of the logging program, e.g. "int_dataplane.go", 1747. */
   file: string;
   line: number;
-  /** Calico versions whose source has that message at that line. */
+  /** Versions of the advisory's component (Calico, flannel) whose source has that message at that line. */
   versions: string[];
   count: number;
 }
@@ -98,6 +98,12 @@ export interface LogScan {
   formats: LogFormat[];
   firstTimestamp?: string;
   lastTimestamp?: string;
+  /**
+   * Where the year of the source's times came from when its stamps carry none (klog, syslog) and no
+   * line had a full timestamp: the container's start time, the file's modification time, or the
+   * current year. Absent when the log's own timestamps (or an envelope's) gave it, or no time was read.
+   */
+  yearFrom?: "start-time" | "file-time" | "current-year";
   signals: SignalStat[];
   fingerprints: FingerprintHit[];
   /** The time window applied (--since/--until, ISO): lines outside it counted nowhere. */

@@ -39,10 +39,12 @@ export interface PodFacts {
   nodeName?: string;
   phase?: string;
   ready?: boolean;
-  /** calico-node container restarts. */
+  /** calico-node container restarts (the container the collector was given). */
   restartCount: number;
   /** Image actually running per container (from status when present, else spec). */
   images: Record<string, Fact<ImageRef>>;
+  /** status.startTime: gives a year to log stamps that carry none (klog). */
+  startTime?: string;
 }
 
 /** One Calico or Canal DaemonSet. */
@@ -54,6 +56,8 @@ export interface CalicoInstall {
   managedBy: "rke1-addon" | "rke2-canal-chart" | "rke2-calico-chart" | "tigera-operator" | "manifest";
   /** The calico-node container of the pod template. */
   calicoNode: ContainerFacts;
+  /** The template's other containers by name (e.g. Canal's kube-flannel); absent when none. */
+  containers?: Record<string, ContainerFacts>;
   version?: Fact<CalicoVersion>;
   pods: PodFacts[];
 }

@@ -122,7 +122,7 @@ function nodeTable(report: Report, charts: Map<string, TrendChart>): string {
       const head = [
         first,
         "Status",
-        "Calico",
+        esc(g.version),
         ...g.columns.map((c) => esc(`${c.title} (source)`)),
         "Kernel",
         "Log symptoms",

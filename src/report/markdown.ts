@@ -65,7 +65,7 @@ function nodesSection(report: Report): string[] {
         [
           first,
           "Status",
-          "Calico",
+          g.version,
           ...g.columns.map((c) => `${c.title} (source)`),
           "Kernel",
           "Symptoms",

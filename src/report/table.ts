@@ -26,12 +26,12 @@ interface Column {
   value: (row: NodeRow) => string;
 }
 
-/** The fixed columns around the advisory's own setting columns, which follow CALICO. */
-function columnsFor(settings: readonly ReportColumn[]): Column[] {
+/** The fixed columns around the advisory's own setting columns, which follow the version (CALICO). */
+function columnsFor(settings: readonly ReportColumn[], version: string): Column[] {
   return [
     { title: "NODE", max: 32, value: (r) => r.subject },
     { title: "STATUS", max: 12, value: (r) => r.status },
-    { title: "CALICO", max: 20, value: (r) => r.calico },
+    { title: version.toUpperCase(), max: 20, value: (r) => r.calico },
     ...settings.map((c, i): Column => ({
       title: `${c.title.toUpperCase()} (SOURCE)`,
       max: 44,
@@ -45,8 +45,14 @@ function columnsFor(settings: readonly ReportColumn[]): Column[] {
 
 const LINE_MAX = 160;
 
-function table(rows: NodeRow[], settings: readonly ReportColumn[], p: Paint, unit: string): string[] {
-  const COLUMNS = columnsFor(settings);
+function table(
+  rows: NodeRow[],
+  settings: readonly ReportColumn[],
+  version: string,
+  p: Paint,
+  unit: string,
+): string[] {
+  const COLUMNS = columnsFor(settings, version);
   const titles = COLUMNS.map((c, i) => (i === 0 && unit === "log" ? "LOG" : c.title));
   const cells = rows.map((r) => COLUMNS.map((c) => truncate(c.value(r), c.max)));
   const widths = COLUMNS.map((c, i) =>
@@ -136,7 +142,7 @@ export function renderTable(report: Report, options: { color: boolean }): string
   for (const g of groups) {
     lines.push("");
     if (groups.length > 1) lines.push(p.bold(g.advisoryId));
-    lines.push(...table(g.rows, g.columns, p, unit));
+    lines.push(...table(g.rows, g.columns, g.version, p, unit));
   }
   lines.push(...evidenceSection(report, p));
   lines.push(...remediationSection(report, p));

@@ -109,9 +109,12 @@ function num(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
+/** The running version from the version evidence (`calicoVersion`, `flannelVersion`, …), else the log's. */
 function calicoOf(evidence: Evidence[]): string {
   for (const e of evidence) {
-    const v = e.kind === "version" ? str(e.data?.calicoVersion) : undefined;
+    if (e.kind !== "version" || e.data === undefined) continue;
+    const key = Object.keys(e.data).find((k) => k.endsWith("Version"));
+    const v = key !== undefined ? str(e.data[key]) : undefined;
     if (v) return v;
   }
   const fp = evidence.find((e) => e.kind === "fingerprint" && Array.isArray(e.data?.versions));
@@ -191,13 +194,17 @@ export function nodeRow(v: SubjectVerdict, columns: readonly ReportColumn[] = []
   };
 }
 
-/** Rows per advisory, most urgent status first, then by name, with the advisory's setting columns. */
+/**
+ * Rows per advisory, most urgent status first, then by name, with the advisory's setting columns
+ * and the name of the release its version column shows.
+ */
 export function nodeRows(
   report: Report,
-): { advisoryId: string; columns: readonly ReportColumn[]; rows: NodeRow[] }[] {
+): { advisoryId: string; columns: readonly ReportColumn[]; version: string; rows: NodeRow[] }[] {
   return report.verdicts.map((g) => ({
     advisoryId: g.advisoryId,
     columns: g.columns ?? [],
+    version: g.version ?? "Calico",
     rows: g.verdicts
       .map((v) => nodeRow(v, g.columns))
       .sort(

@@ -2,6 +2,14 @@
 // distributions, Calico install detection and the generated version tables.
 
 export { parseImageRef, calicoVersionFromImage, isCalicoNodeImage } from "./image.js";
+export {
+  componentEcosystem,
+  componentVersionFromImage,
+  ecosystemWords,
+  flannelVersionFromImage,
+  isFlannelImage,
+} from "./component.js";
+export type { EcosystemWords } from "./component.js";
 export { parseCalicoVersion, compareCalicoVersions, calicoVersionFromRke2Chart } from "./calico.js";
 export { parseKubeletVersion, detectNodeDistribution } from "./node.js";
 export type { KubeletVersion, NodeMetadata } from "./node.js";

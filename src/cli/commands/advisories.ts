@@ -2,13 +2,15 @@ import { stringify as toYaml } from "yaml";
 import { UsageError } from "../../errors.js";
 import type { Advisory } from "../../model/advisory.js";
 import { loadAdvisoryFile } from "../../advisories/load.js";
+import { componentEcosystem } from "../../versions/index.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { advisoriesFor, outputFormat } from "./shared.js";
 import type { Command, CommandResult } from "./types.js";
 
 function advisoryLine(a: Advisory): string {
-  const calico = a.affected.find((x) => x.ecosystem === "calico")?.versions?.join(", ") ?? "";
-  return `${a.id.padEnd(16)} ${a.severity.padEnd(8)} ${a.title}${calico ? ` [calico ${calico}]` : ""}`;
+  const ecosystem = componentEcosystem(a.component);
+  const versions = a.affected.find((x) => x.ecosystem === ecosystem)?.versions?.join(", ") ?? "";
+  return `${a.id.padEnd(16)} ${a.severity.padEnd(8)} ${a.title}${versions ? ` [${ecosystem} ${versions}]` : ""}`;
 }
 
 async function runAdvisories(args: ParsedArgs): Promise<CommandResult> {

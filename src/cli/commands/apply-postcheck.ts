@@ -138,6 +138,7 @@ export async function livePostCheck(
       args,
       { ...rt, now: new Date(), startedAt: performance.now() },
       facts.signatures,
+      [facts.advisory],
     );
     if (after === undefined) return [];
     const judged = withNewLogs(after, base.watched, fresh);

@@ -5,7 +5,8 @@ import { cleanUp } from "./cleanup.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagValue } from "../flag-access.js";
 import { connect, liveSettings } from "./live-options.js";
-import { CONTAINER, nodeProgress } from "../../pipeline.js";
+import { CONTAINER, logContainers, nodeProgress } from "../../pipeline.js";
+import { loadAdvisories } from "../../advisories/load.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
 async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
@@ -23,6 +24,7 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     const progress = nodeProgress(rt.progress, `${CONTAINER} logs`);
     const r = await writeBundle(client, out, {
       container: CONTAINER,
+      logContainers: logContainers(await loadAdvisories()),
       bounds: settings.bounds,
       concurrency: settings.concurrency,
       force: flagValue(args, "force"),

@@ -5,7 +5,7 @@ import { readInputText, readStdinText } from "../../io/open-input.js";
 import { InputError, UsageError } from "../../errors.js";
 import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
 import type { Diagnosis } from "../../analyze/diagnose.js";
-import { analyse, collectTarget, report, type Target } from "../../pipeline.js";
+import { analyse, collectTarget, logContainers, report, type Target } from "../../pipeline.js";
 import { KubeClient } from "../../kube/client.js";
 import { compileSignatures, type SignatureSet } from "../../logs/index.js";
 import type { Advisory } from "../../model/advisory.js";
@@ -132,9 +132,12 @@ export async function readCluster(
   args: ParsedArgs,
   rt: Runtime,
   signatures: SignatureSet,
+  advisories: readonly Advisory[],
 ): Promise<Snapshot | undefined> {
   const target = clusterTarget(args, rt);
-  return target === undefined ? undefined : collectTarget(target, signatures, rt.now, rt.progress);
+  return target === undefined
+    ? undefined
+    : collectTarget(target, signatures, rt.now, rt.progress, logContainers(advisories));
 }
 
 /**
@@ -145,7 +148,7 @@ export async function readCluster(
 export async function gatherFacts(args: ParsedArgs, rt: Runtime): Promise<Facts[]> {
   const chosen = await chosenAdvisories(args);
   const signatures = compileSignatures(chosen);
-  const snapshot = await readCluster(args, rt, signatures);
+  const snapshot = await readCluster(args, rt, signatures, chosen);
   const inputs: string[] = [];
   if (snapshot) inputs.push(`${snapshot.target.kind} ${snapshot.target.name}`);
   const facts = (advisory: Advisory, diagnosis?: Diagnosis): Facts => ({

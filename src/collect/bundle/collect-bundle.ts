@@ -18,6 +18,7 @@ import {
   nodeFacts,
   ownerDaemonSet,
   podFacts,
+  podLogContainers,
 } from "../k8s-objects.js";
 import { readList } from "./read-list.js";
 import type { ListRead } from "./read-list.js";
@@ -28,6 +29,11 @@ import { readRkeClusterConfig } from "./rke-config.js";
 export interface BundleOptions {
   /** The container whose image and logs matter (calico-node). */
   container: string;
+  /**
+   * Further containers whose logs the advisories read (e.g. Canal's kube-flannel), read in the
+   * pods that run them.
+   */
+  logContainers?: readonly string[];
   signatures: SignatureSet;
   now: Date;
 }
@@ -213,6 +219,7 @@ async function collectLogs(
   dir: string,
   installs: CalicoInstall[],
   container: string,
+  others: readonly string[],
   set: SignatureSet,
 ): Promise<LogSourceResult[]> {
   const requests = installs.flatMap((i) =>
@@ -220,7 +227,8 @@ async function collectLogs(
       path: join(dir, p.namespace, p.name, "logs.txt"),
       namespace: p.namespace,
       pod: p.name,
-      containers: [container],
+      containers: podLogContainers(p, container, others),
+      ...(p.startTime !== undefined ? { startTime: p.startTime } : {}),
       ...(p.nodeName !== undefined ? { node: p.nodeName } : {}),
     })),
   );
@@ -254,7 +262,13 @@ export async function collectBundle(dir: string, options: BundleOptions): Promis
   const infoRead = await readCalicoExtra(dir, "clusterinformations", "cluster-information", gaps);
   const rke = await readRkeClusterConfig(dir);
   if (rke.gap) gaps.push(rke.gap);
-  const logs = await collectLogs(dir, installs, options.container, options.signatures);
+  const logs = await collectLogs(
+    dir,
+    installs,
+    options.container,
+    options.logContainers ?? [],
+    options.signatures,
+  );
   for (const l of logs) {
     if (l.status === "unreadable" && l.source.kind === "pod") {
       gaps.push({

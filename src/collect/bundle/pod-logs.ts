@@ -6,7 +6,7 @@ import { InputError } from "../../errors.js";
 import { openInput } from "../../io/open-input.js";
 import type { LogScan, LogSource, LogSourceResult } from "../../model/logs.js";
 import { LogScanner } from "../../logs/index.js";
-import type { SignatureSet } from "../../logs/index.js";
+import type { ScanOptions, SignatureSet } from "../../logs/index.js";
 
 const START = /^==== START logs for container (\S+) of pod (\S+)\/(\S+) ====$/;
 const END = /^==== END logs for container (\S+) of pod (\S+)\/(\S+) ====$/;
@@ -19,6 +19,8 @@ export interface PodLogRequest {
   pod: string;
   node?: string;
   containers: string[];
+  /** The pod's start (status.startTime): the year for log stamps without one (klog). */
+  startTime?: string;
 }
 
 function emptyScan(): LogScan {
@@ -68,6 +70,11 @@ async function* lines(path: string): AsyncGenerator<{ text: string; bytes: numbe
   if (carryLen > 0) yield { text: Buffer.concat(carry).toString("utf8"), bytes: carryLen };
 }
 
+function scanOptions(req: PodLogRequest): ScanOptions {
+  const started = req.startTime !== undefined ? Date.parse(req.startTime) : Number.NaN;
+  return Number.isFinite(started) ? { yearNear: new Date(started) } : {};
+}
+
 export async function readPodLogs(req: PodLogRequest, set: SignatureSet): Promise<LogSourceResult[]> {
   const blocks = new Map<string, BlockState>();
   let current: BlockState | undefined;
@@ -84,7 +91,7 @@ export async function readPodLogs(req: PodLogRequest, set: SignatureSet): Promis
         sawAnyBlock = true;
         const container = start[1] ?? "";
         current = req.containers.includes(container)
-          ? { scanner: new LogScanner(set), truncatedLines: 0 }
+          ? { scanner: new LogScanner(set, scanOptions(req)), truncatedLines: 0 }
           : undefined;
         if (current) blocks.set(container, current);
         continue;

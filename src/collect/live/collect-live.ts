@@ -17,6 +17,7 @@ import {
   nodeFacts,
   ownerDaemonSet,
   podFacts,
+  podLogContainers,
 } from "../k8s-objects.js";
 import type { KubeClient, Obj } from "../../kube/client.js";
 import { nothingRead, readInventory, type RawInventory } from "./inventory.js";
@@ -25,6 +26,8 @@ import { collectResources, type MetricTarget } from "./metrics.js";
 
 export interface LiveOptions {
   container: string;
+  /** Further containers whose logs the advisories read, where the install pods run them. */
+  logContainers?: readonly string[];
   signatures: SignatureSet;
   now: Date;
   /** Shown as the report's target (the kube context). */
@@ -126,14 +129,24 @@ export function snapshotFromInventory(
   };
 }
 
-export function logTargets(installs: readonly CalicoInstall[]): PodLogTarget[] {
+/** Each install pod's log target; `others`: further containers to read where the pod runs them. */
+export function logTargets(
+  installs: readonly CalicoInstall[],
+  container?: string,
+  others: readonly string[] = [],
+): PodLogTarget[] {
   return installs.flatMap((i) =>
-    i.pods.map((p) => ({
-      namespace: p.namespace,
-      pod: p.name,
-      restartCount: p.restartCount,
-      ...(p.nodeName !== undefined ? { node: p.nodeName } : {}),
-    })),
+    i.pods.map((p) => {
+      const extra = container === undefined ? [] : podLogContainers(p, container, others).slice(1);
+      return {
+        namespace: p.namespace,
+        pod: p.name,
+        restartCount: p.restartCount,
+        ...(p.nodeName !== undefined ? { node: p.nodeName } : {}),
+        ...(p.startTime !== undefined ? { startTime: p.startTime } : {}),
+        ...(extra.length > 0 ? { others: extra } : {}),
+      };
+    }),
   );
 }
 
@@ -167,7 +180,7 @@ export async function collectLive(client: KubeClient, opts: LiveOptions): Promis
   const t0 = clock.now();
   const snapshot = await inventorySnapshot(client, opts);
   opts.onPhase?.("inventory", elapsed(clock, t0));
-  const targets = logTargets(snapshot.installs);
+  const targets = logTargets(snapshot.installs, opts.container, opts.logContainers);
   const metricTargets: MetricTarget[] = targets.flatMap((t) =>
     t.node !== undefined ? [{ node: t.node, namespace: t.namespace, pod: t.pod }] : [],
   );

@@ -18,6 +18,13 @@ export interface PodLogTarget {
   pod: string;
   node?: string;
   restartCount: number;
+  /** The pod's status.startTime: the year for log stamps without one (klog). */
+  startTime?: string;
+  /**
+   * Further containers of the pod whose current log is read too (containers other advisories
+   * name, e.g. Canal's kube-flannel). Their previous log is not: restartCount counts the main one.
+   */
+  others?: string[];
 }
 
 export function logPath(t: PodLogTarget, container: string, bounds: LogBounds, previous: boolean): string {
@@ -67,7 +74,13 @@ export async function scanPodLog(
   };
   const opened = await openLog(client, t, opts.container, opts.bounds, previous);
   if (!opened.ok) return { source, status: "unreadable", problem: opened.problem, scan: emptyScan() };
-  const result = await scanLogStream(opened.value, source, opts.signatures);
+  const started = t.startTime !== undefined ? Date.parse(t.startTime) : Number.NaN;
+  const result = await scanLogStream(
+    opened.value,
+    source,
+    opts.signatures,
+    Number.isFinite(started) ? { yearNear: new Date(started) } : undefined,
+  );
   if (result.status === "read" && opts.bounds.limitBytes > 0 && result.scan.bytes >= opts.bounds.limitBytes) {
     return {
       ...result,
@@ -96,16 +109,18 @@ export async function scanPodLogs(
   const gaps: Gap[] = [];
   let done = 0;
   await runPool(targets, opts.concurrency, async (t) => {
-    const current = await scanPodLog(client, t, opts, false);
-    logs.push(current);
-    // A stream cut short by an error (not by the byte cap) may have hidden the symptom: a gap too.
-    const capped = current.problem?.endsWith("(--log-bytes)") === true;
-    if (current.status === "unreadable" || (current.status === "partial" && !capped))
-      gaps.push({
-        check: "logs",
-        reason: current.problem ?? "unreadable",
-        subject: t.node ?? `${t.namespace}/${t.pod}`,
-      });
+    for (const container of [opts.container, ...(t.others ?? [])]) {
+      const current = await scanPodLog(client, t, { ...opts, container }, false);
+      logs.push(current);
+      // A stream cut short by an error (not by the byte cap) may have hidden the symptom: a gap too.
+      const capped = current.problem?.endsWith("(--log-bytes)") === true;
+      if (current.status === "unreadable" || (current.status === "partial" && !capped))
+        gaps.push({
+          check: "logs",
+          reason: current.problem ?? "unreadable",
+          subject: t.node ?? `${t.namespace}/${t.pod}`,
+        });
+    }
     // The previous container's log is a bonus: kubelets keep only one, and it may be gone.
     if (t.restartCount > 0) logs.push(await scanPodLog(client, t, opts, true));
     opts.onPodDone?.(++done, targets.length);

@@ -22,6 +22,8 @@ import { runPool } from "./pool.js";
 
 export interface BundleWriteOptions {
   container: string;
+  /** Further containers whose logs the advisories read, written as their own blocks where pods run them. */
+  logContainers?: readonly string[];
   bounds: LogBounds;
   concurrency: number;
   nodeSelector?: string;
@@ -151,14 +153,18 @@ async function writeStream(path: string, parts: AsyncIterable<string | Uint8Arra
   return bytes;
 }
 
-/** One cluster-info style block: previous container's log (when restarted), then the current one. */
+/**
+ * One cluster-info style block: previous container's log (when restarted), then the current one.
+ * The previous log is read for the main container only (the restart count is its own).
+ */
 async function* logBlock(
   client: KubeClient,
   t: PodLogTarget,
   opts: BundleWriteOptions,
   gaps: Gap[],
+  container = opts.container,
 ): AsyncGenerator<string | Uint8Array> {
-  const label = `container ${opts.container} of pod ${t.namespace}/${t.pod}`;
+  const label = `container ${container} of pod ${t.namespace}/${t.pod}`;
   yield `==== START logs for ${label} ====\n`;
   let endsWithNewline = true;
   const copy = async function* (stream: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
@@ -167,13 +173,13 @@ async function* logBlock(
       yield chunk;
     }
   };
-  if (t.restartCount > 0) {
-    const prev = await openLog(client, t, opts.container, opts.bounds, true);
+  if (t.restartCount > 0 && container === opts.container) {
+    const prev = await openLog(client, t, container, opts.bounds, true);
     if (prev.ok) yield* copy(prev.value);
     if (!endsWithNewline) yield "\n";
     endsWithNewline = true;
   }
-  const current = await openLog(client, t, opts.container, opts.bounds, false);
+  const current = await openLog(client, t, container, opts.bounds, false);
   if (current.ok) {
     try {
       yield* copy(current.value);
@@ -194,17 +200,31 @@ async function* logBlock(
   yield `==== END logs for ${label} ====\n`;
 }
 
-function podTargets(inv: RawInventory, container: string): PodLogTarget[] {
+/** The main container's block, then one per further container the pod runs. */
+async function* podLogBlocks(
+  client: KubeClient,
+  t: PodLogTarget,
+  opts: BundleWriteOptions,
+  gaps: Gap[],
+): AsyncGenerator<string | Uint8Array> {
+  yield* logBlock(client, t, opts, gaps);
+  for (const other of t.others ?? []) yield* logBlock(client, t, opts, gaps, other);
+}
+
+function podTargets(inv: RawInventory, container: string, others: readonly string[]): PodLogTarget[] {
   return (inv.pods ?? []).map((p) => {
     const meta = metaOf(p);
-    const spec = (p.spec ?? {}) as { nodeName?: unknown };
+    const spec = (p.spec ?? {}) as { nodeName?: unknown; containers?: unknown };
     const statuses = ((p.status ?? {}) as { containerStatuses?: unknown }).containerStatuses;
     const own = Array.isArray(statuses) ? (statuses as Obj[]).find((s) => s.name === container) : undefined;
+    const names = Array.isArray(spec.containers) ? (spec.containers as Obj[]).map((c) => c.name) : [];
+    const extra = others.filter((c) => c !== container && names.includes(c));
     return {
       namespace: meta.namespace,
       pod: meta.name,
       restartCount: typeof own?.restartCount === "number" ? own.restartCount : 0,
       ...(typeof spec.nodeName === "string" ? { node: spec.nodeName } : {}),
+      ...(extra.length > 0 ? { others: extra } : {}),
     };
   });
 }
@@ -263,14 +283,14 @@ export async function writeBundle(
     if (unread !== undefined) throw new InputError("could not read the cluster", unread);
     const gaps: Gap[] = [...inv.gaps];
     await writeObjects(tmp, inv);
-    const targets = podTargets(inv, opts.container);
+    const targets = podTargets(inv, opts.container, opts.logContainers ?? []);
     let logBytes = 0;
     let done = 0;
     await runPool(targets, opts.concurrency, async (t) => {
       await mkdir(join(tmp, t.namespace, t.pod), { recursive: true });
       logBytes += await writeStream(
         join(tmp, t.namespace, t.pod, "logs.txt"),
-        logBlock(client, t, opts, gaps),
+        podLogBlocks(client, t, opts, gaps),
       );
       opts.progress?.(++done, targets.length);
     });

@@ -90,7 +90,8 @@ export function windowNote(r: LogSourceResult): string | undefined {
 export async function collectLogFiles(o: LogFilesOptions): Promise<Snapshot> {
   const logs: LogSourceResult[] = [];
   for (const members of o.sources) {
-    const options: ReadOptions = { ...o.progressFor?.(members.at(-1) ?? "-") };
+    // A log without a year in its stamps and without a modification time (stdin) takes today's.
+    const options: ReadOptions = { ...o.progressFor?.(members.at(-1) ?? "-"), fallbackTime: o.now };
     if (o.since !== undefined) options.since = o.since;
     if (o.until !== undefined) options.until = o.until;
     if (o.sample === true) options.sample = true;
