@@ -2,6 +2,7 @@
 // project's Felix log generator) and short logs for the other containers.
 
 import { felixLog } from "../fixtures/felix-log.js";
+import { flannelLogText } from "../fixtures/flannel-log.js";
 import type { EnvVar, JsonObject, ServiceDef, WorkloadDef } from "./k8s.js";
 import type { BundleSpec, NodeSpec } from "./spec.js";
 
@@ -117,6 +118,25 @@ export function installCniLog(at: string, conflist: string): (node: string) => s
     calicoComponentLine(at, -2269, "cni-installer/<nil> <nil>", `Created /host/etc/cni/net.d/${conflist}`),
     calicoComponentLine(at, -2267, "cni-installer/<nil> <nil>", "Done configuring CNI.  Sleep= false"),
   );
+}
+
+/**
+ * Each node's kube-flannel log: start-up lines, then what the node's `flannelLog` kind adds (the
+ * v0.24.3 IPv6 rule loop, or a lookalike), from the line numbers of the spec's flannel image.
+ */
+export function canalFlannelLog(spec: BundleSpec, image: string, iface: string): (node: string) => string {
+  const quiet = flannelLog(spec.logStart, iface);
+  return (nodeName) => {
+    const kind = spec.nodes.find((n) => n.name === nodeName)?.flannelLog ?? "quiet";
+    if (kind === "quiet") return quiet(nodeName);
+    return flannelLogText({
+      kind,
+      version: image.slice(image.lastIndexOf(":") + 1),
+      start: new Date(spec.logStart),
+      durationSeconds: spec.logSeconds,
+      iface,
+    });
+  };
 }
 
 export function flannelLog(at: string, iface: string): (node: string) => string {

@@ -11,7 +11,7 @@ import {
   configMapRef,
   corednsLog,
   fieldRef,
-  flannelLog,
+  canalFlannelLog,
   installCniLog,
   klog,
   metricsServerLog,
@@ -286,6 +286,7 @@ function canalEnv(spec: BundleSpec): EnvVar[] {
 
 function rke2Canal(spec: BundleSpec): WorkloadDef[] {
   const images = spec.cni.images;
+  const flannelImage = images.flannel ?? "rancher/hardened-flannel:v0.25.4-build20240610";
   const chart = spec.cni.chartVersion ?? "v3.28.0-build2024062503";
   const meta = helmMeta("rke2-canal", `rke2-canal-${chart}`);
   const env = canalEnv(spec);
@@ -332,7 +333,7 @@ function rke2Canal(spec: BundleSpec): WorkloadDef[] {
       },
       {
         name: "kube-flannel",
-        image: images.flannel ?? "rancher/hardened-flannel:v0.25.4-build20240610",
+        image: flannelImage,
         command: ["/opt/bin/flanneld", "--ip-masq", "--kube-subnet-mgr"],
         env: [
           fieldRef("POD_NAME", "metadata.name"),
@@ -341,7 +342,7 @@ function rke2Canal(spec: BundleSpec): WorkloadDef[] {
           configMapRef("FLANNELD_IP_MASQ", "rke2-canal-config", "masquerade"),
         ],
         privileged: true,
-        log: flannelLog(spec.logStart, "ens192"),
+        log: canalFlannelLog(spec, flannelImage, "ens192"),
       },
     ],
     nodes: spec.nodes.map((n) => n.name),

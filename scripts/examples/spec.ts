@@ -3,6 +3,7 @@
 // replacing whole files through `files`.
 
 import type { FelixLogKind } from "../fixtures/felix-log.js";
+import type { FlannelLogKind } from "../fixtures/flannel-log.js";
 
 export type NodeRole = "controlplane" | "etcd" | "worker";
 
@@ -15,6 +16,8 @@ export interface NodeSpec {
   kernelVersion: string;
   /** What this node's calico-node container logged (scripts/fixtures/felix-log.ts kinds). */
   calicoLog: FelixLogKind;
+  /** What a Canal pod's kube-flannel container logged beyond its start-up (absent: quiet). */
+  flannelLog?: FlannelLogKind;
 }
 
 /**

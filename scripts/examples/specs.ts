@@ -1,6 +1,7 @@
 // The example bundles shipped in examples/: one per situation cnidoctor must tell apart.
 // Expected per-node statuses are documented in examples/README.md.
 
+import type { FlannelLogKind } from "../fixtures/flannel-log.js";
 import type { BundleSpec, NodeSpec } from "./spec.js";
 
 const UBUNTU = "Ubuntu 20.04.6 LTS";
@@ -394,12 +395,74 @@ const healthy: BundleSpec = {
   }),
 };
 
+/** RKE2 v1.28.8+rke2r1's rke2-canal (v3.27.2-build2024030800): its Calico, with `flannel` for kube-flannel. */
+function rke2Canal0308(flannel: string): BundleSpec["cni"] {
+  const calico = "rancher/hardened-calico:v3.27.2-build20240308";
+  return {
+    flavor: "rke2-canal",
+    calicoVersion: "v3.27.2",
+    chartVersion: "v3.27.2-build2024030800",
+    images: { node: calico, cni: calico, flexvol: calico, kubeControllers: calico, flannel },
+    felixEnv: {},
+  };
+}
+
+function flannelNodes(prefix: string, subnet: number, logs: readonly FlannelLogKind[]): NodeSpec[] {
+  return logs.map((flannelLog, i) =>
+    node({
+      name: i === 0 ? `${prefix}-srv-01` : `${prefix}-agt-0${String(i)}`,
+      roles: i === 0 ? ["controlplane", "etcd"] : ["worker"],
+      internalIP: `10.20.${String(subnet)}.${String(i === 0 ? 11 : 20 + i)}`,
+      kernelVersion: "5.15.0-105-generic",
+      calicoLog: "quiet",
+      flannelLog,
+    }),
+  );
+}
+
+/** RKE2 v1.28.8: flannel v0.24.3 in the IPv6 rule loop on two IPv4-only nodes, quiet on the third. */
+const rke2CanalFlannelLoop: BundleSpec = {
+  name: "rke2-canal-flannel-loop",
+  seed: 606,
+  distribution: "rke2",
+  kubernetesVersion: "v1.28.8+rke2r1",
+  rancherManaged: false,
+  createdAt: CREATED,
+  logStart: LOG_START,
+  logSeconds: 180,
+  stormIntervalSeconds: 90,
+  nodes: flannelNodes("v4", 6, ["ipv6-loop", "ipv6-loop", "quiet"]),
+  cni: rke2Canal0308("rancher/hardened-flannel:v0.24.3-build20240307"),
+  clusterInformation: { calicoVersion: "v3.27.2", clusterType: "k8s,canal,kdd" },
+};
+
+/**
+ * The same release with a HelmChartConfig pinning flannel v0.24.4: no loop, and one node logs
+ * flannel#2145's "Bad rule" lookalike from v0.24.4's own lines.
+ */
+const rke2CanalFlannelPinned: BundleSpec = {
+  name: "rke2-canal-flannel-pinned",
+  seed: 707,
+  distribution: "rke2",
+  kubernetesVersion: "v1.28.8+rke2r1",
+  rancherManaged: false,
+  createdAt: CREATED,
+  logStart: LOG_START,
+  logSeconds: 180,
+  stormIntervalSeconds: 90,
+  nodes: flannelNodes("pin", 7, ["quiet", "bad-rule-lookalike", "quiet"]),
+  cni: rke2Canal0308("rancher/hardened-flannel:v0.24.4-build20240321"),
+  clusterInformation: { calicoVersion: "v3.27.2", clusterType: "k8s,canal,kdd" },
+};
+
 const EXAMPLES: readonly BundleSpec[] = [
   rke1CanalAffected,
   rke2CanalXdpOff,
   rke2CalicoAtRisk,
   ebpfLookalike,
   healthy,
+  rke2CanalFlannelLoop,
+  rke2CanalFlannelPinned,
 ];
 
 export const EXAMPLE_NAMES: readonly string[] = EXAMPLES.map((e) => e.name);

@@ -4,6 +4,7 @@
 import type { Plan, Step } from "../model/plan.js";
 import { alertRulesPlanner } from "./alert-rules.js";
 import { felixPlanner } from "./felix.js";
+import { flannelPlanner } from "./flannel.js";
 import { kernelUpgradePlanner } from "./kernel-upgrade.js";
 import { memoryLimitPlanner } from "./memory-limit.js";
 import { perInstall } from "./per-install.js";
@@ -17,6 +18,7 @@ import type { PlanFacts, Planner } from "./types.js";
 export const PLANNERS: readonly Planner[] = [
   rke1Planner,
   rke2Planner,
+  flannelPlanner,
   felixPlanner,
   perInstall("calico-node stopgaps", [rollingRestartPlanner, scheduledRestartPlanner, memoryLimitPlanner]),
   kernelUpgradePlanner,
