@@ -1,9 +1,11 @@
 // The pipeline is the same for every target: a bundle, log files and a live cluster go through
 // the same collect → analyse → report stages, and a second advisory is only a data file.
 
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +18,8 @@ import { runPipeline, type PipelineInput } from "./pipeline.js";
 import { conditionTypeFor } from "./agent/conditions.js";
 import { alertRuleGroups } from "./remediate/alerts.js";
 import { renderReport } from "./report/index.js";
+import type { Report } from "./model/finding.js";
+import { flannelLogText } from "../scripts/fixtures/flannel-log.js";
 
 const TESTDATA = fileURLToPath(new URL("../../src/analyze/testdata/", import.meta.url));
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -30,7 +34,7 @@ test("a second advisory needs only a data file", async () => {
   const advisories = [...shipped, ...extra];
   assert.deepEqual(
     advisories.map((a) => a.id),
-    ["CNID-2024-0001", "CNID-2099-0001"],
+    ["CNID-2024-0001", "CNID-2024-0002", "CNID-2099-0001"],
   );
   const dir = await mkdtemp(join(tmpdir(), "cnid-pipeline-"));
   const file = join(dir, "felix.log");
@@ -107,7 +111,7 @@ test("a bundle goes through the same stages; the platform section only when aske
   const target = { kind: "bundle", dir: join(EXAMPLES, "rke1-canal-affected") } as const;
   const plain = await runPipeline({ target, advisories, ...BASICS });
   assert.equal(plain.snapshot.target.kind, "bundle");
-  assert.equal(plain.diagnoses.length, 1);
+  assert.equal(plain.diagnoses.length, advisories.length);
   assert.ok(plain.report.summary.affected > 0, "the affected example is affected");
   assert.equal(plain.report.platform, undefined);
   // Tables alone, with no Rancher version and no KDM file, give nothing to judge.
@@ -164,4 +168,250 @@ test("a live target's session is closed when its collector fails", async () => {
   };
   await assert.rejects(runPipeline(input));
   assert.equal(closed, 1);
+});
+
+/** The pods.json items of a bundle's namespace, keyed by name. */
+async function bundleObjects(dir: string, ns: string, kind: string): Promise<Record<string, unknown>[]> {
+  try {
+    return (
+      JSON.parse(await readFile(join(dir, ns, `${kind}.json`), "utf8")) as {
+        items: Record<string, unknown>[];
+      }
+    ).items;
+  } catch {
+    return [];
+  }
+}
+
+/** One container's block of a cluster-info dump logs.txt. */
+function logBlock(text: string, container: string): string | undefined {
+  const start = text.indexOf(`==== START logs for container ${container} of pod `);
+  if (start < 0) return undefined;
+  const body = text.indexOf("\n", start) + 1;
+  const end = text.indexOf(`==== END logs for container ${container} of pod `, body);
+  return text.slice(body, end);
+}
+
+function labelsMatch(obj: Record<string, unknown>, selector: string | null): boolean {
+  if (selector === null || selector === "") return true;
+  const labels = ((obj.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {}) as Record<
+    string,
+    string
+  >;
+  return selector.split(",").every((pair) => {
+    const [k, v] = pair.split("=");
+    return k !== undefined && labels[k] === v;
+  });
+}
+
+/**
+ * A fake API server answering from an example bundle: the lists a live scan reads and each
+ * container's log from the pod's logs.txt. Records the log requests.
+ */
+async function bundleApi(dir: string): Promise<{ server: Server; url: string; logRequests: string[] }> {
+  const nodes = (JSON.parse(await readFile(join(dir, "nodes.json"), "utf8")) as { items: unknown[] }).items;
+  const namespaces = ["kube-system", "default", "kube-node-lease", "kube-public"];
+  const logRequests: string[] = [];
+  const list = (items: unknown[]): string => JSON.stringify({ kind: "List", metadata: {}, items });
+  const server = createServer((req, res) => {
+    void (async () => {
+      const url = new URL(req.url ?? "/", "http://x");
+      const path = url.pathname;
+      const send = (code: number, body: string): void => {
+        res.writeHead(code, { "content-type": "application/json" });
+        res.end(body);
+      };
+      if (path === "/api/v1/nodes") return send(200, list(nodes));
+      if (path === "/apis/apps/v1/daemonsets") {
+        const all = await Promise.all(namespaces.map((ns) => bundleObjects(dir, ns, "daemonsets")));
+        return send(200, list(all.flat()));
+      }
+      const podList = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(path);
+      if (podList?.[1] !== undefined) {
+        const pods = await bundleObjects(dir, podList[1], "pods");
+        return send(200, list(pods.filter((p) => labelsMatch(p, url.searchParams.get("labelSelector")))));
+      }
+      const log = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(path);
+      if (log?.[1] !== undefined && log[2] !== undefined) {
+        const container = url.searchParams.get("container") ?? "";
+        logRequests.push(`${log[2]}/${container}`);
+        const text = await readFile(join(dir, log[1], log[2], "logs.txt"), "utf8").catch(() => "");
+        const block = logBlock(text, container);
+        if (block === undefined) return send(404, JSON.stringify({ kind: "Status", code: 404 }));
+        res.writeHead(200, { "content-type": "text/plain" });
+        res.end(block);
+        return;
+      }
+      send(404, JSON.stringify({ kind: "Status", code: 404, message: `${path} not found` }));
+    })();
+  });
+  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, logRequests };
+}
+
+function liveInput(url: string, advisories: PipelineInput["advisories"]): PipelineInput {
+  const client = KubeClient.fromEndpoint(
+    { server: url, headers: {}, description: "fake", context: "fake" },
+    {
+      timeoutMs: 5000,
+      qps: 1000,
+      burst: 1000,
+      maxSockets: 4,
+      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, random: () => 0 },
+    },
+  );
+  return {
+    target: {
+      kind: "live",
+      open: () => Promise.resolve({ client, context: "fake", close: () => client.close() }),
+      read: { bounds: { sinceSeconds: 0, limitBytes: 0 }, concurrency: 2, sampleSeconds: 0 },
+    },
+    advisories,
+    ...BASICS,
+  };
+}
+
+function statusesOf(report: Report, advisoryId: string): Record<string, string> {
+  const group = report.verdicts.find((g) => g.advisoryId === advisoryId);
+  return Object.fromEntries((group?.verdicts ?? []).map((v) => [v.subject, v.status]));
+}
+
+describe("CNID-2024-0002 (flannel v0.24.3 IPv6 loop) through every target", () => {
+  const LOOP = join(EXAMPLES, "rke2-canal-flannel-loop");
+  const PINNED = join(EXAMPLES, "rke2-canal-flannel-pinned");
+  const EXPECTED = { "v4-agt-01": "affected", "v4-agt-02": "at-risk", "v4-srv-01": "affected" };
+
+  test("bundle: the kube-flannel logs decide, its image gives the flannel version", async () => {
+    const advisories = await loadAdvisories();
+    const { report, snapshot } = await runPipeline({
+      target: { kind: "bundle", dir: LOOP },
+      advisories,
+      ...BASICS,
+    });
+    assert.deepEqual(
+      [...new Set(snapshot.logs.map((l) => (l.source.kind === "pod" ? l.source.container : "")))].sort(),
+      ["calico-node", "kube-flannel"],
+    );
+    assert.deepEqual(statusesOf(report, "CNID-2024-0002"), EXPECTED);
+    const group = report.verdicts.find((g) => g.advisoryId === "CNID-2024-0002");
+    const affected = group?.verdicts.find((v) => v.subject === "v4-agt-01");
+    const text = (affected?.evidence ?? []).map((e) => e.message).join("\n");
+    assert.match(text, /flannel v0\.24\.3 is an affected version/);
+    assert.match(text, /flanneld log line numbers match flannel v0\.24\.3/);
+    assert.match(text, /ipv6-restore-loop from 2024-08-14T09:00:02\.420Z/);
+    // The klog stamps carry no year: it came from the pod's start, and the verdict says so.
+    assert.ok(affected?.evidence.some((e) => e.kind === "note" && /pod's start time/.test(e.message)));
+    assert.deepEqual(affected?.reasons.slice(0, 1), [
+      'flanneld\'s IPv6 rule loop failed 36 time(s) with "iptables-restore (, ): exit status 4" from iptables.go:427/440, the lines of the v0.24.3 IPv6 loop',
+    ]);
+    const coverage = report.coverage.find((c) => c.check === "logs");
+    assert.match(coverage?.reason ?? "", /^3 calico-node and 3 kube-flannel log source\(s\) scanned/);
+    // The report formats name the flannel column and carry the advisory's row.
+    const table = renderReport(report, "table", { color: false });
+    assert.match(
+      table,
+      /^CNID-2024-0002 flannel v0\.24\.3 IPv6 .* AFFECTED on 2 of 3 nodes \(at risk on 1\)$/m,
+    );
+    assert.match(table, /^NODE +STATUS +FLANNEL +KERNEL +SYMPTOMS/m);
+    assert.match(
+      renderReport(report, "markdown", { color: false }),
+      /\| Node \| Status \| flannel \| Kernel \|/,
+    );
+    assert.match(renderReport(report, "html", { color: false }), /<th>flannel<\/th>/);
+    const json = JSON.parse(renderReport(report, "json", { color: false })) as Report;
+    assert.equal(json.findings.find((f) => f.advisoryId === "CNID-2024-0002")?.status, "affected");
+    assert.match(renderReport(report, "yaml", { color: false }), /advisoryId: CNID-2024-0002/);
+  });
+
+  test("bundle: flannel v0.24.4 with flannel#2145's lookalike is not affected", async () => {
+    const advisories = await loadAdvisories();
+    const { report } = await runPipeline({ target: { kind: "bundle", dir: PINNED }, advisories, ...BASICS });
+    assert.deepEqual(statusesOf(report, "CNID-2024-0002"), {
+      "pin-agt-01": "not-affected",
+      "pin-agt-02": "not-affected",
+      "pin-srv-01": "not-affected",
+    });
+    const v = report.verdicts
+      .find((g) => g.advisoryId === "CNID-2024-0002")
+      ?.verdicts.find((x) => x.subject === "pin-agt-01");
+    assert.ok(v?.evidence.some((e) => e.kind === "lookalike" && /lookalike-bad-rule/.test(e.message)));
+    assert.ok(!v?.evidence.some((e) => e.data?.role === "symptom"));
+  });
+
+  test("logs: a kube-flannel capture is judged on its klog lines and line numbers", async () => {
+    const advisories = await loadAdvisories();
+    const dir = await mkdtemp(join(tmpdir(), "cnid-flannel-"));
+    const loop = flannelLogText({
+      kind: "ipv6-loop",
+      version: "v0.24.3",
+      start: new Date("2024-03-18T09:30:00Z"),
+      durationSeconds: 120,
+      iface: "eth0",
+    });
+    const lookalike = flannelLogText({
+      kind: "bad-rule-lookalike",
+      version: "v0.24.4",
+      start: new Date("2024-03-18T09:30:00Z"),
+      durationSeconds: 120,
+      iface: "eth0",
+    });
+    const files = { loop: join(dir, "loop.log"), lookalike: join(dir, "lookalike.log") };
+    await writeFile(files.loop, loop);
+    await writeFile(files.lookalike, lookalike);
+    const judge = async (file: string): Promise<Report> =>
+      (
+        await runPipeline({
+          target: { kind: "logs", name: file, sources: await logSourcesOf([file]) },
+          advisories,
+          ...BASICS,
+        })
+      ).report;
+    const affected = await judge(files.loop);
+    assert.equal(affected.findings.find((f) => f.advisoryId === "CNID-2024-0002")?.status, "affected");
+    assert.equal(exitCodeFor(affected), 3);
+    const fp = affected.findings
+      .find((f) => f.advisoryId === "CNID-2024-0002")
+      ?.evidence.find((e) => e.kind === "fingerprint");
+    assert.match(
+      fp?.message ?? "",
+      /iptables\.go:427, iptables\.go:440, iptables\.go:503\) match flannel v0\.24\.3 \(all affected\)/,
+    );
+    const quiet = await judge(files.lookalike);
+    assert.equal(quiet.findings.find((f) => f.advisoryId === "CNID-2024-0002")?.status, "not-affected");
+  });
+
+  test("live: the scan reads kube-flannel's log from the API where the pod runs it", async () => {
+    const advisories = await loadAdvisories();
+    const api = await bundleApi(LOOP);
+    try {
+      const { report } = await runPipeline(liveInput(api.url, advisories));
+      assert.deepEqual(statusesOf(report, "CNID-2024-0002"), EXPECTED);
+      assert.equal(api.logRequests.filter((r) => r.endsWith("/kube-flannel")).length, 3);
+      // Without an advisory that names kube-flannel, only calico-node is read.
+      api.logRequests.length = 0;
+      await runPipeline(
+        liveInput(
+          api.url,
+          advisories.filter((a) => a.id === "CNID-2024-0001"),
+        ),
+      );
+      assert.deepEqual(
+        api.logRequests.filter((r) => !r.endsWith("/calico-node")),
+        [],
+      );
+    } finally {
+      api.server.closeAllConnections();
+      await new Promise<void>((ok) => api.server.close(() => ok()));
+    }
+  });
+
+  test("alerts and the agent's condition use the advisory's names", async () => {
+    const advisory = (await loadAdvisories()).find((a) => a.id === "CNID-2024-0002");
+    assert.ok(advisory);
+    const alerts = alertRuleGroups(advisory).flatMap((g) =>
+      g.rules.map((r) => r.alert).filter((x) => x !== undefined),
+    );
+    assert.deepEqual(alerts.slice(0, 2), ["FlannelIPv6RestoreLoopSeen", "FlannelIPv6RestoreLoopStorm"]);
+    assert.equal(conditionTypeFor(advisory), "FlannelIPv6RestoreLoop");
+  });
 });

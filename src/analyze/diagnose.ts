@@ -4,7 +4,7 @@
 import type { Advisory } from "../model/advisory.js";
 import type { Evidence, SettingFact, Status, SubjectVerdict, VerdictFacts } from "../model/finding.js";
 import type { LogSourceResult, SignalStat } from "../model/logs.js";
-import type { Snapshot } from "../model/snapshot.js";
+import type { CalicoPlugin, Snapshot } from "../model/snapshot.js";
 import { evaluateConditions } from "./conditions.js";
 import type { ConditionResult } from "./conditions.js";
 import { classifyVersions, matchCombination, versionFacts } from "./combinations.js";
@@ -169,8 +169,8 @@ function seenReason(advisory: Advisory, sym: SymptomSummary): string {
 }
 
 /** "Calico or Canal", from the plugins an advisory's component runs under. */
-function pluginNames(advisory: Advisory): string {
-  const names = advisory.component.plugins.map((p) => `${p.charAt(0).toUpperCase()}${p.slice(1)}`);
+function pluginNames(plugins: readonly CalicoPlugin[]): string {
+  const names = plugins.map((p) => `${p.charAt(0).toUpperCase()}${p.slice(1)}`);
   return names.length > 1
     ? `${names.slice(0, -1).join(", ")} or ${names[names.length - 1] ?? ""}`
     : names.join("");
@@ -225,7 +225,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     const status: Status = gap ? "unknown" : "not-affected";
     const reason = gap
       ? `Calico pods could not be read: ${gap.reason}`
-      : `no ${pluginNames(advisory)} ${container} pod runs on this node`;
+      : `no ${pluginNames(advisory.component.plugins)} ${container} pod runs on this node`;
     return {
       subject: subject.name,
       kind: "node",
@@ -233,6 +233,18 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
       reasons: [reason],
       evidence,
       dependsOn: gap ? [gap.check] : [],
+    };
+  }
+  if (subject.install !== undefined && !advisory.component.plugins.includes(subject.install.plugin)) {
+    return {
+      subject: subject.name,
+      kind: "node",
+      status: "not-affected",
+      reasons: [
+        `${subject.install.namespace}/${subject.install.name} runs ${pluginNames([subject.install.plugin])}, not ${pluginNames(advisory.component.plugins)}: no ${container} container to be affected`,
+      ],
+      evidence,
+      dependsOn: [],
     };
   }
   const version = resolveNodeVersion({

@@ -33,9 +33,11 @@ function assertOneCleanLine(stderr: string): void {
   assert.doesNotMatch(stderr, /\n\s+at /, "no stack trace");
 }
 
-function statuses(report: Report): Record<string, string> {
+/** Each subject's status under one advisory. */
+function statuses(report: Report, advisoryId: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const v of report.verdicts.flatMap((x) => x.verdicts)) out[v.subject] = v.status;
+  for (const v of report.verdicts.find((x) => x.advisoryId === advisoryId)?.verdicts ?? [])
+    out[v.subject] = v.status;
   return out;
 }
 
@@ -62,22 +64,29 @@ const lookalikeLines = [
 ];
 
 describe("scan --bundle on the example bundles", () => {
-  const expected: [string, number, Record<string, number>][] = [
-    ["rke1-canal-affected", 3, { affected: 2, "at-risk": 2 }],
-    ["rke2-canal-xdp-off", 0, { "not-affected": 3 }],
-    ["rke2-calico-at-risk", 3, { "at-risk": 3 }],
-    ["ebpf-lookalike", 0, { "not-affected": 3 }],
-    ["healthy", 0, { "not-affected": 3 }],
+  // Per example: the exit code, then the statuses under CNID-2024-0001 and under CNID-2024-0002.
+  const expected: [string, number, Record<string, number>, Record<string, number>][] = [
+    ["rke1-canal-affected", 3, { affected: 2, "at-risk": 2 }, { "not-affected": 4 }],
+    ["rke2-canal-xdp-off", 0, { "not-affected": 3 }, { "not-affected": 3 }],
+    ["rke2-calico-at-risk", 3, { "at-risk": 3 }, { "not-affected": 3 }],
+    ["ebpf-lookalike", 0, { "not-affected": 3 }, { "not-affected": 3 }],
+    ["healthy", 0, { "not-affected": 3 }, { "not-affected": 3 }],
+    ["rke2-canal-flannel-loop", 3, { "not-affected": 3 }, { affected: 2, "at-risk": 1 }],
+    ["rke2-canal-flannel-pinned", 0, { "not-affected": 3 }, { "not-affected": 3 }],
   ];
-  for (const [name, code, counts] of expected) {
-    test(`${name}: exit ${code}, ${JSON.stringify(counts)}`, () => {
+  for (const [name, code, xdp, flannel] of expected) {
+    test(`${name}: exit ${code}, ${JSON.stringify(xdp)}, ${JSON.stringify(flannel)}`, () => {
       const r = run(["scan", "--bundle", join(EXAMPLES, name), "-o", "json"]);
       assert.equal(r.stderr, "");
       const report = JSON.parse(r.stdout) as Report;
-      const got: Record<string, number> = {};
-      for (const s of Object.values(statuses(report))) got[s] = (got[s] ?? 0) + 1;
-      for (const [status, n] of Object.entries(counts))
-        assert.equal(got[status], n, `${status} in ${JSON.stringify(got)}`);
+      for (const [id, counts] of [
+        ["CNID-2024-0001", xdp],
+        ["CNID-2024-0002", flannel],
+      ] as const) {
+        const got: Record<string, number> = {};
+        for (const s of Object.values(statuses(report, id))) got[s] = (got[s] ?? 0) + 1;
+        assert.deepEqual(got, counts, id);
+      }
       assert.equal(r.code, code);
       for (const f of report.findings) {
         assert.ok(f.evidence.length > 0, "every finding carries evidence");

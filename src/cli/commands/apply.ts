@@ -12,7 +12,7 @@ import { handlersFor, needsCluster } from "../../apply/handlers.js";
 import { scanPodLog } from "../../collect/live/logs.js";
 import { compileSignatures } from "../../logs/index.js";
 import type { Plan, Step } from "../../model/plan.js";
-import { restartStep } from "../../remediate/rolling-restart.js";
+import { restartStep, rollingRestartPlanner } from "../../remediate/rolling-restart.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagText, flagValue } from "../flag-access.js";
 import { liveSettings } from "./live-options.js";
@@ -49,9 +49,17 @@ async function daemonSetPlan(
   const [namespace, name, extra] = ref.split("/");
   if (namespace === undefined || name === undefined || extra !== undefined || namespace === "" || name === "")
     throw new UsageError(`--daemonset must be NAMESPACE/NAME (got '${ref}')`);
-  const [advisory, another] = await chosenAdvisories(args);
+  // Only advisories that list the restart as a remediation can be restarted for.
+  const restartable = (await chosenAdvisories(args)).filter((a) =>
+    a.remediations.some((r) => rollingRestartPlanner.implements.includes(r.id)),
+  );
+  const [advisory, another] = restartable;
   if (advisory === undefined || another !== undefined)
-    throw new UsageError("--daemonset: several advisories are loaded; choose one with --advisory");
+    throw new UsageError(
+      advisory === undefined
+        ? "--daemonset: no loaded advisory lists a rolling restart; choose one that does with --advisory"
+        : "--daemonset: several advisories are loaded; choose one with --advisory",
+    );
   // Named on the command line, the restart is what this apply is for: it runs without --only
   // (as a plan's optional step it would be left out, and apply would end "nothing to change").
   const step = {
