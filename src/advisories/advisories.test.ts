@@ -17,6 +17,9 @@ import {
 import { defaultVersionTables } from "../versions/index.js";
 import { rancherOffersRke1, rancherOffersRke2 } from "../versions/rancher.js";
 import { InputError } from "../errors.js";
+import { fileURLToPath } from "node:url";
+import { matchVersion } from "./ranges.js";
+import { compareVersionNames } from "../versions/order.js";
 
 const advisories = await loadAdvisories();
 const flagship = advisories.find((a) => a.id === "CNID-2024-0001");
@@ -114,6 +117,92 @@ describe("CNID-2024-0001 agrees with the compiled version tables", () => {
       );
       assert.deepEqual(earlierFixed, [], `${version} is the first fixed ${minor}`);
     }
+  });
+});
+
+const flannelLoop = advisories.find((a) => a.id === "CNID-2024-0002");
+
+/** rke2-canal chart version → flannel image tag (the chart's values; see the file's header). */
+async function canalFlannelTags(): Promise<Map<string, string>> {
+  const text = await readFile(
+    fileURLToPath(new URL("../../../src/advisories/testdata/rke2-canal-flannel.txt", import.meta.url)),
+    "utf8",
+  );
+  const out = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const [chart, flannel] = line.trim().split(/\s+/);
+    if (chart !== undefined && flannel !== undefined && !chart.startsWith("#")) out.set(chart, flannel);
+  }
+  return out;
+}
+
+describe("CNID-2024-0002 agrees with the RKE2 release table and the rke2-canal chart values", () => {
+  const tables = defaultVersionTables();
+  const rke2Canal = flannelLoop?.affected.find((a) => a.ecosystem === "rke2" && a.package === "rke2-canal");
+  const flannel = flannelLoop?.affected.find((a) => a.ecosystem === "flannel");
+
+  test("the RKE2 releases listed are exactly those whose rke2-canal ships flannel v0.24.3", async () => {
+    const tags = await canalFlannelTags();
+    const affected = Object.entries(tables.rke2Releases)
+      .filter(([, r]) => tags.get(r.charts["rke2-canal"].chartVersion)?.startsWith("v0.24.3") === true)
+      .map(([v]) => v)
+      .sort();
+    assert.deepEqual([...(rke2Canal?.versions ?? [])].sort(), affected);
+    assert.equal(affected.length, 4);
+  });
+
+  test("each fixed release is the first of its minor after the affected one, and flannel there is fixed", async () => {
+    assert.ok(flannel && rke2Canal);
+    const tags = await canalFlannelTags();
+    const flannelOf = (release: string): string =>
+      tags.get(tables.rke2Releases[release]?.charts["rke2-canal"].chartVersion ?? "") ?? "";
+    for (const [minor, fixed] of Object.entries(rke2Canal.fixedIn ?? {})) {
+      assert.equal(matchVersion(flannel, flannelOf(fixed)).result, "out-of-range", fixed);
+      const affected: string | undefined = (rke2Canal.versions ?? []).find((v) => v.startsWith(`v${minor}.`));
+      assert.ok(affected, `an affected ${minor} release`);
+      const between: string[] = Object.keys(tables.rke2Releases).filter(
+        (v) =>
+          v.startsWith(`v${minor}.`) &&
+          compareVersionNames(v, affected) > 0 &&
+          compareVersionNames(v, fixed) < 0,
+      );
+      assert.deepEqual(between, [], `${fixed} follows ${affected} directly`);
+    }
+    // 1.26 ended with its affected release: no fixed 1.26 exists.
+    assert.equal(rke2Canal.fixedIn?.["1.26"], undefined);
+    const later126 = Object.keys(tables.rke2Releases).filter(
+      (v) => v.startsWith("v1.26.") && compareVersionNames(v, "v1.26.15+rke2r1") > 0,
+    );
+    assert.deepEqual(later126, []);
+  });
+
+  test("the Rancher range spans the channel ranges of the affected releases", () => {
+    const rancher = flannelLoop?.affected.find((a) => a.ecosystem === "rancher");
+    const [range] = rancher?.ranges ?? [];
+    const mins = (rke2Canal?.versions ?? []).map(
+      (v) => tables.rke2Releases[v]?.rancher?.minChannelServerVersion ?? "",
+    );
+    const maxes = (rke2Canal?.versions ?? []).map(
+      (v) => tables.rke2Releases[v]?.rancher?.maxChannelServerVersion ?? "",
+    );
+    assert.equal(`v${range?.introduced ?? ""}`, mins.sort(compareVersionNames)[0]?.replace(/-alpha1$/, ""));
+    assert.equal(maxes.sort(compareVersionNames).at(-1), "v2.9.99");
+    assert.equal(range?.fixed, "2.10.0");
+  });
+
+  test("the symptom's klog lines are the v0.24.3 IPv6 loop's fingerprints, and no line is in two releases", () => {
+    assert.ok(flannelLoop);
+    const header = flannelLoop.signatures.find((s) => s.id === "ipv6-restore-loop")?.header ?? "";
+    const lines = /\(\?:([0-9|]+)\)/.exec(header)?.[1]?.split("|").map(Number).sort();
+    const v6 = flannelLoop.fingerprints
+      .filter((f) => f.versions.includes("v0.24.3") && f.id.includes("-v6-"))
+      .map((f) => f.line)
+      .sort();
+    assert.deepEqual(lines, v6);
+    const byLine = new Map<number, string[]>();
+    for (const f of flannelLoop.fingerprints)
+      byLine.set(f.line, [...(byLine.get(f.line) ?? []), ...f.versions]);
+    for (const [line, versions] of byLine) assert.equal(versions.length, 1, `iptables.go:${line}`);
   });
 });
 

@@ -4,6 +4,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { felixLog, toCri } from "../../scripts/fixtures/felix-log.js";
+import { flannelLogLines } from "../../scripts/fixtures/flannel-log.js";
 import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../advisories/load.js";
 import { NodeAgent } from "./agent.js";
 import { ConditionReporter, conditionTypeFor } from "./conditions.js";
@@ -244,7 +245,9 @@ function stormText(start: Date, seconds: number, kind: "storm" | "quiet" = "stor
 describe("NodeAgent", () => {
   test("symptom in the logs: counter, condition True and one Event; restart does not count again", async () => {
     // The XDP advisory alone: each other advisory writes its own condition (and patch) too.
-    const advisories = (await loadAdvisories(SHIPPED_ADVISORIES_DIR)).filter((a) => a.id === "CNID-2024-0001");
+    const advisories = (await loadAdvisories(SHIPPED_ADVISORIES_DIR)).filter(
+      (a) => a.id === "CNID-2024-0001",
+    );
     const root = mkdtempSync(join(tmpdir(), "cnid-agent-"));
     const state = mkdtempSync(join(tmpdir(), "cnid-agent-state-"));
     const dir = join(root, "kube-system_canal-abcde_0000", "calico-node");
@@ -296,6 +299,71 @@ describe("NodeAgent", () => {
     const cleared = [...api.events.values()].filter((e) => e.reason === "CalicoXDPRetryLoopCleared");
     assert.equal(cleared.length, 1);
     await b.stop();
+    rmSync(root, { recursive: true, force: true });
+    rmSync(state, { recursive: true, force: true });
+  });
+});
+
+describe("NodeAgent follows every container a loaded advisory names", () => {
+  test("kube-flannel's IPv6 rule loop: its counter, its Node condition type and an Event naming the container", async () => {
+    const advisories = await loadAdvisories(SHIPPED_ADVISORIES_DIR);
+    const root = mkdtempSync(join(tmpdir(), "cnid-agent-flannel-"));
+    const state = mkdtempSync(join(tmpdir(), "cnid-agent-flannel-state-"));
+    const pod = join(root, "kube-system_rke2-canal-abcde_0000");
+    const start = new Date("2024-03-18T09:30:00Z");
+    const cri = (kind: "ipv6-loop" | "quiet"): string =>
+      `${flannelLogLines({
+        kind,
+        version: "v0.24.3-build20240307",
+        start,
+        durationSeconds: 60,
+        iface: "eth0",
+      })
+        .map((text, i) => `${new Date(start.getTime() + 2000 + i * 2500).toISOString()} stderr F ${text}`)
+        .join("\n")}\n`;
+    mkdirSync(join(pod, "kube-flannel"), { recursive: true });
+    mkdirSync(join(pod, "calico-node"), { recursive: true });
+    mkdirSync(join(pod, "install-cni"), { recursive: true });
+    writeFileSync(join(pod, "kube-flannel", "0.log"), cri("ipv6-loop"));
+    writeFileSync(join(pod, "calico-node", "0.log"), stormText(start, 60, "quiet"));
+    // A container no advisory names is never read.
+    writeFileSync(join(pod, "install-cni", "0.log"), cri("ipv6-loop"));
+    const api = new FakeApi();
+    const agent = new NodeAgent({
+      node: "n1",
+      roots: [root],
+      stateDir: state,
+      advisories,
+      api,
+      clearAfterMs: 10 * MIN,
+      eventIntervalMs: 5 * MIN,
+      pollMs: 1000,
+      firstWriteJitterMs: 0,
+      log: () => undefined,
+      now: () => now,
+      random: () => 0,
+    });
+    let now = Date.parse("2024-03-18T09:31:30Z");
+    await agent.start();
+    await agent.tick();
+    now += 5000; // idle past the flush delay: the last record is complete
+    await agent.tick();
+    const labels = { advisory: "CNID-2024-0002", signature: "ipv6-restore-loop", node: "n1" };
+    assert.equal(
+      agent.metrics.matches.get(labels),
+      12,
+      "one bootstrap and 11 resync failures, from one file",
+    );
+    assert.equal(agent.metrics.filesTracked.get({ node: "n1" }), 2, "calico-node and kube-flannel");
+    assert.equal(api.condition("FlannelIPv6RestoreLoop")?.status, "True");
+    assert.match(api.condition("FlannelIPv6RestoreLoop")?.message ?? "", /kube-flannel logs/);
+    assert.equal(api.condition("CalicoXDPRetryLoop")?.status, "False");
+    const events = [...api.events.values()].map((e) => e.note);
+    assert.ok(
+      events.some((n) => /kube-flannel log record matched ipv6-restore-loop/.test(n)),
+      events.join("\n"),
+    );
+    await agent.stop();
     rmSync(root, { recursive: true, force: true });
     rmSync(state, { recursive: true, force: true });
   });

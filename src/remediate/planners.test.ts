@@ -51,33 +51,54 @@ function undeclared(p: { name: string; implements: readonly string[] }, steps: r
     .map((s) => `${p.name}: step ${s.id} carries ${s.remediationId}`);
 }
 
-/** The facts planners see: every example bundle with and without each RKE config, and configs alone. */
+/**
+ * The facts planners see, for every shipped advisory: every example bundle with and without each
+ * RKE config, and configs alone; plus the flannel-loop bundle as an upstream (manifest) Canal on a
+ * kubeadm cluster, the case no example generator flavor renders.
+ */
 async function corpus(): Promise<PlanFacts[]> {
   const configs = readdirSync(RKE_CONFIGS)
     .filter((f) => f.endsWith(".yml"))
     .map((f) => join(RKE_CONFIGS, f));
   const bundles = readdirSync(EXAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory());
   const read = (path: string): { path: string; text: string } => ({ path, text: readFileSync(path, "utf8") });
-  const out: PlanFacts[] = configs.map((c) => ({ advisory: adv, options, rkeConfig: read(c) }));
-  for (const b of bundles) {
-    const dir = join(EXAMPLES, b.name);
-    const s = await collectBundle(dir, {
-      container: "calico-node",
-      signatures: compileSignatures([adv]),
-      now,
-    });
-    const own = join(dir, "cluster.yml");
-    for (const snapshot of [s, withRancher(s, true), withRancher(s, false)])
-      for (const rke of [undefined, ...configs, ...(existsSync(own) ? [own] : [])])
-        out.push({
-          advisory: adv,
-          options,
-          snapshot,
-          diagnosis: diagnose(snapshot, adv),
-          ...(rke !== undefined ? { rkeConfig: read(rke) } : {}),
-        });
+  const out: PlanFacts[] = [];
+  for (const a of advisories) {
+    out.push(...configs.map((c) => ({ advisory: a, options, rkeConfig: read(c) })));
+    for (const b of bundles) {
+      const dir = join(EXAMPLES, b.name);
+      const s = await collectBundle(dir, {
+        container: "calico-node",
+        logContainers: [a.component.container],
+        signatures: compileSignatures([a]),
+        now,
+      });
+      const own = join(dir, "cluster.yml");
+      const variants = [s, withRancher(s, true), withRancher(s, false)];
+      if (b.name === "rke2-canal-flannel-loop") variants.push(asUpstreamCanal(s));
+      for (const snapshot of variants)
+        for (const rke of [undefined, ...configs, ...(existsSync(own) ? [own] : [])])
+          out.push({
+            advisory: a,
+            options,
+            snapshot,
+            diagnosis: diagnose(snapshot, a),
+            ...(rke !== undefined ? { rkeConfig: read(rke) } : {}),
+          });
+    }
   }
   return out;
+}
+
+/** The same cluster with its Canal applied from a manifest on a kubeadm ("other") cluster. */
+function asUpstreamCanal(s: Snapshot): Snapshot {
+  const other = { value: "other" as const, from: { source: "file" as const, ref: "test" } };
+  return {
+    ...s,
+    distribution: other,
+    nodes: s.nodes.map((n) => ({ ...n, distribution: other, kubeletVersion: "v1.28.8" })),
+    installs: s.installs.map((i) => ({ ...i, managedBy: "manifest" as const })),
+  };
 }
 
 function withRancher(s: Snapshot, value: boolean): Snapshot {
