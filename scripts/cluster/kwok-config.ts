@@ -56,7 +56,11 @@ function clusterLogs(stateDir: string, scenario: Scenario, plan: NodePlan): Doc 
       selector: { matchNamespaces: [scenario.daemonSet.namespace], matchNames: [plan.name] },
       logs: [
         { containers: ["calico-node"], logsFile: calicoLogFile(stateDir, plan.name), follow: true },
-        { containers: ["kube-flannel"], logsFile: flannelLogFile(stateDir), follow: true },
+        {
+          containers: ["kube-flannel"],
+          logsFile: flannelLogFile(stateDir, scenario.hotFlannelLog !== undefined ? plan.name : undefined),
+          follow: true,
+        },
       ],
     },
   };

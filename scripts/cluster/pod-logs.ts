@@ -5,6 +5,7 @@ import { createWriteStream, existsSync, mkdirSync, writeFileSync } from "node:fs
 import { join } from "node:path";
 import { once } from "node:events";
 import { felixLog, toCri, type FelixLogKind } from "../fixtures/felix-log.js";
+import { flannelLogEntries } from "../fixtures/flannel-log.js";
 import type { NodePlan } from "./node-objects.js";
 import type { Scenario } from "./scenarios.js";
 
@@ -20,8 +21,9 @@ export function podLogDir(stateDir: string): string {
   return join(stateDir, "pod-logs");
 }
 
-export function flannelLogFile(stateDir: string): string {
-  return join(podLogDir(stateDir), "kube-flannel.log");
+/** The kube-flannel log every node serves, or one node's own when the scenario gives flannel a loop. */
+export function flannelLogFile(stateDir: string, node?: string): string {
+  return join(podLogDir(stateDir), node === undefined ? "kube-flannel.log" : `${node}.kube-flannel.log`);
 }
 
 export function calicoLogFile(stateDir: string, node: string): string {
@@ -84,8 +86,21 @@ function* criLines(
   }
 }
 
+/** A node's kube-flannel log in CRI form: the scenario's flannel kind on hot nodes, else start-up only. */
+function* flannelCriLines(scenario: Scenario, hot: boolean, end: Date): Generator<string> {
+  const image = scenario.daemonSet.containers.find((c) => c.name === "kube-flannel")?.image ?? "";
+  for (const e of flannelLogEntries({
+    kind: hot ? (scenario.hotFlannelLog ?? "quiet") : "quiet",
+    version: image.slice(image.lastIndexOf(":") + 1),
+    start: new Date(end.getTime() - HISTORY_MINUTES * 60_000),
+    durationSeconds: HISTORY_MINUTES * 60,
+    iface: "eth0",
+  }))
+    yield toCri({ time: e.time, text: e.text }, "stderr");
+}
+
 /**
- * Writes every node's calico-node log. Files that already exist are kept, so a second `up` on a
+ * Writes every node's calico-node log (and kube-flannel log, when the scenario gives flannel one). Files that already exist are kept, so a second `up` on a
  * running cluster serves the same logs it served before.
  */
 export async function writePodLogs(
@@ -97,6 +112,12 @@ export async function writePodLogs(
   mkdirSync(podLogDir(stateDir), { recursive: true });
   const end = new Date();
   if (!existsSync(flannelLogFile(stateDir))) writeFileSync(flannelLogFile(stateDir), flannelLog(end));
+  if (scenario.hotFlannelLog !== undefined) {
+    for (const [index, plan] of plans.entries()) {
+      const file = flannelLogFile(stateDir, plan.name);
+      if (!existsSync(file)) await writeLines(file, flannelCriLines(scenario, index < hotCount, end));
+    }
+  }
   for (const [index, plan] of plans.entries()) {
     const file = calicoLogFile(stateDir, plan.name);
     if (existsSync(file)) continue;

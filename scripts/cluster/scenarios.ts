@@ -2,6 +2,7 @@
 // from shared/docs/incident-facts.md (KDM templates, rke2-charts values, the issue reports), so the
 // diagnostics under test see what they would see on a real RKE1/RKE2 cluster.
 import type { FelixLogKind } from "../fixtures/felix-log.js";
+import type { FlannelLogKind } from "../fixtures/flannel-log.js";
 
 export type Distro = "rke1" | "rke2";
 
@@ -38,6 +39,8 @@ export interface Scenario {
   hotNodeLog: FelixLogKind | undefined;
   /** Felix's screen log level as the distribution configures it. */
   severityScreen: "Info" | "Warning";
+  /** kube-flannel log kind on the hot nodes (absent: every node serves flanneld's start-up lines). */
+  hotFlannelLog?: FlannelLogKind;
 }
 
 const UBUNTU_2004 = "Ubuntu 20.04.6 LTS";
@@ -180,6 +183,49 @@ const SCENARIOS: Scenario[] = [
     felixConfiguration: { logSeverityScreen: "Info", reportingInterval: "0s" },
     hotNodeLog: undefined,
     severityScreen: "Info",
+  },
+  {
+    // CNID-2024-0002 (shared/docs/next-advisories): RKE2 v1.28.8+rke2r1 ships rke2-canal
+    // v3.27.2-build2024030800, whose values pin hardened-calico v3.27.2-build20240308 and
+    // hardened-flannel v0.24.3-build20240307; the hot nodes run flannel's IPv6 rule loop.
+    name: "rke2-canal-flannel-loop",
+    description:
+      "RKE2 v1.28.8+rke2r1, rke2-canal with hardened-flannel v0.24.3: the IPv6 iptables-restore loop every 5 s",
+    distro: "rke2",
+    distroVersion: "v1.28.8+rke2r1",
+    node: { ...RKE2_NODE, kernelVersion: "5.15.0-105-generic", kubeletVersion: "v1.28.8+rke2r1" },
+    daemonSet: {
+      namespace: "kube-system",
+      name: "rke2-canal",
+      labels: { "k8s-app": "canal" },
+      serviceAccount: "canal",
+      initContainers: [
+        { name: "install-cni", image: "rancher/hardened-calico:v3.27.2-build20240308", env: {} },
+        { name: "flexvol-driver", image: "rancher/hardened-calico:v3.27.2-build20240308", env: {} },
+      ],
+      containers: [
+        {
+          name: "calico-node",
+          image: "rancher/hardened-calico:v3.27.2-build20240308",
+          env: {
+            DATASTORE_TYPE: "kubernetes",
+            FELIX_XDPENABLED: "false",
+            FELIX_LOGSEVERITYSCREEN: "info",
+            FELIX_DEFAULTENDPOINTTOHOSTACTION: "ACCEPT",
+            FELIX_IPV6SUPPORT: "false",
+            CALICO_NETWORKING_BACKEND: "none",
+            CLUSTER_TYPE: "k8s,canal",
+            CALICO_DISABLE_FILE_LOGGING: "true",
+          },
+        },
+        { name: "kube-flannel", image: "rancher/hardened-flannel:v0.24.3-build20240307", env: {} },
+      ],
+    },
+    calicoVersion: "v3.27.2",
+    felixConfiguration: { logSeverityScreen: "Info", reportingInterval: "0s" },
+    hotNodeLog: undefined,
+    severityScreen: "Info",
+    hotFlannelLog: "ipv6-loop",
   },
   {
     name: "rke2-calico-at-risk",

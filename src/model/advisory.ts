@@ -199,8 +199,12 @@ export interface Presentation {
    * and source of one felix-setting condition, titled "TITLE (SOURCE)" by the writers.
    */
   columns?: ReportColumn[];
-  /** The alert on any symptom record, and the one on a sustained symptom rate (absent: generic). */
-  alerts?: { signatureSeen?: AlertText; signatureRate?: AlertText };
+  /**
+   * The alert on any symptom record, and the one on a sustained symptom rate (absent: generic);
+   * `resources: false` leaves out the component's CPU and memory alerts and their recording rules
+   * (for a problem whose cost is not CPU or memory).
+   */
+  alerts?: { signatureSeen?: AlertText; signatureRate?: AlertText; resources?: boolean };
   /** The agent's Node condition type (absent: derived from the id). */
   conditionType?: string;
   /**

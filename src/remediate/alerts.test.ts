@@ -66,3 +66,32 @@ test("several advisories make one valid rule set: shared recording rules once, e
   };
   assert.deepEqual(object.spec.groups, doc.groups);
 });
+
+test("CNID-2024-0002's rules carry its names; without resource alerts, no CPU or memory rule", async () => {
+  const all = await loadAdvisories(SHIPPED_ADVISORIES_DIR);
+  const flannel = all.find((a) => a.id === "CNID-2024-0002");
+  assert.ok(flannel);
+  const rules = alertRuleGroups(flannel).flatMap((g) => g.rules);
+  assert.deepEqual(
+    rules.map((r) => r.alert ?? r.record),
+    [
+      "cnidoctor:signature_matches_per_hour:rate15m",
+      "FlannelIPv6RestoreLoopSeen",
+      "FlannelIPv6RestoreLoopStorm",
+    ],
+  );
+  assert.equal(rules[2]?.labels?.component, "kube-flannel");
+  assert.match(rules[0]?.expr ?? "", /advisory="CNID-2024-0002", signature=~"ipv6-restore-loop"/);
+  // Together with the XDP advisory: one recording group, each advisory's alerts in its own group.
+  const doc = parse(alertRulesDocuments(all, "rules")) as {
+    groups: { name: string; rules: { alert?: string }[] }[];
+  };
+  assert.deepEqual(
+    doc.groups.map((g) => g.name),
+    ["cnidoctor-recording", "cnidoctor-cnid_2024_0001", "cnidoctor-cnid_2024_0002"],
+  );
+  assert.deepEqual(
+    doc.groups[2]?.rules.map((r) => r.alert),
+    ["FlannelIPv6RestoreLoopSeen", "FlannelIPv6RestoreLoopStorm"],
+  );
+});

@@ -75,60 +75,61 @@ export function alertRuleGroups(advisory: Advisory): { name: string; rules: Rule
   const common = { advisory: id, component: advisory.component.container };
   const runbook = `Run \`cnidoctor scan\` and \`cnidoctor plan\`; see docs/remediation.md. ${advisory.title}.`;
   const text = signatureAlerts(advisory);
-  return [
+  const rules: Rule[] = [
+    { record: sigRate, expr: `sum by (advisory, node) (rate(${SIGNATURE_COUNTER}{${sel}}[15m])) * 3600` },
     {
-      name: `cnidoctor-${slug(id)}`,
-      rules: [
-        { record: sigRate, expr: `sum by (advisory, node) (rate(${SIGNATURE_COUNTER}{${sel}}[15m])) * 3600` },
-        {
-          record: cpu,
-          expr: `sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container="${advisory.component.container}"}[5m]))`,
-        },
-        {
-          record: memSlope,
-          expr: `deriv(container_memory_working_set_bytes{container="${advisory.component.container}"}[1h]) * 3600 / 1048576`,
-        },
-        {
-          alert: text.seen.name,
-          expr: `sum by (advisory, node) (increase(${SIGNATURE_COUNTER}{${sel}}[1h])) > 0`,
-          labels: { severity: "warning", ...common },
-          annotations: {
-            summary: text.seen.summary,
-            description: `${text.seen.description} ${runbook}`,
-          },
-        },
-        {
-          alert: text.rate.name,
-          expr: `${sigRate} > ${s.signatureRatePerHour}`,
-          for: "15m",
-          labels: { severity: "critical", ...common },
-          annotations: {
-            summary: text.rate.summary,
-            description: `More than ${s.signatureRatePerHour}/h for 15 minutes: ${text.rate.description} ${runbook}`,
-          },
-        },
-        {
-          alert: "CalicoNodeCpuAbovePeers",
-          expr: `${cpu} > scalar(${s.cpuPeerRatio} * quantile(0.5, ${cpu})) and ${cpu} > 0.1`,
-          for: "30m",
-          labels: { severity: "warning", ...common },
-          annotations: {
-            summary: `calico-node {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanize }} cores, over ${s.cpuPeerRatio}x the median of its peers`,
-            description: `A symptom of ${id} when the pod's log also shows the signature. ${runbook}`,
-          },
-        },
-        {
-          alert: "CalicoNodeMemoryGrowing",
-          expr: `${memSlope} > ${s.memorySlopeMiBPerHour}`,
-          for: "1h",
-          labels: { severity: "warning", ...common },
-          annotations: {
-            summary: `calico-node {{ $labels.namespace }}/{{ $labels.pod }} working set grows {{ $value | humanize }} MiB/h`,
-            description: `Sustained growth above ${s.memorySlopeMiBPerHour} MiB/h, a symptom of ${id}. ${runbook}`,
-          },
-        },
-      ],
+      record: cpu,
+      expr: `sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{container="${advisory.component.container}"}[5m]))`,
     },
+    {
+      record: memSlope,
+      expr: `deriv(container_memory_working_set_bytes{container="${advisory.component.container}"}[1h]) * 3600 / 1048576`,
+    },
+    {
+      alert: text.seen.name,
+      expr: `sum by (advisory, node) (increase(${SIGNATURE_COUNTER}{${sel}}[1h])) > 0`,
+      labels: { severity: "warning", ...common },
+      annotations: {
+        summary: text.seen.summary,
+        description: `${text.seen.description} ${runbook}`,
+      },
+    },
+    {
+      alert: text.rate.name,
+      expr: `${sigRate} > ${s.signatureRatePerHour}`,
+      for: "15m",
+      labels: { severity: "critical", ...common },
+      annotations: {
+        summary: text.rate.summary,
+        description: `More than ${s.signatureRatePerHour}/h for 15 minutes: ${text.rate.description} ${runbook}`,
+      },
+    },
+    {
+      alert: "CalicoNodeCpuAbovePeers",
+      expr: `${cpu} > scalar(${s.cpuPeerRatio} * quantile(0.5, ${cpu})) and ${cpu} > 0.1`,
+      for: "30m",
+      labels: { severity: "warning", ...common },
+      annotations: {
+        summary: `calico-node {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanize }} cores, over ${s.cpuPeerRatio}x the median of its peers`,
+        description: `A symptom of ${id} when the pod's log also shows the signature. ${runbook}`,
+      },
+    },
+    {
+      alert: "CalicoNodeMemoryGrowing",
+      expr: `${memSlope} > ${s.memorySlopeMiBPerHour}`,
+      for: "1h",
+      labels: { severity: "warning", ...common },
+      annotations: {
+        summary: `calico-node {{ $labels.namespace }}/{{ $labels.pod }} working set grows {{ $value | humanize }} MiB/h`,
+        description: `Sustained growth above ${s.memorySlopeMiBPerHour} MiB/h, a symptom of ${id}. ${runbook}`,
+      },
+    },
+  ];
+  const resources = advisory.presentation?.alerts?.resources !== false;
+  const resourceRule = (r: Rule): boolean =>
+    r.record === cpu || r.record === memSlope || r.expr.includes(cpu) || r.expr.includes(memSlope);
+  return [
+    { name: `cnidoctor-${slug(id)}`, rules: resources ? rules : rules.filter((r) => !resourceRule(r)) },
   ];
 }
 
