@@ -284,5 +284,5 @@ export function findScenario(name: string): Scenario | undefined {
 
 /** Nodes that show the scenario's symptom: the first ceil(N/3). */
 export function hotNodeCount(scenario: Scenario, nodes: number): number {
-  return scenario.hotNodeLog === undefined ? 0 : Math.ceil(nodes / 3);
+  return scenario.hotNodeLog === undefined && scenario.hotFlannelLog === undefined ? 0 : Math.ceil(nodes / 3);
 }
