@@ -194,10 +194,7 @@ function logBlock(text: string, container: string): string | undefined {
 
 function labelsMatch(obj: Record<string, unknown>, selector: string | null): boolean {
   if (selector === null || selector === "") return true;
-  const labels = ((obj.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {}) as Record<
-    string,
-    string
-  >;
+  const labels = (obj.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
   return selector.split(",").every((pair) => {
     const [k, v] = pair.split("=");
     return k !== undefined && labels[k] === v;

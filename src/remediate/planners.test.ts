@@ -21,9 +21,7 @@ const ROOT = new URL("../../../", import.meta.url).pathname;
 const EXAMPLES = join(ROOT, "examples");
 const RKE_CONFIGS = join(ROOT, "src/remediate/testdata");
 const advisories = await loadAdvisories(SHIPPED_ADVISORIES_DIR);
-const advisory = advisories.find((a) => a.id === "CNID-2024-0001");
-assert.ok(advisory);
-const adv: Advisory = advisory;
+assert.ok(advisories.some((a) => a.id === "CNID-2024-0001"));
 const now = new Date("2024-08-14T10:00:00Z");
 const options = { ...DEFAULT_PLAN_OPTIONS, outputDir: "/out" };
 
