@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { felixLog, toCri, toDockerJson } from "../../scripts/fixtures/felix-log.js";
 import type { Report } from "../model/finding.js";
+import type { Plan } from "../model/plan.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const BIN = join(ROOT, "dist/src/cli/bin.js");
@@ -395,5 +396,43 @@ describe("plan, apply and alerts with two advisories loaded", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("CNID-2024-0002 on its example", () => {
+  test("plan --advisory CNID-2024-0002: the RKE2 upgrade and the HelmChartConfig pin, with their diffs", () => {
+    const r = run([
+      "plan",
+      "--advisory",
+      "CNID-2024-0002",
+      "--bundle",
+      join(EXAMPLES, "rke2-canal-flannel-loop"),
+      "-o",
+      "json",
+    ]);
+    assert.equal(r.stderr, "");
+    const plan = JSON.parse(r.stdout) as Plan;
+    assert.equal(plan.advisoryId, "CNID-2024-0002");
+    assert.deepEqual(
+      plan.steps.map((s) => s.id),
+      ["rke2-upgrade-flannel", "rke2-canal-flannel-image", "alert-rules"],
+    );
+    const [upgrade, pin] = plan.steps;
+    assert.equal(upgrade?.diff, "- rke2 v1.28.8+rke2r1\n+ rke2 v1.28.9+rke2r1\n");
+    assert.match(
+      pin?.diff ?? "",
+      /^\+\+\+ b\/var\/lib\/rancher\/rke2\/server\/manifests\/rke2-canal-config\.yaml$/m,
+    );
+    assert.match(pin?.diff ?? "", /^\+ +tag: v0\.24\.4-build20240321$/m);
+    assert.equal(pin?.default, true);
+  });
+
+  test("advisories list shows both, each with its component's versions", () => {
+    const r = run(["advisories", "list"]);
+    assert.match(r.stdout, /^CNID-2024-0001 .*\[calico v3\.26\.5, v3\.27\.3, v3\.28\.0\]$/m);
+    assert.match(
+      r.stdout,
+      /^CNID-2024-0002 +low +flannel v0\.24\.3 IPv6 iptables-restore loop .*\[flannel v0\.24\.3\]$/m,
+    );
   });
 });
