@@ -112,13 +112,22 @@ build_kube_bins() {
 }
 
 # The wrapper module pins the server version (go.etcd.io/etcd/api/v3/version carries it, so no
-# stamping is needed); the build is ~1 min cold on 2 cores, far less than the kube binaries.
+# stamping is needed); cold it takes 1-5 min on 2 cores, far less than the kube binaries.
+# etcd prints four lines: read them whole, since `| grep -q` may close the pipe early and pipefail
+# would then count etcd's SIGPIPE as a mismatch.
+etcd_current() {
+  local out
+  [ -x "$ETCD_BIN/etcd" ] || return 1
+  out=$("$ETCD_BIN/etcd" --version 2>/dev/null) || return 1
+  [[ "$out" == *"etcd Version: ${ETCD_VERSION#v}"* ]]
+}
+
 build_etcd() {
-  if [ -x "$ETCD_BIN/etcd" ] && "$ETCD_BIN/etcd" --version 2>/dev/null | grep -qx "etcd Version: ${ETCD_VERSION#v}"; then
+  if etcd_current; then
     log "etcd $ETCD_VERSION cached in $ETCD_BIN"
     return
   fi
-  log "building etcd $ETCD_VERSION (cold: ~1-2 min)"
+  log "building etcd $ETCD_VERSION (cold: 1-5 min, module downloads included)"
   local start
   start=$(date +%s)
   mkdir -p "$ETCD_BIN.tmp"
@@ -130,7 +139,7 @@ build_etcd() {
   mkdir -p "$ETCD_BIN"
   mv -f "$ETCD_BIN.tmp/etcd" "$ETCD_BIN/etcd"
   rmdir "$ETCD_BIN.tmp"
-  "$ETCD_BIN/etcd" --version | grep -qx "etcd Version: ${ETCD_VERSION#v}" || { log "built etcd is not $ETCD_VERSION"; exit 1; }
+  etcd_current || { log "built etcd does not report $ETCD_VERSION"; exit 1; }
   log "etcd built in $(($(date +%s) - start)) s"
 }
 
