@@ -199,9 +199,21 @@ function mdCell(text: string): string {
   return text.replace(/\s*\n\s*/g, " ").replace(/\|/g, "\\|");
 }
 
-/** A heading anchor GitHub and the HTML page both produce the same way for a cluster. */
-export function anchorOf(context: string): string {
-  return `cluster-${context.toLowerCase().replace(/[^a-z0-9_-]+/g, "-")}`;
+/**
+ * Each cluster's anchor in the Markdown and HTML pages: its name made URL-safe, with a number
+ * added where two names come out the same ("a.b" and "a-b").
+ */
+export function anchorsOf(report: FleetReport): Map<string, string> {
+  const out = new Map<string, string>();
+  const used = new Set<string>();
+  for (const c of report.clusters) {
+    const base = `cluster-${c.context.toLowerCase().replace(/[^a-z0-9_-]+/g, "-")}`;
+    let anchor = base;
+    for (let n = 2; used.has(anchor); n++) anchor = `${base}-${n}`;
+    used.add(anchor);
+    out.set(c.context, anchor);
+  }
+  return out;
 }
 
 /** A cluster's own Markdown report one heading level down, to sit under the fleet's heading. */
@@ -211,8 +223,17 @@ function clusterMarkdown(report: Report): string {
 
 export function renderFleetMarkdown(report: FleetReport): string {
   const ids = advisoryIds(report);
+  const anchors = anchorsOf(report);
+  const anchorOf = (context: string): string => anchors.get(context) ?? "";
   const row = (values: string[]): string => `| ${values.map(mdCell).join(" | ")} |`;
-  const titles = headers(ids).map((h) => h.charAt(0) + h.slice(1).toLowerCase());
+  const titles = [
+    "Cluster",
+    "Distribution",
+    "Plugin",
+    "Rancher",
+    ...ids.map((id) => `${id} A/R/U`),
+    "First step",
+  ];
   const lines = [
     "# cnidoctor fleet report",
     "",
@@ -229,9 +250,11 @@ export function renderFleetMarkdown(report: FleetReport): string {
     "A/R/U: nodes affected / at risk / unknown.",
   ];
   for (const c of report.clusters) {
-    lines.push("", `<a id="${anchorOf(c.context)}"></a>`, "", `## ${c.context}`, "");
+    lines.push("", `<a id="${anchorOf(c.context)}"></a>`, "");
+    // A scanned cluster's own report brings its heading ("cnidoctor report: NAME").
     if (c.markdown !== undefined) lines.push(c.markdown.trimEnd());
-    else
+    else lines.push(`## ${c.context}`, "");
+    if (c.markdown === undefined)
       lines.push(
         c.gap !== undefined
           ? `Not scanned (${c.gap.reason}): ${c.gap.message}`
@@ -249,6 +272,8 @@ ${reportSections(report)}`;
 
 export function renderFleetHtml(report: FleetReport): string {
   const ids = advisoryIds(report);
+  const anchors = anchorsOf(report);
+  const anchorOf = (context: string): string => anchors.get(context) ?? "";
   const th = headers(ids)
     .map((h) => `<th>${escapeHtml(h)}</th>`)
     .join("");

@@ -87,6 +87,15 @@ function joined(values: readonly (string | undefined)[]): string | null {
   return set.length > 0 ? set.join(", ") : null;
 }
 
+/** The value most nodes report (the first such in node order on a tie); null when none does. */
+function commonest(values: readonly (string | undefined)[]): string | null {
+  const counts = new Map<string, number>();
+  for (const v of values) if (v !== undefined && v !== "") counts.set(v, (counts.get(v) ?? 0) + 1);
+  let best: string | null = null;
+  for (const [v, n] of counts) if (best === null || n > (counts.get(best) ?? 0)) best = v;
+  return best;
+}
+
 /** What the fleet table shows of one cluster, read from its snapshot and report before both are dropped. */
 export function clusterSummary(snapshot: Snapshot, report: Report): ClusterSummary {
   const advisories = report.verdicts.map((g) => {
@@ -105,7 +114,8 @@ export function clusterSummary(snapshot: Snapshot, report: Report): ClusterSumma
   const first = urgent.flatMap((f) => f.remediations)[0];
   return {
     distribution: snapshot.distribution?.value ?? null,
-    kubernetesVersion: snapshot.kubernetesVersion?.value ?? null,
+    kubernetesVersion:
+      snapshot.kubernetesVersion?.value ?? commonest(snapshot.nodes.map((n) => n.kubeletVersion)),
     plugin: joined(snapshot.installs.map((i) => i.plugin)),
     calicoVersion:
       joined(snapshot.installs.map((i) => i.version?.value.text)) ??
