@@ -8,13 +8,18 @@ import { prometheusSource, prometheusWindow } from "./prometheus-options.js";
 import { advisoriesFor, pipelineBasics, renderReport } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 import { rancherVersionFor, tablesFor } from "./kdm-options.js";
+import { bundleFleet, fleetSelector } from "./fleet-options.js";
 
 async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const bundle = flagValue(args, "bundle");
   if (args.positionals.length > 0)
     throw new UsageError(`scan: unexpected argument '${args.positionals[0] ?? ""}'`);
   prometheusWindow(args);
+  const select = fleetSelector(args);
+  if (select !== undefined) return (await import("./fleet-scan.js")).scanFleet(args, rt, { select });
   refuseLiveFlagsWithBundle(args, "scan");
+  const bundles = bundle !== undefined ? await bundleFleet(bundle) : undefined;
+  if (bundles !== undefined) return (await import("./fleet-scan.js")).scanFleet(args, rt, { bundles });
   const target: Target = bundle !== undefined ? { kind: "bundle", dir: bundle } : liveTarget(args, rt);
   const advisories = await advisoriesFor(args);
   // The version tables and --rancher are read before the cluster, so a bad --kdm fails fast.
