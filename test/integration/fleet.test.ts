@@ -166,6 +166,8 @@ describe("fleet scan over a Rancher-style merged kubeconfig", { timeout: 600_000
     assert.equal(r.killed, false, `the fleet scan hung: ${r.stderr}`);
     assert.ok(proxy.frozenAt !== undefined, "the fleet scan never reached the stopped cluster");
     const out = parseJson(r, "fleet scan") as FleetJson;
+    for (const c of out.clusters)
+      if (c.gap !== undefined) console.log(`# ${c.context}: gap ${c.gap.reason}: ${c.gap.message}`);
 
     assert.equal(out.schemaVersion, 1);
     assert.equal(out.kind, "fleet");
