@@ -172,6 +172,19 @@ test("a fleet scan: stopped, refused and credential-less clusters are gaps; the 
   assert.deepEqual(withoutTime(doc.clusters[0]?.report), withoutTime(JSON.parse(single.stdout)));
 });
 
+test("$KUBECONFIG with several files: --context picks from their merge, as kubectl does", async () => {
+  const env = { KUBECONFIG: `${join(dir, "a.kubeconfig")}:${join(dir, "b.kubeconfig")}` };
+  const refused = await run(["scan", "--context", "refused", "-o", "json"], env);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /unauthorized/, "the second file's context was used");
+  const missing = await run(["scan", "--context", "nope"], env);
+  assert.equal(missing.code, 2);
+  assert.match(
+    missing.stderr,
+    /context 'nope' is not in .*a\.kubeconfig:.*b\.kubeconfig \(contexts: good, stopped, refused, no-credentials\)/,
+  );
+});
+
 test("fleet selectors: a list and a glob pick by name; bad usage is exit 2", async () => {
   const env = { KUBECONFIG: join(dir, "b.kubeconfig") };
   const listed = await run(["scan", "--contexts", "refused,refused", "-o", "json"], env);
