@@ -6,6 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
 import { createServer, type Server } from "node:http";
@@ -299,4 +300,45 @@ test("plan over a directory of bundles: clusters grouped by the change they need
   };
   assert.equal(json.kind, "fleet-plan");
   assert.equal(json.clusters.length, 5);
+});
+
+test("a hanging exec credential plugin costs its context the credentials timeout, and is not left running", async () => {
+  const pidFile = join(dir, "plugin.pid");
+  await writeFile(
+    join(dir, "hang.kubeconfig"),
+    [
+      "apiVersion: v1",
+      "kind: Config",
+      "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]",
+      `users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: /bin/sh, args: ['-c', 'echo $$ > ${pidFile}; exec sleep 1000'], interactiveMode: Never}}}]`,
+      "contexts: [{name: hang, context: {cluster: c, user: u}}]",
+      "",
+    ].join("\n"),
+  );
+  const r = await run([
+    "scan",
+    "--all-contexts",
+    "--kubeconfig",
+    join(dir, "hang.kubeconfig"),
+    "--request-timeout",
+    "1s",
+    "-o",
+    "json",
+  ]);
+  assert.equal(r.code, 4, r.stderr);
+  const doc = JSON.parse(r.stdout) as FleetJson;
+  assert.equal(doc.clusters[0]?.gap?.reason, "credentials");
+  assert.match(doc.clusters[0]?.gap?.message ?? "", /did not finish within 16 s/);
+  const pid = Number((await readFile(pidFile, "utf8")).trim());
+  // Killed with the loader's group; its zombie is reaped by init a moment later.
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return !/\) Z /.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+      return false;
+    }
+  };
+  for (let i = 0; i < 50 && alive(); i++) await new Promise((res) => setTimeout(res, 100));
+  assert.equal(alive(), false, "the plugin was ended with the loader");
 });
