@@ -10,7 +10,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { InputError, UsageError } from "../errors.js";
 import { checkInputSync, type InputKind } from "../io/open-input.js";
-import { singleContextDoc, type MergedKubeConfig } from "./merge.js";
+import { mergeKubeconfigs, singleContextDoc, type MergedKubeConfig } from "./merge.js";
 
 export interface KubeTarget {
   kubeconfig?: string;
@@ -115,6 +115,9 @@ export interface LoadedKubeConfig {
 const SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 export function loadKubeConfig(target: KubeTarget): LoadedKubeConfig {
+  // $KUBECONFIG listing several files: one context of their merge, as kubectl (and a fleet) sees it.
+  const listed = (target.env.KUBECONFIG ?? "").split(":").filter((f) => f !== "");
+  if (target.kubeconfig === undefined && listed.length > 1) return loadFromList(listed, target.context);
   const config = new KubeConfig();
   const explicit = target.kubeconfig ?? target.env.KUBECONFIG?.split(":")[0];
   const fallback = join(homedir(), ".kube", "config");
@@ -190,4 +193,19 @@ export function loadMergedContext(merged: MergedKubeConfig, context: string): Lo
   }
   if (!config.getCurrentCluster()) throw new InputError(file, `context '${context}' has no cluster`);
   return { config, description: `context ${context} (${file})` };
+}
+
+function loadFromList(files: readonly string[], context: string | undefined): LoadedKubeConfig {
+  const merged = mergeKubeconfigs(files, false);
+  const where = merged.files.join(":");
+  const name = context ?? merged.currentContext;
+  if (name === undefined) throw new InputError(where, "has no current context; pass --context");
+  if (!merged.contexts.has(name)) {
+    if (context === undefined)
+      throw new InputError(where, `current-context '${name}' is not among its contexts; pass --context`);
+    throw new UsageError(
+      `context '${name}' is not in ${where} (contexts: ${[...merged.contexts.keys()].join(", ")})`,
+    );
+  }
+  return loadMergedContext(merged, name);
 }

@@ -88,6 +88,8 @@ export async function scanFleet(
     throw new UsageError(
       "scan: --prometheus names one cluster's Prometheus; a fleet is scanned without it (scan each cluster with its own --prometheus)",
     );
+  // Ctrl-C from here on ends with a report (while credentials load: every cluster not finished).
+  const interrupt = rt.interruptSignal?.();
   const format = outputFormat(args);
   const concurrency = flagValue(args, "clusters-concurrency");
   const advisories = await advisoriesFor(args);
@@ -110,7 +112,7 @@ export async function scanFleet(
     },
     keep,
     ...(basics.progress !== undefined ? { progress: basics.progress } : {}),
-    ...(rt.interruptSignal !== undefined ? { interrupt: rt.interruptSignal() } : {}),
+    ...(interrupt !== undefined ? { interrupt } : {}),
   });
   const report = fleetReport(result.clusters, basics.tool, basics.now);
   return {

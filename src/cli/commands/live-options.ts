@@ -2,7 +2,7 @@
 // --burst, --request-timeout, --timeout, --resource-sample, --nodes) into the live collector's
 // settings and a connected client. Values and defaults come from the flag table (flags.ts).
 
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { InputError, UsageError } from "../../errors.js";
 import { flagValue } from "../flag-access.js";
@@ -62,6 +62,54 @@ export function liveSettings(args: ParsedArgs): LiveSettings {
  * kube-loader.js in a child process (same errors, same exit codes as resolving it here).
  */
 /**
+ * Runs a child in a process group of its own and ends the whole group once it exits or times out,
+ * so an exec credential plugin still hanging when the loader has answered (it gave up on that
+ * context) is not left behind.
+ */
+function runInOwnGroup(
+  file: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ ok: boolean; stdout: string; stderr: string; killed: boolean; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(file, argv, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    let killed = false;
+    const endGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // the group is gone already
+      }
+    };
+    const timer = setTimeout(() => {
+      killed = true;
+      endGroup();
+    }, timeoutMs);
+    const done = (code: number | null): void => {
+      clearTimeout(timer);
+      endGroup();
+      resolve({
+        ok: code === 0 && !killed,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        killed,
+        code,
+      });
+    };
+    // A plugin left running may hold the loader's stderr open: end the group when the loader
+    // exits, and the pipes close with it.
+    child.on("exit", endGroup);
+    child.on("error", () => done(null));
+    child.on("close", done);
+  });
+}
+
+/**
  * The contexts a fleet selector picks from the merged kubeconfig, each with its endpoint or the
  * reason its credentials could not be loaded, from one loader child. A selection of nothing, a
  * named context that is not there, or no kubeconfig at all is bad usage (exit 2); a child that
@@ -73,25 +121,22 @@ export async function resolveFleetOutOfProcess(
   timeoutMs: number,
 ): Promise<FleetEndpoint[]> {
   const script = fileURLToPath(new URL("../kube-loader.js", import.meta.url));
-  const stdout = await new Promise<string>((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [script, JSON.stringify({ fleet: request } satisfies LoaderRequest)],
-      { env, maxBuffer: 256 * 1024 * 1024, timeout: timeoutMs, killSignal: "SIGKILL" },
-      (error, out, err) => {
-        if (!error) return resolve(out);
-        const first = err.trim().split("\n")[0] ?? "";
-        reject(
-          new InputError(
-            "could not read the kubeconfig",
-            (error as { killed?: boolean }).killed === true
-              ? `resolving the contexts' credentials did not finish within ${Math.round(timeoutMs / 1000)} s`
-              : `resolving the contexts' credentials failed: ${first !== "" ? first : `exit code ${String(error.code ?? "unknown")}`}`,
-          ),
-        );
-      },
+  const r = await runInOwnGroup(
+    process.execPath,
+    [script, JSON.stringify({ fleet: request } satisfies LoaderRequest)],
+    env,
+    timeoutMs,
+  );
+  if (!r.ok) {
+    const first = r.stderr.trim().split("\n")[0] ?? "";
+    throw new InputError(
+      "could not read the kubeconfig",
+      r.killed
+        ? `resolving the contexts' credentials did not finish within ${Math.round(timeoutMs / 1000)} s`
+        : `resolving the contexts' credentials failed: ${first !== "" ? first : `exit code ${String(r.code ?? "unknown")}`}`,
     );
-  });
+  }
+  const stdout = r.stdout;
   let reply: LoaderReply;
   try {
     reply = JSON.parse(stdout) as LoaderReply;

@@ -38,7 +38,7 @@ async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
 
 export const scanCommand: Command = {
   name: "scan",
-  usage: `cnidoctor scan [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h] | --bundle DIR  [--prometheus URL [--window 24h]] [--rancher V] [--kdm FILE|URL] [-o ${choices("output", "scan")}]`,
+  usage: `cnidoctor scan [--kubeconfig FILE] [--context NAME | --all-contexts | --contexts A,B | --context-pattern GLOB [--clusters-concurrency N]] [--nodes SELECTOR] [--since 1h] | --bundle DIR  [--prometheus URL [--window 24h]] [--rancher V] [--kdm FILE|URL] [-o ${choices("output", "scan")}]`,
   summary:
     "Diagnose the current cluster (or a cluster-info dump bundle): per node affected / at-risk / not-affected / unknown, with evidence.",
   examples: [
@@ -46,6 +46,8 @@ export const scanCommand: Command = {
     "cnidoctor scan --context prod --nodes node-role.kubernetes.io/worker=true -o json > report.json",
     "cnidoctor scan --bundle ./dump",
     "cnidoctor scan --bundle ./dump --prometheus http://127.0.0.1:9090 --window 24h -o html > report.html",
+    "cnidoctor scan --all-contexts -o html > fleet.html   # every cluster of the kubeconfig, one report",
+    "cnidoctor scan --bundle ./fleet                      # a directory of bundles (collect --all-contexts)",
   ],
   run: scan,
 };
