@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs, promisify } from "node:util";
 import { startCluster, stopCluster, type ClusterInfo } from "../cluster/cluster.js";
 import { findKubectl } from "../cluster/tools.js";
-import { CLK_TCK, cpuTicks } from "./proc.js";
+import { cpuOf, cpuSeconds, waitForQuiet } from "./proc.js";
 import { loadKubeConfig } from "../../src/kube/config.js";
 import { resolveEndpoint } from "../../src/kube/endpoint.js";
 import { KubeClient, DEFAULT_CLIENT } from "../../src/kube/client.js";
@@ -56,37 +56,6 @@ interface PodRef {
   namespace: string;
   name: string;
   node: string;
-}
-
-/** CPU seconds (user + system) a process has used so far; 0 once it is gone. */
-function cpuSeconds(pid: number): number {
-  try {
-    return cpuTicks(pid) / CLK_TCK;
-  } catch {
-    return 0;
-  }
-}
-
-function cpuOf(pids: Record<string, number>): Record<string, number> {
-  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
-}
-
-/**
- * Waits until the harness's processes use under a tenth of a core for three seconds in a row.
- * A new cluster keeps working after `up` returns (kwok takes every node on, the controllers settle),
- * and a measurement made then measures that too.
- */
-async function waitForQuiet(pids: Record<string, number>, limitSeconds = 900): Promise<number> {
-  const started = Date.now();
-  let quiet = 0;
-  let last = Object.values(cpuOf(pids)).reduce((a, b) => a + b, 0);
-  while (quiet < 3 && Date.now() - started < limitSeconds * 1000) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const now = Object.values(cpuOf(pids)).reduce((a, b) => a + b, 0);
-    quiet = now - last < 0.1 ? quiet + 1 : 0;
-    last = now;
-  }
-  return (Date.now() - started) / 1000;
 }
 
 async function calicoPods(kubeconfig: string): Promise<PodRef[]> {

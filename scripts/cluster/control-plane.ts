@@ -68,12 +68,6 @@ export function apiserverSpec(tools: Tools, stateDir: string, ports: Ports, pki:
       "--enable-priority-and-fairness=false",
       "--profiling=false",
       "--event-ttl=15m",
-      // Streaming lists (sendInitialEvents) need etcd watch-progress requests, which Debian's etcd
-      // 3.4.23 lacks. With the gate on, the apiserver accepts such watches and then ends them with
-      // "RequestWatchProgress is disabled", and kwok's informers retried in growing backoff (pods
-      // waited up to a minute to start). Off, the request is refused up front and every client
-      // falls back to plain list+watch at once.
-      "--feature-gates=WatchList=false",
     ],
   };
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything the test cluster (scripts/cluster/) needs, and nothing when it is already there:
-#   - etcd (Debian etcd-server), promtool/prometheus (Debian prometheus), chromium, and podman,
-#     buildah, skopeo and runc for the packaging tests (all from Debian),
+#   - promtool/prometheus (Debian prometheus), chromium, and podman, buildah, skopeo and runc for
+#     the packaging tests (all from Debian),
+#   - etcd built from go.etcd.io/etcd/server/v3 via the wrapper module harness/etcd-bin, cached in
+#     ~/.cache/cnidoctor/etcd/<version>/bin (Debian's etcd 3.4 cannot serve the apiserver's
+#     streaming lists, and a newer etcd starts and answers faster),
 #   - kube-apiserver, kube-controller-manager, kube-scheduler built from k8s.io/kubernetes via the
 #     wrapper module harness/k8s-bins/go.mod, cached in ~/.cache/cnidoctor/k8s/<version>/bin,
 #   - kwok, cached in ~/.cache/cnidoctor/kwok/<version>/bin.
@@ -12,13 +15,16 @@ set -euo pipefail
 
 K8S_VERSION="v1.37.2"
 KWOK_VERSION="v0.8.0"
+ETCD_VERSION="v3.6.16"
 CACHE_ROOT="${CNIDOCTOR_CACHE:-$HOME/.cache/cnidoctor}"
 K8S_BIN="$CACHE_ROOT/k8s/$K8S_VERSION/bin"
 KWOK_BIN="$CACHE_ROOT/kwok/$KWOK_VERSION/bin"
+ETCD_BIN="$CACHE_ROOT/etcd/$ETCD_VERSION/bin"
 HELM_VERSION="v3.19.0"
 HELM_BIN="$CACHE_ROOT/helm/$HELM_VERSION/bin"
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WRAPPER_DIR="$REPO_ROOT/harness/k8s-bins"
+ETCD_WRAPPER_DIR="$REPO_ROOT/harness/etcd-bin"
 
 log() { printf '[ensure-tools] %s\n' "$*" >&2; }
 
@@ -29,7 +35,6 @@ as_root() {
 
 ensure_debian_packages() {
   local missing=()
-  [ -x /usr/bin/etcd ] || missing+=(etcd-server)
   [ -x /usr/bin/promtool ] || missing+=(prometheus)
   # Headless Chromium renders the HTML report to a screenshot in the integration tests.
   [ -x /usr/bin/chromium ] || missing+=(chromium)
@@ -41,12 +46,12 @@ ensure_debian_packages() {
   [ -x /usr/bin/skopeo ] || missing+=(skopeo)
   [ -x /usr/sbin/runc ] || [ -x /usr/bin/runc ] || missing+=(runc)
   if [ "${#missing[@]}" -eq 0 ]; then
-    log "etcd, promtool, chromium, podman, buildah, skopeo and runc present"
+    log "promtool, chromium, podman, buildah, skopeo and runc present"
     return
   fi
   log "installing ${missing[*]} from Debian"
-  # policy-rc.d exit 101 stops the packages' services from auto-starting: the harness starts its
-  # own etcd on loopback and a system etcd/prometheus would only hold ports and CPU.
+  # policy-rc.d exit 101 stops the packages' services from auto-starting: a system prometheus
+  # would only hold ports and CPU.
   local policy=/usr/sbin/policy-rc.d created_policy=0
   if [ ! -e "$policy" ]; then
     printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
@@ -106,6 +111,38 @@ build_kube_bins() {
   log "kube binaries built in $(($(date +%s) - start)) s"
 }
 
+# The wrapper module pins the server version (go.etcd.io/etcd/api/v3/version carries it, so no
+# stamping is needed); cold it takes 1-5 min on 2 cores, far less than the kube binaries.
+# etcd prints four lines: read them whole, since `| grep -q` may close the pipe early and pipefail
+# would then count etcd's SIGPIPE as a mismatch.
+etcd_current() {
+  local out
+  [ -x "$ETCD_BIN/etcd" ] || return 1
+  out=$("$ETCD_BIN/etcd" --version 2>/dev/null) || return 1
+  [[ "$out" == *"etcd Version: ${ETCD_VERSION#v}"* ]]
+}
+
+build_etcd() {
+  if etcd_current; then
+    log "etcd $ETCD_VERSION cached in $ETCD_BIN"
+    return
+  fi
+  log "building etcd $ETCD_VERSION (cold: 1-5 min, module downloads included)"
+  local start
+  start=$(date +%s)
+  mkdir -p "$ETCD_BIN.tmp"
+  (
+    cd "$ETCD_WRAPPER_DIR"
+    CGO_ENABLED=0 GOFLAGS=-mod=mod GOTOOLCHAIN=local go build -trimpath -p 2 -ldflags "-s -w" \
+      -o "$ETCD_BIN.tmp/etcd" .
+  )
+  mkdir -p "$ETCD_BIN"
+  mv -f "$ETCD_BIN.tmp/etcd" "$ETCD_BIN/etcd"
+  rmdir "$ETCD_BIN.tmp"
+  etcd_current || { log "built etcd does not report $ETCD_VERSION"; exit 1; }
+  log "etcd built in $(($(date +%s) - start)) s"
+}
+
 install_kwok() {
   if [ -x "$KWOK_BIN/kwok" ] && "$KWOK_BIN/kwok" --version 2>/dev/null | grep -q "$KWOK_VERSION"; then
     log "kwok $KWOK_VERSION cached in $KWOK_BIN"
@@ -134,6 +171,7 @@ install_helm() {
 
 ensure_debian_packages
 build_kube_bins
+build_etcd
 install_kwok
 install_helm
-log "ready: $K8S_BIN, $KWOK_BIN, /usr/bin/etcd"
+log "ready: $K8S_BIN, $ETCD_BIN, $KWOK_BIN"

@@ -3,6 +3,8 @@
 //   - an admin client cert (O=system:masters) used by the harness, KCM, scheduler and kwok,
 //   - the kubelet gateway's serving cert (what the apiserver sees when it "dials a kubelet").
 // Plus the service-account signing key pair. Everything lives in <state>/pki and dies with the cluster.
+// Keys are ECDSA P-256: generating five RSA-2048 keys took 1-4 s of each `up` on a busy 2-core
+// machine (more with several clusters starting at once), P-256 keys a few milliseconds.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -47,7 +49,19 @@ function issue(pki: Pki, name: string, subject: string, extensions: string): voi
   const csr = join(pki.dir, `${name}.csr`);
   const ext = join(pki.dir, `${name}.ext`);
   writeFileSync(ext, extensions);
-  openssl(pki.dir, ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr, "-subj", subject]);
+  openssl(pki.dir, [
+    "req",
+    "-newkey",
+    "ec",
+    ...P256,
+    "-nodes",
+    "-keyout",
+    key,
+    "-out",
+    csr,
+    "-subj",
+    subject,
+  ]);
   openssl(pki.dir, [
     "x509",
     "-req",
@@ -67,6 +81,8 @@ function issue(pki: Pki, name: string, subject: string, extensions: string): voi
   ]);
 }
 
+const P256 = ["-pkeyopt", "ec_paramgen_curve:prime256v1"];
+
 const LEAF = "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n";
 
 /** Creates the PKI unless a complete one is already there (a re-run of `up` keeps its kubeconfig valid). */
@@ -79,7 +95,8 @@ export function ensurePki(stateDir: string): Pki {
     "req",
     "-x509",
     "-newkey",
-    "rsa:2048",
+    "ec",
+    ...P256,
     "-nodes",
     "-keyout",
     pki.caKey,
@@ -111,8 +128,8 @@ export function ensurePki(stateDir: string): Pki {
     "/CN=kubelet",
     `${LEAF}extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n`,
   );
-  openssl(pki.dir, ["genrsa", "-out", pki.saKey, "2048"]);
-  openssl(pki.dir, ["rsa", "-in", pki.saKey, "-pubout", "-out", pki.saPub]);
+  openssl(pki.dir, ["genpkey", "-algorithm", "EC", ...P256, "-out", pki.saKey]);
+  openssl(pki.dir, ["pkey", "-in", pki.saKey, "-pubout", "-out", pki.saPub]);
   return pki;
 }
 

@@ -113,12 +113,17 @@ export async function stopComponent(stateDir: string, name: string, graceMs = 50
  * that is itself being stopped by a signal and has no time left for the graceful stopComponent.
  */
 export function killComponentsNow(stateDir: string): void {
+  signalComponents(stateDir, "SIGKILL");
+}
+
+/** Sends `signal` to every running component recorded in the state dir (e.g. SIGCONT after SIGSTOP). */
+export function signalComponents(stateDir: string, signal: NodeJS.Signals): void {
   const dir = join(stateDir, "pids");
   if (!existsSync(dir)) return;
   for (const file of readdirSync(dir)) {
     if (!file.endsWith(".pid")) continue;
     const pid = runningPid(stateDir, file.slice(0, -".pid".length));
-    if (pid !== undefined) signalGroup(pid, "SIGKILL");
+    if (pid !== undefined) signalGroup(pid, signal);
   }
 }
 

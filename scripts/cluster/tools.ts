@@ -6,6 +6,7 @@ import { join } from "node:path";
 
 export const K8S_VERSION = "v1.37.2";
 export const KWOK_VERSION = "v0.8.0";
+export const ETCD_VERSION = "v3.6.16";
 
 export interface Tools {
   kubeApiserver: string;
@@ -30,12 +31,13 @@ export function findKubectl(): string {
 export function locateTools(): Tools {
   const k8s = join(cacheRoot(), "k8s", K8S_VERSION, "bin");
   const kwokBin = join(cacheRoot(), "kwok", KWOK_VERSION, "bin");
+  const etcd = join(cacheRoot(), "etcd", ETCD_VERSION, "bin", "etcd");
   return {
     kubeApiserver: join(k8s, "kube-apiserver"),
     kubeControllerManager: join(k8s, "kube-controller-manager"),
     kubeScheduler: join(k8s, "kube-scheduler"),
     kwok: join(kwokBin, "kwok"),
-    etcd: "/usr/bin/etcd",
+    etcd,
     kubectl: findKubectl(),
   };
 }

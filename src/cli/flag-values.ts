@@ -46,6 +46,8 @@ export const RANGES = {
   /** The API takes limitBytes as an integer; beyond 1 TiB is not a cap but a typo. */
   logBytes: { min: 1, max: 2 ** 40 },
   concurrency: { min: 1, max: 1024 },
+  /** Clusters of a fleet read at once; each holds its own sockets and snapshot. */
+  clustersConcurrency: { min: 1, max: 256 },
   /** Below one request a second a scan of any size takes hours. */
   qps: { min: 1, max: 100_000 },
   burst: { min: 1, max: 100_000 },

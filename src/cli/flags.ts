@@ -105,6 +105,34 @@ export const FLAGS = [
     usage: "Kubeconfig context to use.",
     commands: ["scan", "collect", "plan", "apply", "rollback"],
   },
+  // A fleet: several contexts of the merged kubeconfig, scanned (or collected, or planned) as one.
+  {
+    name: "all-contexts",
+    value: bool(),
+    usage:
+      "Every context of the merged kubeconfig (--kubeconfig, else each file of $KUBECONFIG, the first file winning per name), as a fleet: one report of all of them.",
+    commands: ["scan", "collect", "plan", "apply"],
+  },
+  {
+    name: "contexts",
+    value: list(),
+    usage: "Comma-separated contexts of the merged kubeconfig to read as a fleet (a,b,c).",
+    commands: ["scan", "collect", "plan", "apply"],
+  },
+  {
+    name: "context-pattern",
+    value: text(),
+    usage: "Contexts whose name matches this glob (* any run, ? one character) are read as a fleet.",
+    commands: ["scan", "collect", "plan", "apply"],
+  },
+  {
+    name: "clusters-concurrency",
+    value: int(RANGES.clustersConcurrency),
+    default: "4",
+    usage:
+      "Fleet: clusters read at the same time, each with its own --request-timeout, --timeout, --qps and --burst.",
+    commands: ["scan", "collect", "plan"],
+  },
   {
     name: "nodes",
     value: text(),

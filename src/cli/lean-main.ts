@@ -5,7 +5,14 @@
 // two commands here. Same flag table, env defaults, value checks, progress line and exit codes as
 // main.ts.
 
-import { emitResult, exitForError, quietOnClosedPipe, terminalProgress, writeOut } from "./outcome.js";
+import {
+  emitResult,
+  exitForError,
+  interruptOnSigint,
+  quietOnClosedPipe,
+  terminalProgress,
+  writeOut,
+} from "./outcome.js";
 import { parseCommandFlags } from "./parse-flags.js";
 import type { Command } from "./commands/types.js";
 
@@ -34,6 +41,7 @@ export async function leanMain(name: LeanCommand, argv: string[]): Promise<numbe
       startedAt: 0,
       isTTY: process.stdout.isTTY,
       env: process.env,
+      interruptSignal: interruptOnSigint(),
       ...(progress ? { progress } : {}),
     });
     return await emitResult(result, progress !== undefined);

@@ -3,7 +3,13 @@
 import { parseCommandLine } from "./args.js";
 import { createInterface } from "node:readline/promises";
 import { runCommand } from "./run.js";
-import { emitResult, exitForError, quietOnClosedPipe, terminalProgress } from "./outcome.js";
+import {
+  emitResult,
+  exitForError,
+  interruptOnSigint,
+  quietOnClosedPipe,
+  terminalProgress,
+} from "./outcome.js";
 
 export async function main(argv: string[]): Promise<number> {
   quietOnClosedPipe();
@@ -17,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
       startedAt: 0,
       isTTY: process.stdout.isTTY,
       env: process.env,
+      interruptSignal: interruptOnSigint(),
       ...(progress ? { progress } : {}),
       notice: (line: string) => {
         process.stderr.write(`${progress ? "\r\u001b[K" : ""}cnidoctor: ${line}\n`);

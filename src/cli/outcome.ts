@@ -73,3 +73,20 @@ export function terminalProgress(): ((line: string) => void) | undefined {
     process.stderr.write(`\r${line}\u001b[K`);
   };
 }
+
+/**
+ * Runtime.interruptSignal for the entry points: the first SIGINT aborts the signal (the command
+ * then ends with what it finished), the handler is then removed so a second one ends the process.
+ */
+export function interruptOnSigint(): () => AbortSignal {
+  let controller: AbortController | undefined;
+  return () => {
+    if (controller !== undefined) return controller.signal;
+    const c = new AbortController();
+    controller = c;
+    process.once("SIGINT", () => {
+      c.abort();
+    });
+    return c.signal;
+  };
+}

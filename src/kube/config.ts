@@ -7,9 +7,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
-import { parse as parseYaml } from "yaml";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { InputError, UsageError } from "../errors.js";
 import { checkInputSync, type InputKind } from "../io/open-input.js";
+import { mergeKubeconfigs, singleContextDoc, type MergedKubeConfig } from "./merge.js";
 
 export interface KubeTarget {
   kubeconfig?: string;
@@ -61,6 +62,10 @@ function precheck(file: string, context: string | undefined): { tokenFile?: stri
   } catch {
     return {}; // the library's own parse error names the problem
   }
+  return precheckDoc(doc, file, context);
+}
+
+function precheckDoc(doc: unknown, file: string, context: string | undefined): { tokenFile?: string } {
   if (doc === null || doc === undefined || (typeof doc === "string" && doc.trim() === ""))
     throw new InputError(file, "is empty, not a kubeconfig");
   if (typeof doc !== "object") throw new InputError(file, "not a kubeconfig (not a YAML mapping)");
@@ -110,6 +115,9 @@ export interface LoadedKubeConfig {
 const SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
 export function loadKubeConfig(target: KubeTarget): LoadedKubeConfig {
+  // $KUBECONFIG listing several files: one context of their merge, as kubectl (and a fleet) sees it.
+  const listed = (target.env.KUBECONFIG ?? "").split(":").filter((f) => f !== "");
+  if (target.kubeconfig === undefined && listed.length > 1) return loadFromList(listed, target.context);
   const config = new KubeConfig();
   const explicit = target.kubeconfig ?? target.env.KUBECONFIG?.split(":")[0];
   const fallback = join(homedir(), ".kube", "config");
@@ -160,4 +168,44 @@ export function loadKubeConfig(target: KubeTarget): LoadedKubeConfig {
   if (current === "" || !config.getCurrentCluster())
     throw new InputError(file, "has no current context; pass --context");
   return { config, description: `context ${current} (${file})` };
+}
+
+/**
+ * One context of a merged kubeconfig (a fleet member), checked and loaded like a single file's
+ * context: its cluster, user and their files are looked up across the merged files.
+ */
+export function loadMergedContext(merged: MergedKubeConfig, context: string): LoadedKubeConfig {
+  const file = merged.contexts.get(context)?.file ?? merged.files[0] ?? "kubeconfig";
+  const doc = singleContextDoc(merged, context);
+  const extra = precheckDoc(doc, file, context);
+  const config = new KubeConfig();
+  try {
+    config.loadFromString(stringifyYaml(doc));
+    if (extra.tokenFile !== undefined) {
+      const token = readFileSync(extra.tokenFile, "utf8").trim();
+      config.users = config.users.map((u) => ({ ...u, token }));
+    }
+  } catch (e) {
+    throw new InputError(
+      file,
+      `not a usable kubeconfig: ${((e as Error).message.split("\n")[0] ?? "").trim()}`,
+    );
+  }
+  if (!config.getCurrentCluster()) throw new InputError(file, `context '${context}' has no cluster`);
+  return { config, description: `context ${context} (${file})` };
+}
+
+function loadFromList(files: readonly string[], context: string | undefined): LoadedKubeConfig {
+  const merged = mergeKubeconfigs(files, false);
+  const where = merged.files.join(":");
+  const name = context ?? merged.currentContext;
+  if (name === undefined) throw new InputError(where, "has no current context; pass --context");
+  if (!merged.contexts.has(name)) {
+    if (context === undefined)
+      throw new InputError(where, `current-context '${name}' is not among its contexts; pass --context`);
+    throw new UsageError(
+      `context '${name}' is not in ${where} (contexts: ${[...merged.contexts.keys()].join(", ")})`,
+    );
+  }
+  return loadMergedContext(merged, name);
 }

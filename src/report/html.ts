@@ -321,6 +321,17 @@ function coverageSection(report: Report): string {
 }
 
 export function renderHtml(report: Report): string {
+  const title = `cnidoctor report: ${report.target.name}`;
+  return htmlPage(
+    title,
+    `<h1>${esc(title)}</h1>
+<p class="meta">${esc(targetLine(report))} · generated ${esc(report.generatedAt)} by ${esc(report.tool.name)} ${esc(report.tool.version)}</p>
+${reportSections(report)}`,
+  );
+}
+
+/** The report's sections below its heading; the fleet page shows one per cluster. */
+export function reportSections(report: Report): string {
   // Per subject its worst status; per advisory and subject (chartKey) that advisory's.
   const status = new Map<string, Status>();
   for (const g of report.verdicts)
@@ -331,21 +342,25 @@ export function renderHtml(report: Report): string {
       status.set(`${g.advisoryId}\u0000${v.subject}`, v.status);
     }
   const charts = new Map((report.trends ?? []).map((c) => [chartKey(report, c), c]));
-  const title = `cnidoctor report: ${report.target.name}`;
+  return `${summarySection(report)}
+${nodeTable(report, charts)}
+${unitOf(report) === "log" ? "" : smallMultiples(report, status)}
+${evidenceSection(report)}
+${remediationSection(report)}
+${coverageSection(report)}`;
+}
+
+/** One self-contained page around `body` (the report's style and CSP), for the fleet page. */
+export function htmlPage(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title><style>${CSS}</style></head>
 <body><main>
-<h1>${esc(title)}</h1>
-<p class="meta">${esc(targetLine(report))} · generated ${esc(report.generatedAt)} by ${esc(report.tool.name)} ${esc(report.tool.version)}</p>
-${summarySection(report)}
-${nodeTable(report, charts)}
-${unitOf(report) === "log" ? "" : smallMultiples(report, status)}
-${evidenceSection(report)}
-${remediationSection(report)}
-${coverageSection(report)}
+${body}
 </main></body></html>
 `;
 }
+
+export { esc as escapeHtml };

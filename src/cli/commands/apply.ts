@@ -13,6 +13,7 @@ import { scanPodLog } from "../../collect/live/logs.js";
 import { compileSignatures } from "../../logs/index.js";
 import type { Plan, Step } from "../../model/plan.js";
 import { restartStep, rollingRestartPlanner } from "../../remediate/rolling-restart.js";
+import { bundleFleet } from "./fleet-options.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagText, flagValue } from "../flag-access.js";
 import { liveSettings } from "./live-options.js";
@@ -133,9 +134,26 @@ async function postCheck(
   return livePostCheck(args, rt, facts, base, applied);
 }
 
+/** A change is confirmed, backed up and checked per cluster: a fleet is planned, not applied. */
+async function refuseFleet(args: ParsedArgs): Promise<void> {
+  const flag = (["all-contexts", "contexts", "context-pattern"] as const).find(
+    (n) => args.given?.has(n) === true,
+  );
+  if (flag !== undefined)
+    throw new UsageError(
+      `apply: apply changes one cluster at a time: give --context NAME instead of --${flag} (plan --${flag} shows every cluster's plan)`,
+    );
+  const dir = flagValue(args, "bundle");
+  if (dir !== undefined && (await bundleFleet(dir)) !== undefined)
+    throw new UsageError(
+      `apply: apply changes one cluster at a time: ${dir} holds several bundles; give one of them (plan --bundle ${dir} shows every cluster's plan)`,
+    );
+}
+
 async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`apply: unexpected argument '${args.positionals[0] ?? ""}'`);
+  await refuseFleet(args);
   const rke = flagValue(args, "rke-config");
   if (rke === "-")
     throw new UsageError(

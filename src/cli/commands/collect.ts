@@ -5,6 +5,7 @@ import { cleanUp } from "./cleanup.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagValue } from "../flag-access.js";
 import { connect, liveSettings } from "./live-options.js";
+import { fleetSelector } from "./fleet-options.js";
 import { CONTAINER, logContainers, nodeProgress } from "../../pipeline.js";
 import { loadAdvisories } from "../../advisories/load.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
@@ -14,6 +15,8 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     throw new UsageError(`collect: unexpected argument '${args.positionals[0] ?? ""}'`);
   const out = flagValue(args, "output-dir");
   if (out === undefined || out === "") throw new UsageError("collect: give --output-dir DIR");
+  const select = fleetSelector(args);
+  if (select !== undefined) return (await import("./fleet-collect.js")).collectFleet(args, rt, out, select);
   // A killed earlier collect into the same directory is finished first (before the cluster is
   // read, so the cleanup is said even when reading it fails).
   await cleanUp(rt, () => recoverInterrupted(out));
@@ -57,9 +60,14 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
 export const collectCommand: Command = {
   name: "collect",
   usage:
-    "cnidoctor collect --output-dir DIR [--force] [--kubeconfig FILE] [--context NAME] [--nodes SELECTOR] [--since 1h]",
+    "cnidoctor collect --output-dir DIR [--force] [--kubeconfig FILE] [--context NAME | --all-contexts | --contexts A,B | --context-pattern GLOB [--clusters-concurrency N]] [--nodes SELECTOR] [--since 1h]",
   summary:
     "Write a bundle of the current cluster (cluster-info dump layout plus the Calico extras, logs bounded) for `scan --bundle` elsewhere.",
-  examples: ["cnidoctor collect --output-dir ./dump", "cnidoctor scan --bundle ./dump"],
+  examples: [
+    "cnidoctor collect --output-dir ./dump",
+    "cnidoctor scan --bundle ./dump",
+    "cnidoctor collect --all-contexts --output-dir ./fleet   # one bundle per context: ./fleet/<context>/",
+    "cnidoctor scan --bundle ./fleet -o html > fleet.html",
+  ],
   run: collect,
 };

@@ -2,7 +2,7 @@
 // --burst, --request-timeout, --timeout, --resource-sample, --nodes) into the live collector's
 // settings and a connected client. Values and defaults come from the flag table (flags.ts).
 
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { InputError, UsageError } from "../../errors.js";
 import { flagValue } from "../flag-access.js";
@@ -11,7 +11,7 @@ import { KubeClient } from "../../kube/client.js";
 import type { LogBounds } from "../../collect/live/logs.js";
 import type { Target } from "../../pipeline.js";
 import type { ParsedArgs } from "../parse-flags.js";
-import type { LoaderReply, LoaderRequest } from "../kube-loader.js";
+import type { FleetEndpoint, LoaderReply, LoaderRequest } from "../kube-loader.js";
 import { toolVersion } from "../version.js";
 import type { Runtime } from "./types.js";
 
@@ -61,6 +61,95 @@ export function liveSettings(args: ParsedArgs): LiveSettings {
  * The endpoint of the user's kubeconfig/context or the in-cluster service account, resolved by
  * kube-loader.js in a child process (same errors, same exit codes as resolving it here).
  */
+/**
+ * Runs a child in a process group of its own and ends the whole group once it exits or times out,
+ * so an exec credential plugin still hanging when the loader has answered (it gave up on that
+ * context) is not left behind.
+ */
+function runInOwnGroup(
+  file: string,
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ ok: boolean; stdout: string; stderr: string; killed: boolean; code: number | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(file, argv, { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (d: Buffer) => out.push(d));
+    child.stderr.on("data", (d: Buffer) => err.push(d));
+    let killed = false;
+    const endGroup = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // the group is gone already
+      }
+    };
+    const timer = setTimeout(() => {
+      killed = true;
+      endGroup();
+    }, timeoutMs);
+    const done = (code: number | null): void => {
+      clearTimeout(timer);
+      endGroup();
+      resolve({
+        ok: code === 0 && !killed,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+        killed,
+        code,
+      });
+    };
+    // A plugin left running may hold the loader's stderr open: end the group when the loader
+    // exits, and the pipes close with it.
+    child.on("exit", endGroup);
+    child.on("error", () => done(null));
+    child.on("close", done);
+  });
+}
+
+/**
+ * The contexts a fleet selector picks from the merged kubeconfig, each with its endpoint or the
+ * reason its credentials could not be loaded, from one loader child. A selection of nothing, a
+ * named context that is not there, or no kubeconfig at all is bad usage (exit 2); a child that
+ * dies or hangs past `timeoutMs` leaves every context without credentials (the caller decides).
+ */
+export async function resolveFleetOutOfProcess(
+  request: NonNullable<LoaderRequest["fleet"]>,
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<FleetEndpoint[]> {
+  const script = fileURLToPath(new URL("../kube-loader.js", import.meta.url));
+  const r = await runInOwnGroup(
+    process.execPath,
+    [script, JSON.stringify({ fleet: request } satisfies LoaderRequest)],
+    env,
+    timeoutMs,
+  );
+  if (!r.ok) {
+    const first = r.stderr.trim().split("\n")[0] ?? "";
+    throw new InputError(
+      "could not read the kubeconfig",
+      r.killed
+        ? `resolving the contexts' credentials did not finish within ${Math.round(timeoutMs / 1000)} s`
+        : `resolving the contexts' credentials failed: ${first !== "" ? first : `exit code ${String(r.code ?? "unknown")}`}`,
+    );
+  }
+  const stdout = r.stdout;
+  let reply: LoaderReply;
+  try {
+    reply = JSON.parse(stdout) as LoaderReply;
+  } catch {
+    throw new InputError("could not read the kubeconfig", "the kubeconfig loader gave no answer");
+  }
+  if (reply.ok && reply.fleet !== undefined) return reply.fleet;
+  if (reply.ok) throw new InputError("could not read the kubeconfig", "the kubeconfig loader gave no answer");
+  if (reply.error === "UsageError") throw new UsageError(reply.message);
+  if (reply.error === "InputError") throw new InputError(reply.where ?? "", reply.problem ?? reply.message);
+  throw new InputError("could not read the kubeconfig", (reply.message.split("\n")[0] ?? "").trim());
+}
+
 export async function resolveEndpointOutOfProcess(
   request: NonNullable<LoaderRequest["endpoint"]>,
   env: NodeJS.ProcessEnv,
@@ -139,6 +228,22 @@ export async function connect(
     Math.max(1, Math.ceil(Math.min(credentialsMs, left))),
     left < credentialsMs ? s.deadlineMs / 1000 : undefined,
   );
+  return {
+    ...clientFor(endpoint, s, startedAt),
+    description: endpoint.description,
+    context: endpoint.context,
+  };
+}
+
+/**
+ * A client of a resolved endpoint with the live settings' bounds, aborted once the overall
+ * --timeout counted from `startedAt` runs out (`disarm` stops that). A fleet makes one per cluster.
+ */
+export function clientFor(
+  endpoint: ResolvedEndpoint,
+  s: LiveSettings,
+  startedAt: number,
+): { client: KubeClient; disarm: () => void } {
   const client = KubeClient.fromEndpoint(endpoint, {
     timeoutMs: s.timeoutMs,
     qps: s.qps,
@@ -153,12 +258,7 @@ export async function connect(
     },
     remainingMs(s, startedAt),
   );
-  return {
-    client,
-    description: endpoint.description,
-    context: endpoint.context,
-    disarm: () => clearTimeout(deadline),
-  };
+  return { client, disarm: () => clearTimeout(deadline) };
 }
 
 /**
@@ -193,6 +293,9 @@ export function liveTarget(args: ParsedArgs, rt: Runtime): Target {
 const LIVE_ONLY = [
   "kubeconfig",
   "context",
+  "all-contexts",
+  "contexts",
+  "context-pattern",
   "since",
   "log-bytes",
   "concurrency",

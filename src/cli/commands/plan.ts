@@ -8,12 +8,19 @@ import type { Plan } from "../../model/plan.js";
 import { renderPlanMarkdown, renderPlanText } from "../../report/plan.js";
 import { gatherFacts, makePlan, unreadLine, unreadParts } from "./remediate-shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
+import { flagValue } from "../flag-access.js";
+import { bundleFleet, fleetSelector } from "./fleet-options.js";
 
 async function plan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`plan: unexpected argument '${args.positionals[0] ?? ""}'`);
   // Checked before anything is read: a format plan cannot write is bad usage, not a text plan.
   const fmt = textOutputFormat(args);
+  const select = fleetSelector(args);
+  if (select !== undefined) return (await import("./fleet-plan.js")).planFleet(args, rt, { select });
+  const dir = flagValue(args, "bundle");
+  const bundles = dir !== undefined ? await bundleFleet(dir) : undefined;
+  if (bundles !== undefined) return (await import("./fleet-plan.js")).planFleet(args, rt, { bundles });
   const all = await gatherFacts(args, rt);
   const plans: Plan[] = [];
   for (const facts of all) plans.push(await makePlan(args, rt, facts));
@@ -36,13 +43,14 @@ async function plan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
 
 export const planCommand: Command = {
   name: "plan",
-  usage: `cnidoctor plan [--advisory ID] [--rke-config FILE] [--bundle DIR | --kubeconfig FILE --context NAME] [-o ${choices("output", "plan")}]`,
+  usage: `cnidoctor plan [--advisory ID] [--rke-config FILE] [--bundle DIR | --kubeconfig FILE --context NAME | --all-contexts | --contexts A,B | --context-pattern GLOB] [-o ${choices("output", "plan")}]`,
   summary:
     "Show the remediation steps, each with its diff, for --advisory or every advisory that found something (with several, -o json/yaml is a list of plans). Read-only.",
   examples: [
     "cnidoctor plan --rke-config cluster.yml",
     "cnidoctor plan --context prod -o json > plan.json",
     "cnidoctor plan --bundle ./dump --rke-config ./dump/cluster.yml",
+    "cnidoctor plan --context-pattern 'prod-*'   # per-cluster plans grouped by the change they need",
   ],
   run: plan,
 };

@@ -133,8 +133,10 @@ export async function readCluster(
   rt: Runtime,
   signatures: SignatureSet,
   advisories: readonly Advisory[],
+  /** A fleet member's target, instead of the one the flags name. */
+  given?: Target,
 ): Promise<Snapshot | undefined> {
-  const target = clusterTarget(args, rt);
+  const target = given ?? clusterTarget(args, rt);
   return target === undefined
     ? undefined
     : collectTarget(target, signatures, rt.now, rt.progress, logContainers(advisories));
@@ -145,10 +147,10 @@ export async function readCluster(
  * advisory that found something in the cluster (all of them when none did, so the plan says so);
  * with no cluster input, every loaded advisory whose remediations fit a cluster.yml alone.
  */
-export async function gatherFacts(args: ParsedArgs, rt: Runtime): Promise<Facts[]> {
+export async function gatherFacts(args: ParsedArgs, rt: Runtime, target?: Target): Promise<Facts[]> {
   const chosen = await chosenAdvisories(args);
   const signatures = compileSignatures(chosen);
-  const snapshot = await readCluster(args, rt, signatures, chosen);
+  const snapshot = await readCluster(args, rt, signatures, chosen, target);
   const inputs: string[] = [];
   if (snapshot) inputs.push(`${snapshot.target.kind} ${snapshot.target.name}`);
   const facts = (advisory: Advisory, diagnosis?: Diagnosis): Facts => ({

@@ -24,6 +24,12 @@ export interface Runtime {
    * removed): written at once, before the result or the error.
    */
   notice?: (line: string) => void;
+  /**
+   * Ctrl-C as a signal, for a command that finishes with what it has when interrupted (a fleet
+   * scan). Calling it installs the handler; a command that never calls it keeps the default
+   * (SIGINT ends the process). A second Ctrl-C ends the process as usual.
+   */
+  interruptSignal?: () => AbortSignal;
   /** Asks a person on a terminal; absent when nobody can answer (no TTY), so nothing is confirmed. */
   confirm?: (question: string) => Promise<boolean>;
 }
