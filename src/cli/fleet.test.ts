@@ -212,6 +212,7 @@ test("fleet selectors: a list and a glob pick by name; bad usage is exit 2", asy
     ["--all-contexts", "--context", "good"],
     ["--all-contexts", "--bundle", dir],
     ["--all-contexts", "--clusters-concurrency", "0"],
+    ["--context", "good", "--clusters-concurrency", "2"],
   ]) {
     const r = await run(["scan", ...args], env);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
