@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer as createNetServer, type Server as NetServer } from "node:net";
+import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +22,8 @@ let dir = "";
 let good: Server | undefined;
 let refusing: Server | undefined;
 let silent: NetServer | undefined;
+/** The stopped server's open connections, ended at the end so it can close. */
+const silentSockets: Socket[] = [];
 /** When the good server last answered (0: never), to tell when its cluster is done. */
 let goodLastAnswer = 0;
 
@@ -54,7 +56,7 @@ const context = (name: string, cluster: string, user: string): string =>
   `- {name: ${name}, context: {cluster: ${cluster}, user: ${user}}}`;
 
 before(async () => {
-  dir = await mkdtemp(join(tmpdir(), "cnidoctor-fleet-"));
+  dir = await mkdtemp(join(tmpdir(), "cnid-fleet-cli-"));
   const nodes = await readFile(NODES, "utf8");
   const empty = JSON.stringify({ kind: "List", apiVersion: "v1", metadata: {}, items: [] });
   good = await listen(
@@ -71,7 +73,11 @@ before(async () => {
     }),
   );
   // Accepts the connection and never answers: what a SIGSTOPped API server looks like.
-  silent = await listen(createNetServer(() => undefined));
+  silent = await listen(
+    createNetServer((socket) => {
+      silentSockets.push(socket);
+    }),
+  );
   const server = (s: Server | NetServer): string => `http://127.0.0.1:${portOf(s)}`;
   // Two files, as $KUBECONFIG lists them: the second's `good` entries lose to the first's.
   await writeFile(
@@ -112,12 +118,13 @@ before(async () => {
 });
 
 after(async () => {
+  await rm(dir, { recursive: true, force: true });
+  for (const socket of silentSockets) socket.destroy();
   good?.closeAllConnections();
   refusing?.closeAllConnections();
   await Promise.all(
     [good, refusing, silent].map((s) => new Promise<void>((r) => (s ? s.close(() => r()) : r()))),
   );
-  await rm(dir, { recursive: true, force: true });
 });
 
 interface FleetJson {
@@ -205,6 +212,7 @@ test("fleet selectors: a list and a glob pick by name; bad usage is exit 2", asy
     ["--all-contexts", "--context", "good"],
     ["--all-contexts", "--bundle", dir],
     ["--all-contexts", "--clusters-concurrency", "0"],
+    ["--context", "good", "--clusters-concurrency", "2"],
   ]) {
     const r = await run(["scan", ...args], env);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);

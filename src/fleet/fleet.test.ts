@@ -4,7 +4,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadAdvisories } from "../advisories/load.js";
@@ -63,13 +64,14 @@ function members(): FleetMember[] {
   ];
 }
 
-async function fleetIn(format: OutputFormat): Promise<FleetReport> {
+async function fleetIn(format: OutputFormat, spill?: string): Promise<FleetReport> {
   const advisories = await loadAdvisories();
   const { clusters } = await runFleet({
     members: members(),
     concurrency: 3,
     input: { advisories, versions: { tables: defaultVersionTables() }, tool: TOOL, now: NOW },
     keep: keepFor(format),
+    ...(spill !== undefined ? { spill } : {}),
   });
   return fleetReport(clusters, TOOL, NOW);
 }
@@ -86,9 +88,32 @@ for (const format of OUTPUT_FORMATS)
     assert.equal(got, readFileSync(file, "utf8"));
   });
 
+test("clusters spilled to files as they finish give the same output in every format", async () => {
+  const spill = mkdtempSync(join(tmpdir(), "cnid-fleet-spill-"));
+  try {
+    for (const format of OUTPUT_FORMATS) {
+      const report = await fleetIn(format, spill);
+      if (format !== "table")
+        assert.ok(
+          report.clusters.some((c) => c.detail !== undefined && "file" in c.detail),
+          format,
+        );
+      const got = text(renderFleet(report, format, { color: false }));
+      assert.equal(got, readFileSync(join(GOLDEN_DIR, `fleet.${EXT[format]}`), "utf8"), format);
+    }
+  } finally {
+    rmSync(spill, { recursive: true, force: true });
+  }
+});
+
 test("the JSON schema: sorted clusters, outcomes, summaries, and each report as its single scan prints it", async () => {
   const report = await fleetIn("json");
-  const doc = JSON.parse(text(renderFleet(report, "json", { color: false }))) as FleetReport;
+  const doc = JSON.parse(text(renderFleet(report, "json", { color: false }))) as Omit<
+    FleetReport,
+    "clusters"
+  > & {
+    clusters: (FleetReport["clusters"][number] & { report?: unknown })[];
+  };
   assert.deepEqual(Object.keys(doc), ["schemaVersion", "kind", "generatedAt", "tool", "summary", "clusters"]);
   assert.deepEqual(
     doc.clusters.map((c) => [c.context, c.outcome, c.exitCode, c.gap?.reason]),

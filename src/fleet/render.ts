@@ -6,13 +6,21 @@
 import { createRequire } from "node:module";
 import type { Report } from "../model/finding.js";
 import type { OutputFormat } from "../cli/flags.js";
-import { canonicalReport } from "../report/canonical.js";
+import { readFileSync } from "node:fs";
+import { renderJson } from "../report/json.js";
 import { escapeHtml, htmlPage, reportSections } from "../report/html.js";
 import { renderMarkdown } from "../report/markdown.js";
 import { padEnd, paint, truncate, width, type Paint } from "../report/text.js";
 import { targetLine } from "../report/view.js";
 import type { Keep } from "./run.js";
 import type { FleetCluster, FleetReport } from "./report.js";
+
+/** A cluster's kept text, read back from its spill file when it was written out. */
+export function detailText(c: FleetCluster): string | undefined {
+  const d = c.detail;
+  if (d === undefined) return undefined;
+  return "text" in d ? d.text : readFileSync(d.file, "utf8");
+}
 
 export interface FleetRenderOptions {
   color: boolean;
@@ -23,13 +31,13 @@ export function keepFor(format: OutputFormat): Keep {
   switch (format) {
     case "json":
     case "yaml":
-      return (report: Report) => ({ report: canonicalReport(report) });
+      return (report: Report) => renderJson(report);
     case "html":
-      return (report: Report) => ({ html: clusterHtml(report) });
+      return (report: Report) => clusterHtml(report);
     case "markdown":
-      return (report: Report) => ({ markdown: clusterMarkdown(report) });
+      return (report: Report) => clusterMarkdown(report);
     case "table":
-      return () => ({});
+      return () => undefined;
   }
 }
 
@@ -42,7 +50,7 @@ export function renderFleet(
     case "json":
       return fleetJsonChunks(report);
     case "yaml":
-      return renderFleetYaml(report);
+      return fleetYamlChunks(report);
     case "table":
       return renderFleetTable(report, options);
     case "markdown":
@@ -52,8 +60,8 @@ export function renderFleet(
   }
 }
 
-/** The serialisable fleet report: the pre-rendered human sections are not part of the schema. */
-function publicCluster(c: FleetCluster): Omit<FleetCluster, "html" | "markdown"> {
+/** A cluster as the schema has it, without its report (which the writers add from its detail). */
+function publicCluster(c: FleetCluster): Omit<FleetCluster, "detail"> {
   return {
     context: c.context,
     server: c.server,
@@ -61,13 +69,12 @@ function publicCluster(c: FleetCluster): Omit<FleetCluster, "html" | "markdown">
     exitCode: c.exitCode,
     summary: c.summary,
     ...(c.gap !== undefined ? { gap: c.gap } : {}),
-    ...(c.report !== undefined ? { report: c.report } : {}),
   };
 }
 
 /**
- * JSON.stringify(report, null, 2) in pieces, one per cluster, so a fleet of large clusters is
- * written out without one string of all of it.
+ * JSON.stringify(report, null, 2) in pieces, one per cluster, each cluster's report read back (from
+ * its spill file) only when it is written, so a fleet of large clusters is never held whole.
  */
 export function* fleetJsonChunks(report: FleetReport): Generator<string> {
   const head = JSON.stringify({ ...report, clusters: [] }, null, 2);
@@ -81,7 +88,15 @@ export function* fleetJsonChunks(report: FleetReport): Generator<string> {
   for (let i = 0; i < report.clusters.length; i++) {
     const c = report.clusters[i];
     if (c === undefined) continue;
-    yield `    ${JSON.stringify(publicCluster(c), null, 2).replaceAll("\n", "\n    ")}`;
+    const own = JSON.stringify(publicCluster(c), null, 2).replaceAll("\n", "\n    ");
+    const json = detailText(c);
+    if (json === undefined) yield `    ${own}`;
+    else {
+      // The report is the last key: nested six spaces deep, as JSON.stringify would put it.
+      yield `    ${own.slice(0, own.length - "\n    }".length)},\n      "report": `;
+      yield json.trimEnd().replaceAll("\n", "\n      ");
+      yield "\n    }";
+    }
     yield i + 1 < report.clusters.length ? ",\n" : "\n";
   }
   yield "  ]\n}\n";
@@ -93,12 +108,30 @@ export function renderFleetJson(report: FleetReport): string {
 
 type Stringify = (value: unknown, options: { lineWidth: number; aliasDuplicateObjects: boolean }) => string;
 
-export function renderFleetYaml(report: FleetReport): string {
+/** YAML of the same data, one cluster at a time (each parsed back from its JSON only for its turn). */
+export function* fleetYamlChunks(report: FleetReport): Generator<string> {
   const stringify = (createRequire(import.meta.url)("yaml") as { stringify: Stringify }).stringify;
-  return stringify(
-    { ...report, clusters: report.clusters.map(publicCluster) },
-    { lineWidth: 0, aliasDuplicateObjects: false },
-  );
+  const options = { lineWidth: 0, aliasDuplicateObjects: false };
+  const head = stringify({ ...report, clusters: [] }, options);
+  if (report.clusters.length === 0) {
+    yield head;
+    return;
+  }
+  // `clusters` is the last key: the text ends with `clusters: []\n`.
+  yield `${head.slice(0, head.length - " []\n".length)}\n`;
+  for (const c of report.clusters) {
+    const json = detailText(c);
+    const item = {
+      ...publicCluster(c),
+      ...(json !== undefined ? { report: JSON.parse(json) as unknown } : {}),
+    };
+    const lines = stringify(item, options).trimEnd().split("\n");
+    yield `${lines.map((l, i) => (i === 0 ? `  - ${l}` : l === "" ? l : `    ${l}`)).join("\n")}\n`;
+  }
+}
+
+export function renderFleetYaml(report: FleetReport): string {
+  return [...fleetYamlChunks(report)].join("");
 }
 
 /** The advisories any cluster reported, in name order: one column (or cell group) each. */
@@ -252,9 +285,10 @@ export function renderFleetMarkdown(report: FleetReport): string {
   for (const c of report.clusters) {
     lines.push("", `<a id="${anchorOf(c.context)}"></a>`, "");
     // A scanned cluster's own report brings its heading ("cnidoctor report: NAME").
-    if (c.markdown !== undefined) lines.push(c.markdown.trimEnd());
+    const markdown = detailText(c);
+    if (markdown !== undefined) lines.push(markdown.trimEnd());
     else lines.push(`## ${c.context}`, "");
-    if (c.markdown === undefined)
+    if (markdown === undefined)
       lines.push(
         c.gap !== undefined
           ? `Not scanned (${c.gap.reason}): ${c.gap.message}`
@@ -284,7 +318,7 @@ export function renderFleetHtml(report: FleetReport): string {
   });
   const sections = report.clusters.map((c) => {
     const body =
-      c.html ??
+      detailText(c) ??
       `<p class="hot">${escapeHtml(c.gap !== undefined ? `Not scanned (${c.gap.reason}): ${c.gap.message}` : "Not finished: interrupted.")}</p>`;
     return `<section id="${anchorOf(c.context)}">
 <h2>${escapeHtml(c.context)}</h2>

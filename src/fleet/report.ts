@@ -1,6 +1,6 @@
-// The fleet report: one entry per cluster, reduced as each cluster finishes to its summary and its
-// per-cluster report (the canonical JSON a single scan prints, or a pre-rendered HTML section), so
-// no Snapshot or full Report outlives its cluster. The JSON/YAML schema is documented in the README
+// The fleet report: one entry per cluster, reduced as each cluster finishes to its summary and the
+// detail its output format shows (the JSON a single scan prints, or its HTML or Markdown report),
+// as text or in a spill file, so no Snapshot or full Report outlives its cluster. The JSON/YAML schema is documented in the README
 // ("Fleet report") and stays stable: fields are added, never renamed.
 
 import type { Report, Status } from "../model/finding.js";
@@ -38,13 +38,15 @@ export interface FleetCluster {
   exitCode: ExitCode;
   summary: ClusterSummary;
   gap?: { reason: GapReason; message: string };
-  /** The canonical per-cluster report (what `scan --context X -o json` prints), for JSON and YAML. */
-  report?: unknown;
-  /** The per-cluster HTML section, rendered while the cluster's Report was at hand (HTML only). */
-  html?: string;
-  /** The per-cluster Markdown report, likewise (Markdown only). */
-  markdown?: string;
+  /**
+   * What the output format shows of the cluster beyond its summary, rendered while its Report was
+   * at hand: the JSON a single scan prints (JSON, YAML), its HTML section, or its Markdown report.
+   * Held as text, or spilled to a file so that a fleet's memory does not grow with its size.
+   */
+  detail?: Detail;
 }
+
+export type Detail = { text: string } | { file: string };
 
 export interface FleetReport {
   schemaVersion: 1;
@@ -132,7 +134,7 @@ export function scannedCluster(
   server: string,
   snapshot: Snapshot,
   report: Report,
-  rendered: Pick<FleetCluster, "report" | "html" | "markdown">,
+  detail: Detail | undefined,
 ): FleetCluster {
   return {
     context,
@@ -140,7 +142,7 @@ export function scannedCluster(
     outcome: "scanned",
     exitCode: exitCodeFor(report),
     summary: clusterSummary(snapshot, report),
-    ...rendered,
+    ...(detail !== undefined ? { detail } : {}),
   };
 }
 

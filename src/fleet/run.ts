@@ -7,7 +7,9 @@ import type { Report } from "../model/finding.js";
 import type { Snapshot } from "../model/snapshot.js";
 import { runPipeline, type PipelineInput, type Target } from "../pipeline.js";
 import { runPool } from "./pool.js";
-import { gapCluster, interruptedCluster, scannedCluster, type FleetCluster } from "./report.js";
+import { gapCluster, interruptedCluster, scannedCluster, type Detail, type FleetCluster } from "./report.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { gapReasonOf } from "./gap-reason.js";
 
 export interface FleetMember {
@@ -20,8 +22,8 @@ export interface FleetMember {
   credentialsError?: string;
 }
 
-/** What to keep of a finished cluster's report besides its summary: only what the output shows. */
-export type Keep = (report: Report) => Pick<FleetCluster, "report" | "html" | "markdown">;
+/** What to keep of a finished cluster's report besides its summary: only the text the output shows. */
+export type Keep = (report: Report) => string | undefined;
 
 export interface FleetRun {
   members: readonly FleetMember[];
@@ -29,6 +31,8 @@ export interface FleetRun {
   /** Everything a pipeline input holds but its target and progress (shared by every cluster). */
   input: Omit<PipelineInput, "target" | "progress">;
   keep: Keep;
+  /** A directory to write each cluster's kept text to (one file each); absent: kept in memory. */
+  spill?: string;
   progress?: (line: string) => void;
   /** Aborted on Ctrl-C: nothing more starts, running clusters are cut and reported as not finished. */
   interrupt?: AbortSignal;
@@ -66,7 +70,7 @@ export async function runFleet(run: FleetRun): Promise<FleetRunResult> {
           target: m.target(cut.signal),
           ...(run.progress !== undefined ? { progress: (line: string) => note(prefix + line) } : {}),
         });
-        result = reduce(m, snapshot, report, run.keep);
+        result = reduce(m, snapshot, report, detailOf(run, i, report));
       } catch (e) {
         const { reason, message } = gapReasonOf(e);
         result = gapCluster(m.context, m.server, reason, message);
@@ -92,6 +96,20 @@ export async function runFleet(run: FleetRun): Promise<FleetRunResult> {
 }
 
 /** The one place a finished cluster's snapshot and report are turned into what the fleet keeps. */
-function reduce(m: FleetMember, snapshot: Snapshot, report: Report, keep: Keep): FleetCluster {
-  return scannedCluster(m.context, m.server, snapshot, report, keep(report));
+function reduce(
+  m: FleetMember,
+  snapshot: Snapshot,
+  report: Report,
+  detail: Detail | undefined,
+): FleetCluster {
+  return scannedCluster(m.context, m.server, snapshot, report, detail);
+}
+
+function detailOf(run: FleetRun, index: number, report: Report): Detail | undefined {
+  const text = run.keep(report);
+  if (text === undefined) return undefined;
+  if (run.spill === undefined) return { text };
+  const file = join(run.spill, `${String(index)}.txt`);
+  writeFileSync(file, text);
+  return { file };
 }

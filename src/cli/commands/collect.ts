@@ -5,7 +5,7 @@ import { cleanUp } from "./cleanup.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { flagValue } from "../flag-access.js";
 import { connect, liveSettings } from "./live-options.js";
-import { fleetSelector } from "./fleet-options.js";
+import { fleetSelector, refuseFleetFlagsForOneCluster } from "./fleet-options.js";
 import { CONTAINER, logContainers, nodeProgress } from "../../pipeline.js";
 import { loadAdvisories } from "../../advisories/load.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
@@ -17,6 +17,7 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (out === undefined || out === "") throw new UsageError("collect: give --output-dir DIR");
   const select = fleetSelector(args);
   if (select !== undefined) return (await import("./fleet-collect.js")).collectFleet(args, rt, out, select);
+  refuseFleetFlagsForOneCluster(args);
   // A killed earlier collect into the same directory is finished first (before the cluster is
   // read, so the cleanup is said even when reading it fails).
   await cleanUp(rt, () => recoverInterrupted(out));

@@ -69,3 +69,11 @@ export async function bundleFleet(dir: string): Promise<{ name: string; dir: str
   }
   return out.length > 0 ? out : undefined;
 }
+
+/** --clusters-concurrency means nothing for one cluster: given there, it is a mistake worth saying. */
+export function refuseFleetFlagsForOneCluster(args: ParsedArgs): void {
+  if (args.given?.has("clusters-concurrency") === true)
+    throw new UsageError(
+      `${args.command}: --clusters-concurrency applies to a fleet (--all-contexts, --contexts, --context-pattern or --bundle DIR of bundles)`,
+    );
+}

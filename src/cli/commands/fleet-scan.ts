@@ -2,6 +2,10 @@
 // bundle directories of a --bundle DIR, each scanned by the one pipeline with its own client and
 // bounds, into one fleet report (src/fleet/). Loaded only when there is a fleet.
 
+import { rmSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { UsageError } from "../../errors.js";
 import type { ContextSelector } from "../../kube/merge.js";
 import type { Target } from "../../pipeline.js";
@@ -79,6 +83,16 @@ export function bundleMembers(fleet: readonly { name: string; dir: string }[]): 
   }));
 }
 
+/** The output's pieces, then the spill directory removed (also when the writing stops early). */
+function* removedAfter(out: string | Iterable<string>, dir: string): Generator<string> {
+  try {
+    if (typeof out === "string") yield out;
+    else yield* out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function scanFleet(
   args: ParsedArgs,
   rt: Runtime,
@@ -101,7 +115,11 @@ export async function scanFleet(
       : bundleMembers(fleet.bundles);
   const basics = pipelineBasics(rt);
   const keep: Keep = keepFor(format);
+  // Each finished cluster's report is written out here rather than held: memory stays what the
+  // clusters being read need, however many there are. Removed once the output is written.
+  const spill = format !== "table" ? await mkdtemp(join(tmpdir(), "cnidoctor-fleet-")) : undefined;
   const result = await runFleet({
+    ...(spill !== undefined ? { spill } : {}),
     members,
     concurrency,
     input: {
@@ -115,8 +133,9 @@ export async function scanFleet(
     ...(interrupt !== undefined ? { interrupt } : {}),
   });
   const report = fleetReport(result.clusters, basics.tool, basics.now);
+  const rendered = renderFleet(report, format, { color: useColor(args, rt) });
   return {
-    stdout: renderFleet(report, format, { color: useColor(args, rt) }),
+    stdout: spill !== undefined ? removedAfter(rendered, spill) : rendered,
     ...(result.unfinished.length > 0
       ? {
           stderr: `cnidoctor: interrupted: not finished (${result.unfinished.length}): ${result.unfinished.join(", ")}`,

@@ -9,7 +9,7 @@ import { renderPlanMarkdown, renderPlanText } from "../../report/plan.js";
 import { gatherFacts, makePlan, unreadLine, unreadParts } from "./remediate-shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 import { flagValue } from "../flag-access.js";
-import { bundleFleet, fleetSelector } from "./fleet-options.js";
+import { bundleFleet, fleetSelector, refuseFleetFlagsForOneCluster } from "./fleet-options.js";
 
 async function plan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   if (args.positionals.length > 0)
@@ -21,6 +21,7 @@ async function plan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const dir = flagValue(args, "bundle");
   const bundles = dir !== undefined ? await bundleFleet(dir) : undefined;
   if (bundles !== undefined) return (await import("./fleet-plan.js")).planFleet(args, rt, { bundles });
+  refuseFleetFlagsForOneCluster(args);
   const all = await gatherFacts(args, rt);
   const plans: Plan[] = [];
   for (const facts of all) plans.push(await makePlan(args, rt, facts));

@@ -8,7 +8,7 @@ import { prometheusSource, prometheusWindow } from "./prometheus-options.js";
 import { advisoriesFor, pipelineBasics, renderReport } from "./shared.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 import { rancherVersionFor, tablesFor } from "./kdm-options.js";
-import { bundleFleet, fleetSelector } from "./fleet-options.js";
+import { bundleFleet, fleetSelector, refuseFleetFlagsForOneCluster } from "./fleet-options.js";
 
 async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const bundle = flagValue(args, "bundle");
@@ -20,6 +20,7 @@ async function scan(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   refuseLiveFlagsWithBundle(args, "scan");
   const bundles = bundle !== undefined ? await bundleFleet(bundle) : undefined;
   if (bundles !== undefined) return (await import("./fleet-scan.js")).scanFleet(args, rt, { bundles });
+  refuseFleetFlagsForOneCluster(args);
   const target: Target = bundle !== undefined ? { kind: "bundle", dir: bundle } : liveTarget(args, rt);
   const advisories = await advisoriesFor(args);
   // The version tables and --rancher are read before the cluster, so a bad --kdm fails fast.
