@@ -10,6 +10,7 @@
 // render what comes back. Nothing here reads flags or writes to a terminal: progress goes to a
 // hook as lines.
 
+import { NO_OBJECT_NEEDS, objectNeeds, type ObjectNeeds } from "./collect/object-needs.js";
 import type { Advisory } from "./model/advisory.js";
 import type { Platform, Report } from "./model/finding.js";
 import type { Fact } from "./model/provenance.js";
@@ -135,10 +136,11 @@ export async function collectTarget(
   signatures: SignatureSet,
   now: Date,
   progress?: (line: string) => void,
+  needs: ObjectNeeds = NO_OBJECT_NEEDS,
 ): Promise<Snapshot> {
   switch (target.kind) {
     case "bundle":
-      return collectBundle(target.dir, { container: CONTAINER, signatures, now });
+      return collectBundle(target.dir, { container: CONTAINER, signatures, now, needs });
     case "logs": {
       const hook = progress;
       return collectLogFiles({
@@ -165,6 +167,7 @@ export async function collectTarget(
           bounds: r.bounds,
           concurrency: r.concurrency,
           sampleSeconds: r.sampleSeconds,
+          needs,
           ...(r.nodeSelector !== undefined ? { nodeSelector: r.nodeSelector } : {}),
           ...(onPod ? { progress: onPod } : {}),
         });
@@ -199,7 +202,13 @@ async function withPrometheus(
 /** Every collector the input asks for, in order: the target's, then Prometheus. */
 export async function collect(input: PipelineInput): Promise<Snapshot> {
   const signatures = compileSignatures([...input.advisories]);
-  const snapshot = await collectTarget(input.target, signatures, input.now, input.progress);
+  const snapshot = await collectTarget(
+    input.target,
+    signatures,
+    input.now,
+    input.progress,
+    objectNeeds(input.advisories),
+  );
   if (input.prometheus === undefined) return snapshot;
   return withPrometheus(snapshot, input.prometheus, input.now, input.progress);
 }

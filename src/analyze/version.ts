@@ -86,7 +86,17 @@ export function resolveNodeVersion(args: {
       data: { versions: args.fingerprintVersions },
     });
   }
-  if (!pkg) return { verdict: "unknown", reason: "the advisory has no Calico version ranges", notes };
+  if (!pkg)
+    // Version-dependent conditions (a Felix default) still need the version the node runs.
+    return candidate
+      ? {
+          verdict: "unknown",
+          text: candidate.text,
+          source: candidate.source,
+          reason: `Calico ${candidate.text} (the advisory has no Calico version range; its conditions decide)`,
+          notes,
+        }
+      : { verdict: "unknown", reason: "the advisory has no Calico version ranges", notes };
   if (!candidate) {
     const why =
       primary && "unparsable" in primary

@@ -2,6 +2,7 @@
 // affected or at-risk node; after it, wait (bounded by --restart-wait and --timeout) until each has
 // restarted, let it log for --post-check-window, and judge the nodes on that new log only.
 
+import { objectNeeds } from "../../collect/object-needs.js";
 import { analyse } from "../../pipeline.js";
 import {
   byNode,
@@ -138,6 +139,7 @@ export async function livePostCheck(
       args,
       { ...rt, now: new Date(), startedAt: performance.now() },
       facts.signatures,
+      objectNeeds([facts.advisory]),
     );
     if (after === undefined) return [];
     const judged = withNewLogs(after, base.watched, fresh);

@@ -1,3 +1,5 @@
+import { loadAdvisories } from "../../advisories/load.js";
+import { objectNeeds } from "../../collect/object-needs.js";
 import { UsageError } from "../../errors.js";
 import { recoverInterrupted, writeBundle } from "../../collect/live/write-bundle.js";
 import { cleanupLines } from "../../io/leftovers.js";
@@ -27,6 +29,7 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
       concurrency: settings.concurrency,
       force: flagValue(args, "force"),
       now: rt.now,
+      needs: objectNeeds(await loadAdvisories()),
       ...(settings.nodeSelector !== undefined ? { nodeSelector: settings.nodeSelector } : {}),
       ...(progress ? { progress } : {}),
       onCleanup: (c) => {

@@ -1,6 +1,7 @@
 // What plan and apply share: reading the facts (cluster.yml text, a bundle or the live cluster
 // through the pipeline's collectors), diagnosing them, and building the Plan (src/report/plan.ts renders it).
 
+import { NO_OBJECT_NEEDS, objectNeeds, type ObjectNeeds } from "../../collect/object-needs.js";
 import { readInputText, readStdinText } from "../../io/open-input.js";
 import { InputError, UsageError } from "../../errors.js";
 import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
@@ -132,9 +133,10 @@ export async function readCluster(
   args: ParsedArgs,
   rt: Runtime,
   signatures: SignatureSet,
+  needs: ObjectNeeds = NO_OBJECT_NEEDS,
 ): Promise<Snapshot | undefined> {
   const target = clusterTarget(args, rt);
-  return target === undefined ? undefined : collectTarget(target, signatures, rt.now, rt.progress);
+  return target === undefined ? undefined : collectTarget(target, signatures, rt.now, rt.progress, needs);
 }
 
 /**
@@ -145,7 +147,7 @@ export async function readCluster(
 export async function gatherFacts(args: ParsedArgs, rt: Runtime): Promise<Facts[]> {
   const chosen = await chosenAdvisories(args);
   const signatures = compileSignatures(chosen);
-  const snapshot = await readCluster(args, rt, signatures);
+  const snapshot = await readCluster(args, rt, signatures, objectNeeds(chosen));
   const inputs: string[] = [];
   if (snapshot) inputs.push(`${snapshot.target.kind} ${snapshot.target.name}`);
   const facts = (advisory: Advisory, diagnosis?: Diagnosis): Facts => ({
