@@ -44,7 +44,7 @@ export interface ConditionContext {
   /** What a node agent read on this node; undefined when no agent data came with the target. */
   agent?: AgentNodeFacts;
   /** The kind of scan, for "not available in a bundle scan" messages. */
-  mode?: Snapshot["target"]["kind"];
+  mode?: Snapshot["target"]["kind"] | "agent";
   /** Records per signature id seen in this node's logs (Felix reporting a value it uses). */
   signals?: Readonly<Record<string, number>>;
 }

@@ -40,7 +40,9 @@ export function applyVerdictRules(
     if (!passes(rule, byId)) continue;
     const decisive = [...(rule.holds ?? []), ...(rule.fails ?? []), ...(rule.anyHolds ?? [])]
       .map((id) => byId.get(id))
-      .filter((r): r is ConditionResult => r !== undefined && (r.holds !== undefined || rule.status === "unknown"));
+      .filter(
+        (r): r is ConditionResult => r !== undefined && (r.holds !== undefined || rule.status === "unknown"),
+      );
     const undecided = (rule.undecided ?? []).map((id) => byId.get(id)).filter((r) => r !== undefined);
     const missing = (rule.missing ?? [])
       .map((id) => byId.get(id))
@@ -54,13 +56,18 @@ export function applyVerdictRules(
     if (missing.length > 0)
       reasons.push(
         `not corroborated; missing: ${missing
-          .map((r) => `${r.id} (${r.unavailable === true ? "not available: " : r.holds === undefined ? "not read: " : "not seen: "}${r.message})`)
+          .map(
+            (r) =>
+              `${r.id} (${r.unavailable === true ? "not available: " : r.holds === undefined ? "not read: " : "not seen: "}${r.message})`,
+          )
           .join("; ")}`,
       );
+    // Missing corroboration is said in the reasons but is no coverage gap: at risk and affected
+    // call for the same remediation. An assumed value behind a finding is one.
+    const found = rule.status === "affected" || rule.status === "at-risk";
     const dependsOn = [
       ...undecided.map((r) => r.needs ?? r.id),
-      ...missing.filter((r) => r.holds === undefined).map((r) => r.needs ?? r.id),
-      ...decisive.filter((r) => r.assumed).map((r) => r.needs ?? r.id),
+      ...(found ? decisive.filter((r) => r.assumed).map((r) => r.needs ?? r.id) : []),
     ];
     return { rule: rule.id, status: rule.status, reasons, dependsOn: [...new Set(dependsOn)] };
   }

@@ -91,7 +91,7 @@ export interface ObjectList {
 export interface AgentNodeFacts {
   node: string;
   readAt: string;
-  /** The driver of the NIC that carries the default route, e.g. vmxnet3. */
+  /** The driver of the NIC that carries the default route, e.g. virtio_net. */
   nicDriver?: { value: string; source: string };
   /** Udp InCsumErrors of /proc/net/snmp: the first and last reading the agent took. */
   udpInCsumErrors?: { first: number; last: number; source: string };

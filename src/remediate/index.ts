@@ -12,12 +12,16 @@ import { rke2Planner } from "./rke2.js";
 import { rollingRestartPlanner } from "./rolling-restart.js";
 import { scheduledRestartPlanner } from "./scheduled-restart.js";
 import type { PlanFacts, Planner } from "./types.js";
+import { felixOffloadPlanner, flannelOffloadPlanner, vxlanPortPlanner } from "./vxlan-offload.js";
 
 /** Every planner, in plan order. A new remediation is a planner file plus a line here. */
 export const PLANNERS: readonly Planner[] = [
   rke1Planner,
   rke2Planner,
   felixPlanner,
+  felixOffloadPlanner,
+  flannelOffloadPlanner,
+  vxlanPortPlanner,
   perInstall("calico-node stopgaps", [rollingRestartPlanner, scheduledRestartPlanner, memoryLimitPlanner]),
   kernelUpgradePlanner,
   alertRulesPlanner,

@@ -7,6 +7,7 @@ import { InputError, UsageError } from "../../errors.js";
 import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
 import { renderGate } from "../../report/gate.js";
 import { checkVersions, gateExitCode, type GateQuery } from "../../versions/gate.js";
+import { upgradeWarnings } from "../../versions/upgrade-warnings.js";
 import { tablesFor } from "./kdm-options.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { toolVersion } from "../version.js";
@@ -130,6 +131,7 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
     throw new UsageError(
       "check: give at least one of --calico, --rke1, --rke2, --rancher, --rke-cli, --rke-config",
     );
+  const upgradeFrom = flagValue(args, "upgrade-from")?.trim();
   const tables = await tablesFor(args);
   const advisories = await advisoriesFor(args);
   const rancher = list(args, "rancher")[0];
@@ -138,19 +140,35 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
     ...(rancher !== undefined ? { rancher } : {}),
     ...(rkeCli !== undefined ? { rkeCli } : {}),
   });
+  // The targets of an upgrade: the Calico versions asked for, and those the releases asked for carry.
+  const targets = [
+    ...new Set([
+      ...list(args, "calico"),
+      ...answers.flatMap((a) =>
+        a.query.kind !== "calico" && a.calicoVersion !== undefined ? [a.calicoVersion] : [],
+      ),
+    ]),
+  ];
+  const warnings =
+    upgradeFrom !== undefined && upgradeFrom !== ""
+      ? upgradeWarnings(advisories, upgradeFrom, targets)
+      : undefined;
   const doc = {
     tool: { name: "cnidoctor", version: toolVersion() },
     ...(tables.kdmOrigin !== undefined
       ? { kdm: { origin: tables.kdmOrigin, overrides: tables.kdmOverrides ?? [] } }
       : {}),
     answers,
+    ...(warnings !== undefined ? { warnings } : {}),
   };
-  return { stdout: renderGate(doc, fmt), exitCode: gateExitCode(answers) };
+  const exit = gateExitCode(answers);
+  // An upgrade that loses a protection is a finding for a gate in CI, like an affected version.
+  return { stdout: renderGate(doc, fmt), exitCode: (warnings ?? []).length > 0 && exit === 0 ? 3 : exit };
 }
 
 export const checkCommand: Command = {
   name: "check",
-  usage: `cnidoctor check [--calico V] [--rke1 V [--plugin ${choices("plugin", "check")}]] [--rke2 V [--cni ${choices("cni", "check")}]] [--rancher V] [--rke-cli V] [--rke-config FILE] [--kdm FILE|URL] [-o ${choices("output", "check")}]`,
+  usage: `cnidoctor check [--calico V] [--rke1 V [--plugin ${choices("plugin", "check")}]] [--rke2 V [--cni ${choices("cni", "check")}]] [--rancher V] [--rke-cli V] [--rke-config FILE] [--upgrade-from V] [--kdm FILE|URL] [-o ${choices("output", "check")}]`,
   summary:
     "Version gate: is a Calico, RKE1, RKE2, Rancher or RKE CLI version affected, and what is the smallest fixed alternative? No cluster needed; exit 3 when affected.",
   examples: [
@@ -158,6 +176,7 @@ export const checkCommand: Command = {
     "cnidoctor check --rke1 v1.30.3-rancher1-1 --rke-cli v1.6.1",
     "cnidoctor check --rke-config cluster.yml -o json",
     "cnidoctor check --rke2 v1.31.9+rke2r1 --kdm ./data.json",
+    "cnidoctor check --upgrade-from v3.28.1 --calico v3.29.2",
   ],
   run: check,
 };
