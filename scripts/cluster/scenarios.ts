@@ -271,7 +271,9 @@ const SCENARIOS: Scenario[] = [
       name: "rke2-canal",
       labels: { "k8s-app": "canal" },
       serviceAccount: "canal",
-      initContainers: [{ name: "install-cni", image: "rancher/hardened-calico:v3.29.2-build20250218", env: {} }],
+      initContainers: [
+        { name: "install-cni", image: "rancher/hardened-calico:v3.29.2-build20250218", env: {} },
+      ],
       containers: [
         {
           name: "calico-node",
@@ -297,7 +299,12 @@ const SCENARIOS: Scenario[] = [
       {
         namespace: "kube-system",
         name: "rke2-canal-config",
-        data: { "net-conf.json": JSON.stringify({ Network: "10.42.0.0/16", Backend: { Type: "vxlan", Port: 8472, VNI: 1 } }) },
+        data: {
+          "net-conf.json": JSON.stringify({
+            Network: "10.42.0.0/16",
+            Backend: { Type: "vxlan", Port: 8472, VNI: 1 },
+          }),
+        },
       },
     ],
   },
@@ -333,7 +340,8 @@ const SCENARIOS: Scenario[] = [
   },
   {
     name: "vxlan-vsphere-calico-ipip",
-    description: "RKE2 v1.30.10+rke2r1, rke2-calico v3.29.2 with an IPIP pool on vSphere: a lookalike, not exposed",
+    description:
+      "RKE2 v1.30.10+rke2r1, rke2-calico v3.29.2 with an IPIP pool on vSphere: a lookalike, not exposed",
     distro: "rke2",
     distroVersion: "v1.30.10+rke2r1",
     node: RKE2_VSPHERE_NODE,

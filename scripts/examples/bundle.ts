@@ -322,20 +322,18 @@ function calicoExtras(spec: BundleSpec, ctx: RenderContext, files: BundleFiles):
   for (const ns of [...new Set((spec.configMaps ?? []).map((c) => c.namespace))].sort()) {
     const items = (spec.configMaps ?? [])
       .filter((c) => c.namespace === ns)
-      .map(
-        (c): Json => ({
-          apiVersion: "v1",
-          data: c.data,
-          kind: "ConfigMap",
-          metadata: {
-            creationTimestamp: spec.createdAt,
-            name: c.name,
-            namespace: ns,
-            resourceVersion: ctx.nextResourceVersion(),
-            uid: uid(spec.seed, "ConfigMap", `${ns}/${c.name}`),
-          },
-        }),
-      );
+      .map((c): Json => ({
+        apiVersion: "v1",
+        data: c.data,
+        kind: "ConfigMap",
+        metadata: {
+          creationTimestamp: spec.createdAt,
+          name: c.name,
+          namespace: ns,
+          resourceVersion: ctx.nextResourceVersion(),
+          uid: uid(spec.seed, "ConfigMap", `${ns}/${c.name}`),
+        },
+      }));
     files.set(
       `${ns}/configmaps.json`,
       kubectlJson(sortKeys({ apiVersion: "v1", items, kind: "List", metadata: { resourceVersion: "" } })),

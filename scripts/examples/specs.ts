@@ -394,7 +394,6 @@ const healthy: BundleSpec = {
   }),
 };
 
-
 // The VXLAN checksum-offload examples: RKE2 v1.30.10+rke2r1 (Calico v3.29.2 in both charts) on
 // VMware vSphere with the vSphere cloud provider (providerID vsphere://, its instance-type label),
 // Ubuntu 22.04 with 5.15. Logs start in March 2025, when that release was current.
@@ -418,9 +417,24 @@ function vsphereNode(name: string, roles: NodeSpec["roles"], internalIP: string,
 
 function vsphereNodes(prefix: string, subnet: number): NodeSpec[] {
   return [
-    vsphereNode(`${prefix}-srv-01`, ["controlplane", "etcd"], `10.30.${String(subnet)}.11`, `4230a1b2-0000-4c3d-8e9f-${String(subnet).padStart(4, "0")}00000011`),
-    vsphereNode(`${prefix}-agt-01`, ["worker"], `10.30.${String(subnet)}.21`, `4230a1b2-0000-4c3d-8e9f-${String(subnet).padStart(4, "0")}00000021`),
-    vsphereNode(`${prefix}-agt-02`, ["worker"], `10.30.${String(subnet)}.22`, `4230a1b2-0000-4c3d-8e9f-${String(subnet).padStart(4, "0")}00000022`),
+    vsphereNode(
+      `${prefix}-srv-01`,
+      ["controlplane", "etcd"],
+      `10.30.${String(subnet)}.11`,
+      `4230a1b2-0000-4c3d-8e9f-${String(subnet).padStart(4, "0")}00000011`,
+    ),
+    vsphereNode(
+      `${prefix}-agt-01`,
+      ["worker"],
+      `10.30.${String(subnet)}.21`,
+      `4230a1b2-0000-4c3d-8e9f-${String(subnet).padStart(4, "0")}00000021`,
+    ),
+    vsphereNode(
+      `${prefix}-agt-02`,
+      ["worker"],
+      `10.30.${String(subnet)}.22`,
+      `4230a1b2-0000-4c3d-8e9f-${String(subnet).padStart(4, "0")}00000022`,
+    ),
   ];
 }
 
@@ -481,13 +495,19 @@ const vxlanVsphereAffected: BundleSpec = {
   nodeFacts: {
     readAt: "2025-03-10T09:03:00Z",
     nodes: [
-      agentFacts("vmw-agt-01", [412, 1187], [
-        "[ 8123.035722] UDP: bad checksum. From 10.30.1.22:41873 to 10.30.1.21:8472 ulen 75",
-        "[ 8124.101337] UDP: bad checksum. From 10.30.1.11:50211 to 10.30.1.21:8472 ulen 83",
-      ]),
-      agentFacts("vmw-agt-02", [96, 402], [
-        "[ 8130.512004] UDP: bad checksum. From 10.30.1.21:36625 to 10.30.1.22:8472 ulen 75",
-      ]),
+      agentFacts(
+        "vmw-agt-01",
+        [412, 1187],
+        [
+          "[ 8123.035722] UDP: bad checksum. From 10.30.1.22:41873 to 10.30.1.21:8472 ulen 75",
+          "[ 8124.101337] UDP: bad checksum. From 10.30.1.11:50211 to 10.30.1.21:8472 ulen 83",
+        ],
+      ),
+      agentFacts(
+        "vmw-agt-02",
+        [96, 402],
+        ["[ 8130.512004] UDP: bad checksum. From 10.30.1.21:36625 to 10.30.1.22:8472 ulen 75"],
+      ),
       agentFacts("vmw-srv-01", [0, 0], []),
     ],
   },
@@ -503,7 +523,18 @@ const vxlanVsphereAtRisk: BundleSpec = {
 
 const RKE2_CALICO_3292_FELIX = { ...RKE2_CALICO_FELIX, xdpEnabled: false };
 
-function rke2CalicoVsphere(name: string, prefix: string, seed: number, subnet: number, felix: BundleSpec["felixConfigurations"], pool: Record<string, string | boolean | number>, offloadBroken: boolean): BundleSpec {
+interface CalicoVsphereOptions {
+  name: string;
+  prefix: string;
+  seed: number;
+  subnet: number;
+  felix: BundleSpec["felixConfigurations"];
+  pool: Record<string, string | boolean | number>;
+  offloadBroken: boolean;
+}
+
+function rke2CalicoVsphere(o: CalicoVsphereOptions): BundleSpec {
+  const { name, prefix, seed, subnet, felix, pool, offloadBroken } = o;
   return {
     name,
     seed,
@@ -525,7 +556,12 @@ function rke2CalicoVsphere(name: string, prefix: string, seed: number, subnet: n
     },
     felixConfigurations: felix,
     clusterInformation: { calicoVersion: "v3.29.2", clusterType: "typha,kdd,k8s,operator" },
-    ipPools: [{ name: "default-ipv4-ippool", spec: { cidr: "10.42.0.0/16", natOutgoing: true, nodeSelector: "all()", blockSize: 24, ...pool } }],
+    ipPools: [
+      {
+        name: "default-ipv4-ippool",
+        spec: { cidr: "10.42.0.0/16", natOutgoing: true, nodeSelector: "all()", blockSize: 24, ...pool },
+      },
+    ],
   };
 }
 
@@ -534,35 +570,35 @@ const RKE2_CALICO_FELIX_OVERRIDDEN = Object.fromEntries(
   Object.entries(RKE2_CALICO_3292_FELIX).filter(([k]) => k !== "featureDetectOverride"),
 );
 
-const rke2CalicoVxlanProtected = rke2CalicoVsphere(
-  "calico-vxlan-protected",
-  "prot",
-  608,
-  3,
-  [{ name: "default", spec: RKE2_CALICO_3292_FELIX, helmRelease: "rke2-calico" }],
-  { vxlanMode: "Always", ipipMode: "Never" },
-  true,
-);
+const rke2CalicoVxlanProtected = rke2CalicoVsphere({
+  name: "calico-vxlan-protected",
+  prefix: "prot",
+  seed: 608,
+  subnet: 3,
+  felix: [{ name: "default", spec: RKE2_CALICO_3292_FELIX, helmRelease: "rke2-calico" }],
+  pool: { vxlanMode: "Always", ipipMode: "Never" },
+  offloadBroken: true,
+});
 
-const rke2CalicoVxlanOverrideRemoved = rke2CalicoVsphere(
-  "calico-vxlan-override-removed",
-  "ovr",
-  609,
-  4,
-  [{ name: "default", spec: RKE2_CALICO_FELIX_OVERRIDDEN, helmRelease: "rke2-calico" }],
-  { vxlanMode: "Always", ipipMode: "Never" },
-  false,
-);
+const rke2CalicoVxlanOverrideRemoved = rke2CalicoVsphere({
+  name: "calico-vxlan-override-removed",
+  prefix: "ovr",
+  seed: 609,
+  subnet: 4,
+  felix: [{ name: "default", spec: RKE2_CALICO_FELIX_OVERRIDDEN, helmRelease: "rke2-calico" }],
+  pool: { vxlanMode: "Always", ipipMode: "Never" },
+  offloadBroken: false,
+});
 
-const rke2CalicoIpipLookalike = rke2CalicoVsphere(
-  "calico-ipip-lookalike",
-  "ipip",
-  610,
-  5,
-  [{ name: "default", spec: RKE2_CALICO_FELIX_OVERRIDDEN, helmRelease: "rke2-calico" }],
-  { vxlanMode: "Never", ipipMode: "Always" },
-  false,
-);
+const rke2CalicoIpipLookalike = rke2CalicoVsphere({
+  name: "calico-ipip-lookalike",
+  prefix: "ipip",
+  seed: 610,
+  subnet: 5,
+  felix: [{ name: "default", spec: RKE2_CALICO_FELIX_OVERRIDDEN, helmRelease: "rke2-calico" }],
+  pool: { vxlanMode: "Never", ipipMode: "Always" },
+  offloadBroken: false,
+});
 
 const EXAMPLES: readonly BundleSpec[] = [
   rke1CanalAffected,

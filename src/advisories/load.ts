@@ -88,44 +88,61 @@ function checkPresentation(file: string, advisory: Advisory): void {
   }
 }
 
-/** Conditions, verdict rules and upgrade warnings name only ids that exist, and their regexes compile. */
-function checkConditionRefs(file: string, advisory: Advisory): void {
-  const conditions = new Set(advisory.conditions.map((c) => c.id));
-  const signatures = new Set(advisory.signatures.map((s) => s.id));
-  const need = (where: string, id: string, known: Set<string>, what: string): void => {
+type Need = (where: string, id: string, known: ReadonlySet<string>, what: string) => void;
+
+function needer(file: string): Need {
+  return (where, id, known, what) => {
     if (!known.has(id)) throw new InputError(file, `${where}: no ${what} '${id}' in this advisory`);
   };
+}
+
+/** Groups name existing conditions (not themselves), observed signatures exist, regexes compile. */
+function checkConditionKinds(file: string, advisory: Advisory): void {
+  const need = needer(file);
+  const conditions = new Set(advisory.conditions.map((c) => c.id));
+  const signatures = new Set(advisory.signatures.map((s) => s.id));
   for (const c of advisory.conditions) {
-    if (c.kind === "all-of" || c.kind === "any-of")
-      for (const id of c.of) {
-        need(`conditions.${c.id}`, id, conditions, "condition");
-        if (id === c.id) throw new InputError(file, `conditions.${c.id}: a group cannot contain itself`);
-      }
+    if (c.kind === "all-of" || c.kind === "any-of") {
+      if (c.of.includes(c.id))
+        throw new InputError(file, `conditions.${c.id}: a group cannot contain itself`);
+      for (const id of c.of) need(`conditions.${c.id}`, id, conditions, "condition");
+    }
     if (c.kind === "felix-feature")
       for (const id of [...(c.observed?.true ?? []), ...(c.observed?.false ?? [])])
         need(`conditions.${c.id}.observed`, id, signatures, "signature");
     if ((c.kind === "object-field" || c.kind === "agent-fact") && c.pattern !== undefined)
       checkRegex(file, `conditions.${c.id}.pattern`, c.pattern);
   }
+}
+
+/** Verdict rules and upgrade warnings name only conditions that exist (of the right kind). */
+function checkRuleRefs(file: string, advisory: Advisory): void {
+  const need = needer(file);
+  const conditions = new Set(advisory.conditions.map((c) => c.id));
   checkUnique(
     file,
     "verdict rule",
     (advisory.verdicts ?? []).map((r) => r.id),
   );
-  for (const r of advisory.verdicts ?? [])
-    for (const id of [...(r.holds ?? []), ...(r.fails ?? []), ...(r.undecided ?? []), ...(r.anyHolds ?? []), ...(r.missing ?? [])])
-      need(`verdicts.${r.id}`, id, conditions, "condition");
+  for (const r of advisory.verdicts ?? []) {
+    const ids = [r.holds, r.fails, r.undecided, r.anyHolds, r.missing].flatMap((x) => x ?? []);
+    for (const id of ids) need(`verdicts.${r.id}`, id, conditions, "condition");
+  }
   for (const w of advisory.upgradeWarnings ?? []) {
     const cond = advisory.conditions.find((c) => c.id === w.condition);
     if (cond?.kind !== "felix-feature")
-      throw new InputError(file, `upgradeWarnings: '${w.condition}' is not a felix-feature condition of this advisory`);
+      throw new InputError(
+        file,
+        `upgradeWarnings: '${w.condition}' is not a felix-feature condition of this advisory`,
+      );
     if (w.when !== undefined) need("upgradeWarnings.when", w.when, conditions, "condition");
   }
 }
 
 /** Rules beyond the schema: things a reviewer would otherwise have to catch by eye. */
 function checkSemantics(file: string, advisory: Advisory): void {
-  checkConditionRefs(file, advisory);
+  checkConditionKinds(file, advisory);
+  checkRuleRefs(file, advisory);
   checkUnique(
     file,
     "signature",

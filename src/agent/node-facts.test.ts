@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { loadAdvisories } from "../advisories/load.js";
 import { NodeAgent } from "./agent.js";
 import { conditionTypeFor } from "./conditions.js";
-import type { AgentEvent, EventSeries, NodeApi, NodeCondition, NodeView } from "./kube.js";
+import type { NodeApi, NodeCondition, NodeView } from "./kube.js";
 import { defaultRouteInterface, NodeFactsReader, parseKmsg, udpInCsumErrors } from "./node-facts.js";
 
 const ROUTE = [
@@ -49,11 +49,16 @@ test("parsers: the default route's interface, Udp InCsumErrors (not UdpLite's), 
   assert.equal(defaultRouteInterface(ROUTE.replace("ens192\t00000000", "ens192\t0000FEA9")), undefined);
   assert.equal(udpInCsumErrors(snmp(42)), 42);
   assert.equal(udpInCsumErrors("Ip: a\nIp: 1\n"), undefined);
-  assert.deepEqual(parseKmsg("4,2051,8123035722,-;UDP: bad checksum. From 10.0.0.2:1 to 10.0.0.1:8472 ulen 75\n SUBSYSTEM=net"), {
-    seq: 2051,
-    usec: 8123035722,
-    message: "UDP: bad checksum. From 10.0.0.2:1 to 10.0.0.1:8472 ulen 75",
-  });
+  assert.deepEqual(
+    parseKmsg(
+      "4,2051,8123035722,-;UDP: bad checksum. From 10.0.0.2:1 to 10.0.0.1:8472 ulen 75\n SUBSYSTEM=net",
+    ),
+    {
+      seq: 2051,
+      usec: 8123035722,
+      message: "UDP: bad checksum. From 10.0.0.2:1 to 10.0.0.1:8472 ulen 75",
+    },
+  );
 });
 
 test("the reader keeps the previous counter, names the driver and says why the kernel log is unavailable", async () => {
@@ -69,8 +74,13 @@ test("the reader keeps the previous counter, names the driver and says why the k
   assert.match(first.unavailable.kernelLog ?? "", /dev\/kmsg: ENOENT/);
   writeFileSync(join(root, "proc", "1", "net", "snmp"), snmp(19));
   const second = await reader.read(new Date("2025-03-10T09:01:00Z"));
-  assert.deepEqual({ first: second.udpInCsumErrors?.first, last: second.udpInCsumErrors?.last }, { first: 5, last: 19 });
-  const bare = await new NodeFactsReader("n1", { hostRoot: join(root, "nowhere"), kernelPatterns: [] }).read(new Date());
+  assert.deepEqual(
+    { first: second.udpInCsumErrors?.first, last: second.udpInCsumErrors?.last },
+    { first: 5, last: 19 },
+  );
+  const bare = await new NodeFactsReader("n1", { hostRoot: join(root, "nowhere"), kernelPatterns: [] }).read(
+    new Date(),
+  );
   assert.match(bare.unavailable.nicDriver ?? "", /ENOENT/);
   assert.equal(bare.unavailable.kernelLog, undefined, "no kernel-log condition: the kernel log is not read");
 });
@@ -84,10 +94,10 @@ class FakeApi implements NodeApi {
     this.conditions = [...this.conditions.filter((c) => c.type !== condition.type), condition];
     return Promise.resolve();
   }
-  createEvent(_event: AgentEvent): Promise<void> {
+  createEvent(): Promise<void> {
     return Promise.resolve();
   }
-  patchEventSeries(_ns: string, _name: string, _series: EventSeries): Promise<boolean> {
+  patchEventSeries(): Promise<boolean> {
     return Promise.resolve(true);
   }
 }
@@ -132,7 +142,9 @@ test("the agent sets the advisory's Node condition when its corroborating node f
     text,
     /cnidoctor_signature_matches_total\{advisory="CNID-2021-0001",signature="udp-checksum-errors-rising",node="n1"\} 37/,
   );
-  const saved = JSON.parse(readFileSync(join(state, "node-facts.json"), "utf8")) as { items: { nicDriver: { value: string } }[] };
+  const saved = JSON.parse(readFileSync(join(state, "node-facts.json"), "utf8")) as {
+    items: { nicDriver: { value: string } }[];
+  };
   assert.equal(saved.items[0]?.nicDriver.value, "vmxnet3");
   await agent.stop();
 });

@@ -6,7 +6,7 @@ import type { Evidence, SettingFact, Status, SubjectVerdict, VerdictFacts } from
 import type { LogSourceResult, SignalStat } from "../model/logs.js";
 import type { Snapshot } from "../model/snapshot.js";
 import { evaluateConditions } from "./conditions.js";
-import type { ConditionResult } from "./conditions.js";
+import type { ConditionContext, ConditionResult } from "./conditions.js";
 import { classifyVersions, matchCombination, versionFacts } from "./combinations.js";
 import type { CombinationMatch } from "./combinations.js";
 import { decideStatus } from "./decide.js";
@@ -103,7 +103,8 @@ function settingFacts(advisory: Advisory, results: ConditionResult[]): SettingFa
     return [
       {
         condition: c.id,
-        field: cond.kind === "felix-setting" ? cond.field : cond.kind === "felix-feature" ? cond.feature : cond.id,
+        field:
+          cond.kind === "felix-setting" ? cond.field : cond.kind === "felix-feature" ? cond.feature : cond.id,
         ...(c.holds !== undefined && c.value !== undefined ? { value: String(c.value) } : {}),
         ...(c.source !== undefined ? { source: c.source } : {}),
       },
@@ -192,6 +193,31 @@ function addResourceEvidence(
   };
 }
 
+/** Everything a node's conditions read: its facts, install, version, objects, agent data and logs. */
+function conditionContext(
+  snapshot: Snapshot,
+  subject: NodeSubject,
+  sym: SymptomSummary,
+  calicoVersion: string | undefined,
+): ConditionContext {
+  const signals: Record<string, number> = {};
+  for (const s of [...sym.symptom, ...sym.corroborating, ...sym.context, ...sym.lookalike])
+    signals[s.signatureId] = (signals[s.signatureId] ?? 0) + s.count;
+  const agent = snapshot.agentFacts?.find((a) => a.node === subject.name);
+  return {
+    node: subject.name,
+    nodeFacts: subject.facts,
+    container: subject.container,
+    felixConfigurations: snapshot.felixConfigurations,
+    ...(subject.install !== undefined ? { plugin: subject.install.plugin } : {}),
+    ...(calicoVersion !== undefined ? { calicoVersion } : {}),
+    ...(snapshot.objects !== undefined ? { objects: snapshot.objects } : {}),
+    ...(agent !== undefined ? { agent } : {}),
+    mode: snapshot.target.kind,
+    signals,
+  };
+}
+
 function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubject): DiagnosedVerdict {
   const container = advisory.component.container;
   const sym = summarizeSymptoms(advisory.id, subject.logs);
@@ -228,22 +254,10 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     ...(version.text !== undefined ? { data: { calicoVersion: version.text } } : {}),
   });
   evidence.push(...version.notes);
-  const signals: Record<string, number> = {};
-  for (const s of [...sym.symptom, ...sym.corroborating, ...sym.context, ...sym.lookalike])
-    signals[s.signatureId] = (signals[s.signatureId] ?? 0) + s.count;
-  const agent = snapshot.agentFacts?.find((a) => a.node === subject.name);
-  const conditions = evaluateConditions(advisory.conditions, {
-    node: subject.name,
-    nodeFacts: subject.facts,
-    container: subject.container,
-    felixConfigurations: snapshot.felixConfigurations,
-    ...(subject.install !== undefined ? { plugin: subject.install.plugin } : {}),
-    ...(version.text !== undefined ? { calicoVersion: version.text } : {}),
-    ...(snapshot.objects !== undefined ? { objects: snapshot.objects } : {}),
-    ...(agent !== undefined ? { agent } : {}),
-    mode: snapshot.target.kind,
-    signals,
-  });
+  const conditions = evaluateConditions(
+    advisory.conditions,
+    conditionContext(snapshot, subject, sym, version.text),
+  );
   evidence.push(...conditionEvidence(subject.name, conditions));
   evidence.push(...symptomEvidence(subject.name, sym));
   const verdictFacts: VerdictFacts = {

@@ -197,7 +197,7 @@ test("agent-fact is 'not available in this mode' without node agent data, and re
         ...AGENT,
         kernelLog: undefined,
         unavailable: { kernelLog: "/dev/kmsg: EPERM" },
-      } as AgentNodeFacts,
+      },
     }),
   );
   assert.equal(nokmsg.holds, undefined);

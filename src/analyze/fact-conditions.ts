@@ -19,7 +19,12 @@ import { resolveFelixFeature } from "./felix-feature.js";
 type Leaf = NodeFactCondition | ObjectFieldCondition | AgentFactCondition | FelixFeatureCondition;
 
 function base(cond: Condition): Pick<ConditionResult, "id" | "kind" | "required" | "assumed"> {
-  return { id: cond.id, kind: cond.kind, required: "effect" in cond && cond.effect === "required", assumed: false };
+  return {
+    id: cond.id,
+    kind: cond.kind,
+    required: "effect" in cond && cond.effect === "required",
+    assumed: false,
+  };
 }
 
 function nodeField(cond: NodeFactCondition, ctx: ConditionContext): ConditionResult {
@@ -29,7 +34,13 @@ function nodeField(cond: NodeFactCondition, ctx: ConditionContext): ConditionRes
   const value = cond.fact === "label" ? f?.labels[label] : f?.providerID;
   const source = `node ${ctx.node} ${cond.fact === "label" ? `metadata.labels[${label}]` : what}`;
   if (f === undefined)
-    return { ...base(cond), holds: undefined, source, needs: "nodes", message: `node ${ctx.node} could not be read` };
+    return {
+      ...base(cond),
+      holds: undefined,
+      source,
+      needs: "nodes",
+      message: `node ${ctx.node} could not be read`,
+    };
   if (value === undefined)
     return { ...base(cond), holds: false, source, message: `${what} is not set on node ${ctx.node}` };
   const holds = new RegExp(cond.pattern).test(value);
@@ -74,7 +85,12 @@ function fieldName(cond: ObjectFieldCondition): string {
 
 function objectsFor(cond: ObjectFieldCondition, ctx: ConditionContext): ObjectFacts[] | undefined {
   if (cond.resource === "felixconfigurations")
-    return ctx.felixConfigurations?.map((c) => ({ namespace: "", name: c.name, body: { spec: c.spec }, ref: c.from.ref }));
+    return ctx.felixConfigurations?.map((c) => ({
+      namespace: "",
+      name: c.name,
+      body: { spec: c.spec },
+      ref: c.from.ref,
+    }));
   return ctx.objects?.[cond.resource]?.items;
 }
 
@@ -150,14 +166,30 @@ function agentFact(cond: AgentFactCondition, ctx: ConditionContext): ConditionRe
   if (cond.fact === "nicDriver") {
     const d = a.nicDriver;
     if (d === undefined)
-      return { ...base(cond), holds: undefined, needs: "node-agent", message: `nicDriver not read by the agent: ${missing ?? "no value"}` };
+      return {
+        ...base(cond),
+        holds: undefined,
+        needs: "node-agent",
+        message: `nicDriver not read by the agent: ${missing ?? "no value"}`,
+      };
     const holds = new RegExp(cond.pattern ?? ".").test(d.value);
-    return { ...base(cond), holds, value: d.value, source: d.source, message: `default-route NIC driver ${d.value}` };
+    return {
+      ...base(cond),
+      holds,
+      value: d.value,
+      source: d.source,
+      message: `default-route NIC driver ${d.value}`,
+    };
   }
   if (cond.fact === "udpInCsumErrorsRising") {
     const c = a.udpInCsumErrors;
     if (c === undefined)
-      return { ...base(cond), holds: undefined, needs: "node-agent", message: `UDP InCsumErrors not read by the agent: ${missing ?? "no value"}` };
+      return {
+        ...base(cond),
+        holds: undefined,
+        needs: "node-agent",
+        message: `UDP InCsumErrors not read by the agent: ${missing ?? "no value"}`,
+      };
     const holds = c.last > c.first;
     return {
       ...base(cond),
@@ -169,7 +201,12 @@ function agentFact(cond: AgentFactCondition, ctx: ConditionContext): ConditionRe
   }
   const k = a.kernelLog;
   if (k === undefined)
-    return { ...base(cond), holds: undefined, needs: "node-agent", message: `the kernel log was not read by the agent: ${missing ?? "no value"}` };
+    return {
+      ...base(cond),
+      holds: undefined,
+      needs: "node-agent",
+      message: `the kernel log was not read by the agent: ${missing ?? "no value"}`,
+    };
   const re = new RegExp(cond.pattern ?? ".");
   const lines = k.lines.filter((l) => re.test(l));
   return {
@@ -199,10 +236,14 @@ function felixFeature(cond: FelixFeatureCondition, ctx: ConditionContext): Condi
     kernel: ctx.nodeFacts?.kernelVersion,
   });
   // Felix's own report of the value it runs with beats any reading of its inputs.
-  const observed = saysTrue > 0 && saysFalse === 0 ? true : saysFalse > 0 && saysTrue === 0 ? false : undefined;
+  const observed =
+    saysTrue > 0 && saysFalse === 0 ? true : saysFalse > 0 && saysTrue === 0 ? false : undefined;
   if (observed !== undefined) {
     const holds = observed === cond.equals;
-    const agrees = r.value === undefined || r.value === observed ? "" : ` (its configuration suggested ${String(r.value)}: ${r.source})`;
+    const agrees =
+      r.value === undefined || r.value === observed
+        ? ""
+        : ` (its configuration suggested ${String(r.value)}: ${r.source})`;
     return {
       ...base(cond),
       holds,
@@ -212,10 +253,23 @@ function felixFeature(cond: FelixFeatureCondition, ctx: ConditionContext): Condi
     };
   }
   if (r.value === undefined)
-    return { ...base(cond), holds: undefined, needs: "felix-configuration", source: r.source, message: `${cond.feature} unknown: ${r.source}` };
+    return {
+      ...base(cond),
+      holds: undefined,
+      needs: "felix-configuration",
+      source: r.source,
+      message: `${cond.feature} unknown: ${r.source}`,
+    };
   const holds = r.value === cond.equals;
   if (r.assumed && !holds)
-    return { ...base(cond), holds: undefined, assumed: true, needs: "felix-configuration", source: r.source, message: `${cond.feature} unknown: ${r.source}` };
+    return {
+      ...base(cond),
+      holds: undefined,
+      assumed: true,
+      needs: "felix-configuration",
+      source: r.source,
+      message: `${cond.feature} unknown: ${r.source}`,
+    };
   return {
     ...base(cond),
     holds,
@@ -249,7 +303,8 @@ function group(cond: GroupCondition, parts: ConditionResult[]): ConditionResult 
   const word = holds === undefined ? "undecided" : holds ? "holds" : "does not hold";
   // The part that decided, preferring one read over one assumed.
   const withSource = shown.filter((p) => p.source !== undefined);
-  const source = holds === undefined ? undefined : (withSource.find((p) => !p.assumed) ?? withSource[0])?.source;
+  const source =
+    holds === undefined ? undefined : (withSource.find((p) => !p.assumed) ?? withSource[0])?.source;
   return {
     ...base(cond),
     holds,

@@ -62,7 +62,8 @@ export function featureDefault(
   const row = defaultRow(defaults, calico);
   if (!row) return { missing: `the advisory has no default for Calico ${calico}` };
   const span = `${row.introduced}${row.fixed !== undefined ? ` to before ${row.fixed}` : " and later"}`;
-  if (row.value !== undefined) return { value: row.value, rule: `always ${String(row.value)} in Calico ${span}` };
+  if (row.value !== undefined)
+    return { value: row.value, rule: `always ${String(row.value)} in Calico ${span}` };
   const limit = row.kernelBelow ?? row.kernelAtMost;
   if (limit === undefined) return { missing: "the advisory's default row names no value" };
   const k = kernelTriple(kernel);
@@ -82,7 +83,9 @@ function envOverride(container: ContainerFacts | undefined): { raw?: string; whe
   return { ...(fact.value !== undefined ? { raw: fact.value } : {}), where: `${fact.from.ref} env ${key}` };
 }
 
-function configOverride(config: FelixConfigurationFacts | undefined): { raw: string; where: string } | undefined {
+function configOverride(
+  config: FelixConfigurationFacts | undefined,
+): { raw: string; where: string } | undefined {
   const raw = config?.spec[OVERRIDE_FIELD];
   if (config === undefined || typeof raw !== "string") return undefined;
   return { raw, where: `FelixConfiguration ${config.name} spec.${OVERRIDE_FIELD} (${config.from.ref})` };
@@ -126,6 +129,15 @@ export function resolveFelixFeature(args: {
         : `${OVERRIDE_FIELD} is not set by env or FelixConfiguration`;
   const d = featureDefault(args.defaults, args.calicoVersion, args.kernel);
   if ("missing" in d)
-    return { value: undefined, source: `${notSet}; Felix's default cannot be worked out: ${d.missing}`, assumed };
-  return { value: d.value, source: `${notSet}; Felix default ${String(d.value)} (${d.rule})`, assumed, fromDefault: true };
+    return {
+      value: undefined,
+      source: `${notSet}; Felix's default cannot be worked out: ${d.missing}`,
+      assumed,
+    };
+  return {
+    value: d.value,
+    source: `${notSet}; Felix default ${String(d.value)} (${d.rule})`,
+    assumed,
+    fromDefault: true,
+  };
 }

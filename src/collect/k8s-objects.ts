@@ -217,7 +217,9 @@ export function agentNodeFacts(o: Obj, where: string): AgentNodeFacts | undefine
   const driver = obj(o.nicDriver);
   const log = obj(o.kernelLog);
   const csum = counter(o.udpInCsumErrors);
-  const lines = Array.isArray(log.lines) ? log.lines.filter((l): l is string => typeof l === "string") : undefined;
+  const lines = Array.isArray(log.lines)
+    ? log.lines.filter((l): l is string => typeof l === "string")
+    : undefined;
   return {
     node,
     readAt: str(o.readAt) ?? "",

@@ -6,8 +6,9 @@ import { parse as parseYaml } from "yaml";
 import { InputError, UsageError } from "../../errors.js";
 import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
 import { renderGate } from "../../report/gate.js";
-import { checkVersions, gateExitCode, type GateQuery } from "../../versions/gate.js";
-import { upgradeWarnings } from "../../versions/upgrade-warnings.js";
+import { checkVersions, gateExitCode, type GateAnswer, type GateQuery } from "../../versions/gate.js";
+import { upgradeWarnings, type UpgradeWarningAnswer } from "../../versions/upgrade-warnings.js";
+import type { Advisory } from "../../model/advisory.js";
 import { tablesFor } from "./kdm-options.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { toolVersion } from "../version.js";
@@ -99,6 +100,29 @@ async function queriesFromConfig(given: string, rke2Given: boolean): Promise<Con
   return { queries: out };
 }
 
+/** An upgrade that loses a protection is a finding for a gate in CI, like an affected version. */
+function checkExitCode(answers: GateAnswer[], warnings: UpgradeWarningAnswer[] | undefined): 0 | 3 | 4 {
+  const exit = gateExitCode(answers);
+  return (warnings ?? []).length > 0 && exit === 0 ? 3 : exit;
+}
+
+/**
+ * --upgrade-from: warnings for the Calico versions asked for and those the releases asked for
+ * carry; undefined without the flag.
+ */
+function upgradeFor(
+  args: ParsedArgs,
+  answers: readonly GateAnswer[],
+  advisories: readonly Advisory[],
+): UpgradeWarningAnswer[] | undefined {
+  const from = flagValue(args, "upgrade-from")?.trim();
+  if (from === undefined || from === "") return undefined;
+  const carried = answers.flatMap((a) =>
+    a.query.kind !== "calico" && a.calicoVersion !== undefined ? [a.calicoVersion] : [],
+  );
+  return upgradeWarnings(advisories, from, [...new Set([...list(args, "calico"), ...carried])]);
+}
+
 async function check(args: ParsedArgs): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`check: unexpected argument '${args.positionals[0] ?? ""}'`);
@@ -131,7 +155,6 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
     throw new UsageError(
       "check: give at least one of --calico, --rke1, --rke2, --rancher, --rke-cli, --rke-config",
     );
-  const upgradeFrom = flagValue(args, "upgrade-from")?.trim();
   const tables = await tablesFor(args);
   const advisories = await advisoriesFor(args);
   const rancher = list(args, "rancher")[0];
@@ -140,19 +163,7 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
     ...(rancher !== undefined ? { rancher } : {}),
     ...(rkeCli !== undefined ? { rkeCli } : {}),
   });
-  // The targets of an upgrade: the Calico versions asked for, and those the releases asked for carry.
-  const targets = [
-    ...new Set([
-      ...list(args, "calico"),
-      ...answers.flatMap((a) =>
-        a.query.kind !== "calico" && a.calicoVersion !== undefined ? [a.calicoVersion] : [],
-      ),
-    ]),
-  ];
-  const warnings =
-    upgradeFrom !== undefined && upgradeFrom !== ""
-      ? upgradeWarnings(advisories, upgradeFrom, targets)
-      : undefined;
+  const warnings = upgradeFor(args, answers, advisories);
   const doc = {
     tool: { name: "cnidoctor", version: toolVersion() },
     ...(tables.kdmOrigin !== undefined
@@ -161,9 +172,7 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
     answers,
     ...(warnings !== undefined ? { warnings } : {}),
   };
-  const exit = gateExitCode(answers);
-  // An upgrade that loses a protection is a finding for a gate in CI, like an affected version.
-  return { stdout: renderGate(doc, fmt), exitCode: (warnings ?? []).length > 0 && exit === 0 ? 3 : exit };
+  return { stdout: renderGate(doc, fmt), exitCode: checkExitCode(answers, warnings) };
 }
 
 export const checkCommand: Command = {

@@ -99,7 +99,9 @@ async function readConfigMaps(
     for (const o of r.items) {
       const meta = metaOf(o);
       if (wanted.some((w) => w.namespace === (meta.namespace || ns) && w.name === meta.name))
-        items.push(objectFacts({ ...o, metadata: { ...meta, namespace: meta.namespace || ns } }, "ConfigMap", r.path));
+        items.push(
+          objectFacts({ ...o, metadata: { ...meta, namespace: meta.namespace || ns } }, "ConfigMap", r.path),
+        );
     }
   }
   if (read) return { items, where };
@@ -123,6 +125,28 @@ async function readAgentFacts(dir: string, gaps: Gap[]): Promise<AgentNodeFacts[
     const f = agentNodeFacts(o, r.path);
     return f ? [f] : [];
   });
+}
+
+/** What advisory conditions read beyond the Calico install: named ConfigMaps, IPPools, node facts. */
+async function readConditionExtras(
+  dir: string,
+  nsList: readonly string[],
+  needs: ObjectNeeds,
+  gaps: Gap[],
+): Promise<Pick<Snapshot, "objects" | "agentFacts">> {
+  const configmaps = await readConfigMaps(dir, nsList, needs.configMaps, gaps);
+  const poolRead = needs.ipPools ? await readCalicoExtra(dir, "ippools", "ippools", gaps) : undefined;
+  const ippools: ObjectList | undefined =
+    poolRead?.ok === true
+      ? { items: poolRead.items.map((o) => objectFacts(o, "IPPool", poolRead.path)), where: poolRead.path }
+      : undefined;
+  const agentFacts = needs.agentFacts ? await readAgentFacts(dir, gaps) : undefined;
+  return {
+    ...(configmaps !== undefined || ippools !== undefined
+      ? { objects: { ...(configmaps ? { configmaps } : {}), ...(ippools ? { ippools } : {}) } }
+      : {}),
+    ...(agentFacts !== undefined ? { agentFacts } : {}),
+  };
 }
 
 async function namespaces(dir: string): Promise<string[]> {
@@ -316,14 +340,7 @@ export async function collectBundle(dir: string, options: BundleOptions): Promis
   gaps.push(...perNs.flatMap((r) => r.gaps));
   const felixRead = await readCalicoExtra(dir, "felixconfigurations", "felix-configuration", gaps);
   const infoRead = await readCalicoExtra(dir, "clusterinformations", "cluster-information", gaps);
-  const needs = options.needs ?? NO_OBJECT_NEEDS;
-  const configmaps = await readConfigMaps(dir, nsList, needs.configMaps, gaps);
-  const poolRead = needs.ipPools ? await readCalicoExtra(dir, "ippools", "ippools", gaps) : undefined;
-  const ippools: ObjectList | undefined =
-    poolRead?.ok === true
-      ? { items: poolRead.items.map((o) => objectFacts(o, "IPPool", poolRead.path)), where: poolRead.path }
-      : undefined;
-  const agentFacts = needs.agentFacts ? await readAgentFacts(dir, gaps) : undefined;
+  const extras = await readConditionExtras(dir, nsList, options.needs ?? NO_OBJECT_NEEDS, gaps);
   const rke = await readRkeClusterConfig(dir);
   if (rke.gap) gaps.push(rke.gap);
   const logs = await collectLogs(dir, installs, options.container, options.signatures);
@@ -365,9 +382,6 @@ export async function collectBundle(dir: string, options: BundleOptions): Promis
         }
       : {}),
     ...(rke.config ? { rkeConfig: rke.config } : {}),
-    ...(configmaps !== undefined || ippools !== undefined
-      ? { objects: { ...(configmaps ? { configmaps } : {}), ...(ippools ? { ippools } : {}) } }
-      : {}),
-    ...(agentFacts !== undefined ? { agentFacts } : {}),
+    ...extras,
   };
 }

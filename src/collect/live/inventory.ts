@@ -177,6 +177,30 @@ async function readConfigMaps(
   return gaps.length > 0 && items.length === 0 ? { gaps } : { items, gaps };
 }
 
+/** The objects advisory conditions read beyond the Calico install, and the gaps of reading them. */
+async function readNeeded(
+  client: KubeClient,
+  needs: ObjectNeeds = NO_OBJECT_NEEDS,
+): Promise<{ configMaps?: Obj[]; ipPools?: Obj[]; gaps: Gap[] }> {
+  const gaps: Gap[] = [];
+  const maps = await readConfigMaps(client, needs.configMaps);
+  gaps.push(...maps.gaps);
+  const poolsR = needs.ipPools ? await client.list(`${CALICO_GROUP}/ippools`) : undefined;
+  if (poolsR !== undefined && !poolsR.ok) gaps.push(crdGap("ippools", "IPPool", poolsR));
+  if (needs.agentFacts)
+    gaps.push({
+      check: "node-agent",
+      reason:
+        "a live scan reads no node agent data (NIC driver, UDP checksum counters, kernel log): run the node agent, and scan a bundle with its node-facts.json",
+      optional: true,
+    });
+  return {
+    gaps,
+    ...(maps.items !== undefined ? { configMaps: maps.items } : {}),
+    ...(poolsR?.ok === true ? { ipPools: poolsR.value } : {}),
+  };
+}
+
 export async function readInventory(client: KubeClient, opts: InventoryOptions): Promise<RawInventory> {
   const gaps: Gap[] = [];
   const keep: Keep = opts.trim === true ? trimObject : undefined;
@@ -214,18 +238,8 @@ export async function readInventory(client: KubeClient, opts: InventoryOptions):
     pods = pods.filter((p) => selected.has(nodeNameOf(p)));
   }
   for (const p of pods ?? []) namespaces.add(metaOf(p).namespace);
-  const needs = opts.needs ?? NO_OBJECT_NEEDS;
-  const maps = await readConfigMaps(client, needs.configMaps);
-  gaps.push(...maps.gaps);
-  const poolsR = needs.ipPools ? await client.list(`${CALICO_GROUP}/ippools`) : undefined;
-  if (poolsR !== undefined && !poolsR.ok) gaps.push(crdGap("ippools", "IPPool", poolsR));
-  if (needs.agentFacts)
-    gaps.push({
-      check: "node-agent",
-      reason:
-        "a live scan reads no node agent data (NIC driver, UDP checksum counters, kernel log): run the node agent, and scan a bundle with its node-facts.json",
-      optional: true,
-    });
+  const { gaps: neededGaps, ...needed } = await readNeeded(client, opts.needs);
+  gaps.push(...neededGaps);
   if (!felixR.ok) gaps.push(crdGap("felix-configuration", "FelixConfiguration", felixR));
   if (!infoR.ok) gaps.push(crdGap("cluster-information", "ClusterInformation", infoR));
   return {
@@ -237,7 +251,6 @@ export async function readInventory(client: KubeClient, opts: InventoryOptions):
     ...(felixR.ok ? { felixConfigurations: felixR.value } : {}),
     ...(infoR.ok ? { clusterInformations: infoR.value } : {}),
     ...(agentR?.ok === true ? { rancherAgent: agentR.value } : {}),
-    ...(maps.items !== undefined ? { configMaps: maps.items } : {}),
-    ...(poolsR?.ok === true ? { ipPools: poolsR.value } : {}),
+    ...needed,
   };
 }
