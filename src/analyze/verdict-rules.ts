@@ -55,7 +55,7 @@ export function applyVerdictRules(
     reasons.push(...undecided.map((r) => `undecided: ${line(r)}`));
     if (missing.length > 0)
       reasons.push(
-        `not corroborated; missing: ${missing
+        `${rule.status === "at-risk" ? "not corroborated" : "not shown"}; missing: ${missing
           .map(
             (r) =>
               `${r.id} (${r.unavailable === true ? "not available: " : r.holds === undefined ? "not read: " : "not seen: "}${r.message})`,

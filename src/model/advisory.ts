@@ -186,8 +186,9 @@ export interface VerdictRule {
   /** The verdict's first reason. */
   reason: string;
   /**
-   * For at-risk: the corroborating conditions that did not hold; each is listed with why
-   * (not seen, or not available in this mode), so the operator knows what would settle it.
+   * Conditions that did not hold and would change the verdict (for at-risk: the corroborating
+   * ones); each is listed with why (not seen, or not available in this mode), so the operator
+   * knows what would settle it.
    */
   missing?: string[];
 }

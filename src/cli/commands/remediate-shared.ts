@@ -66,9 +66,12 @@ export async function chosenAdvisories(args: ParsedArgs): Promise<Advisory[]> {
 
 /**
  * Whether an advisory has a remediation a planner implements for a cluster known only from its
- * cluster.yml (RKE1, or any distribution).
+ * cluster.yml (RKE1, or any distribution), and can be judged without the cluster.
  */
 function fitsWithoutCluster(advisory: Advisory): boolean {
+  // An advisory whose status rules read cluster objects and node facts cannot be judged, so not
+  // planned for, from a cluster.yml: it carries none of them.
+  if (advisory.verdicts !== undefined) return false;
   const planned = new Set(PLANNERS.flatMap((p) => p.implements));
   return advisory.remediations.some(
     (r) => planned.has(r.id) && (r.distributions.length === 0 || r.distributions.includes("rke1")),

@@ -117,7 +117,9 @@ async function readConfigMaps(
 async function readAgentFacts(dir: string, gaps: Gap[]): Promise<AgentNodeFacts[] | undefined> {
   const r = await readListAny(dir, "node-facts");
   if (!r.ok) {
-    const hint = r.missing ? " (the node agent's facts: `cnidoctor agent --node-facts` on each node)" : "";
+    const hint = r.missing
+      ? " (the node agent's facts: its --state-dir/node-facts.json from each node, with --host-root set)"
+      : "";
     gaps.push({ ...gapFrom("node-agent", r, hint, true) });
     return undefined;
   }
