@@ -3,8 +3,6 @@
 
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,8 +16,10 @@ import { runPipeline, type PipelineInput } from "./pipeline.js";
 import { conditionTypeFor } from "./agent/conditions.js";
 import { alertRuleGroups } from "./remediate/alerts.js";
 import { renderReport } from "./report/index.js";
-import type { Report } from "./model/finding.js";
+import type { Advisory } from "./model/advisory.js";
+import type { Report, SubjectVerdict } from "./model/finding.js";
 import { flannelLogText } from "../scripts/fixtures/flannel-log.js";
+import { serveBundle } from "../scripts/fixtures/bundle-api.js";
 
 const TESTDATA = fileURLToPath(new URL("../../src/analyze/testdata/", import.meta.url));
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -34,7 +34,7 @@ test("a second advisory needs only a data file", async () => {
   const advisories = [...shipped, ...extra];
   assert.deepEqual(
     advisories.map((a) => a.id),
-    ["CNID-2024-0001", "CNID-2024-0002", "CNID-2099-0001"],
+    ["CNID-2021-0001", "CNID-2024-0001", "CNID-2024-0002", "CNID-2099-0001"],
   );
   const dir = await mkdtemp(join(tmpdir(), "cnid-pipeline-"));
   const file = join(dir, "felix.log");
@@ -69,7 +69,7 @@ test("a second advisory needs only a data file", async () => {
 });
 
 test("a second advisory's column, alert names and Node condition type come from its data", async () => {
-  const [shipped] = await loadAdvisories();
+  const shipped = (await loadAdvisories()).find((a) => a.id === "CNID-2024-0001");
   const [extra] = await loadAdvisories(TESTDATA);
   assert.ok(shipped !== undefined && extra !== undefined);
   const { report } = await runPipeline({
@@ -170,97 +170,159 @@ test("a live target's session is closed when its collector fails", async () => {
   assert.equal(closed, 1);
 });
 
-/** The pods.json items of a bundle's namespace, keyed by name. */
-async function bundleObjects(dir: string, ns: string, kind: string): Promise<Record<string, unknown>[]> {
-  try {
-    return (
-      JSON.parse(await readFile(join(dir, ns, `${kind}.json`), "utf8")) as {
-        items: Record<string, unknown>[];
-      }
-    ).items;
-  } catch {
-    return [];
-  }
+// --- CNID-2021-0001: detected from settings and node facts, with no error log of its own ---
+
+const VXLAN_ID = "CNID-2021-0001";
+
+async function vxlanAdvisory(): Promise<Advisory> {
+  const found = (await loadAdvisories()).find((a) => a.id === VXLAN_ID);
+  assert.ok(found);
+  return found;
 }
 
-/** One container's block of a cluster-info dump logs.txt. */
-function logBlock(text: string, container: string): string | undefined {
-  const start = text.indexOf(`==== START logs for container ${container} of pod `);
-  if (start < 0) return undefined;
-  const body = text.indexOf("\n", start) + 1;
-  const end = text.indexOf(`==== END logs for container ${container} of pod `, body);
-  return text.slice(body, end);
-}
-
-function labelsMatch(obj: Record<string, unknown>, selector: string | null): boolean {
-  if (selector === null || selector === "") return true;
-  const labels = (obj.metadata as { labels?: Record<string, string> } | undefined)?.labels ?? {};
-  return selector.split(",").every((pair) => {
-    const [k, v] = pair.split("=");
-    return k !== undefined && labels[k] === v;
+async function vxlanVerdicts(
+  example: string,
+): Promise<{ report: Report; byNode: Record<string, SubjectVerdict> }> {
+  const { report } = await runPipeline({
+    target: { kind: "bundle", dir: join(EXAMPLES, example) },
+    advisories: [await vxlanAdvisory()],
+    ...BASICS,
   });
+  const verdicts = report.verdicts.find((g) => g.advisoryId === VXLAN_ID)?.verdicts ?? [];
+  return { report, byNode: Object.fromEntries(verdicts.map((v) => [v.subject, v])) };
 }
 
-/**
- * A fake API server answering from an example bundle: the lists a live scan reads and each
- * container's log from the pod's logs.txt. Records the log requests.
- */
-async function bundleApi(dir: string): Promise<{ server: Server; url: string; logRequests: string[] }> {
-  const nodes = (JSON.parse(await readFile(join(dir, "nodes.json"), "utf8")) as { items: unknown[] }).items;
-  const namespaces = ["kube-system", "default", "kube-node-lease", "kube-public"];
-  const logRequests: string[] = [];
-  const list = (items: unknown[]): string => JSON.stringify({ kind: "List", metadata: {}, items });
-  const server = createServer((req, res) => {
-    void (async () => {
-      const url = new URL(req.url ?? "/", "http://x");
-      const path = url.pathname;
-      const send = (code: number, body: string): void => {
-        res.writeHead(code, { "content-type": "application/json" });
-        res.end(body);
-      };
-      if (path === "/api/v1/nodes") return send(200, list(nodes));
-      if (path === "/apis/apps/v1/daemonsets") {
-        const all = await Promise.all(namespaces.map((ns) => bundleObjects(dir, ns, "daemonsets")));
-        return send(200, list(all.flat()));
-      }
-      const podList = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(path);
-      if (podList?.[1] !== undefined) {
-        const pods = await bundleObjects(dir, podList[1], "pods");
-        return send(200, list(pods.filter((p) => labelsMatch(p, url.searchParams.get("labelSelector")))));
-      }
-      const log = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(path);
-      if (log?.[1] !== undefined && log[2] !== undefined) {
-        const container = url.searchParams.get("container") ?? "";
-        logRequests.push(`${log[2]}/${container}`);
-        const text = await readFile(join(dir, log[1], log[2], "logs.txt"), "utf8").catch(() => "");
-        const block = logBlock(text, container);
-        if (block === undefined) return send(404, JSON.stringify({ kind: "Status", code: 404 }));
-        res.writeHead(200, { "content-type": "text/plain" });
-        res.end(block);
-        return;
-      }
-      send(404, JSON.stringify({ kind: "Status", code: 404, message: `${path} not found` }));
-    })();
-  });
-  await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, logRequests };
-}
-
-function liveInput(url: string, advisories: PipelineInput["advisories"]): PipelineInput {
-  const client = KubeClient.fromEndpoint(
-    { server: url, headers: {}, description: "fake", context: "fake" },
-    {
-      timeoutMs: 5000,
-      qps: 1000,
-      burst: 1000,
-      maxSockets: 4,
-      retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 1, random: () => 0 },
-    },
+test("VXLAN offload on vSphere: affected where the node agent saw checksum errors, at risk elsewhere", async () => {
+  const { report, byNode } = await vxlanVerdicts("vxlan-vsphere-affected");
+  assert.equal(byNode["vmw-agt-01"]?.status, "affected");
+  assert.equal(byNode["vmw-agt-02"]?.status, "affected");
+  assert.equal(byNode["vmw-srv-01"]?.status, "at-risk");
+  assert.match(byNode["vmw-agt-01"]?.reasons.join("\n") ?? "", /corroborated by checksum-errors-seen/);
+  // Where it was read: the ConfigMap's JSON key, the node's providerID, the agent's files.
+  const sources = (byNode["vmw-agt-01"]?.evidence ?? []).map((e) => e.source ?? "");
+  assert.ok(
+    sources.some((s) => /kube-system\/configmaps\.json ConfigMap kube-system\/rke2-canal-config$/.test(s)),
   );
+  assert.ok(sources.some((s) => s === "node vmw-agt-01 spec.providerID"));
+  assert.ok(sources.some((s) => /node-facts\.json: \/proc\/net\/snmp Udp InCsumErrors$/.test(s)));
+  // The quiet node says exactly what did not corroborate it: both facts read, neither seen.
+  assert.match(
+    byNode["vmw-srv-01"]?.reasons.join("\n") ?? "",
+    /not corroborated; missing: udp-checksum-errors-rising \(not seen: UDP InCsumErrors did not rise from 0 to 0.*\); udp-bad-checksum-log \(not seen: /,
+  );
+  assert.equal(exitCodeFor(report), 3);
+  assert.equal(report.findings.find((f) => f.status === "affected")?.nodes.length, 2);
+});
+
+test("VXLAN offload on vSphere without node agent data is at risk, never affected, and names the missing facts", async () => {
+  const { report, byNode } = await vxlanVerdicts("vxlan-vsphere-at-risk");
+  for (const v of Object.values(byNode)) {
+    assert.equal(v.status, "at-risk", v.subject);
+    const missing = v.reasons.find((r) => r.startsWith("not corroborated"));
+    assert.equal(
+      missing,
+      `not corroborated; missing: udp-checksum-errors-rising (not available: udpInCsumErrorsRising is not available in a bundle scan: no node agent data for node ${v.subject}); udp-bad-checksum-log (not available: kernelLog is not available in a bundle scan: no node agent data for node ${v.subject})`,
+    );
+  }
+  assert.ok(report.coverage.some((c) => c.check === "node-agent" && c.status === "not-evaluated"));
+  assert.equal(
+    report.findings.some((f) => f.status === "affected"),
+    false,
+  );
+});
+
+test("RKE2 calico: the chart's featureDetectOverride protects; removing it puts vSphere nodes at risk", async () => {
+  const protectedRun = await vxlanVerdicts("calico-vxlan-protected");
+  for (const v of Object.values(protectedRun.byNode)) {
+    assert.equal(v.status, "not-affected", v.subject);
+    // Felix's own start-up line is what decided the flag.
+    assert.ok(v.evidence.some((e) => /Felix logged ChecksumOffloadBroken=true/.test(e.message)));
+  }
+  const removed = await vxlanVerdicts("calico-vxlan-override-removed");
+  for (const v of Object.values(removed.byNode)) {
+    assert.equal(v.status, "at-risk", v.subject);
+    assert.ok(
+      v.evidence.some((e) =>
+        /calico-vxlan-pool: .*default-ipv4-ippool spec\.vxlanMode=Always/.test(e.message),
+      ),
+    );
+  }
+});
+
+test("lookalikes are not flagged: IPIP pools, the eBPF dataplane, a quiet vSphere node, canal off VMware", async () => {
+  for (const example of ["calico-ipip-lookalike", "ebpf-lookalike", "healthy", "rke2-canal-xdp-off"]) {
+    const { byNode } = await vxlanVerdicts(example);
+    assert.ok(Object.keys(byNode).length > 0, example);
+    for (const v of Object.values(byNode)) assert.equal(v.status, "not-affected", `${example} ${v.subject}`);
+  }
+  const ebpf = await vxlanVerdicts("ebpf-lookalike");
+  assert.match(Object.values(ebpf.byNode)[0]?.reasons[0] ?? "", /eBPF dataplane/);
+});
+
+test("VXLAN advisory through every report format, its alert names, the agent's condition type and plan", async () => {
+  const advisory = await vxlanAdvisory();
+  const { report } = await vxlanVerdicts("vxlan-vsphere-affected");
+  const table = renderReport(report, "table", { color: false });
+  assert.match(table, /^NODE +STATUS +CALICO +VXLAN OFFLOAD \(SOURCE\) +KERNEL/m);
+  assert.match(table, /^vmw-agt-01 +affected +v3\.29\.2 +true · /m);
+  assert.match(renderReport(report, "markdown", { color: false }), /\| Vxlan offload \(source\) \|/i);
+  assert.match(renderReport(report, "html", { color: false }), /<th>VXLAN OFFLOAD \(source\)<\/th>/i);
+  const json = JSON.parse(renderReport(report, "json", { color: false })) as Report;
+  assert.equal(json.findings.find((f) => f.status === "affected")?.advisoryId, VXLAN_ID);
+  const alertNames = alertRuleGroups(advisory).flatMap((g) =>
+    g.rules.flatMap((r) => (r.alert !== undefined ? [r.alert] : [])),
+  );
+  assert.deepEqual(alertNames.slice(0, 2), ["VxlanChecksumErrorsSeen", "VxlanChecksumErrorStorm"]);
+  // The alert selects the node facts the agent counts, not a log signature.
+  const seen = alertRuleGroups(advisory)[0]?.rules.find((r) => r.alert === "VxlanChecksumErrorsSeen");
+  assert.match(seen?.expr ?? "", /signature=~"udp-checksum-errors-rising\|udp-bad-checksum-log"/);
+  assert.equal(conditionTypeFor(advisory), "VXLANChecksumOffloadErrors");
+});
+
+test("a live scan reads the named ConfigMaps and IPPools and says node facts are not available", async () => {
+  const advisory = await vxlanAdvisory();
+  const served = await serveBundle(join(EXAMPLES, "vxlan-vsphere-affected"));
+  try {
+    const { report, snapshot } = await runPipeline({
+      target: {
+        kind: "live",
+        open: () => Promise.resolve({ client: served.client, context: "fake", close: () => undefined }),
+        read: { bounds: { sinceSeconds: 600, limitBytes: 1 << 20 }, concurrency: 2, sampleSeconds: 0 },
+      },
+      advisories: [advisory],
+      ...BASICS,
+    });
+    assert.deepEqual(
+      snapshot.objects?.configmaps?.items.map((o) => `${o.namespace}/${o.name}`),
+      ["kube-system/rke2-canal-config"],
+    );
+    // One GET per named ConfigMap: never a list of ConfigMaps, never Secrets.
+    assert.ok(
+      served.paths.every((p) => !/\/configmaps(\?|$)/.test(p) && !/secrets/.test(p)),
+      served.paths.join("\n"),
+    );
+    assert.ok(served.paths.includes("/api/v1/namespaces/kube-system/configmaps/rke2-canal-config"));
+    const verdicts = report.verdicts[0]?.verdicts ?? [];
+    assert.equal(verdicts.length, 3);
+    for (const v of verdicts) {
+      assert.equal(v.status, "at-risk", v.subject);
+      assert.match(v.reasons.join("\n"), /not available in a live scan: no node agent data/);
+    }
+    assert.ok(
+      report.coverage.some(
+        (c) => c.check === "node-agent" && /live scan reads no node agent data/.test(c.reason),
+      ),
+    );
+  } finally {
+    await served.close();
+  }
+});
+
+function liveInput(client: KubeClient, advisories: PipelineInput["advisories"]): PipelineInput {
   return {
     target: {
       kind: "live",
-      open: () => Promise.resolve({ client, context: "fake", close: () => client.close() }),
+      open: () => Promise.resolve({ client, context: "fake", close: () => undefined }),
       read: { bounds: { sinceSeconds: 0, limitBytes: 0 }, concurrency: 2, sampleSeconds: 0 },
     },
     advisories,
@@ -379,16 +441,16 @@ describe("CNID-2024-0002 (flannel v0.24.3 IPv6 loop) through every target", () =
 
   test("live: the scan reads kube-flannel's log from the API where the pod runs it", async () => {
     const advisories = await loadAdvisories();
-    const api = await bundleApi(LOOP);
+    const api = await serveBundle(LOOP);
     try {
-      const { report } = await runPipeline(liveInput(api.url, advisories));
+      const { report } = await runPipeline(liveInput(api.client, advisories));
       assert.deepEqual(statusesOf(report, "CNID-2024-0002"), EXPECTED);
       assert.equal(api.logRequests.filter((r) => r.endsWith("/kube-flannel")).length, 3);
       // Without an advisory that names kube-flannel, only calico-node is read.
       api.logRequests.length = 0;
       await runPipeline(
         liveInput(
-          api.url,
+          api.client,
           advisories.filter((a) => a.id === "CNID-2024-0001"),
         ),
       );
@@ -397,8 +459,7 @@ describe("CNID-2024-0002 (flannel v0.24.3 IPv6 loop) through every target", () =
         [],
       );
     } finally {
-      api.server.closeAllConnections();
-      await new Promise<void>((ok) => api.server.close(() => ok()));
+      await api.close();
     }
   });
 

@@ -10,6 +10,7 @@
 // render what comes back. Nothing here reads flags or writes to a terminal: progress goes to a
 // hook as lines.
 
+import { NO_OBJECT_NEEDS, objectNeeds, type ObjectNeeds } from "./collect/object-needs.js";
 import type { Advisory } from "./model/advisory.js";
 import type { Platform, Report } from "./model/finding.js";
 import type { Fact } from "./model/provenance.js";
@@ -34,7 +35,7 @@ export const CONTAINER = "calico-node";
  * The containers besides CONTAINER whose logs the advisories read (their `component.container`),
  * in the advisories' order; the collectors read them in the install pods that run them.
  */
-export function logContainers(advisories: readonly Pick<Advisory, "component">[]): string[] {
+function logContainers(advisories: readonly Pick<Advisory, "component">[]): string[] {
   return [...new Set(advisories.map((a) => a.component.container))].filter((c) => c !== CONTAINER);
 }
 
@@ -137,17 +138,39 @@ function bytesProgress(hook: (line: string) => void, label: string): ScanOptions
   };
 }
 
+/**
+ * What the loaded advisories ask the collectors to read beyond calico-node: other containers'
+ * logs, and objects or node facts their conditions look at.
+ */
+export interface CollectScope {
+  others: readonly string[];
+  needs: ObjectNeeds;
+}
+
+const WHOLE_TARGET_SCOPE: CollectScope = { others: [], needs: NO_OBJECT_NEEDS };
+
+export function collectScope(advisories: readonly Advisory[]): CollectScope {
+  return { others: logContainers(advisories), needs: objectNeeds(advisories) };
+}
+
 /** The target's own collector. */
 export async function collectTarget(
   target: Target,
   signatures: SignatureSet,
   now: Date,
   progress?: (line: string) => void,
-  others: readonly string[] = [],
+  scope: CollectScope = WHOLE_TARGET_SCOPE,
 ): Promise<Snapshot> {
+  const { others, needs } = scope;
   switch (target.kind) {
     case "bundle":
-      return collectBundle(target.dir, { container: CONTAINER, logContainers: others, signatures, now });
+      return collectBundle(target.dir, {
+        container: CONTAINER,
+        logContainers: others,
+        signatures,
+        now,
+        needs,
+      });
     case "logs": {
       const hook = progress;
       return collectLogFiles({
@@ -175,6 +198,7 @@ export async function collectTarget(
           bounds: r.bounds,
           concurrency: r.concurrency,
           sampleSeconds: r.sampleSeconds,
+          needs,
           ...(r.nodeSelector !== undefined ? { nodeSelector: r.nodeSelector } : {}),
           ...(onPod ? { progress: onPod } : {}),
         });
@@ -214,7 +238,7 @@ export async function collect(input: PipelineInput): Promise<Snapshot> {
     signatures,
     input.now,
     input.progress,
-    logContainers(input.advisories),
+    collectScope(input.advisories),
   );
   if (input.prometheus === undefined) return snapshot;
   return withPrometheus(snapshot, input.prometheus, input.now, input.progress);

@@ -120,6 +120,7 @@ const PLURALS: Record<string, string> = {
   CustomResourceDefinition: "customresourcedefinitions",
   FelixConfiguration: "felixconfigurations",
   ClusterInformation: "clusterinformations",
+  IPPool: "ippools",
   ClusterRole: "clusterroles",
   ClusterRoleBinding: "clusterrolebindings",
 };

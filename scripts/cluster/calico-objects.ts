@@ -52,7 +52,21 @@ export function crdNames(): string[] {
 
 export function calicoObjects(scenario: Scenario): KubeObject[] {
   const clusterType = scenario.daemonSet.name === "calico-node" ? "k8s,operator,bgp" : "k8s,canal";
+  const pools = (scenario.ipPools ?? []).map((p): KubeObject => ({
+    apiVersion: `${CALICO_GROUP}/v1`,
+    kind: "IPPool",
+    metadata: { name: p.name },
+    spec: p.spec,
+  }));
+  const maps = (scenario.configMaps ?? []).map((c): KubeObject => ({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name: c.name, namespace: c.namespace },
+    data: c.data,
+  }));
   return [
+    ...pools,
+    ...maps,
     {
       apiVersion: `${CALICO_GROUP}/v1`,
       kind: "FelixConfiguration",

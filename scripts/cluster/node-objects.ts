@@ -116,6 +116,9 @@ export function nodeObject(scenario: Scenario, plan: NodePlan, index: number): K
         "beta.kubernetes.io/os": "linux",
         "beta.kubernetes.io/arch": "amd64",
         ...meta.labels,
+        ...(scenario.vsphere === true
+          ? { "node.kubernetes.io/instance-type": "vsphere-vm.cpu-8.mem-32gb.os-ubuntu" }
+          : {}),
       },
       annotations: meta.annotations,
     },
@@ -123,6 +126,8 @@ export function nodeObject(scenario: Scenario, plan: NodePlan, index: number): K
       podCIDR: podCidr(index),
       podCIDRs: [podCidr(index)],
       taints: taintsFor(scenario, plan),
+      // The vSphere cloud provider names the VM by its BIOS UUID.
+      ...(scenario.vsphere === true ? { providerID: `vsphere://${systemUuid(index)}` } : {}),
     },
     status: {
       addresses: [

@@ -41,6 +41,12 @@ export interface Scenario {
   severityScreen: "Info" | "Warning";
   /** kube-flannel log kind on the hot nodes (absent: every node serves flanneld's start-up lines). */
   hotFlannelLog?: FlannelLogKind;
+  /** Nodes on VMware vSphere with its cloud provider: providerID vsphere://<uuid>, its instance-type label. */
+  vsphere?: boolean;
+  /** Calico IPPools (name and spec). */
+  ipPools?: { name: string; spec: Record<string, unknown> }[];
+  /** ConfigMaps of the CNI (the flannel net-conf.json). */
+  configMaps?: { namespace: string; name: string; data: Record<string, string> }[];
 }
 
 const UBUNTU_2004 = "Ubuntu 20.04.6 LTS";
@@ -127,6 +133,40 @@ function rke2CalicoDaemonSet(calico: string): Scenario["daemonSet"] {
       },
     ],
   };
+}
+
+// The VXLAN checksum-offload scenarios (CNID-2021-0001): RKE2 v1.30.10+rke2r1 (Calico v3.29.2 in
+// both charts) on vSphere, Ubuntu 22.04 with 5.15. The node agent's facts cannot be simulated on
+// KWOK nodes, so a scan of these is at risk (no corroboration) or not affected, never affected.
+const RKE2_VSPHERE_NODE = {
+  namePrefix: "vmw-node",
+  osImage: "Ubuntu 22.04.5 LTS",
+  kernelVersion: "5.15.0-131-generic",
+  kubeletVersion: "v1.30.10+rke2r1",
+  containerRuntimeVersion: "containerd://1.7.23-k3s2",
+};
+
+const RKE2_CALICO_VXLAN_FELIX = {
+  featureDetectOverride: "ChecksumOffloadBroken=true",
+  logSeverityScreen: "Info",
+  bpfEnabled: false,
+  xdpEnabled: false,
+};
+
+function vxlanPool(mode: "vxlan" | "ipip"): { name: string; spec: Record<string, unknown> }[] {
+  return [
+    {
+      name: "default-ipv4-ippool",
+      spec: {
+        cidr: "10.42.0.0/16",
+        blockSize: 24,
+        natOutgoing: true,
+        nodeSelector: "all()",
+        vxlanMode: mode === "vxlan" ? "Always" : "Never",
+        ipipMode: mode === "ipip" ? "Always" : "Never",
+      },
+    },
+  ];
 }
 
 const SCENARIOS: Scenario[] = [
@@ -264,6 +304,100 @@ const SCENARIOS: Scenario[] = [
     felixConfiguration: { logSeverityScreen: "Info", reportingInterval: "0s", bpfLogLevel: "" },
     hotNodeLog: undefined,
     severityScreen: "Warning",
+  },
+  {
+    name: "vxlan-vsphere-canal",
+    description:
+      "RKE2 v1.30.10+rke2r1, rke2-canal (flannel vxlan owns flannel.1) on vSphere: VXLAN offload at risk",
+    distro: "rke2",
+    distroVersion: "v1.30.10+rke2r1",
+    node: RKE2_VSPHERE_NODE,
+    daemonSet: {
+      namespace: "kube-system",
+      name: "rke2-canal",
+      labels: { "k8s-app": "canal" },
+      serviceAccount: "canal",
+      initContainers: [
+        { name: "install-cni", image: "rancher/hardened-calico:v3.29.2-build20250218", env: {} },
+      ],
+      containers: [
+        {
+          name: "calico-node",
+          image: "rancher/hardened-calico:v3.29.2-build20250218",
+          env: {
+            DATASTORE_TYPE: "kubernetes",
+            FELIX_XDPENABLED: "false",
+            FELIX_LOGSEVERITYSCREEN: "info",
+            CALICO_NETWORKING_BACKEND: "none",
+            CLUSTER_TYPE: "k8s,canal",
+          },
+        },
+        // The flannel tag is the build paired with this chart, not a verified fact.
+        { name: "kube-flannel", image: "rancher/hardened-flannel:v0.26.4-build20250218", env: {} },
+      ],
+    },
+    calicoVersion: "v3.29.2",
+    felixConfiguration: { logSeverityScreen: "Info", reportingInterval: "0s" },
+    hotNodeLog: undefined,
+    severityScreen: "Info",
+    vsphere: true,
+    configMaps: [
+      {
+        namespace: "kube-system",
+        name: "rke2-canal-config",
+        data: {
+          "net-conf.json": JSON.stringify({
+            Network: "10.42.0.0/16",
+            Backend: { Type: "vxlan", Port: 8472, VNI: 1 },
+          }),
+        },
+      },
+    ],
+  },
+  {
+    name: "vxlan-vsphere-calico-protected",
+    description:
+      "RKE2 v1.30.10+rke2r1, rke2-calico v3.29.2 VXLAN pool with the chart's featureDetectOverride: not exposed",
+    distro: "rke2",
+    distroVersion: "v1.30.10+rke2r1",
+    node: RKE2_VSPHERE_NODE,
+    daemonSet: rke2CalicoDaemonSet("v3.29.2"),
+    calicoVersion: "v3.29.2",
+    felixConfiguration: RKE2_CALICO_VXLAN_FELIX,
+    hotNodeLog: undefined,
+    severityScreen: "Info",
+    vsphere: true,
+    ipPools: vxlanPool("vxlan"),
+  },
+  {
+    name: "vxlan-vsphere-calico-override-removed",
+    description:
+      "RKE2 v1.30.10+rke2r1, rke2-calico v3.29.2 VXLAN pool, featureDetectOverride removed by a values override: at risk",
+    distro: "rke2",
+    distroVersion: "v1.30.10+rke2r1",
+    node: RKE2_VSPHERE_NODE,
+    daemonSet: rke2CalicoDaemonSet("v3.29.2"),
+    calicoVersion: "v3.29.2",
+    felixConfiguration: { logSeverityScreen: "Info", bpfEnabled: false, xdpEnabled: false },
+    hotNodeLog: undefined,
+    severityScreen: "Info",
+    vsphere: true,
+    ipPools: vxlanPool("vxlan"),
+  },
+  {
+    name: "vxlan-vsphere-calico-ipip",
+    description:
+      "RKE2 v1.30.10+rke2r1, rke2-calico v3.29.2 with an IPIP pool on vSphere: a lookalike, not exposed",
+    distro: "rke2",
+    distroVersion: "v1.30.10+rke2r1",
+    node: RKE2_VSPHERE_NODE,
+    daemonSet: rke2CalicoDaemonSet("v3.29.2"),
+    calicoVersion: "v3.29.2",
+    felixConfiguration: { logSeverityScreen: "Info", bpfEnabled: false, xdpEnabled: false },
+    hotNodeLog: undefined,
+    severityScreen: "Info",
+    vsphere: true,
+    ipPools: vxlanPool("ipip"),
   },
 ];
 

@@ -121,13 +121,13 @@ function nodeObject(spec: BundleSpec, parts: ClusterParts, ctx: RenderContext, n
       uid: info?.uid ?? "",
       resourceVersion: ctx.nextResourceVersion(),
       creationTimestamp: spec.createdAt,
-      labels: parts.nodeLabels(node),
+      labels: { ...parts.nodeLabels(node), ...(node.labels ?? {}) },
       annotations: parts.nodeAnnotations(node),
     },
     spec: {
       podCIDR: `10.42.${String(index)}.0/24`,
       podCIDRs: [`10.42.${String(index)}.0/24`],
-      providerID: spec.distribution === "rke2" ? `rke2://${node.name}` : undefined,
+      providerID: node.providerID ?? (spec.distribution === "rke2" ? `rke2://${node.name}` : undefined),
       taints: parts.nodeTaints(node),
     },
     status: {
@@ -300,6 +300,50 @@ function calicoExtras(spec: BundleSpec, ctx: RenderContext, files: BundleFiles):
     );
   }
   if (spec.clusterYml !== undefined) files.set("cluster.yml", spec.clusterYml);
+  if (spec.ipPools) {
+    const items = spec.ipPools.map((p): Json => ({
+      apiVersion: "crd.projectcalico.org/v1",
+      kind: "IPPool",
+      metadata: {
+        annotations: { "projectcalico.org/metadata": '{"creationTimestamp":null}' },
+        creationTimestamp: spec.createdAt,
+        generation: 1,
+        name: p.name,
+        resourceVersion: ctx.nextResourceVersion(),
+        uid: uid(spec.seed, "IPPool", p.name),
+      },
+      spec: p.spec,
+    }));
+    files.set(
+      "ippools.json",
+      kubectlJson(sortKeys({ apiVersion: "v1", items, kind: "List", metadata: { resourceVersion: "" } })),
+    );
+  }
+  for (const ns of [...new Set((spec.configMaps ?? []).map((c) => c.namespace))].sort()) {
+    const items = (spec.configMaps ?? [])
+      .filter((c) => c.namespace === ns)
+      .map((c): Json => ({
+        apiVersion: "v1",
+        data: c.data,
+        kind: "ConfigMap",
+        metadata: {
+          creationTimestamp: spec.createdAt,
+          name: c.name,
+          namespace: ns,
+          resourceVersion: ctx.nextResourceVersion(),
+          uid: uid(spec.seed, "ConfigMap", `${ns}/${c.name}`),
+        },
+      }));
+    files.set(
+      `${ns}/configmaps.json`,
+      kubectlJson(sortKeys({ apiVersion: "v1", items, kind: "List", metadata: { resourceVersion: "" } })),
+    );
+  }
+  if (spec.nodeFacts) {
+    const readAt = spec.nodeFacts.readAt;
+    const items = spec.nodeFacts.nodes.map((n): Json => ({ ...n, readAt, unavailable: n.unavailable ?? {} }));
+    files.set("node-facts.json", kubectlJson(sortKeys({ items })));
+  }
 }
 
 function applyOverrides(spec: BundleSpec, files: BundleFiles): void {

@@ -65,6 +65,14 @@ export function calicoNodeLog(spec: BundleSpec, env: EnvVar[]): (node: string) =
       stormIntervalSeconds: spec.stormIntervalSeconds,
       nodeName,
       seed: spec.seed * 100 + index,
+      ...(spec.cni.checksumOffloadBroken !== undefined && node !== undefined
+        ? {
+            detectedFeatures: {
+              checksumOffloadBroken: spec.cni.checksumOffloadBroken,
+              kernel: node.kernelVersion,
+            },
+          }
+        : {}),
     })) {
       lines.push(line.text);
     }

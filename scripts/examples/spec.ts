@@ -18,6 +18,19 @@ export interface NodeSpec {
   calicoLog: FelixLogKind;
   /** What a Canal pod's kube-flannel container logged beyond its start-up (absent: quiet). */
   flannelLog?: FlannelLogKind;
+  /** spec.providerID (absent: what the distribution sets, rke2://NAME on RKE2). */
+  providerID?: string;
+  /** Labels added to (or replacing) the distribution's node labels. */
+  labels?: Record<string, string>;
+}
+
+/** One node's entry of node-facts.json, as the node agent writes it (src/agent/node-facts.ts). */
+export interface NodeFactsSpec {
+  node: string;
+  nicDriver?: { value: string; source: string };
+  udpInCsumErrors?: { first: number; last: number; source: string };
+  kernelLog?: { lines: string[]; source: string };
+  unavailable?: Record<string, string>;
 }
 
 /**
@@ -52,6 +65,8 @@ export interface CniSpec {
   felixEnv: Record<string, string | null>;
   /** Helm chart version for chart-managed flavors, e.g. "v3.28.0-build2024062503". */
   chartVersion?: string;
+  /** Felix logs its feature detection at start-up with this ChecksumOffloadBroken (absent: no line). */
+  checksumOffloadBroken?: boolean;
 }
 
 export type FelixSpecValue = string | number | boolean;
@@ -91,6 +106,15 @@ export interface BundleSpec {
   clusterInformation?: { calicoVersion: string; clusterType: string };
   /** RKE CLI cluster.yml text written verbatim; absent: omitted. */
   clusterYml?: string;
+  /**
+   * ConfigMaps saved with `kubectl get configmap -n NS NAME -o json` into NS/configmaps.json (the
+   * CNI's named ones only); absent: no configmaps.json.
+   */
+  configMaps?: { namespace: string; name: string; data: Record<string, string> }[];
+  /** `kubectl get ippools.crd.projectcalico.org -o json`; absent: ippools.json omitted. */
+  ipPools?: { name: string; spec: Record<string, FelixSpecValue> }[];
+  /** The node agent's node-facts.json; absent: omitted. */
+  nodeFacts?: { readAt: string; nodes: NodeFactsSpec[] };
   /**
    * Applied after rendering, keyed by bundle-relative path with "/" separators: a string or bytes
    * replaces (or adds) the file, null removes it. How bad-input tests break a good bundle.

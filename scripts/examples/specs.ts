@@ -2,7 +2,7 @@
 // Expected per-node statuses are documented in examples/README.md.
 
 import type { FlannelLogKind } from "../fixtures/flannel-log.js";
-import type { BundleSpec, NodeSpec } from "./spec.js";
+import type { BundleSpec, CniSpec, NodeFactsSpec, NodeSpec } from "./spec.js";
 
 const UBUNTU = "Ubuntu 20.04.6 LTS";
 const CREATED = "2024-08-02T10:15:00Z";
@@ -455,6 +455,212 @@ const rke2CanalFlannelPinned: BundleSpec = {
   clusterInformation: { calicoVersion: "v3.27.2", clusterType: "k8s,canal,kdd" },
 };
 
+// The VXLAN checksum-offload examples: RKE2 v1.30.10+rke2r1 (Calico v3.29.2 in both charts) on
+// VMware vSphere with the vSphere cloud provider (providerID vsphere://, its instance-type label),
+// Ubuntu 22.04 with 5.15. Logs start in March 2025, when that release was current.
+const VSPHERE_CREATED = "2025-03-03T10:15:00Z";
+const VSPHERE_LOG_START = "2025-03-10T09:00:00Z";
+const UBUNTU_2204 = "Ubuntu 22.04.5 LTS";
+const KERNEL_515 = "5.15.0-131-generic";
+
+function vsphereNode(name: string, roles: NodeSpec["roles"], internalIP: string, uuid: string): NodeSpec {
+  return {
+    name,
+    roles,
+    internalIP,
+    osImage: UBUNTU_2204,
+    kernelVersion: KERNEL_515,
+    calicoLog: "quiet",
+    providerID: `vsphere://${uuid}`,
+    labels: { "node.kubernetes.io/instance-type": "vsphere-vm.cpu-4.mem-16gb.os-ubuntu" },
+  };
+}
+
+function vsphereNodes(prefix: string, subnet: number): NodeSpec[] {
+  return [
+    vsphereNode(
+      `${prefix}-srv-01`,
+      ["controlplane", "etcd"],
+      `10.30.${String(subnet)}.11`,
+      `4230a1b2-0000-4c3d-8e9f-${String(subnet).padStart(4, "0")}00000011`,
+    ),
+    vsphereNode(
+      `${prefix}-agt-01`,
+      ["worker"],
+      `10.30.${String(subnet)}.21`,
+      `4230a1b2-0000-4c3d-8e9f-${String(subnet).padStart(4, "0")}00000021`,
+    ),
+    vsphereNode(
+      `${prefix}-agt-02`,
+      ["worker"],
+      `10.30.${String(subnet)}.22`,
+      `4230a1b2-0000-4c3d-8e9f-${String(subnet).padStart(4, "0")}00000022`,
+    ),
+  ];
+}
+
+/** The flannel ConfigMap the rke2-canal chart renders (backend vxlan, port 8472, VNI 1). */
+const RKE2_CANAL_CONFIG = {
+  namespace: "kube-system",
+  name: "rke2-canal-config",
+  data: {
+    canal_iface: "",
+    masquerade: "true",
+    "net-conf.json": JSON.stringify(
+      { Network: "10.42.0.0/16", Backend: { Type: "vxlan", Port: 8472, VNI: 1 } },
+      null,
+      2,
+    ),
+  },
+};
+
+const RKE2_CANAL_3292: CniSpec = {
+  flavor: "rke2-canal",
+  calicoVersion: "v3.29.2",
+  chartVersion: "v3.29.2-build2025021800",
+  images: {
+    node: "rancher/hardened-calico:v3.29.2-build20250218",
+    cni: "rancher/hardened-calico:v3.29.2-build20250218",
+    flexvol: "rancher/hardened-calico:v3.29.2-build20250218",
+    kubeControllers: "rancher/hardened-calico:v3.29.2-build20250218",
+    flannel: "rancher/hardened-flannel:v0.26.4-build20250218",
+  },
+  felixEnv: {},
+  checksumOffloadBroken: false,
+};
+
+/** What the node agent read on a vmxnet3 node: the driver, UDP InCsumErrors, kernel lines. */
+function agentFacts(node: string, csum: [number, number], lines: string[]): NodeFactsSpec {
+  return {
+    node,
+    nicDriver: { value: "vmxnet3", source: "/sys/class/net/ens192/device/driver" },
+    udpInCsumErrors: { first: csum[0], last: csum[1], source: "/proc/net/snmp Udp InCsumErrors" },
+    kernelLog: { lines, source: "/dev/kmsg" },
+  };
+}
+
+const vxlanVsphereAffected: BundleSpec = {
+  name: "vxlan-vsphere-affected",
+  seed: 606,
+  distribution: "rke2",
+  kubernetesVersion: "v1.30.10+rke2r1",
+  rancherManaged: false,
+  createdAt: VSPHERE_CREATED,
+  logStart: VSPHERE_LOG_START,
+  logSeconds: 180,
+  stormIntervalSeconds: 90,
+  nodes: vsphereNodes("vmw", 1),
+  cni: RKE2_CANAL_3292,
+  clusterInformation: { calicoVersion: "v3.29.2", clusterType: "k8s,canal,kdd" },
+  configMaps: [RKE2_CANAL_CONFIG],
+  nodeFacts: {
+    readAt: "2025-03-10T09:03:00Z",
+    nodes: [
+      agentFacts(
+        "vmw-agt-01",
+        [412, 1187],
+        [
+          "[ 8123.035722] UDP: bad checksum. From 10.30.1.22:41873 to 10.30.1.21:8472 ulen 75",
+          "[ 8124.101337] UDP: bad checksum. From 10.30.1.11:50211 to 10.30.1.21:8472 ulen 83",
+        ],
+      ),
+      agentFacts(
+        "vmw-agt-02",
+        [96, 402],
+        ["[ 8130.512004] UDP: bad checksum. From 10.30.1.21:36625 to 10.30.1.22:8472 ulen 75"],
+      ),
+      agentFacts("vmw-srv-01", [0, 0], []),
+    ],
+  },
+};
+
+const vxlanVsphereAtRisk: BundleSpec = {
+  ...vxlanVsphereAffected,
+  name: "vxlan-vsphere-at-risk",
+  seed: 607,
+  nodes: vsphereNodes("esx", 2),
+  nodeFacts: undefined,
+};
+
+const RKE2_CALICO_3292_FELIX = { ...RKE2_CALICO_FELIX, xdpEnabled: false };
+
+interface CalicoVsphereOptions {
+  name: string;
+  prefix: string;
+  seed: number;
+  subnet: number;
+  felix: BundleSpec["felixConfigurations"];
+  pool: Record<string, string | boolean | number>;
+  offloadBroken: boolean;
+}
+
+function rke2CalicoVsphere(o: CalicoVsphereOptions): BundleSpec {
+  const { name, prefix, seed, subnet, felix, pool, offloadBroken } = o;
+  return {
+    name,
+    seed,
+    distribution: "rke2",
+    kubernetesVersion: "v1.30.10+rke2r1",
+    rancherManaged: false,
+    createdAt: VSPHERE_CREATED,
+    logStart: VSPHERE_LOG_START,
+    logSeconds: 180,
+    stormIntervalSeconds: 90,
+    nodes: vsphereNodes(prefix, subnet),
+    cni: {
+      flavor: "rke2-calico",
+      calicoVersion: "v3.29.2",
+      chartVersion: "v3.29.200",
+      images: rke2CalicoImages("v3.29.2"),
+      felixEnv: {},
+      checksumOffloadBroken: offloadBroken,
+    },
+    felixConfigurations: felix,
+    clusterInformation: { calicoVersion: "v3.29.2", clusterType: "typha,kdd,k8s,operator" },
+    ipPools: [
+      {
+        name: "default-ipv4-ippool",
+        spec: { cidr: "10.42.0.0/16", natOutgoing: true, nodeSelector: "all()", blockSize: 24, ...pool },
+      },
+    ],
+  };
+}
+
+/** A values override that drops the chart's featureDetectOverride from FelixConfiguration default. */
+const RKE2_CALICO_FELIX_OVERRIDDEN = Object.fromEntries(
+  Object.entries(RKE2_CALICO_3292_FELIX).filter(([k]) => k !== "featureDetectOverride"),
+);
+
+const rke2CalicoVxlanProtected = rke2CalicoVsphere({
+  name: "calico-vxlan-protected",
+  prefix: "prot",
+  seed: 608,
+  subnet: 3,
+  felix: [{ name: "default", spec: RKE2_CALICO_3292_FELIX, helmRelease: "rke2-calico" }],
+  pool: { vxlanMode: "Always", ipipMode: "Never" },
+  offloadBroken: true,
+});
+
+const rke2CalicoVxlanOverrideRemoved = rke2CalicoVsphere({
+  name: "calico-vxlan-override-removed",
+  prefix: "ovr",
+  seed: 609,
+  subnet: 4,
+  felix: [{ name: "default", spec: RKE2_CALICO_FELIX_OVERRIDDEN, helmRelease: "rke2-calico" }],
+  pool: { vxlanMode: "Always", ipipMode: "Never" },
+  offloadBroken: false,
+});
+
+const rke2CalicoIpipLookalike = rke2CalicoVsphere({
+  name: "calico-ipip-lookalike",
+  prefix: "ipip",
+  seed: 610,
+  subnet: 5,
+  felix: [{ name: "default", spec: RKE2_CALICO_FELIX_OVERRIDDEN, helmRelease: "rke2-calico" }],
+  pool: { vxlanMode: "Never", ipipMode: "Always" },
+  offloadBroken: false,
+});
+
 const EXAMPLES: readonly BundleSpec[] = [
   rke1CanalAffected,
   rke2CanalXdpOff,
@@ -463,6 +669,11 @@ const EXAMPLES: readonly BundleSpec[] = [
   healthy,
   rke2CanalFlannelLoop,
   rke2CanalFlannelPinned,
+  vxlanVsphereAffected,
+  vxlanVsphereAtRisk,
+  rke2CalicoVxlanProtected,
+  rke2CalicoVxlanOverrideRemoved,
+  rke2CalicoIpipLookalike,
 ];
 
 export const EXAMPLE_NAMES: readonly string[] = EXAMPLES.map((e) => e.name);

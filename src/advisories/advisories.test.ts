@@ -235,9 +235,9 @@ describe("loader rejects bad advisories with one clear line", () => {
     ],
     ["not YAML at all", "id: [unclosed", /not valid YAML/],
     [
-      "a report column on a condition that is not a Felix setting",
-      base.replace("{ title: XDP, condition: xdp-enabled }", "{ title: XDP, condition: reported-kernel }"),
-      /presentation\.columns\.XDP: 'reported-kernel' is not a felix-setting condition/,
+      "a report column on a condition the advisory does not have",
+      base.replace("{ title: XDP, condition: xdp-enabled }", "{ title: XDP, condition: no-such-condition }"),
+      /presentation\.columns\.XDP: 'no-such-condition' is not a condition of this advisory/,
     ],
     [
       "a 'seen' reason on a signature that does not decide",

@@ -69,14 +69,14 @@ function checkUnique(file: string, what: string, ids: string[]): void {
   }
 }
 
-/** A report column shows a typed setting fact, so it names a felix-setting condition. */
+/** A report column shows the typed fact of one condition, so it names a condition of the advisory. */
 function checkPresentation(file: string, advisory: Advisory): void {
   for (const col of advisory.presentation?.columns ?? []) {
     const cond = advisory.conditions.find((c) => c.id === col.condition);
-    if (cond?.kind !== "felix-setting")
+    if (cond === undefined)
       throw new InputError(
         file,
-        `presentation.columns.${col.title}: '${col.condition}' is not a felix-setting condition of this advisory`,
+        `presentation.columns.${col.title}: '${col.condition}' is not a condition of this advisory`,
       );
   }
   for (const s of advisory.signatures) {
@@ -88,8 +88,61 @@ function checkPresentation(file: string, advisory: Advisory): void {
   }
 }
 
+type Need = (where: string, id: string, known: ReadonlySet<string>, what: string) => void;
+
+function needer(file: string): Need {
+  return (where, id, known, what) => {
+    if (!known.has(id)) throw new InputError(file, `${where}: no ${what} '${id}' in this advisory`);
+  };
+}
+
+/** Groups name existing conditions (not themselves), observed signatures exist, regexes compile. */
+function checkConditionKinds(file: string, advisory: Advisory): void {
+  const need = needer(file);
+  const conditions = new Set(advisory.conditions.map((c) => c.id));
+  const signatures = new Set(advisory.signatures.map((s) => s.id));
+  for (const c of advisory.conditions) {
+    if (c.kind === "all-of" || c.kind === "any-of") {
+      if (c.of.includes(c.id))
+        throw new InputError(file, `conditions.${c.id}: a group cannot contain itself`);
+      for (const id of c.of) need(`conditions.${c.id}`, id, conditions, "condition");
+    }
+    if (c.kind === "felix-feature")
+      for (const id of [...(c.observed?.true ?? []), ...(c.observed?.false ?? [])])
+        need(`conditions.${c.id}.observed`, id, signatures, "signature");
+    if ((c.kind === "object-field" || c.kind === "agent-fact") && c.pattern !== undefined)
+      checkRegex(file, `conditions.${c.id}.pattern`, c.pattern);
+  }
+}
+
+/** Verdict rules and upgrade warnings name only conditions that exist (of the right kind). */
+function checkRuleRefs(file: string, advisory: Advisory): void {
+  const need = needer(file);
+  const conditions = new Set(advisory.conditions.map((c) => c.id));
+  checkUnique(
+    file,
+    "verdict rule",
+    (advisory.verdicts ?? []).map((r) => r.id),
+  );
+  for (const r of advisory.verdicts ?? []) {
+    const ids = [r.holds, r.fails, r.undecided, r.anyHolds, r.missing].flatMap((x) => x ?? []);
+    for (const id of ids) need(`verdicts.${r.id}`, id, conditions, "condition");
+  }
+  for (const w of advisory.upgradeWarnings ?? []) {
+    const cond = advisory.conditions.find((c) => c.id === w.condition);
+    if (cond?.kind !== "felix-feature")
+      throw new InputError(
+        file,
+        `upgradeWarnings: '${w.condition}' is not a felix-feature condition of this advisory`,
+      );
+    if (w.when !== undefined) need("upgradeWarnings.when", w.when, conditions, "condition");
+  }
+}
+
 /** Rules beyond the schema: things a reviewer would otherwise have to catch by eye. */
 function checkSemantics(file: string, advisory: Advisory): void {
+  checkConditionKinds(file, advisory);
+  checkRuleRefs(file, advisory);
   checkUnique(
     file,
     "signature",
@@ -145,8 +198,15 @@ function checkSemantics(file: string, advisory: Advisory): void {
     if (c.kind === "node-fact") checkRegex(file, `conditions.${c.id}.pattern`, c.pattern);
   }
   checkPresentation(file, advisory);
-  if (!advisory.signatures.some((s) => s.role === "symptom")) {
-    throw new InputError(file, "an advisory needs at least one signature with role 'symptom'");
+  // Something must be able to say "affected": a symptom line, or a status rule over the facts.
+  if (
+    !advisory.signatures.some((s) => s.role === "symptom") &&
+    !(advisory.verdicts ?? []).some((r) => r.status === "affected")
+  ) {
+    throw new InputError(
+      file,
+      "an advisory needs at least one signature with role 'symptom' (or a verdicts rule with status 'affected')",
+    );
   }
 }
 

@@ -15,6 +15,13 @@ import { EventRecorder } from "./events.js";
 import type { NodeApi } from "./kube.js";
 import { agentMetrics, type AgentMetrics } from "./metrics.js";
 import { Tailer } from "./tailer.js";
+import { NodeFactsReader } from "./node-facts.js";
+import { corroboratingAgentFacts, kernelLogPatterns, needsNodeFacts } from "../analyze/corroboration.js";
+import { evaluateFactCondition } from "../analyze/fact-conditions.js";
+import type { AgentFactCondition } from "../model/advisory.js";
+import type { AgentNodeFacts } from "../model/snapshot.js";
+import { writeFile, rename } from "node:fs/promises";
+import { join } from "node:path";
 
 export interface AgentOptions {
   node: string;
@@ -31,6 +38,13 @@ export interface AgentOptions {
   log: (line: string) => void;
   now?: () => number;
   random?: () => number;
+  /**
+   * Where the host's / is visible, to read node facts (NIC driver, UDP checksum counters, kernel
+   * log) for advisories with agent-fact conditions. Absent: no node facts are read.
+   */
+  hostRoot?: string;
+  /** How often node facts are read (default 60 s). */
+  factsIntervalMs?: number;
 }
 
 const MAX_BACKOFF_MS = 5 * 60_000;
@@ -54,12 +68,32 @@ export class NodeAgent {
   private kubeBackoff = 0;
   private lastTickAt = Number.NEGATIVE_INFINITY;
   private readonly lastLogged = new Map<string, string>();
+  private readonly factsReader: NodeFactsReader | undefined;
+  private readonly corroborating: { advisory: string; conditions: AgentFactCondition[] }[];
+  private lastFactsAt = Number.NEGATIVE_INFINITY;
+  /** The latest node facts (also written to node-facts.json in the state directory). */
+  nodeFacts: AgentNodeFacts | undefined;
 
   constructor(private readonly opts: AgentOptions) {
     this.now = opts.now ?? Date.now;
     this.set = compileSignatures([...opts.advisories]);
+    this.corroborating = opts.advisories
+      .map((a) => ({ advisory: a.id, conditions: corroboratingAgentFacts(a) }))
+      .filter((c) => c.conditions.length > 0);
+    this.factsReader =
+      opts.hostRoot !== undefined && needsNodeFacts(opts.advisories)
+        ? new NodeFactsReader(opts.node, {
+            hostRoot: opts.hostRoot,
+            kernelPatterns: kernelLogPatterns(opts.advisories),
+          })
+        : undefined;
+    // An advisory is watched when a log symptom or, with node facts read, a node fact can show it.
     this.watched = opts.advisories
-      .filter((a) => a.signatures.some((s) => s.role === "symptom"))
+      .filter(
+        (a) =>
+          a.signatures.some((s) => s.role === "symptom") ||
+          (this.factsReader !== undefined && this.corroborating.some((c) => c.advisory === a.id)),
+      )
       .map((a) => ({
         id: a.id,
         title: a.title,
@@ -81,6 +115,10 @@ export class NodeAgent {
     for (const a of opts.advisories) {
       for (const s of a.signatures) this.metrics.matches.init({ advisory: a.id, signature: s.id, node });
     }
+    if (this.factsReader)
+      for (const c of this.corroborating)
+        for (const f of c.conditions)
+          this.metrics.matches.init({ advisory: c.advisory, signature: f.id, node });
     for (const w of this.watched) this.metrics.symptomActive.set({ advisory: w.id, node }, 0);
     this.metrics.bytesRead.init({ node });
     this.metrics.linesRead.init({ node });
@@ -133,20 +171,64 @@ export class NodeAgent {
     const prev = this.metrics.lastMatch.get(labels);
     if (prev === undefined || at / 1000 > prev) this.metrics.lastMatch.set(labels, at / 1000);
     if (m.role !== "symptom") return;
+    this.symptomAt(
+      m.advisoryId,
+      at,
+      `${m.advisoryId}: ${this.watched.find((w) => w.id === m.advisoryId)?.container ?? "calico-node"} log record matched ${m.signatureId} (symptom) on node ${node}; see 'cnidoctor advisories show ${m.advisoryId}'.`,
+    );
+  }
+
+  /** A symptom (log record or node fact) of an advisory at `at`: checkpoint, condition, Event. */
+  private symptomAt(advisoryId: string, at: number, message: string): void {
     if (this.checkpoint) {
-      const entry = (this.checkpoint.advisories[m.advisoryId] ??= {});
+      const entry = (this.checkpoint.advisories[advisoryId] ??= {});
       if (entry.lastSymptomAt === undefined || at > entry.lastSymptomAt) entry.lastSymptomAt = at;
     }
-    this.conditions?.noteSymptom(m.advisoryId, at);
+    this.conditions?.noteSymptom(advisoryId, at);
     // A match read from an old backlog is history: it counts, but it is not news for an Event.
-    if (now - at < this.opts.clearAfterMs) {
-      const watched = this.watched.find((w) => w.id === m.advisoryId);
-      const type = watched?.conditionType ?? conditionTypeFor({ id: m.advisoryId });
-      this.events?.observe(
-        m.advisoryId,
-        type,
-        `${m.advisoryId}: ${watched?.container ?? "calico-node"} log record matched ${m.signatureId} (symptom) on node ${node}; see 'cnidoctor advisories show ${m.advisoryId}'.`,
-      );
+    if (this.now() - at < this.opts.clearAfterMs) {
+      const type =
+        this.watched.find((w) => w.id === advisoryId)?.conditionType ?? conditionTypeFor({ id: advisoryId });
+      this.events?.observe(advisoryId, type, message);
+    }
+  }
+
+  /**
+   * Reads the node facts when due and judges each advisory's corroborating fact conditions on
+   * them: one that holds counts like a symptom signature (the counter, labelled with the condition
+   * id) and sets the advisory's Node condition.
+   */
+  private async readNodeFacts(): Promise<void> {
+    const reader = this.factsReader;
+    const now = this.now();
+    if (!reader || now - this.lastFactsAt < (this.opts.factsIntervalMs ?? 60_000)) return;
+    this.lastFactsAt = now;
+    const facts = await reader.read(new Date(now));
+    this.nodeFacts = facts;
+    const node = this.opts.node;
+    for (const c of this.corroborating)
+      for (const cond of c.conditions) {
+        const r = evaluateFactCondition(cond, {
+          node,
+          nodeFacts: undefined,
+          container: undefined,
+          felixConfigurations: undefined,
+          agent: facts,
+          mode: "agent",
+        });
+        if (r.holds !== true) continue;
+        const count = cond.fact === "nicDriver" ? 1 : Math.max(1, Number(r.value ?? 1));
+        const labels = { advisory: c.advisory, signature: cond.id, node };
+        this.metrics.matches.inc(labels, count);
+        this.metrics.lastMatch.set(labels, now / 1000);
+        this.symptomAt(c.advisory, now, `${c.advisory}: node fact ${cond.id} on node ${node}: ${r.message}.`);
+      }
+    const path = join(this.opts.stateDir, "node-facts.json");
+    try {
+      await writeFile(`${path}.tmp`, `${JSON.stringify({ items: [facts] }, null, 2)}\n`);
+      await rename(`${path}.tmp`, path);
+    } catch (e) {
+      this.error("checkpoint", `${path}: ${(e as Error).message}`);
     }
   }
 
@@ -161,6 +243,7 @@ export class NodeAgent {
     this.metrics.filesTracked.set({ node }, tailer.filesTracked);
     for (const p of result.problems) this.error("logs", p);
     this.metrics.up.set({ node }, result.problems.length === 0 ? 1 : 0);
+    await this.readNodeFacts();
     await this.saveIfChanged();
     await this.kubeWork();
     for (const w of this.watched) {

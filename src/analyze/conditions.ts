@@ -2,34 +2,11 @@
 // could not be decided — the reason is what makes `not-affected` and `unknown` trustworthy.
 
 import type { Condition } from "../model/advisory.js";
-import type { ContainerFacts, FelixConfigurationFacts, NodeFacts } from "../model/snapshot.js";
+import type { ConditionContext, ConditionResult } from "./condition-result.js";
 import { resolveFelixSetting } from "./felix-settings.js";
+import { evaluateFactCondition, evaluateGroups } from "./fact-conditions.js";
 
-export interface ConditionResult {
-  id: string;
-  kind: Condition["kind"];
-  /** true/false when decided; undefined when the needed data is missing or ambiguous. */
-  holds: boolean | undefined;
-  /** Only required conditions decide a status; risk factors are evidence. */
-  required: boolean;
-  message: string;
-  source?: string;
-  /** The value was Felix's default because FelixConfiguration was not read. */
-  assumed: boolean;
-  /** The resolved setting or fact, when known. */
-  value?: boolean | string;
-  /** The check whose missing data left this undecided (for coverage materiality). */
-  needs?: string;
-  /** The source held a value Felix rejects, so Felix's default was used. */
-  invalid?: boolean;
-}
-
-export interface ConditionContext {
-  node: string;
-  nodeFacts: NodeFacts | undefined;
-  container: ContainerFacts | undefined;
-  felixConfigurations: FelixConfigurationFacts[] | undefined;
-}
+export type { ConditionContext, ConditionResult } from "./condition-result.js";
 
 function evaluateFelix(
   cond: Extract<Condition, { kind: "felix-setting" }>,
@@ -83,11 +60,12 @@ function evaluateNodeFact(
   cond: Extract<Condition, { kind: "node-fact" }>,
   ctx: ConditionContext,
 ): ConditionResult {
+  if (cond.fact !== "kernelVersion" && cond.fact !== "osImage") return evaluateFactCondition(cond, ctx);
   const value = ctx.nodeFacts?.[cond.fact];
   const base = {
     id: cond.id,
     kind: cond.kind,
-    required: false,
+    required: cond.effect === "required",
     assumed: false,
     source: `node ${ctx.node} status.nodeInfo.${cond.fact}`,
   };
@@ -108,7 +86,18 @@ export function evaluateConditions(
   conditions: readonly Condition[],
   ctx: ConditionContext,
 ): ConditionResult[] {
-  return conditions.map((c) =>
-    c.kind === "felix-setting" ? evaluateFelix(c, ctx) : evaluateNodeFact(c, ctx),
-  );
+  const leaves = conditions.map((c) => {
+    switch (c.kind) {
+      case "felix-setting":
+        return evaluateFelix(c, ctx);
+      case "node-fact":
+        return evaluateNodeFact(c, ctx);
+      case "all-of":
+      case "any-of":
+        return undefined;
+      default:
+        return evaluateFactCondition(c, ctx);
+    }
+  });
+  return evaluateGroups(conditions, leaves);
 }

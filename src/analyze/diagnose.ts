@@ -6,10 +6,11 @@ import type { Evidence, SettingFact, Status, SubjectVerdict, VerdictFacts } from
 import type { LogSourceResult, SignalStat } from "../model/logs.js";
 import type { CalicoPlugin, Snapshot } from "../model/snapshot.js";
 import { evaluateConditions } from "./conditions.js";
-import type { ConditionResult } from "./conditions.js";
+import type { ConditionContext, ConditionResult } from "./conditions.js";
 import { classifyVersions, matchCombination, versionFacts } from "./combinations.js";
 import type { CombinationMatch } from "./combinations.js";
 import { decideStatus } from "./decide.js";
+import { applyVerdictRules } from "./verdict-rules.js";
 import { nodeSubjects } from "./subjects.js";
 import type { NodeSubject } from "./subjects.js";
 import { summarizeSymptoms, totalCount } from "./symptoms.js";
@@ -116,15 +117,20 @@ function conditionEvidence(subject: string, results: ConditionResult[]): Evidenc
   }));
 }
 
-/** The Felix settings the conditions read; a value shows only where the condition was decided on it. */
+/**
+ * The settings the conditions read (Felix settings, and any condition a report column shows); a
+ * value shows only where the condition was decided on it.
+ */
 function settingFacts(advisory: Advisory, results: ConditionResult[]): SettingFact[] {
+  const shown = new Set((advisory.presentation?.columns ?? []).map((c) => c.condition));
   return results.flatMap((c) => {
     const cond = advisory.conditions.find((x) => x.id === c.id);
-    if (cond?.kind !== "felix-setting") return [];
+    if (cond === undefined || (cond.kind !== "felix-setting" && !shown.has(cond.id))) return [];
     return [
       {
         condition: c.id,
-        field: cond.field,
+        field:
+          cond.kind === "felix-setting" ? cond.field : cond.kind === "felix-feature" ? cond.feature : cond.id,
         ...(c.holds !== undefined && c.value !== undefined ? { value: String(c.value) } : {}),
         ...(c.source !== undefined ? { source: c.source } : {}),
       },
@@ -213,6 +219,31 @@ function addResourceEvidence(
   };
 }
 
+/** Everything a node's conditions read: its facts, install, version, objects, agent data and logs. */
+function conditionContext(
+  snapshot: Snapshot,
+  subject: NodeSubject,
+  sym: SymptomSummary,
+  calicoVersion: string | undefined,
+): ConditionContext {
+  const signals: Record<string, number> = {};
+  for (const s of [...sym.symptom, ...sym.corroborating, ...sym.context, ...sym.lookalike])
+    signals[s.signatureId] = (signals[s.signatureId] ?? 0) + s.count;
+  const agent = snapshot.agentFacts?.find((a) => a.node === subject.name);
+  return {
+    node: subject.name,
+    nodeFacts: subject.facts,
+    container: subject.container,
+    felixConfigurations: snapshot.felixConfigurations,
+    ...(subject.install !== undefined ? { plugin: subject.install.plugin } : {}),
+    ...(calicoVersion !== undefined ? { calicoVersion } : {}),
+    ...(snapshot.objects !== undefined ? { objects: snapshot.objects } : {}),
+    ...(agent !== undefined ? { agent } : {}),
+    mode: snapshot.target.kind,
+    signals,
+  };
+}
+
 function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubject): DiagnosedVerdict {
   const container = advisory.component.container;
   const ecosystem = componentEcosystem(advisory.component);
@@ -263,12 +294,10 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     ...(version.text !== undefined ? { data: { [`${ecosystem}Version`]: version.text } } : {}),
   });
   evidence.push(...version.notes);
-  const conditions = evaluateConditions(advisory.conditions, {
-    node: subject.name,
-    nodeFacts: subject.facts,
-    container: subject.container,
-    felixConfigurations: snapshot.felixConfigurations,
-  });
+  const conditions = evaluateConditions(
+    advisory.conditions,
+    conditionContext(snapshot, subject, sym, version.text),
+  );
   evidence.push(...conditionEvidence(subject.name, conditions));
   evidence.push(...symptomEvidence(subject.name, sym));
   evidence.push(...yearEvidence(subject.name, sym));
@@ -277,6 +306,18 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     settings: settingFacts(advisory, conditions),
     resourceCallouts: [],
   };
+  if (advisory.verdicts !== undefined) {
+    const d = applyVerdictRules(advisory.verdicts, conditions);
+    return {
+      subject: subject.name,
+      kind: "node",
+      status: d.status,
+      reasons: d.reasons,
+      evidence,
+      dependsOn: d.dependsOn,
+      facts: verdictFacts,
+    };
+  }
   const facts = versionFacts(advisory, version, sym.fingerprintVersions);
   const combo = matchCombination(advisory, sym, facts);
   const symptoms = totalCount(sym.symptom);

@@ -144,7 +144,7 @@ describe("resource evidence in the diagnosis", () => {
         series(pod, "cpu-cores", () => (hot ? 0.87 : 0.028)),
       ];
     });
-    const [advisory] = advisories;
+    const advisory = advisories.find((a) => a.id === "CNID-2024-0001");
     assert.ok(advisory);
     const d = diagnose(snapshot, advisory);
     const wk2 = d.verdicts.find((v) => v.subject === "rke1-wk-02");
@@ -186,7 +186,7 @@ describe("resource evidence in the diagnosis", () => {
   test("every advisory that draws charts gets its own, judged by its own thresholds", async () => {
     const shipped = await loadAdvisories();
     const [extra] = await loadAdvisories(TESTDATA);
-    const [advisory] = shipped;
+    const advisory = shipped.find((a) => a.id === "CNID-2024-0001");
     assert.ok(advisory && extra);
     // The test advisory tolerates 100 MiB/h; a third one opts out of charts.
     const lenient = { ...extra, symptoms: { ...extra.symptoms, memorySlopeMiBPerHour: 100 } };

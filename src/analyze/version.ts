@@ -92,7 +92,17 @@ export function resolveNodeVersion(args: {
       data: { versions: args.fingerprintVersions },
     });
   }
-  if (!pkg) return { verdict: "unknown", reason: `the advisory has no ${product} version ranges`, notes };
+  if (!pkg)
+    // Version-dependent conditions (a Felix default) still need the version the node runs.
+    return candidate
+      ? {
+          verdict: "unknown",
+          text: candidate.text,
+          source: candidate.source,
+          reason: `${product} ${candidate.text} (the advisory has no ${product} version range; its conditions decide)`,
+          notes,
+        }
+      : { verdict: "unknown", reason: `the advisory has no ${product} version ranges`, notes };
   if (!candidate) {
     const why =
       primary && "unparsable" in primary

@@ -604,6 +604,8 @@ const PROBES: Probe[] = [
       join(dir, "fake.kubeconfig"),
       "--daemonset",
       `kube-system/${name}`,
+      "--advisory",
+      "CNID-2024-0001",
       "--yes",
       "--state-dir",
       join(dir, "state"),

@@ -180,9 +180,10 @@ describe("logs", () => {
     const r = run(["logs", file, "-o", "json"]);
     assert.equal(r.code, 3, r.stderr);
     const report = JSON.parse(r.stdout) as Report;
-    assert.equal(report.findings[0]?.status, "affected");
-    assert.match(JSON.stringify(report.findings[0]?.evidence), /v3\.28\.0/);
-    assert.deepEqual(report.findings[0]?.nodes, []);
+    const xdp = report.findings.find((f) => f.advisoryId === "CNID-2024-0001");
+    assert.equal(xdp?.status, "affected");
+    assert.match(JSON.stringify(xdp?.evidence), /v3\.28\.0/);
+    assert.deepEqual(xdp?.nodes, []);
   });
   test("CRI lines, gzip, and docker json-file all find it", async () => {
     const cri = join(tmp, "0.log");

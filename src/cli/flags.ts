@@ -240,6 +240,13 @@ export const FLAGS = [
     commands: ["agent"],
   },
   {
+    name: "host-root",
+    value: text(),
+    usage:
+      "Where the host's / is visible to the agent (e.g. /host with the host's /proc, /sys and /dev/kmsg mounted there): the agent then reads node facts (default-route NIC driver, UDP InCsumErrors, kernel log) for advisories that need them. Absent: no node facts.",
+    commands: ["agent"],
+  },
+  {
     name: "state-dir",
     value: text(),
     env: "CNIDOCTOR_STATE_DIR",
@@ -428,6 +435,13 @@ export const FLAGS = [
     name: "calico",
     value: list(),
     usage: "check: Calico release(s), comma-separated (v3.28.0).",
+    commands: ["check"],
+  },
+  {
+    name: "upgrade-from",
+    value: text(),
+    usage:
+      "check: the Calico release running now; with the target versions given, also warns where an advisory's data says the upgrade loses a protective default (v3.28.1).",
     commands: ["check"],
   },
   {

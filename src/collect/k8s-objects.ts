@@ -4,10 +4,12 @@
 import type { Fact } from "../model/provenance.js";
 import type { ImageRef } from "../model/image.js";
 import type {
+  AgentNodeFacts,
   CalicoInstall,
   ContainerFacts,
   FelixConfigurationFacts,
   NodeFacts,
+  ObjectFacts,
   PodFacts,
 } from "../model/snapshot.js";
 import {
@@ -56,6 +58,7 @@ export function nodeFacts(o: Obj, where: string): NodeFacts {
     name: meta.name,
     labels: meta.labels,
     annotations: meta.annotations,
+    ...(str(obj(o.spec).providerID) !== undefined ? { providerID: str(obj(o.spec).providerID) } : {}),
     ...(str(info.osImage) !== undefined ? { osImage: str(info.osImage) } : {}),
     ...(str(info.kernelVersion) !== undefined ? { kernelVersion: str(info.kernelVersion) } : {}),
     ...(str(info.kubeletVersion) !== undefined ? { kubeletVersion: str(info.kubeletVersion) } : {}),
@@ -205,4 +208,44 @@ export function felixConfigurationFacts(o: Obj, where: string): FelixConfigurati
 export function clusterInformationVersion(items: Obj[]): string | undefined {
   const def = items.find((i) => metaOf(i).name === "default") ?? items[0];
   return def ? str(obj(def.spec).calicoVersion) : undefined;
+}
+
+/**
+ * An object a condition reads, without its metadata. A ConfigMap keeps only `data`: a condition
+ * reads a named key there, and nothing else of it belongs in a report.
+ */
+export function objectFacts(o: Obj, kind: string, where: string): ObjectFacts {
+  const meta = metaOf(o);
+  const body = kind === "ConfigMap" ? { data: obj(o.data) } : { spec: obj(o.spec) };
+  const name = meta.namespace !== "" ? `${meta.namespace}/${meta.name}` : meta.name;
+  return { namespace: meta.namespace, name: meta.name, body, ref: `${where} ${kind} ${name}` };
+}
+
+function counter(v: unknown): { first: number; last: number; source: string } | undefined {
+  const c = obj(v);
+  return typeof c.first === "number" && typeof c.last === "number"
+    ? { first: c.first, last: c.last, source: str(c.source) ?? "" }
+    : undefined;
+}
+
+/** One node's entry of node-facts.json (what the node agent writes); undefined when it names no node. */
+export function agentNodeFacts(o: Obj, where: string): AgentNodeFacts | undefined {
+  const node = str(o.node);
+  if (node === undefined) return undefined;
+  const driver = obj(o.nicDriver);
+  const log = obj(o.kernelLog);
+  const csum = counter(o.udpInCsumErrors);
+  const lines = Array.isArray(log.lines)
+    ? log.lines.filter((l): l is string => typeof l === "string")
+    : undefined;
+  return {
+    node,
+    readAt: str(o.readAt) ?? "",
+    unavailable: strMap(o.unavailable),
+    ...(str(driver.value) !== undefined
+      ? { nicDriver: { value: str(driver.value) ?? "", source: `${where}: ${str(driver.source) ?? ""}` } }
+      : {}),
+    ...(csum !== undefined ? { udpInCsumErrors: { ...csum, source: `${where}: ${csum.source}` } } : {}),
+    ...(lines !== undefined ? { kernelLog: { lines, source: `${where}: ${str(log.source) ?? ""}` } } : {}),
+  };
 }

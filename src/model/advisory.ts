@@ -54,17 +54,148 @@ export interface FelixSettingCondition {
   description: string;
 }
 
-/** A node fact matched by pattern; informs risk but never decides a status on its own. */
+/**
+ * How a condition counts: `required` conditions decide a status through the generic rules,
+ * `risk-factor` ones are evidence only. Under an advisory's `verdicts` rules every condition is
+ * evidence and the rules decide.
+ */
+export type ConditionEffect = "required" | "risk-factor";
+
+/**
+ * A fact of the Node object matched by pattern: its status.nodeInfo (kernelVersion, osImage),
+ * spec.providerID, or one label. Absent `effect`: risk-factor (evidence, never a status alone).
+ */
 export interface NodeFactCondition {
   id: string;
   kind: "node-fact";
-  fact: "kernelVersion" | "osImage";
+  fact: "kernelVersion" | "osImage" | "providerID" | "label";
+  /** The label key, for fact `label`. */
+  label?: string;
   pattern: string;
-  effect: "risk-factor";
+  effect: ConditionEffect;
   description: string;
 }
 
-export type Condition = FelixSettingCondition | NodeFactCondition;
+/** The Kubernetes objects an object-field condition can read (never Secrets). */
+export type ObjectResource = "configmaps" | "ippools" | "felixconfigurations";
+
+/**
+ * A field of named Kubernetes objects: holds when any selected object's field matches. A field
+ * holding a JSON document (a ConfigMap key such as net-conf.json) is read further with `json`.
+ */
+export interface ObjectFieldCondition {
+  id: string;
+  kind: "object-field";
+  resource: ObjectResource;
+  /** Object names to read (ConfigMaps are only ever read by name). Absent: every object of the list. */
+  names?: string[];
+  /** Namespaces to look in (namespaced resources). */
+  namespaces?: string[];
+  /** Path into the object, e.g. ["data", "net-conf.json"] or ["spec", "vxlanMode"]. */
+  path: string[];
+  /** Path inside the JSON document the field holds, e.g. ["Backend", "Type"]. */
+  json?: string[];
+  /** Regex the value (as text) must match for the condition to hold. */
+  pattern: string;
+  /** Compare case-insensitively (flannel accepts "VXLAN" and "vxlan"). */
+  ignoreCase?: boolean;
+  /**
+   * The value assumed, per plugin, when none of the named objects was read or exists (a Canal
+   * install renders its flannel ConfigMap with vxlan; a Calico install has none). Reported as assumed.
+   */
+  assume?: { value: string; plugins: CalicoPlugin[] }[];
+  effect: ConditionEffect;
+  description: string;
+}
+
+/** What the node agent reads on its node; see src/agent/node-facts.ts for where each comes from. */
+export type AgentFact = "nicDriver" | "udpInCsumErrorsRising" | "kernelLog";
+
+/**
+ * A fact only the node agent can read on the node. A bundle carries it in node-facts.json (what
+ * the agent writes); a scan without it says the fact is not available in that mode.
+ */
+export interface AgentFactCondition {
+  id: string;
+  kind: "agent-fact";
+  fact: AgentFact;
+  /** Regex over the value (nicDriver) or over each kernel log line (kernelLog); unused for counters. */
+  pattern?: string;
+  effect: ConditionEffect;
+  description: string;
+}
+
+/** Felix's built-in default of a feature-detect flag for a range of Calico versions. */
+export interface FeatureDefault {
+  introduced: string;
+  fixed?: string;
+  /** A fixed default in this range. */
+  value?: boolean;
+  /** Otherwise the default is true when the node's kernel is below / at most this version. */
+  kernelBelow?: string;
+  kernelAtMost?: string;
+}
+
+/**
+ * A Felix feature-detection flag (e.g. a key of featureDetectOverride): set explicitly by env
+ * FELIX_FEATUREDETECTOVERRIDE, FelixConfiguration node.<name> or default, or else Felix's default,
+ * which depends on the Calico version and the kernel (`defaults`). Felix's own start-up log line,
+ * when the advisory names signatures for it, says which value it used and wins over the rest.
+ */
+export interface FelixFeatureCondition {
+  id: string;
+  kind: "felix-feature";
+  feature: string;
+  equals: boolean;
+  defaults: FeatureDefault[];
+  /** Signatures of Felix's own report of the value it uses. */
+  observed?: { true?: string[]; false?: string[] };
+  effect: ConditionEffect;
+  description: string;
+}
+
+/** Holds when every (allOf) or any (anyOf) of the named conditions holds; three-valued. */
+export interface GroupCondition {
+  id: string;
+  kind: "all-of" | "any-of";
+  of: string[];
+  effect: ConditionEffect;
+  description: string;
+}
+
+export type Condition =
+  | FelixSettingCondition
+  | NodeFactCondition
+  | ObjectFieldCondition
+  | AgentFactCondition
+  | FelixFeatureCondition
+  | GroupCondition;
+
+/**
+ * One status rule over condition results, for advisories whose exposure is a combination of
+ * settings and node facts rather than a version range and a log line. Rules are tried in order;
+ * the first whose tests all pass gives the status.
+ */
+export interface VerdictRule {
+  id: string;
+  /** Conditions that must hold. */
+  holds?: string[];
+  /** Conditions that must be known not to hold. */
+  fails?: string[];
+  /** Conditions that must be undecided (their data missing). */
+  undecided?: string[];
+  /** At least one of these must hold (corroboration). */
+  anyHolds?: string[];
+  status: "affected" | "at-risk" | "not-affected" | "unknown";
+  /** The verdict's first reason. */
+  reason: string;
+  /**
+   * Conditions that did not hold and would change the verdict (for at-risk: the corroborating
+   * ones); each is listed with why (not seen, or not available in this mode), so the operator
+   * knows what would settle it.
+   */
+  missing?: string[];
+}
 
 /** A log signature: literal prefilters first, then regexes over one assembled multi-line record. */
 export interface Signature {
@@ -140,6 +271,18 @@ export interface Combination {
   reason: string;
   /** What remains uncertain and what would settle it; reported as a note. Same placeholders. */
   doubt?: string;
+}
+
+/**
+ * A warning for a planned Calico upgrade: moving from a version where the felix-feature
+ * condition's default keeps the cluster safe to one where it does not.
+ */
+export interface UpgradeWarning {
+  /** The felix-feature condition whose version-dependent default decides. */
+  condition: string;
+  /** Only when the cluster uses this (object-field / group condition id); absent: always. */
+  when?: string;
+  message: string;
 }
 
 export interface ResourceSymptoms {
@@ -236,6 +379,13 @@ export interface Advisory {
   fingerprints: Fingerprint[];
   /** Evaluated in order before the generic status rules. */
   combinations?: Combination[];
+  /**
+   * Status rules over the conditions, replacing the generic version-and-signature rules (for
+   * advisories detected from settings and node facts, with no error log of their own).
+   */
+  verdicts?: VerdictRule[];
+  /** Upgrade warnings `check` gives from this advisory's condition data (felix-feature defaults). */
+  upgradeWarnings?: UpgradeWarning[];
   symptoms: ResourceSymptoms;
   remediations: Remediation[];
   references: Reference[];

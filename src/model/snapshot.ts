@@ -22,6 +22,8 @@ export interface NodeFacts {
   kubeletVersion?: string;
   containerRuntimeVersion?: string;
   distribution: Fact<Distribution>;
+  /** spec.providerID (e.g. vsphere://…), when set. */
+  providerID?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
 }
@@ -69,6 +71,39 @@ export interface FelixConfigurationFacts {
   from: Fact<unknown>["from"];
 }
 
+/** One Kubernetes object an advisory condition reads (a named ConfigMap, an IPPool). */
+export interface ObjectFacts {
+  namespace: string;
+  name: string;
+  /** The object without its metadata (data, spec). */
+  body: Record<string, unknown>;
+  /** Where it was read, e.g. "DIR/kube-system/configmaps.json ConfigMap kube-system/canal-config". */
+  ref: string;
+}
+
+/** A list of objects, or why it could not be read. */
+export interface ObjectList {
+  items: ObjectFacts[];
+  /** What was asked for and not found, e.g. "kube-system/canal-config"; absent objects are not gaps. */
+  where: string;
+}
+
+/**
+ * What the node agent read on one node (written by the agent, carried in a bundle's
+ * node-facts.json). A fact it could not read is in `unavailable` with why.
+ */
+export interface AgentNodeFacts {
+  node: string;
+  readAt: string;
+  /** The driver of the NIC that carries the default route, e.g. virtio_net. */
+  nicDriver?: { value: string; source: string };
+  /** Udp InCsumErrors of /proc/net/snmp: the first and last reading the agent took. */
+  udpInCsumErrors?: { first: number; last: number; source: string };
+  /** Kernel log lines the agent kept because a kernel-log condition's pattern matched them. */
+  kernelLog?: { lines: string[]; source: string };
+  unavailable: Record<string, string>;
+}
+
 export interface RkeClusterConfig {
   path: string;
   kubernetesVersion?: string;
@@ -109,6 +144,13 @@ export interface Snapshot {
   /** ClusterInformation `default` spec.calicoVersion, a second version source. */
   clusterCalicoVersion?: Fact<string>;
   rkeConfig?: RkeClusterConfig;
+  /**
+   * Objects advisory conditions read, by resource (configmaps, ippools). A resource that is absent
+   * was not read (a Gap says why); one that was read but holds nothing has items [].
+   */
+  objects?: Partial<Record<"configmaps" | "ippools", ObjectList>>;
+  /** What node agents read, per node; absent when no agent data came with the target. */
+  agentFacts?: AgentNodeFacts[];
   logs: LogSourceResult[];
   /** calico-node CPU/memory series; undefined when no resource source was asked for or readable. */
   resources?: ResourceSeries[];

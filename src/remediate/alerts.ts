@@ -5,6 +5,7 @@
 
 import { stringify } from "yaml";
 import type { Advisory, AlertText } from "../model/advisory.js";
+import { corroboratingAgentFacts } from "../analyze/corroboration.js";
 
 /**
  * The counter the cnidoctor node agent exports: log records matching a signature, per advisory,
@@ -67,7 +68,11 @@ function signatureAlerts(advisory: Advisory): { seen: Required<AlertText>; rate:
 export function alertRuleGroups(advisory: Advisory): { name: string; rules: Rule[] }[] {
   const s = advisory.symptoms;
   const id = advisory.id;
-  const symptomIds = advisory.signatures.filter((x) => x.role === "symptom").map((x) => x.id);
+  // The agent counts its corroborating node facts under the same counter, labelled by condition id.
+  const symptomIds = [
+    ...advisory.signatures.filter((x) => x.role === "symptom").map((x) => x.id),
+    ...corroboratingAgentFacts(advisory).map((c) => c.id),
+  ];
   const sel = `advisory="${id}", signature=~"${symptomIds.join("|")}"`;
   const cpu = "cnidoctor:calico_node_cpu_cores:rate5m";
   const memSlope = "cnidoctor:calico_node_working_set_mib_per_hour:deriv1h";

@@ -13,6 +13,7 @@ import { rke2Planner } from "./rke2.js";
 import { rollingRestartPlanner } from "./rolling-restart.js";
 import { scheduledRestartPlanner } from "./scheduled-restart.js";
 import type { PlanFacts, Planner } from "./types.js";
+import { felixOffloadPlanner, flannelOffloadPlanner, vxlanPortPlanner } from "./vxlan-offload.js";
 
 /** Every planner, in plan order. A new remediation is a planner file plus a line here. */
 export const PLANNERS: readonly Planner[] = [
@@ -20,6 +21,9 @@ export const PLANNERS: readonly Planner[] = [
   rke2Planner,
   flannelPlanner,
   felixPlanner,
+  felixOffloadPlanner,
+  flannelOffloadPlanner,
+  vxlanPortPlanner,
   perInstall("calico-node stopgaps", [rollingRestartPlanner, scheduledRestartPlanner, memoryLimitPlanner]),
   kernelUpgradePlanner,
   alertRulesPlanner,

@@ -3,6 +3,7 @@
 
 import { stringify as toYaml } from "yaml";
 import type { GateAnswer } from "../versions/gate.js";
+import type { UpgradeWarningAnswer } from "../versions/upgrade-warnings.js";
 
 export type GateFormat = "table" | "json" | "yaml" | "markdown";
 
@@ -11,6 +12,8 @@ export interface GateDocument {
   /** The KDM file or URL that extended the shipped tables, and where it won over them. */
   kdm?: { origin: string; overrides: string[] };
   answers: GateAnswer[];
+  /** With --upgrade-from: upgrades that lose a protective default (absent without it). */
+  warnings?: UpgradeWarningAnswer[];
 }
 
 function subject(a: GateAnswer): string {
@@ -46,6 +49,11 @@ function table(doc: GateDocument): string {
     for (const o of offeredLines(a)) lines.push(`  offers ${o}`);
     lines.push(`  sources: ${a.sources.join("; ")}`);
   }
+  for (const w of doc.warnings ?? []) {
+    lines.push(`${"UPGRADE".padEnd(13)} calico ${w.from} -> ${w.to}  [${w.advisoryId}]`);
+    lines.push(`  ${w.message}`);
+    if (w.when !== undefined) lines.push(`  applies if: ${w.when}`);
+  }
   if (doc.kdm !== undefined) {
     lines.push(`KDM: ${doc.kdm.origin}`);
     for (const o of doc.kdm.overrides) lines.push(`  file wins: ${o}`);
@@ -66,10 +74,14 @@ function markdown(doc: GateDocument): string {
     doc.kdm === undefined
       ? []
       : ["", `KDM: ${doc.kdm.origin}`, ...doc.kdm.overrides.map((o) => `- file wins: ${o}`)];
+  const warnings = (doc.warnings ?? []).map(
+    (w) => `- upgrade calico ${w.from} -> ${w.to} [${w.advisoryId}]: ${cell(w.message)}`,
+  );
   return `${[
     "| checked | advisory | verdict | reason | smallest fixed | sources |",
     "|---|---|---|---|---|---|",
     ...rows,
+    ...(warnings.length > 0 ? ["", ...warnings] : []),
     ...kdm,
   ].join("\n")}\n`;
 }

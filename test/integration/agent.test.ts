@@ -334,6 +334,8 @@ describe("scan Job", () => {
       ["list", "pods", "-A"],
       ["get", "pods", "--subresource=log", "-n", "kube-system"],
       ["list", "daemonsets.apps", "-A"],
+      // The CNI's flannel ConfigMaps, by name only.
+      ["get", "configmap/rke2-canal-config", "-n", "kube-system"],
       // The Calico CRDs are not installed in this scenario, so can-i cannot resolve them; their rule
       // is compared with the chart's in test/package/manifests.test.ts.
     ]) {
@@ -343,6 +345,8 @@ describe("scan Job", () => {
       ["get", "secrets", "-n", "kube-system"],
       ["list", "secrets", "-A"],
       ["get", "configmaps", "-n", "kube-system"],
+      ["list", "configmaps", "-A"],
+      ["get", "configmap/kubeadm-config", "-n", "kube-system"],
       ["delete", "pods", "-n", "kube-system"],
       ["create", "pods", "--subresource=exec", "-n", "kube-system"],
       ["patch", "daemonsets.apps", "-n", "kube-system"],

@@ -7,6 +7,17 @@ import type { ParsedArgs } from "../parse-flags.js";
 import { advisoriesFor, outputFormat } from "./shared.js";
 import type { Command, CommandResult } from "./types.js";
 
+/** An entry listed by ranges only (every release from one on): the ranges as text. */
+function rangesText(p: Advisory["affected"][number]): string[] {
+  return (p.ranges ?? []).map((r) =>
+    r.fixed !== undefined
+      ? `>= ${r.introduced}, < ${r.fixed}`
+      : r.lastAffected !== undefined
+        ? `${r.introduced} .. ${r.lastAffected}`
+        : `>= ${r.introduced} (no fixed release)`,
+  );
+}
+
 function advisoryLine(a: Advisory): string {
   const ecosystem = componentEcosystem(a.component);
   const versions = a.affected.find((x) => x.ecosystem === ecosystem)?.versions?.join(", ") ?? "";
@@ -67,7 +78,7 @@ function showText(a: Advisory): string {
   ];
   for (const p of a.affected)
     lines.push(
-      `  ${p.ecosystem}/${p.package}: ${(p.versions ?? []).join(", ")}${p.fixedIn ? `  (fixed: ${Object.values(p.fixedIn).join(", ")})` : ""}`,
+      `  ${p.ecosystem}/${p.package}: ${(p.versions ?? rangesText(p)).join(", ")}${p.fixedIn ? `  (fixed: ${Object.values(p.fixedIn).join(", ")})` : ""}`,
     );
   lines.push("", "Conditions:", ...a.conditions.map((c) => `  ${c.id}: ${c.description}`));
   lines.push("", "Log signatures:", ...a.signatures.map((s) => `  [${s.role}] ${s.id}: ${s.description}`));

@@ -18,7 +18,10 @@ import type { LoaderReply, LoaderRequest } from "../kube-loader.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
 /** A text flag, absent when empty. */
-function str(args: ParsedArgs, name: "node-name" | "state-dir" | "advisories"): string | undefined {
+function str(
+  args: ParsedArgs,
+  name: "node-name" | "state-dir" | "advisories" | "host-root",
+): string | undefined {
   const v = flagValue(args, name);
   return v !== undefined && v !== "" ? v : undefined;
 }
@@ -104,6 +107,7 @@ async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     );
   }
   const api = endpoint ? new HttpNodeApi(endpoint) : undefined;
+  const hostRoot = str(args, "host-root");
   const nodeAgent = new NodeAgent({
     node,
     roots,
@@ -115,6 +119,7 @@ async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     pollMs,
     firstWriteJitterMs,
     log: logLine,
+    ...(hostRoot !== undefined ? { hostRoot } : {}),
   });
   const server = await startMetricsServer(listen.host, listen.port, nodeAgent.metrics.registry, () =>
     nodeAgent.healthy(),

@@ -6,7 +6,9 @@ import { parse as parseYaml } from "yaml";
 import { InputError, UsageError } from "../../errors.js";
 import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
 import { renderGate } from "../../report/gate.js";
-import { checkVersions, gateExitCode, type GateQuery } from "../../versions/gate.js";
+import { checkVersions, gateExitCode, type GateAnswer, type GateQuery } from "../../versions/gate.js";
+import { upgradeWarnings, type UpgradeWarningAnswer } from "../../versions/upgrade-warnings.js";
+import type { Advisory } from "../../model/advisory.js";
 import { tablesFor } from "./kdm-options.js";
 import type { ParsedArgs } from "../parse-flags.js";
 import { toolVersion } from "../version.js";
@@ -98,6 +100,29 @@ async function queriesFromConfig(given: string, rke2Given: boolean): Promise<Con
   return { queries: out };
 }
 
+/** An upgrade that loses a protection is a finding for a gate in CI, like an affected version. */
+function checkExitCode(answers: GateAnswer[], warnings: UpgradeWarningAnswer[] | undefined): 0 | 3 | 4 {
+  const exit = gateExitCode(answers);
+  return (warnings ?? []).length > 0 && exit === 0 ? 3 : exit;
+}
+
+/**
+ * --upgrade-from: warnings for the Calico versions asked for and those the releases asked for
+ * carry; undefined without the flag.
+ */
+function upgradeFor(
+  args: ParsedArgs,
+  answers: readonly GateAnswer[],
+  advisories: readonly Advisory[],
+): UpgradeWarningAnswer[] | undefined {
+  const from = flagValue(args, "upgrade-from")?.trim();
+  if (from === undefined || from === "") return undefined;
+  const carried = answers.flatMap((a) =>
+    a.query.kind !== "calico" && a.calicoVersion !== undefined ? [a.calicoVersion] : [],
+  );
+  return upgradeWarnings(advisories, from, [...new Set([...list(args, "calico"), ...carried])]);
+}
+
 async function check(args: ParsedArgs): Promise<CommandResult> {
   if (args.positionals.length > 0)
     throw new UsageError(`check: unexpected argument '${args.positionals[0] ?? ""}'`);
@@ -138,19 +163,21 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
     ...(rancher !== undefined ? { rancher } : {}),
     ...(rkeCli !== undefined ? { rkeCli } : {}),
   });
+  const warnings = upgradeFor(args, answers, advisories);
   const doc = {
     tool: { name: "cnidoctor", version: toolVersion() },
     ...(tables.kdmOrigin !== undefined
       ? { kdm: { origin: tables.kdmOrigin, overrides: tables.kdmOverrides ?? [] } }
       : {}),
     answers,
+    ...(warnings !== undefined ? { warnings } : {}),
   };
-  return { stdout: renderGate(doc, fmt), exitCode: gateExitCode(answers) };
+  return { stdout: renderGate(doc, fmt), exitCode: checkExitCode(answers, warnings) };
 }
 
 export const checkCommand: Command = {
   name: "check",
-  usage: `cnidoctor check [--calico V] [--rke1 V [--plugin ${choices("plugin", "check")}]] [--rke2 V [--cni ${choices("cni", "check")}]] [--rancher V] [--rke-cli V] [--rke-config FILE] [--kdm FILE|URL] [-o ${choices("output", "check")}]`,
+  usage: `cnidoctor check [--calico V] [--rke1 V [--plugin ${choices("plugin", "check")}]] [--rke2 V [--cni ${choices("cni", "check")}]] [--rancher V] [--rke-cli V] [--rke-config FILE] [--upgrade-from V] [--kdm FILE|URL] [-o ${choices("output", "check")}]`,
   summary:
     "Version gate: is a Calico, RKE1, RKE2, Rancher or RKE CLI version affected, and what is the smallest fixed alternative? No cluster needed; exit 3 when affected.",
   examples: [
@@ -158,6 +185,7 @@ export const checkCommand: Command = {
     "cnidoctor check --rke1 v1.30.3-rancher1-1 --rke-cli v1.6.1",
     "cnidoctor check --rke-config cluster.yml -o json",
     "cnidoctor check --rke2 v1.31.9+rke2r1 --kdm ./data.json",
+    "cnidoctor check --upgrade-from v3.28.1 --calico v3.29.2",
   ],
   run: check,
 };

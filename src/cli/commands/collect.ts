@@ -6,7 +6,7 @@ import type { ParsedArgs } from "../parse-flags.js";
 import { flagValue } from "../flag-access.js";
 import { connect, liveSettings } from "./live-options.js";
 import { fleetSelector, refuseFleetFlagsForOneCluster } from "./fleet-options.js";
-import { CONTAINER, logContainers, nodeProgress } from "../../pipeline.js";
+import { CONTAINER, collectScope, nodeProgress } from "../../pipeline.js";
 import { loadAdvisories } from "../../advisories/load.js";
 import type { Command, CommandResult, Runtime } from "./types.js";
 
@@ -26,13 +26,15 @@ async function collect(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const { client, disarm } = await connect(args, rt, settings);
   try {
     const progress = nodeProgress(rt.progress, `${CONTAINER} logs`);
+    const scope = collectScope(await loadAdvisories());
     const r = await writeBundle(client, out, {
       container: CONTAINER,
-      logContainers: logContainers(await loadAdvisories()),
+      logContainers: scope.others,
       bounds: settings.bounds,
       concurrency: settings.concurrency,
       force: flagValue(args, "force"),
       now: rt.now,
+      needs: scope.needs,
       ...(settings.nodeSelector !== undefined ? { nodeSelector: settings.nodeSelector } : {}),
       ...(progress ? { progress } : {}),
       onCleanup: (c) => {

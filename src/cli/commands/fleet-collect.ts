@@ -9,7 +9,7 @@ import { cleanupLines } from "../../io/leftovers.js";
 import type { ContextSelector } from "../../kube/merge.js";
 import { runPool } from "../../fleet/pool.js";
 import { gapReasonOf } from "../../fleet/gap-reason.js";
-import { CONTAINER, logContainers, nodeProgress } from "../../pipeline.js";
+import { CONTAINER, collectScope, nodeProgress, type CollectScope } from "../../pipeline.js";
 import { loadAdvisories } from "../../advisories/load.js";
 import { flagValue } from "../flag-access.js";
 import type { FleetEndpoint } from "../kube-loader.js";
@@ -47,14 +47,14 @@ interface Shared {
   rt: Runtime;
   s: LiveSettings;
   signal: AbortSignal;
-  /** Containers besides calico-node whose logs the loaded advisories read. */
-  others: readonly string[];
+  /** What the loaded advisories read beyond calico-node's logs. */
+  scope: CollectScope;
 }
 
 async function collectOne(
   e: FleetEndpoint,
   dir: string,
-  { args, rt, s, signal, others }: Shared,
+  { args, rt, s, signal, scope }: Shared,
 ): Promise<Outcome> {
   if (e.endpoint === undefined) {
     const why = e.error ?? "no credentials";
@@ -70,7 +70,8 @@ async function collectOne(
     );
     const r = await writeBundle(client, dir, {
       container: CONTAINER,
-      logContainers: others,
+      logContainers: scope.others,
+      needs: scope.needs,
       bounds: s.bounds,
       concurrency: s.concurrency,
       force: flagValue(args, "force"),
@@ -117,7 +118,7 @@ export async function collectFleet(
   );
   await mkdir(out, { recursive: true });
   const names = bundleDirNames(endpoints.map((e) => e.context));
-  const others = logContainers(await loadAdvisories());
+  const scope = collectScope(await loadAdvisories());
   const interrupt = rt.interruptSignal?.();
   const stop = new AbortController();
   interrupt?.addEventListener("abort", () => stop.abort(), { once: true });
@@ -130,7 +131,7 @@ export async function collectFleet(
         rt,
         s,
         signal: stop.signal,
-        others,
+        scope,
       }),
     { signal: stop.signal },
   );

@@ -5,7 +5,7 @@ import { readInputText, readStdinText } from "../../io/open-input.js";
 import { InputError, UsageError } from "../../errors.js";
 import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
 import type { Diagnosis } from "../../analyze/diagnose.js";
-import { analyse, collectTarget, logContainers, report, type Target } from "../../pipeline.js";
+import { analyse, collectScope, collectTarget, report, type Target } from "../../pipeline.js";
 import { KubeClient } from "../../kube/client.js";
 import { compileSignatures, type SignatureSet } from "../../logs/index.js";
 import type { Advisory } from "../../model/advisory.js";
@@ -65,9 +65,12 @@ export async function chosenAdvisories(args: ParsedArgs): Promise<Advisory[]> {
 
 /**
  * Whether an advisory has a remediation a planner implements for a cluster known only from its
- * cluster.yml (RKE1, or any distribution).
+ * cluster.yml (RKE1, or any distribution), and can be judged without the cluster.
  */
 function fitsWithoutCluster(advisory: Advisory): boolean {
+  // An advisory whose status rules read cluster objects and node facts cannot be judged, so not
+  // planned for, from a cluster.yml: it carries none of them.
+  if (advisory.verdicts !== undefined) return false;
   const planned = new Set(PLANNERS.flatMap((p) => p.implements));
   return advisory.remediations.some(
     (r) => planned.has(r.id) && (r.distributions.length === 0 || r.distributions.includes("rke1")),
@@ -139,7 +142,7 @@ export async function readCluster(
   const target = given ?? clusterTarget(args, rt);
   return target === undefined
     ? undefined
-    : collectTarget(target, signatures, rt.now, rt.progress, logContainers(advisories));
+    : collectTarget(target, signatures, rt.now, rt.progress, collectScope(advisories));
 }
 
 /**

@@ -5,21 +5,31 @@
 import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Gap } from "../../model/provenance.js";
-import type { CalicoInstall, Distribution, NodeFacts, Snapshot } from "../../model/snapshot.js";
+import type {
+  AgentNodeFacts,
+  CalicoInstall,
+  Distribution,
+  NodeFacts,
+  ObjectList,
+  Snapshot,
+} from "../../model/snapshot.js";
 import type { LogSourceResult } from "../../model/logs.js";
 import { InputError } from "../../errors.js";
 import type { SignatureSet } from "../../logs/index.js";
 import {
+  agentNodeFacts,
   calicoInstall,
   clusterInformationVersion,
   daemonSetTemplate,
   felixConfigurationFacts,
   metaOf,
   nodeFacts,
+  objectFacts,
   ownerDaemonSet,
   podFacts,
   podLogContainers,
 } from "../k8s-objects.js";
+import { NO_OBJECT_NEEDS, type ObjectNeeds } from "../object-needs.js";
 import { readList } from "./read-list.js";
 import type { ListRead } from "./read-list.js";
 import { readPodLogs } from "./pod-logs.js";
@@ -36,6 +46,8 @@ export interface BundleOptions {
   logContainers?: readonly string[];
   signatures: SignatureSet;
   now: Date;
+  /** Objects and node agent data the advisories' conditions read (default: none). */
+  needs?: ObjectNeeds;
 }
 
 /** The file inside the bundle, JSON first, YAML when the dump was taken with -o yaml. */
@@ -65,6 +77,84 @@ async function readCalicoExtra(dir: string, plural: string, check: string, gaps:
     gaps.push(gapFrom(check, read, hint, true));
   }
   return read;
+}
+
+/**
+ * The named ConfigMaps from `<ns>/configmaps.json` (an extra: `kubectl get configmap -n NS NAME -o
+ * json` for each name the advisories give). Only the named ones are kept. Undefined when no
+ * namespace that should hold one had the file.
+ */
+async function readConfigMaps(
+  dir: string,
+  nsList: readonly string[],
+  wanted: ObjectNeeds["configMaps"],
+  gaps: Gap[],
+): Promise<ObjectList | undefined> {
+  if (wanted.length === 0) return undefined;
+  const where = wanted.map((w) => `${w.namespace}/${w.name}`).join(", ");
+  const namespaces = [...new Set(wanted.map((w) => w.namespace))].filter((ns) => nsList.includes(ns));
+  let read = false;
+  const items: ObjectList["items"] = [];
+  for (const ns of namespaces) {
+    const r = await readListAny(join(dir, ns), "configmaps");
+    if (!r.ok) {
+      if (!r.missing) gaps.push({ ...gapFrom("configmaps", r), subject: ns });
+      continue;
+    }
+    read = true;
+    for (const o of r.items) {
+      const meta = metaOf(o);
+      if (wanted.some((w) => w.namespace === (meta.namespace || ns) && w.name === meta.name))
+        items.push(
+          objectFacts({ ...o, metadata: { ...meta, namespace: meta.namespace || ns } }, "ConfigMap", r.path),
+        );
+    }
+  }
+  if (read) return { items, where };
+  gaps.push({
+    check: "configmaps",
+    reason: `no <namespace>/configmaps.json in the bundle (add \`kubectl get configmap -n NAMESPACE NAME -o json\` for ${where})`,
+    optional: true,
+  });
+  return undefined;
+}
+
+/** node-facts.json: what node agents read on their nodes; absent is an optional gap. */
+async function readAgentFacts(dir: string, gaps: Gap[]): Promise<AgentNodeFacts[] | undefined> {
+  const r = await readListAny(dir, "node-facts");
+  if (!r.ok) {
+    const hint = r.missing
+      ? " (the node agent's facts: its --state-dir/node-facts.json from each node, with --host-root set)"
+      : "";
+    gaps.push({ ...gapFrom("node-agent", r, hint, true) });
+    return undefined;
+  }
+  return r.items.flatMap((o) => {
+    const f = agentNodeFacts(o, r.path);
+    return f ? [f] : [];
+  });
+}
+
+/** What advisory conditions read beyond the Calico install: named ConfigMaps, IPPools, node facts. */
+async function readConditionExtras(
+  dir: string,
+  nsList: readonly string[],
+  needs: ObjectNeeds,
+  gaps: Gap[],
+): Promise<Pick<Snapshot, "objects" | "agentFacts">> {
+  const configmaps = await readConfigMaps(dir, nsList, needs.configMaps, gaps);
+  const poolRead = needs.ipPools ? await readCalicoExtra(dir, "ippools", "ippools", gaps) : undefined;
+  const ippools: ObjectList | undefined =
+    poolRead?.ok === true
+      ? { items: poolRead.items.map((o) => objectFacts(o, "IPPool", poolRead.path)), where: poolRead.path }
+      : undefined;
+  const agentFacts = needs.agentFacts ? await readAgentFacts(dir, gaps) : undefined;
+  return {
+    ...(configmaps !== undefined || ippools !== undefined
+      ? { objects: { ...(configmaps ? { configmaps } : {}), ...(ippools ? { ippools } : {}) } }
+      : {}),
+    ...(agentFacts !== undefined ? { agentFacts } : {}),
+  };
 }
 
 async function namespaces(dir: string): Promise<string[]> {
@@ -260,6 +350,7 @@ export async function collectBundle(dir: string, options: BundleOptions): Promis
   gaps.push(...perNs.flatMap((r) => r.gaps));
   const felixRead = await readCalicoExtra(dir, "felixconfigurations", "felix-configuration", gaps);
   const infoRead = await readCalicoExtra(dir, "clusterinformations", "cluster-information", gaps);
+  const extras = await readConditionExtras(dir, nsList, options.needs ?? NO_OBJECT_NEEDS, gaps);
   const rke = await readRkeClusterConfig(dir);
   if (rke.gap) gaps.push(rke.gap);
   const logs = await collectLogs(
@@ -307,5 +398,6 @@ export async function collectBundle(dir: string, options: BundleOptions): Promis
         }
       : {}),
     ...(rke.config ? { rkeConfig: rke.config } : {}),
+    ...extras,
   };
 }

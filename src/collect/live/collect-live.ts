@@ -15,11 +15,13 @@ import {
   felixConfigurationFacts,
   metaOf,
   nodeFacts,
+  objectFacts,
   ownerDaemonSet,
   podFacts,
   podLogContainers,
 } from "../k8s-objects.js";
 import type { KubeClient, Obj } from "../../kube/client.js";
+import type { ObjectNeeds } from "../object-needs.js";
 import { nothingRead, readInventory, type RawInventory } from "./inventory.js";
 import { scanPodLogs, type LogBounds, type PodLogTarget } from "./logs.js";
 import { collectResources, type MetricTarget } from "./metrics.js";
@@ -41,6 +43,8 @@ export interface LiveOptions {
   /** Phase timings for benchmarks (milliseconds). */
   onPhase?: (phase: "inventory" | "logs" | "resources", ms: number) => void;
   clock?: { now(): number; sleep(ms: number): Promise<void> };
+  /** Objects the advisories' conditions read beyond the Calico install. */
+  needs?: ObjectNeeds;
 }
 
 const API = "api";
@@ -126,6 +130,23 @@ export function snapshotFromInventory(
           },
         }
       : {}),
+    ...(inv.configMaps !== undefined || inv.ipPools !== undefined
+      ? {
+          objects: {
+            ...(inv.configMaps
+              ? {
+                  configmaps: {
+                    items: inv.configMaps.map((o) => objectFacts(o, "ConfigMap", API)),
+                    where: "named ConfigMaps",
+                  },
+                }
+              : {}),
+            ...(inv.ipPools
+              ? { ippools: { items: inv.ipPools.map((o) => objectFacts(o, "IPPool", API)), where: API } }
+              : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -163,6 +184,7 @@ async function inventorySnapshot(client: KubeClient, opts: LiveOptions): Promise
   const inv = await readInventory(client, {
     container: opts.container,
     trim: true,
+    ...(opts.needs !== undefined ? { needs: opts.needs } : {}),
     ...(opts.nodeSelector !== undefined ? { nodeSelector: opts.nodeSelector } : {}),
   });
   const unread = nothingRead(inv);

@@ -6,6 +6,7 @@ import { UsageError } from "../../errors.js";
 import type { Gap } from "../../model/provenance.js";
 import { calicoInstall, daemonSetTemplate, metaOf, ownerDaemonSet } from "../k8s-objects.js";
 import type { ApiFailure, KubeClient, Obj } from "../../kube/client.js";
+import { NO_OBJECT_NEEDS, type ObjectNeeds } from "../object-needs.js";
 
 export interface RawInventory {
   nodes?: Obj[];
@@ -19,6 +20,10 @@ export interface RawInventory {
   namespaces: string[];
   /** cattle-system/cattle-cluster-agent (the Rancher version it names), when Rancher's agent runs. */
   rancherAgent?: Obj;
+  /** The named ConfigMaps that exist (undefined: none was asked for, or reading them failed). */
+  configMaps?: Obj[];
+  /** IPPools (undefined: not asked for, or the list failed). */
+  ipPools?: Obj[];
   gaps: Gap[];
 }
 
@@ -31,6 +36,8 @@ export interface InventoryOptions {
    * each page arrives (scan). A bundle (collect) keeps objects whole.
    */
   trim?: boolean;
+  /** Objects the advisories' conditions read beyond the Calico install (default: none). */
+  needs?: ObjectNeeds;
 }
 
 /** The parts of an API object that a scan never reads, removed in place. */
@@ -149,6 +156,51 @@ function refuseEmptySelection(nodes: readonly Obj[], selector: string | undefine
     throw new UsageError(`--nodes '${selector}' matches no node of the cluster`);
 }
 
+/**
+ * The named ConfigMaps, one GET each (the least-RBAC role grants get on these names only, never a
+ * ConfigMap list). Absent is no gap: a cluster without Canal has no canal-config.
+ */
+async function readConfigMaps(
+  client: KubeClient,
+  wanted: ObjectNeeds["configMaps"],
+): Promise<{ items?: Obj[]; gaps: Gap[] }> {
+  if (wanted.length === 0) return { gaps: [] };
+  const items: Obj[] = [];
+  const gaps: Gap[] = [];
+  for (const w of wanted) {
+    const r = await client.getJson(
+      `/api/v1/namespaces/${encodeURIComponent(w.namespace)}/configmaps/${encodeURIComponent(w.name)}`,
+    );
+    if (r.ok) items.push(r.value);
+    else if (r.status !== 404) gaps.push(apiGap("configmaps", r, w.namespace));
+  }
+  return gaps.length > 0 && items.length === 0 ? { gaps } : { items, gaps };
+}
+
+/** The objects advisory conditions read beyond the Calico install, and the gaps of reading them. */
+async function readNeeded(
+  client: KubeClient,
+  needs: ObjectNeeds = NO_OBJECT_NEEDS,
+): Promise<{ configMaps?: Obj[]; ipPools?: Obj[]; gaps: Gap[] }> {
+  const gaps: Gap[] = [];
+  const maps = await readConfigMaps(client, needs.configMaps);
+  gaps.push(...maps.gaps);
+  const poolsR = needs.ipPools ? await client.list(`${CALICO_GROUP}/ippools`) : undefined;
+  if (poolsR !== undefined && !poolsR.ok) gaps.push(crdGap("ippools", "IPPool", poolsR));
+  if (needs.agentFacts)
+    gaps.push({
+      check: "node-agent",
+      reason:
+        "a live scan reads no node agent data (NIC driver, UDP checksum counters, kernel log): run the node agent, and scan a bundle with its node-facts.json",
+      optional: true,
+    });
+  return {
+    gaps,
+    ...(maps.items !== undefined ? { configMaps: maps.items } : {}),
+    ...(poolsR?.ok === true ? { ipPools: poolsR.value } : {}),
+  };
+}
+
 export async function readInventory(client: KubeClient, opts: InventoryOptions): Promise<RawInventory> {
   const gaps: Gap[] = [];
   const keep: Keep = opts.trim === true ? trimObject : undefined;
@@ -186,6 +238,8 @@ export async function readInventory(client: KubeClient, opts: InventoryOptions):
     pods = pods.filter((p) => selected.has(nodeNameOf(p)));
   }
   for (const p of pods ?? []) namespaces.add(metaOf(p).namespace);
+  const { gaps: neededGaps, ...needed } = await readNeeded(client, opts.needs);
+  gaps.push(...neededGaps);
   if (!felixR.ok) gaps.push(crdGap("felix-configuration", "FelixConfiguration", felixR));
   if (!infoR.ok) gaps.push(crdGap("cluster-information", "ClusterInformation", infoR));
   return {
@@ -197,5 +251,6 @@ export async function readInventory(client: KubeClient, opts: InventoryOptions):
     ...(felixR.ok ? { felixConfigurations: felixR.value } : {}),
     ...(infoR.ok ? { clusterInformations: infoR.value } : {}),
     ...(agentR?.ok === true ? { rancherAgent: agentR.value } : {}),
+    ...needed,
   };
 }

@@ -6,6 +6,7 @@
 // earlier bundle (recognised by its marker file, never anything else) is renamed aside first and
 // deleted last, so a kill at any point leaves the old bundle or the new one, never neither.
 
+import type { ObjectNeeds } from "../object-needs.js";
 import { createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
@@ -32,6 +33,8 @@ export interface BundleWriteOptions {
   progress?: (done: number, total: number) => void;
   /** What was cleared of a killed earlier collect into the same directory. */
   onCleanup?: (c: Cleanup) => void;
+  /** Objects the advisories' conditions read beyond the Calico install (named ConfigMaps, IPPools). */
+  needs?: ObjectNeeds;
 }
 
 export interface BundleWriteResult {
@@ -260,6 +263,18 @@ async function writeObjects(tmp: string, inv: RawInventory): Promise<void> {
       join(tmp, "clusterinformations.json"),
       list("ClusterInformationList", inv.clusterInformations),
     );
+  if (inv.ipPools) await writeFile(join(tmp, "ippools.json"), list("IPPoolList", inv.ipPools));
+  // Only the named ConfigMaps the advisories read, in the namespace directory they belong to.
+  for (const ns of [...new Set((inv.configMaps ?? []).map((c) => metaOf(c).namespace))]) {
+    await mkdir(join(tmp, ns), { recursive: true });
+    await writeFile(
+      join(tmp, ns, "configmaps.json"),
+      list(
+        "ConfigMapList",
+        (inv.configMaps ?? []).filter((c) => metaOf(c).namespace === ns),
+      ),
+    );
+  }
 }
 
 export async function writeBundle(
@@ -276,6 +291,7 @@ export async function writeBundle(
   try {
     const inv = await readInventory(client, {
       container: opts.container,
+      ...(opts.needs !== undefined ? { needs: { ...opts.needs, agentFacts: false } } : {}),
       ...(opts.nodeSelector !== undefined ? { nodeSelector: opts.nodeSelector } : {}),
     });
     // Nothing read is credentials or connectivity: exit 2, and no bundle of empty files is left.
