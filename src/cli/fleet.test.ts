@@ -6,7 +6,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
 import { createServer, type Server } from "node:http";
@@ -296,7 +296,7 @@ test("plan over a directory of bundles: clusters grouped by the change they need
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
-    /^3 clusters \(ebpf-lookalike, healthy, rke2-canal-xdp-off\): nothing affected or at risk/m,
+    /^\d+ clusters \([^)]*\bebpf-lookalike, healthy, [^)]*\brke2-canal-xdp-off\): nothing affected or at risk/m,
   );
   assert.match(
     r.stdout,
@@ -307,7 +307,10 @@ test("plan over a directory of bundles: clusters grouped by the change they need
     clusters: { context: string; plans: unknown[] }[];
   };
   assert.equal(json.kind, "fleet-plan");
-  assert.equal(json.clusters.length, 5);
+  const bundles = readdirSync(join(ROOT, "examples"), { withFileTypes: true }).filter(
+    (e) => e.isDirectory() && existsSync(join(ROOT, "examples", e.name, "nodes.json")),
+  );
+  assert.equal(json.clusters.length, bundles.length);
 });
 
 test("a hanging exec credential plugin costs its context the credentials timeout, and is not left running", async () => {

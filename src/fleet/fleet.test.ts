@@ -131,7 +131,9 @@ test("the JSON schema: sorted clusters, outcomes, summaries, and each report as 
   assert.equal(doc.summary.clusters, 7);
   const affected = doc.clusters.find((c) => c.context === "rke1-canal-affected");
   assert.deepEqual(affected?.summary.advisories, [
+    { id: "CNID-2021-0001", affected: 0, atRisk: 0, unknown: 0, notAffected: 4 },
     { id: "CNID-2024-0001", affected: 2, atRisk: 2, unknown: 0, notAffected: 0 },
+    { id: "CNID-2024-0002", affected: 0, atRisk: 0, unknown: 0, notAffected: 4 },
   ]);
   assert.equal(affected?.summary.firstStep, "Move the RKE1 cluster to a fixed Kubernetes version");
   assert.equal(doc.summary.byAdvisory["CNID-2024-0001"]?.clustersAffected, 1);

@@ -161,13 +161,19 @@ describe("planners declare what they implement", () => {
 
 describe("perInstall", () => {
   test("two installs: each install's stopgaps side by side, in the parts' order", () => {
-    const f = facts.find((x) => (x.snapshot?.installs.length ?? 0) > 0 && x.rkeConfig === undefined);
+    const stopgaps = PLANNERS.find((p) => p.parts !== undefined);
+    assert.ok(stopgaps);
+    // An advisory that lists every stopgap, on a cluster with an install.
+    const f = facts.find(
+      (x) =>
+        (x.snapshot?.installs.length ?? 0) > 0 &&
+        x.rkeConfig === undefined &&
+        stopgaps.implements.every((id) => x.advisory.remediations.some((r) => r.id === id)),
+    );
     const first = f?.snapshot?.installs[0];
     assert.ok(f?.snapshot && first);
     const second = { ...first, name: `${first.name}-b` };
     const two = { ...f, snapshot: { ...f.snapshot, installs: [first, second] } };
-    const stopgaps = PLANNERS.find((p) => p.parts !== undefined);
-    assert.ok(stopgaps);
     const ids = stopgaps.plan(two).steps.map((s) => s.id);
     const ns = first.namespace;
     assert.deepEqual(ids, [

@@ -332,6 +332,21 @@ async function collectLogs(
   return results.sort((a, b) => JSON.stringify(a.source).localeCompare(JSON.stringify(b.source)));
 }
 
+/** A pod log the bundle names but that could not be read is a gap for its node. */
+function unreadableLogGaps(logs: readonly LogSourceResult[]): Gap[] {
+  return logs.flatMap((l): Gap[] =>
+    l.status === "unreadable" && l.source.kind === "pod"
+      ? [
+          {
+            check: "logs",
+            reason: l.problem ?? "unreadable",
+            subject: l.source.node ?? `${l.source.namespace}/${l.source.pod}`,
+          },
+        ]
+      : [],
+  );
+}
+
 export async function collectBundle(dir: string, options: BundleOptions): Promise<Snapshot> {
   const st = await stat(dir).catch(() => undefined);
   if (!st) throw new InputError(dir, "no such directory");
@@ -360,15 +375,7 @@ export async function collectBundle(dir: string, options: BundleOptions): Promis
     options.logContainers ?? [],
     options.signatures,
   );
-  for (const l of logs) {
-    if (l.status === "unreadable" && l.source.kind === "pod") {
-      gaps.push({
-        check: "logs",
-        reason: l.problem ?? "unreadable",
-        subject: l.source.node ?? `${l.source.namespace}/${l.source.pod}`,
-      });
-    }
-  }
+  gaps.push(...unreadableLogGaps(logs));
   const clusterVersion = infoRead.ok ? clusterInformationVersion(infoRead.items) : undefined;
   const distribution = majority(nodes);
   const managed = nodes.length > 0 || nsList.length > 0 ? rancherManaged(nodes, nsList) : undefined;
