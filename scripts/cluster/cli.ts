@@ -3,7 +3,7 @@
 // `eval "$(npm run -s cluster:up -- ... | tail -1)"`. Bad input: one line on stderr, exit 2.
 import { parseArgs } from "node:util";
 import { startCluster, stopCluster, UsageError } from "./cluster.js";
-import { ComponentError, tailLog } from "./processes.js";
+import { mainWith, unknownCommand } from "./cli-main.js";
 import { scenarioNames } from "./scenarios.js";
 
 const USAGE = `usage: cli.js up --scenario <${scenarioNames().join("|")}> --nodes <N> [--name <name>]
@@ -56,25 +56,7 @@ async function run(argv: string[]): Promise<void> {
     await stopCluster({ name: values.name, log });
     return;
   }
-  throw new UsageError(
-    command === undefined
-      ? "missing command (up or down)"
-      : `unknown command "${command}" (expected up or down)`,
-  );
+  throw unknownCommand(command);
 }
 
-run(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(`cluster: ${err.message}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (err instanceof ComponentError) {
-    console.error(`cluster: ${err.component}: ${err.message}`);
-    console.error(`--- last lines of ${err.logFile} ---\n${tailLog(err.logFile)}`);
-    process.exitCode = 1;
-    return;
-  }
-  console.error(`cluster: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+mainWith("cluster", run);

@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { UsageError } from "./cluster.js";
 import { parseFleetSpec, startFleet, stopFleet } from "./fleet.js";
-import { ComponentError, tailLog } from "./processes.js";
+import { mainWith, unknownCommand } from "./cli-main.js";
 import { scenarioNames } from "./scenarios.js";
 
 const USAGE = `usage: fleet-cli.js up --clusters <name:scenario:nodes,...> [--name <fleet>] [--concurrency <N>]
@@ -56,25 +56,7 @@ async function run(argv: string[]): Promise<void> {
     await stopFleet({ name: values.name, log });
     return;
   }
-  throw new UsageError(
-    command === undefined
-      ? "missing command (up or down)"
-      : `unknown command "${command}" (expected up or down)`,
-  );
+  throw unknownCommand(command);
 }
 
-run(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
-    console.error(`fleet: ${err.message}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (err instanceof ComponentError) {
-    console.error(`fleet: ${err.component}: ${err.message}`);
-    console.error(`--- last lines of ${err.logFile} ---\n${tailLog(err.logFile)}`);
-    process.exitCode = 1;
-    return;
-  }
-  console.error(`fleet: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-});
+mainWith("fleet", run);

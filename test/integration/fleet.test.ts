@@ -13,17 +13,15 @@
 // Needs scripts/cluster/ensure-tools.sh.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { runCli, type Run } from "./support/run-cli.js";
 import { parse as parseYaml, stringify as toYaml } from "yaml";
 import { killFleetNow, startFleet, stopFleet, type FleetInfo } from "../../scripts/cluster/fleet.js";
 import { startFreezeProxy, type FreezeProxy } from "./support/freeze-proxy.js";
 import { fleetExitCode, maskVolatile, type FleetJson } from "./support/fleet.js";
 
-const BIN = fileURLToPath(new URL("../../src/cli/bin.js", import.meta.url));
 const FLEET = "it-fleet";
 const MEMBERS = [
   { name: "it-fleet-rke1", scenario: "rke1-canal-affected", nodes: 30 },
@@ -40,37 +38,9 @@ const BOUNDS = ["--request-timeout", `${REQUEST_TIMEOUT_S}s`, "--timeout", `${TI
 let fleet: FleetInfo | undefined;
 const work = mkdtempSync(join(tmpdir(), "it-fleet-"));
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-  killed: boolean;
-}
-
 /** Runs the CLI as a user would; past `hardMs` it is killed and the test fails with what it printed. */
 function run(args: string[], hardMs: number): Promise<Run> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, KUBECONFIG: "", NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill("SIGKILL");
-    }, hardMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0, killed });
-    });
-  });
+  return runCli(args, hardMs);
 }
 
 function parseJson(r: Run, what: string): unknown {

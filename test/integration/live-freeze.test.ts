@@ -9,11 +9,11 @@
 // always gets SIGCONT, and the suite always stops its cluster. Needs scripts/cluster/ensure-tools.sh.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runCli, type Run } from "./support/run-cli.js";
 import { type ClusterInfo } from "../../scripts/cluster/cluster.js";
 import { clusterForSuite } from "./support/cluster.js";
 import { startFaultProxy } from "./support/fault-proxy.js";
@@ -30,37 +30,9 @@ clusterForSuite({ scenario: "rke1-canal-affected", nodes: 6, name: NAME }, (info
   cluster = info;
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-  killed: boolean;
-}
-
 /** Runs the CLI; `during` is called once it started; past `hardMs` it is killed (the test fails). */
 function run(args: string[], hardMs: number, during?: () => void): Promise<Run> {
-  const t0 = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, KUBECONFIG: "", NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill("SIGKILL");
-    }, hardMs);
-    during?.();
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr, ms: Date.now() - t0, killed });
-    });
-  });
+  return runCli(args, hardMs, { bin: BIN, ...(during !== undefined ? { during } : {}) });
 }
 
 function apiserverPid(): number {
