@@ -158,6 +158,37 @@ describe("Helm chart", { skip: noHelm }, () => {
     }
   });
 
+  test("node facts are opt-in: the host's /proc and /sys read-only under /host, and --host-root", async () => {
+    interface Pod {
+      containers: {
+        args: string[];
+        volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+        securityContext: { capabilities: { drop: string[]; add?: string[] } };
+      }[];
+      volumes: { name: string; hostPath?: { path: string } }[];
+    }
+    const podOf = (ds: Doc[]): Pod =>
+      (byKind(ds, "DaemonSet").spec as { template: { spec: Pod } }).template.spec;
+    const off = podOf(await template());
+    assert.ok(!off.containers[0]?.args.some((a) => a.startsWith("--host-root")));
+    assert.ok(!off.volumes.some((v) => v.hostPath?.path === "/proc" || v.hostPath?.path === "/sys"));
+    const on = podOf(await template("agent.nodeFacts.enabled=true"));
+    const agent = on.containers[0];
+    assert.ok(agent?.args.includes("--host-root=/host"));
+    for (const [name, host] of [
+      ["host-proc", "/proc"],
+      ["host-sys", "/sys"],
+    ] as const) {
+      assert.equal(on.volumes.find((v) => v.name === name)?.hostPath?.path, host);
+      assert.deepEqual(
+        agent?.volumeMounts.find((m) => m.name === name),
+        { name, mountPath: `/host${host}`, readOnly: true },
+      );
+    }
+    // Still no capability: the facts it reads are world-readable.
+    assert.deepEqual(agent?.securityContext.capabilities, { drop: ["ALL"] });
+  });
+
   test("the scan Job is off by default; on, it runs `scan` once per revision as its own read-only account", async () => {
     assert.equal(
       (await template()).some((d) => d.kind === "Job"),
