@@ -147,7 +147,7 @@ function withoutTime(report: unknown): unknown {
 
 test("a fleet scan: stopped, refused and credential-less clusters are gaps; the good one is its single scan", async () => {
   const kubeconfig = `${join(dir, "a.kubeconfig")}:${join(dir, "b.kubeconfig")}`;
-  const bounds = ["--request-timeout", "1s", "--timeout", "3s"];
+  const bounds = ["--request-timeout", "1s", "--timeout", "15s"];
   const fleet = await run(["scan", "--all-contexts", "-o", "json", ...bounds], { KUBECONFIG: kubeconfig });
   assert.equal(fleet.code, 4, fleet.stderr);
   const doc = JSON.parse(fleet.stdout) as FleetJson;
@@ -168,7 +168,7 @@ test("a fleet scan: stopped, refused and credential-less clusters are gaps; the 
     [0, 4, 4, 4],
   );
   // The stopped server cost its overall --timeout: the recorded reason says so.
-  assert.match(doc.clusters[3]?.gap?.message ?? "", /TIMEOUT|overall --timeout of 3 s/);
+  assert.match(doc.clusters[3]?.gap?.message ?? "", /TIMEOUT|overall --timeout of 15 s/);
   // Its own overall --timeout also bounds resolving its credentials: generous, for a loaded machine.
   const single = await run(
     ["scan", "--context", "good", "-o", "json", "--request-timeout", "1s", "--timeout", "60s"],
