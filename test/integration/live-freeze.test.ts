@@ -263,6 +263,8 @@ test(
           "apply",
           "--kubeconfig",
           kc,
+          "--advisory",
+          "CNID-2024-0001",
           "--only",
           "felix-disable-xdp",
           "--yes",

@@ -184,7 +184,7 @@ test("scan --bundle --prometheus: evidence on the right nodes, statuses unchange
   ]);
   assert.equal(code, 3);
   const report = JSON.parse(stdout) as Report;
-  const verdicts = report.verdicts[0]?.verdicts ?? [];
+  const verdicts = report.verdicts.find((g) => g.advisoryId === "CNID-2024-0001")?.verdicts ?? [];
   const by = (n: string): (typeof verdicts)[number] | undefined => verdicts.find((v) => v.subject === n);
   assert.deepEqual(
     verdicts.map((v) => [v.subject, v.status]),
