@@ -237,6 +237,30 @@ describe("metrics exposition", () => {
   });
 });
 
+/** A node agent on one log root with the timings these tests use; `now` is the test's clock. */
+function testAgent(o: {
+  root: string;
+  state: string;
+  advisories: ConstructorParameters<typeof NodeAgent>[0]["advisories"];
+  api: FakeApi;
+  now: () => number;
+}): NodeAgent {
+  return new NodeAgent({
+    node: "n1",
+    roots: [o.root],
+    stateDir: o.state,
+    advisories: o.advisories,
+    api: o.api,
+    clearAfterMs: 10 * MIN,
+    eventIntervalMs: 5 * MIN,
+    pollMs: 1000,
+    firstWriteJitterMs: 0,
+    log: () => undefined,
+    now: o.now,
+    random: () => 0,
+  });
+}
+
 function stormText(start: Date, seconds: number, kind: "storm" | "quiet" = "storm"): string {
   const lines = [...felixLog({ calicoVersion: "v3.28.0", kind, start, durationSeconds: seconds })];
   return `${lines.map((l) => toCri(l)).join("\n")}\n`;
@@ -254,21 +278,7 @@ describe("NodeAgent", () => {
     mkdirSync(dir, { recursive: true });
     let now = Date.parse("2024-08-14T09:05:00Z");
     const api = new FakeApi();
-    const make = (): NodeAgent =>
-      new NodeAgent({
-        node: "n1",
-        roots: [root],
-        stateDir: state,
-        advisories,
-        api,
-        clearAfterMs: 10 * MIN,
-        eventIntervalMs: 5 * MIN,
-        pollMs: 1000,
-        firstWriteJitterMs: 0,
-        log: () => undefined,
-        now: () => now,
-        random: () => 0,
-      });
+    const make = (): NodeAgent => testAgent({ root, state, advisories, api, now: () => now });
     writeFileSync(join(dir, "0.log"), stormText(new Date("2024-08-14T09:00:00Z"), 120));
     const a = make();
     await a.start();
@@ -329,20 +339,7 @@ describe("NodeAgent follows every container a loaded advisory names", () => {
     // A container no advisory names is never read.
     writeFileSync(join(pod, "install-cni", "0.log"), cri("ipv6-loop"));
     const api = new FakeApi();
-    const agent = new NodeAgent({
-      node: "n1",
-      roots: [root],
-      stateDir: state,
-      advisories,
-      api,
-      clearAfterMs: 10 * MIN,
-      eventIntervalMs: 5 * MIN,
-      pollMs: 1000,
-      firstWriteJitterMs: 0,
-      log: () => undefined,
-      now: () => now,
-      random: () => 0,
-    });
+    const agent = testAgent({ root, state, advisories, api, now: () => now });
     let now = Date.parse("2024-03-18T09:31:30Z");
     await agent.start();
     await agent.tick();
