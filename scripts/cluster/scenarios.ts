@@ -101,6 +101,38 @@ const RKE2_NODE = {
   containerRuntimeVersion: "containerd://1.7.17-k3s1",
 };
 
+/** RKE2's rke2-canal DaemonSet as its chart renders it (XDP off), with these image builds. */
+function rke2CanalDaemonSet(calicoBuild: string, flannelBuild: string): Scenario["daemonSet"] {
+  const calico = `rancher/hardened-calico:${calicoBuild}`;
+  return {
+    namespace: "kube-system",
+    name: "rke2-canal",
+    labels: { "k8s-app": "canal" },
+    serviceAccount: "canal",
+    initContainers: [
+      { name: "install-cni", image: calico, env: {} },
+      { name: "flexvol-driver", image: calico, env: {} },
+    ],
+    containers: [
+      {
+        name: "calico-node",
+        image: calico,
+        env: {
+          DATASTORE_TYPE: "kubernetes",
+          FELIX_XDPENABLED: "false",
+          FELIX_LOGSEVERITYSCREEN: "info",
+          FELIX_DEFAULTENDPOINTTOHOSTACTION: "ACCEPT",
+          FELIX_IPV6SUPPORT: "false",
+          CALICO_NETWORKING_BACKEND: "none",
+          CLUSTER_TYPE: "k8s,canal",
+          CALICO_DISABLE_FILE_LOGGING: "true",
+        },
+      },
+      { name: "kube-flannel", image: `rancher/hardened-flannel:${flannelBuild}`, env: {} },
+    ],
+  };
+}
+
 // rke2-calico's tigera-operator renders calico-system/calico-node; its FelixConfiguration `default`
 // comes from the chart (xdpEnabled: true), not from env.
 function rke2CalicoDaemonSet(calico: string): Scenario["daemonSet"] {
@@ -190,35 +222,9 @@ const SCENARIOS: Scenario[] = [
     distro: "rke2",
     distroVersion: "v1.30.3+rke2r1",
     node: { ...RKE2_NODE, kernelVersion: "5.4.0-177-generic" },
-    daemonSet: {
-      namespace: "kube-system",
-      name: "rke2-canal",
-      labels: { "k8s-app": "canal" },
-      serviceAccount: "canal",
-      initContainers: [
-        { name: "install-cni", image: "rancher/hardened-calico:v3.28.0-build20240625", env: {} },
-        { name: "flexvol-driver", image: "rancher/hardened-calico:v3.28.0-build20240625", env: {} },
-      ],
-      containers: [
-        {
-          name: "calico-node",
-          image: "rancher/hardened-calico:v3.28.0-build20240625",
-          env: {
-            DATASTORE_TYPE: "kubernetes",
-            FELIX_XDPENABLED: "false",
-            FELIX_LOGSEVERITYSCREEN: "info",
-            FELIX_DEFAULTENDPOINTTOHOSTACTION: "ACCEPT",
-            FELIX_IPV6SUPPORT: "false",
-            CALICO_NETWORKING_BACKEND: "none",
-            CLUSTER_TYPE: "k8s,canal",
-            CALICO_DISABLE_FILE_LOGGING: "true",
-          },
-        },
-        // incident-facts names only the repository (rancher/hardened-flannel); the tag is the
-        // flannel build that rke2-canal v3.28.0-build2024062503 paired with, not a verified fact.
-        { name: "kube-flannel", image: "rancher/hardened-flannel:v0.25.4-build20240610", env: {} },
-      ],
-    },
+    // incident-facts names only the repository (rancher/hardened-flannel); the flannel tag is the
+    // build that rke2-canal v3.28.0-build2024062503 paired with, not a verified fact.
+    daemonSet: rke2CanalDaemonSet("v3.28.0-build20240625", "v0.25.4-build20240610"),
     calicoVersion: "v3.28.0",
     felixConfiguration: { logSeverityScreen: "Info", reportingInterval: "0s" },
     hotNodeLog: undefined,
@@ -234,33 +240,7 @@ const SCENARIOS: Scenario[] = [
     distro: "rke2",
     distroVersion: "v1.28.8+rke2r1",
     node: { ...RKE2_NODE, kernelVersion: "5.15.0-105-generic", kubeletVersion: "v1.28.8+rke2r1" },
-    daemonSet: {
-      namespace: "kube-system",
-      name: "rke2-canal",
-      labels: { "k8s-app": "canal" },
-      serviceAccount: "canal",
-      initContainers: [
-        { name: "install-cni", image: "rancher/hardened-calico:v3.27.2-build20240308", env: {} },
-        { name: "flexvol-driver", image: "rancher/hardened-calico:v3.27.2-build20240308", env: {} },
-      ],
-      containers: [
-        {
-          name: "calico-node",
-          image: "rancher/hardened-calico:v3.27.2-build20240308",
-          env: {
-            DATASTORE_TYPE: "kubernetes",
-            FELIX_XDPENABLED: "false",
-            FELIX_LOGSEVERITYSCREEN: "info",
-            FELIX_DEFAULTENDPOINTTOHOSTACTION: "ACCEPT",
-            FELIX_IPV6SUPPORT: "false",
-            CALICO_NETWORKING_BACKEND: "none",
-            CLUSTER_TYPE: "k8s,canal",
-            CALICO_DISABLE_FILE_LOGGING: "true",
-          },
-        },
-        { name: "kube-flannel", image: "rancher/hardened-flannel:v0.24.3-build20240307", env: {} },
-      ],
-    },
+    daemonSet: rke2CanalDaemonSet("v3.27.2-build20240308", "v0.24.3-build20240307"),
     calicoVersion: "v3.27.2",
     felixConfiguration: { logSeverityScreen: "Info", reportingInterval: "0s" },
     hotNodeLog: undefined,
