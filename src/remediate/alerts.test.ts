@@ -96,3 +96,34 @@ test("CNID-2024-0002's rules carry its names; without resource alerts, no CPU or
     ["FlannelIPv6RestoreLoopSeen", "FlannelIPv6RestoreLoopStorm"],
   );
 });
+
+test("resource rules are named after the advisory's container, so two components never share one", async () => {
+  const all = await loadAdvisories(SHIPPED_ADVISORIES_DIR);
+  const base = all.find((a) => a.id === "CNID-2024-0001");
+  assert.ok(base);
+  const other = {
+    ...base,
+    id: "CNID-2099-0001",
+    component: { ...base.component, container: "kube-flannel" },
+    presentation: { ...base.presentation, alerts: {} },
+  };
+  const names = alertRuleGroups(other)
+    .flatMap((g) => g.rules)
+    .map((r) => r.alert ?? r.record);
+  assert.ok(names.includes("cnidoctor:kube_flannel_cpu_cores:rate5m"), names.join(" "));
+  assert.ok(names.includes("cnidoctor:kube_flannel_working_set_mib_per_hour:deriv1h"), names.join(" "));
+  assert.ok(names.includes("KubeFlannelCpuAbovePeers"), names.join(" "));
+  assert.ok(names.includes("KubeFlannelMemoryGrowing"), names.join(" "));
+  assert.ok(!names.some((n) => n?.includes("calico") === true || n?.startsWith("Calico") === true));
+  // The shipped advisory keeps the names alerting routes already use.
+  const shipped = alertRuleGroups(base)
+    .flatMap((g) => g.rules)
+    .map((r) => r.alert ?? r.record);
+  assert.ok(
+    shipped.includes("CalicoNodeCpuAbovePeers") && shipped.includes("cnidoctor:calico_node_cpu_cores:rate5m"),
+  );
+  const cpuRule = alertRuleGroups(other)
+    .flatMap((g) => g.rules)
+    .find((r) => r.alert === "KubeFlannelCpuAbovePeers");
+  assert.match(cpuRule?.annotations?.summary ?? "", /^kube-flannel /);
+});

@@ -1,6 +1,6 @@
 // Prometheus alert rules for an advisory, generated from its data: the signature rate (from the
-// cnidoctor agent's log-derived counter), calico-node CPU against its peers, and the slope of its
-// working set. Thresholds are the advisory's `symptoms`. The output must pass `promtool check
+// cnidoctor agent's log-derived counter), the CPU of the advisory's container against its peers,
+// and the slope of its working set. Thresholds are the advisory's `symptoms`. The output must pass `promtool check
 // rules`; alerts/tests/ holds `promtool test rules` cases for the committed file.
 
 import { stringify } from "yaml";
@@ -36,6 +36,16 @@ function pascal(id: string): string {
     .filter((w) => w !== "")
     .map((w) => `${w.charAt(0).toUpperCase()}${w.slice(1).toLowerCase()}`)
     .join("");
+}
+
+/** "calico-node" → "CalicoNode": the container's part of its resource alert names. */
+function containerPascal(container: string): string {
+  return pascal(container).replace(/^(\d)/, "Cnidoctor$1");
+}
+
+/** "calico-node" → "calico_node": the container's part of its recording rule names. */
+function containerSnake(container: string): string {
+  return container.toLowerCase().replace(/[^a-z0-9]+/g, "_");
 }
 
 /** The advisory's own words for its two signature alerts, else generic ones built from its id. */
@@ -74,8 +84,9 @@ export function alertRuleGroups(advisory: Advisory): { name: string; rules: Rule
     ...corroboratingAgentFacts(advisory).map((c) => c.id),
   ];
   const sel = `advisory="${id}", signature=~"${symptomIds.join("|")}"`;
-  const cpu = "cnidoctor:calico_node_cpu_cores:rate5m";
-  const memSlope = "cnidoctor:calico_node_working_set_mib_per_hour:deriv1h";
+  const container = advisory.component.container;
+  const cpu = `cnidoctor:${containerSnake(container)}_cpu_cores:rate5m`;
+  const memSlope = `cnidoctor:${containerSnake(container)}_working_set_mib_per_hour:deriv1h`;
   const sigRate = `cnidoctor:signature_matches_per_hour:rate15m`;
   const common = { advisory: id, component: advisory.component.container };
   const runbook = `Run \`cnidoctor scan\` and \`cnidoctor plan\`; see docs/remediation.md. ${advisory.title}.`;
@@ -110,22 +121,22 @@ export function alertRuleGroups(advisory: Advisory): { name: string; rules: Rule
       },
     },
     {
-      alert: "CalicoNodeCpuAbovePeers",
+      alert: `${containerPascal(container)}CpuAbovePeers`,
       expr: `${cpu} > scalar(${s.cpuPeerRatio} * quantile(0.5, ${cpu})) and ${cpu} > 0.1`,
       for: "30m",
       labels: { severity: "warning", ...common },
       annotations: {
-        summary: `calico-node {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanize }} cores, over ${s.cpuPeerRatio}x the median of its peers`,
+        summary: `${container} {{ $labels.namespace }}/{{ $labels.pod }} uses {{ $value | humanize }} cores, over ${s.cpuPeerRatio}x the median of its peers`,
         description: `A symptom of ${id} when the pod's log also shows the signature. ${runbook}`,
       },
     },
     {
-      alert: "CalicoNodeMemoryGrowing",
+      alert: `${containerPascal(container)}MemoryGrowing`,
       expr: `${memSlope} > ${s.memorySlopeMiBPerHour}`,
       for: "1h",
       labels: { severity: "warning", ...common },
       annotations: {
-        summary: `calico-node {{ $labels.namespace }}/{{ $labels.pod }} working set grows {{ $value | humanize }} MiB/h`,
+        summary: `${container} {{ $labels.namespace }}/{{ $labels.pod }} working set grows {{ $value | humanize }} MiB/h`,
         description: `Sustained growth above ${s.memorySlopeMiBPerHour} MiB/h, a symptom of ${id}. ${runbook}`,
       },
     },

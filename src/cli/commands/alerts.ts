@@ -19,7 +19,7 @@ export const alertsCommand: Command = {
   name: "alerts",
   usage: `cnidoctor alerts [--advisory ID] [--format ${choices("format", "alerts")}]`,
   summary:
-    "Prometheus alert rules for each loaded advisory (or --advisory's): signature rate, calico-node CPU against peers, memory slope.",
+    "Prometheus alert rules for each loaded advisory (or --advisory's): signature rate, the CPU of its container against its peers, memory slope.",
   examples: [
     "cnidoctor alerts > cnidoctor-rules.yaml",
     "cnidoctor alerts --format prometheusrule | kubectl apply -f -",
