@@ -75,6 +75,11 @@ function signatureAlerts(advisory: Advisory): { seen: Required<AlertText>; rate:
   };
 }
 
+/** Whether the advisory's rules include its container's CPU and memory alerts (the default). */
+export function hasResourceAlerts(advisory: Advisory): boolean {
+  return advisory.presentation?.alerts?.resources !== false;
+}
+
 export function alertRuleGroups(advisory: Advisory): { name: string; rules: Rule[] }[] {
   const s = advisory.symptoms;
   const id = advisory.id;
@@ -141,7 +146,7 @@ export function alertRuleGroups(advisory: Advisory): { name: string; rules: Rule
       },
     },
   ];
-  const resources = advisory.presentation?.alerts?.resources !== false;
+  const resources = hasResourceAlerts(advisory);
   const resourceRule = (r: Rule): boolean =>
     r.record === cpu || r.record === memSlope || r.expr.includes(cpu) || r.expr.includes(memSlope);
   return [

@@ -119,6 +119,13 @@ test("nothing exposed, nothing planned but the alert rules", async () => {
       ["alert-rules"],
       example,
     );
+    // CNID-2021-0001 has no resource alerts: the step must not promise CPU or memory rules.
+    const alerts = plan.steps.find((s) => s.id === "alert-rules");
+    assert.equal(alerts?.title, "Write Prometheus alert rules (PrometheusRule) for the signature rate");
+    assert.doesNotMatch(
+      `${alerts?.summary ?? ""} ${(alerts?.notes ?? []).join(" ")}`,
+      /CPU|memory|calico-node/,
+    );
     assert.ok(
       plan.notes.some((n) => /Nothing is affected or at risk/.test(n)),
       example,
