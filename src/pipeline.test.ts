@@ -439,6 +439,60 @@ describe("CNID-2024-0002 (flannel v0.24.3 IPv6 loop) through every target", () =
     assert.equal(quiet.findings.find((f) => f.advisoryId === "CNID-2024-0002")?.status, "not-affected");
   });
 
+  test("logs: a kubectl --prefix capture is judged per pod, and a container the capture names decides what it can show", async () => {
+    const advisories = await loadAdvisories();
+    const dir = await mkdtemp(join(tmpdir(), "cnid-prefix-"));
+    const loop = flannelLogText({
+      kind: "ipv6-loop",
+      version: "v0.24.3",
+      start: new Date("2024-03-18T09:30:00Z"),
+      durationSeconds: 60,
+      iface: "eth0",
+    });
+    const felix =
+      "2024-03-18 09:30:00.000 [INFO][52] felix/summary.go 100: Summarising 3 dataplane reconciliation loops\n";
+    const prefixed = (pod: string, container: string, text: string): string[] =>
+      text
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => `[pod/${pod}/${container}] ${l}`);
+    const file = join(dir, "canal.log");
+    await writeFile(
+      file,
+      [
+        ...prefixed("canal-hot", "kube-flannel", loop),
+        ...prefixed("canal-calm", "calico-node", felix),
+        "",
+      ].join("\n"),
+    );
+    const { report } = await runPipeline({
+      target: { kind: "logs", name: file, sources: await logSourcesOf([file]) },
+      advisories,
+      ...BASICS,
+    });
+    const flannel = report.verdicts.find((g) => g.advisoryId === "CNID-2024-0002")?.verdicts ?? [];
+    assert.deepEqual(
+      flannel.map((v) => [v.subject, v.kind, v.status]),
+      [
+        ["canal-hot", "pod", "affected"],
+        ["canal-calm", "pod", "unknown"],
+      ],
+    );
+    // The calm pod's lines are calico-node's: the report must not say the loop "was not seen" there.
+    const calm = flannel.find((v) => v.subject === "canal-calm");
+    assert.ok(
+      calm?.reasons.some((r) =>
+        /from the calico-node container; the signature is logged by kube-flannel/.test(r),
+      ),
+    );
+    assert.ok(!calm?.reasons.some((r) => /was not seen/.test(r)));
+    assert.deepEqual(report.findings.find((f) => f.advisoryId === "CNID-2024-0002")?.nodes, ["canal-hot"]);
+    const table = renderReport(report, "table", { color: false });
+    assert.match(table, /^POD +STATUS/m);
+    assert.doesNotMatch(table, /^NODE +STATUS/m);
+    assert.match(table, /AFFECTED on 1 of 2 pods/);
+  });
+
   test("live: the scan reads kube-flannel's log from the API where the pod runs it", async () => {
     const advisories = await loadAdvisories();
     const api = await serveBundle(LOOP);

@@ -373,7 +373,16 @@ function logName(source: LogSourceResult): string {
  * stern, shipper fields), so a healthy pod next to an affected one is judged on its own lines.
  * Lines naming no subject are a subject of their own only when they matched something.
  */
-function logSubjects(source: LogSourceResult): { name: string; source: LogSourceResult; named?: boolean }[] {
+interface LogSubject {
+  name: string;
+  source: LogSourceResult;
+  /** The kind of subject the capture names (a node when it names one); absent for a whole log. */
+  kind?: "node" | "pod";
+  /** The container the capture says wrote these lines. */
+  container?: string;
+}
+
+function logSubjects(source: LogSourceResult): LogSubject[] {
   const base = logName(source);
   const parts = (source.captures ?? []).filter(
     (c) => c.subject.pod !== undefined || c.subject.node !== undefined || c.scan.signals.length > 0,
@@ -383,7 +392,13 @@ function logSubjects(source: LogSourceResult): { name: string; source: LogSource
     const { pod, node } = subject;
     const name =
       pod !== undefined && node !== undefined ? `${node}/${pod}` : (node ?? pod ?? subject.container ?? base);
-    return { name, source: { ...source, scan }, named: pod !== undefined || node !== undefined };
+    const kind = node !== undefined ? "node" : pod !== undefined ? "pod" : undefined;
+    return {
+      name,
+      source: { ...source, scan },
+      ...(kind !== undefined ? { kind } : {}),
+      ...(subject.container !== undefined ? { container: subject.container } : {}),
+    };
   });
 }
 
@@ -391,6 +406,7 @@ function diagnoseLogSource(
   advisory: Advisory,
   source: LogSourceResult,
   name = logName(source),
+  container?: string,
 ): DiagnosedVerdict {
   const sym = summarizeSymptoms(advisory.id, [source]);
   const evidence = [...symptomEvidence(name, sym), ...yearEvidence(name, sym)];
@@ -454,8 +470,13 @@ function diagnoseLogSource(
     source.scan.firstTimestamp !== undefined
       ? ` (${source.scan.firstTimestamp} to ${source.scan.lastTimestamp ?? "?"})`
       : "";
-  const seenLine =
-    partial.length > 0
+  // A capture that names another container cannot show this advisory's signature: say so rather
+  // than that it was not seen.
+  const otherContainer =
+    container !== undefined && container !== advisory.component.container && partial.length === 0;
+  const seenLine = otherContainer
+    ? `these ${source.scan.lines} lines${span} are from the ${container} container; the signature is logged by ${advisory.component.container}, whose log the capture does not hold`
+    : partial.length > 0
       ? `no decisive signature was seen in ${source.scan.lines} lines${span}; only ${partial.join(", ")}, which do not decide this problem without version evidence`
       : `the signature was not seen in ${source.scan.lines} lines${span}`;
   return verdict(
@@ -474,9 +495,9 @@ export function diagnose(snapshot: Snapshot, advisory: Advisory): Diagnosis {
   if (snapshot.target.kind === "logs") {
     const verdicts = snapshot.logs.flatMap((l) =>
       logSubjects(l).map((part) => {
-        const verdict = diagnoseLogSource(advisory, part.source, part.name);
+        const verdict = diagnoseLogSource(advisory, part.source, part.name, part.container);
         // A pod or node named by the capture is a subject like a scanned node: findings list it in nodes[].
-        return part.named === true ? { ...verdict, kind: "node" as const } : verdict;
+        return part.kind !== undefined ? { ...verdict, kind: part.kind } : verdict;
       }),
     );
     return { advisory, verdicts };

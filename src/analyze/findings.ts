@@ -65,7 +65,7 @@ export function buildFindings(snapshot: Snapshot, diagnosis: Diagnosis): Finding
       title: advisory.title,
       status,
       severity: advisory.severity,
-      nodes: group.filter((v) => v.kind === "node").map((v) => v.subject),
+      nodes: group.filter((v) => v.kind !== "log").map((v) => v.subject),
       evidence: mergeEvidence([
         ...group,
         { subject: "", kind: "node", status, reasons: [], dependsOn: [], evidence: reasons },

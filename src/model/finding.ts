@@ -48,7 +48,8 @@ export interface VerdictFacts {
 /** The verdict for one node (or one log source in logs-only mode). */
 export interface SubjectVerdict {
   subject: string;
-  kind: "node" | "log";
+  /** log: a whole log file; pod or node: a subject a capture names, or a scanned node. */
+  kind: "node" | "pod" | "log";
   status: Status;
   reasons: string[];
   evidence: Evidence[];

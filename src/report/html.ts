@@ -17,6 +17,7 @@ import {
   shortTime,
   targetLine,
   unitOf,
+  unitTitle,
   verdictPhrase,
 } from "./view.js";
 import type { NodeRow } from "./view.js";
@@ -109,7 +110,7 @@ function nodeTable(report: Report, charts: Map<string, TrendChart>): string {
   for (const g of report.verdicts)
     for (const v of g.verdicts)
       callouts.set(`${g.advisoryId}\u0000${v.subject}`, v.facts?.resourceCallouts ?? []);
-  const first = unitOf(report) === "log" ? "Log" : "Node";
+  const first = unitTitle(unitOf(report));
   return groups
     .map((g) => {
       const rows = g.rows.map((r: NodeRow) => {
@@ -344,7 +345,7 @@ export function reportSections(report: Report): string {
   const charts = new Map((report.trends ?? []).map((c) => [chartKey(report, c), c]));
   return `${summarySection(report)}
 ${nodeTable(report, charts)}
-${unitOf(report) === "log" ? "" : smallMultiples(report, status)}
+${unitOf(report) !== "node" ? "" : smallMultiples(report, status)}
 ${evidenceSection(report)}
 ${remediationSection(report)}
 ${coverageSection(report)}`;

@@ -13,6 +13,7 @@ import {
   remediations,
   targetLine,
   unitOf,
+  unitTitle,
   verdictPhrase,
 } from "./view.js";
 
@@ -48,7 +49,7 @@ function summarySection(report: Report): string[] {
 function nodesSection(report: Report): string[] {
   const out: string[] = [];
   const groups = nodeRows(report).filter((g) => g.rows.length > 0);
-  const first = unitOf(report) === "log" ? "Log" : "Node";
+  const first = unitTitle(unitOf(report));
   for (const g of groups) {
     out.push("", groups.length > 1 ? `## ${first}s — ${g.advisoryId}` : `## ${first}s`, "");
     const rows = g.rows.map((r) => [

@@ -17,6 +17,7 @@ import {
   remediations,
   targetLine,
   unitOf,
+  unitTitle,
   verdictPhrase,
 } from "./view.js";
 
@@ -53,7 +54,7 @@ function table(
   unit: string,
 ): string[] {
   const COLUMNS = columnsFor(settings, version);
-  const titles = COLUMNS.map((c, i) => (i === 0 && unit === "log" ? "LOG" : c.title));
+  const titles = COLUMNS.map((c, i) => (i === 0 ? unitTitle(unit).toUpperCase() : c.title));
   const cells = rows.map((r) => COLUMNS.map((c) => truncate(c.value(r), c.max)));
   const widths = COLUMNS.map((c, i) =>
     Math.min(c.max, Math.max(titles[i]?.length ?? 0, ...cells.map((row) => width(row[i] ?? "")))),

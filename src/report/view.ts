@@ -96,9 +96,16 @@ export function verdictPhrase(s: AdvisorySummary, unit: string): { word: string;
   }
 }
 
-export function unitOf(report: Report): string {
+/** What the report's rows are: logs, pods, nodes, or "subject" when a capture names both. */
+export function unitOf(report: Report): "log" | "pod" | "node" | "subject" {
   const kinds = new Set(report.verdicts.flatMap((g) => g.verdicts.map((v) => v.kind)));
-  return kinds.size === 1 && kinds.has("log") ? "log" : "node";
+  if (kinds.size === 1) return kinds.has("log") ? "log" : kinds.has("pod") ? "pod" : "node";
+  return kinds.has("pod") ? "subject" : "node";
+}
+
+/** The first column's title for a unit: "Log", "Pod", "Subject" or "Node". */
+export function unitTitle(unit: string): string {
+  return `${unit.charAt(0).toUpperCase()}${unit.slice(1)}`;
 }
 
 function str(v: unknown): string | undefined {
