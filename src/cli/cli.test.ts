@@ -389,6 +389,27 @@ describe("plan, apply and alerts with two advisories loaded", () => {
       ]);
       assert.equal(unknown.code, 2);
       assert.match(unknown.stderr, /advisory CNID-1999-0001 is not among the loaded advisories/);
+      // apply on a cluster where no advisory found anything: nothing to do, not an ambiguity.
+      const state = join(dir, "state");
+      const calm = run([
+        "apply",
+        "--bundle",
+        join(EXAMPLES, "healthy"),
+        "--advisories",
+        dir,
+        "--output-dir",
+        join(dir, "out"),
+        "--state-dir",
+        state,
+        "--yes",
+      ]);
+      assert.equal(calm.code, 0, calm.stderr);
+      assertOneCleanLine(calm.stderr);
+      assert.match(
+        calm.stderr,
+        /nothing is affected or at risk \(CNID-2024-0001, CNID-2099-0001 checked\); nothing changed/,
+      );
+      assert.doesNotMatch(calm.stderr, /found something/);
       const rules = run(["alerts", "--advisories", dir]);
       assert.match(rules.stdout, /alert: CalicoXdpBtfRetryStorm/);
       assert.match(rules.stdout, /alert: FelixRouteSyncStorm/);

@@ -25,6 +25,7 @@ import {
   planOptions,
   chosenAdvisories,
   oneAdvisory,
+  nothingFound,
   unreadLine,
   unreadParts,
   type Facts,
@@ -170,13 +171,15 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   );
   const only = onlyList(args);
   const ds = flagValue(args, "daemonset");
-  const { plan, facts } =
-    ds !== undefined && ds !== ""
-      ? await daemonSetPlan(args, rt, ds)
-      : await gatherFacts(args, rt).then(async (all) => {
-          const f = oneAdvisory("apply", all);
-          return { facts: f, plan: await makePlan(args, rt, f) };
-        });
+  let plan: Plan;
+  let facts: Facts;
+  if (ds !== undefined && ds !== "") ({ plan, facts } = await daemonSetPlan(args, rt, ds));
+  else {
+    const all = await gatherFacts(args, rt);
+    if (nothingFound(all)) return nothingToApply(all, rt.now);
+    facts = oneAdvisory("apply", all);
+    plan = await makePlan(args, rt, facts);
+  }
   // A partial read comes first: a step it hid is not "no step … in the plan" (bad usage).
   const unread = unreadParts(facts, rt.now);
   if (unread.length > 0)
@@ -197,6 +200,22 @@ async function apply(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   } finally {
     built.close();
   }
+}
+
+/**
+ * No loaded advisory found anything: nothing is applied (exit 0), unless a part of the cluster
+ * could not be read, which leaves that open (exit 4, as a plan on a partial read).
+ */
+function nothingToApply(all: readonly Facts[], now: Date): CommandResult {
+  const ids = all.map((f) => f.advisory.id).join(", ");
+  const unread = [...new Set(all.flatMap((f) => unreadParts(f, now)))];
+  if (unread.length > 0)
+    return { stdout: "", stderr: unreadLine("apply", unread, "nothing changed"), exitCode: 4 };
+  return {
+    stdout: "",
+    stderr: `cnidoctor: apply: nothing is affected or at risk (${ids} checked); nothing changed. To apply one advisory's hardening steps anyway, name it with --advisory ID (see cnidoctor plan).`,
+    exitCode: 0,
+  };
 }
 
 async function confirmAndApply(

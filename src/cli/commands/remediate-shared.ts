@@ -172,6 +172,14 @@ export async function gatherFacts(args: ParsedArgs, rt: Runtime, target?: Target
   return (found.length > 0 ? found : diagnoses).map((d) => facts(d.advisory, d));
 }
 
+/**
+ * Several advisories were judged on the cluster and none found anything: there is no advisory to
+ * apply for (gatherFacts then returns all of them, for the plan to show their hardening steps).
+ */
+export function nothingFound(all: readonly Facts[]): boolean {
+  return all.length > 1 && all.every((f) => f.diagnosis !== undefined && !foundSomething(f.diagnosis));
+}
+
 /** Apply acts for one advisory at a time: its backup, post-check and lease name one advisory. */
 export function oneAdvisory(command: string, all: Facts[]): Facts {
   const [first, second] = all;
