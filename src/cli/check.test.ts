@@ -82,7 +82,7 @@ describe("an RKE2 config.yaml with --rke-config", () => {
     await writeFile(cilium, "cni: cilium\n");
     const r = await run(["check", "--rke-config", cilium, "--rke2", "v1.30.2+rke2r1"]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr.trim(), /^cnidoctor: .*cilium\.yaml: selects CNI 'cilium', not Calico or Canal/);
+    assert.match(r.stderr.trim(), /^cnidoctor: .*cilium\.yaml: selects CNI 'cilium', not Calico, Canal or flannel/);
     const none = await run(["check", "--rke-config", cilium.replace("cilium", "plain")]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /pins no version: give --rke2 VERSION/);
