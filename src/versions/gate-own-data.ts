@@ -212,8 +212,7 @@ function rke1ComponentImage(
 function rke1ComponentAlternative(
   tables: VersionTables,
   current: string,
-  component: { ecosystem: ComponentEcosystem; pkg: AffectedPackage },
-  plugin: CalicoPlugin,
+  judged: { ecosystem: ComponentEcosystem; pkg: AffectedPackage; plugin: CalicoPlugin },
   ctx: GateContext,
   sameLine: boolean,
 ): GateAlternative | undefined {
@@ -223,11 +222,11 @@ function rke1ComponentAlternative(
     .filter((v) => (sameLine ? minorOf(v) === line : compareVersionNames(minorOf(v) ?? "", line) > 0))
     .sort(compareVersionNames);
   for (const v of candidates) {
-    const img = rke1ComponentImage(tables, v, component.ecosystem, plugin);
-    if (img?.version === undefined || matchVersion(component.pkg, img.version).result !== "out-of-range")
+    const img = rke1ComponentImage(tables, v, judged.ecosystem, judged.plugin);
+    if (img?.version === undefined || matchVersion(judged.pkg, img.version).result !== "out-of-range")
       continue;
     if (ctx.rancher !== undefined && !rancherOffersRke1(tables, ctx.rancher, v)) continue;
-    const c: GateComponent = { ecosystem: component.ecosystem, version: img.version, image: img.image };
+    const c: GateComponent = { ecosystem: judged.ecosystem, version: img.version, image: img.image };
     return {
       version: v,
       calicoVersion: "",
@@ -295,11 +294,11 @@ function checkRke1Component(
         : `${product} ${img.version} is outside ${advisory.id}'s ${product} ranges`;
   const fixed =
     verdict === "affected"
-      ? rke1ComponentAlternative(tables, q.version, component, plugin, ctx, true)
+      ? rke1ComponentAlternative(tables, q.version, { ...component, plugin }, ctx, true)
       : undefined;
   const later =
     verdict === "affected" && fixed === undefined
-      ? rke1ComponentAlternative(tables, q.version, component, plugin, ctx, false)
+      ? rke1ComponentAlternative(tables, q.version, { ...component, plugin }, ctx, false)
       : undefined;
   const line = minorOf(q.version) ?? "";
   const noFix: GateNoFixInLine | undefined =

@@ -1,7 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../advisories/load.js";
-import { checkVersions, gateExitCode, type GateAnswer, type GateContext, type GateQuery } from "./gate.js";
+import { checkVersions, gateExitCode, type GateContext, type GateQuery } from "./gate.js";
 import type { Advisory } from "../model/advisory.js";
 import { defaultVersionTables, rke1FixedVersionFor, rke2FixedReleaseFor } from "./tables.js";
 import { extendTables, parseKdm } from "./kdm.js";
@@ -294,7 +294,7 @@ describe("an advisory judged by its own release lists and component range", () =
     assert.equal(a?.fixed?.version, "v1.28.9+rke2r1");
     assert.equal(a?.noFixInLine, undefined);
     assert.equal(a?.calicoVersion, undefined, "no Calico for --upgrade-from to pick up");
-    assert.equal(gateExitCode([a as GateAnswer]), 3);
+    assert.equal(gateExitCode([a]), 3);
   });
 
   test("a listed release whose line has no fixed release says so and names the next line's", () => {
@@ -328,7 +328,7 @@ describe("an advisory judged by its own release lists and component range", () =
   test("a release in neither the tables nor the list is unknown (exit 4)", () => {
     const a = one({ kind: "rke2", version: "v1.99.1+rke2r1", variant: "canal" });
     assert.equal(a?.verdict, "unknown");
-    assert.equal(gateExitCode([a as GateAnswer]), 4);
+    assert.equal(gateExitCode([a]), 4);
   });
 
   test("a listed release the entry marks unverified is affected and unverified", () => {
