@@ -6,7 +6,7 @@ import type { Advisory } from "../model/advisory.js";
 import type { Platform, PlatformGate } from "../model/finding.js";
 import type { Fact } from "../model/provenance.js";
 import type { Snapshot } from "../model/snapshot.js";
-import { checkVersions, type GateAnswer, type GateQuery } from "../versions/gate.js";
+import { checkVersions, judgedByCalicoRange, type GateAnswer, type GateQuery } from "../versions/gate.js";
 import { compareVersionNames } from "../versions/order.js";
 import type { VersionTables } from "../versions/tables.js";
 
@@ -85,9 +85,11 @@ export function platformSection(
   rancherVersion: Fact<string> | undefined,
 ): Platform {
   const { queries, from } = platformQueries(snapshot, tables);
+  // The platform section answers by Calico release only: the report's gate rows carry Calico
+  // fields, and the advisories judged by their own release lists are not part of it (yet).
   const answers = checkVersions(
     queries,
-    advisories,
+    advisories.filter(judgedByCalicoRange),
     tables,
     rancherVersion !== undefined ? { rancher: rancherVersion.value } : {},
   );

@@ -438,6 +438,12 @@ export const FLAGS = [
     commands: ["check"],
   },
   {
+    name: "flannel",
+    value: list(),
+    usage: "check: flannel release(s), comma-separated (v0.24.3), judged by the advisories' flannel ranges.",
+    commands: ["check"],
+  },
+  {
     name: "upgrade-from",
     value: text(),
     usage:
@@ -466,8 +472,8 @@ export const FLAGS = [
   },
   {
     name: "cni",
-    value: oneOf(["canal", "calico"]),
-    values: ["canal", "calico"],
+    value: oneOf(["canal", "calico", "flannel"]),
+    values: ["canal", "calico", "flannel"],
     usage:
       "check: the RKE2 CNI chart for --rke2 (default: the one an RKE2 config.yaml given with --rke-config selects, else canal, RKE2's default).",
     commands: ["check"],

@@ -2,7 +2,8 @@
 // a sentence back.
 
 import { stringify as toYaml } from "yaml";
-import type { GateAnswer } from "../versions/gate.js";
+import type { GateAnswer, GateComponent } from "../versions/gate.js";
+import { ecosystemWords } from "../versions/component.js";
 import type { UpgradeWarningAnswer } from "../versions/upgrade-warnings.js";
 
 export type GateFormat = "table" | "json" | "yaml" | "markdown";
@@ -22,11 +23,28 @@ function subject(a: GateAnswer): string {
   return `${q.kind} ${q.version}${variant}`;
 }
 
+function release(c: GateComponent): string {
+  return `${ecosystemWords(c.ecosystem).product} ${c.version}`;
+}
+
+/** "canal_flannel rancher/mirrored-flannel-flannel:v0.24.2 (flannel v0.24.2)": the image judged. */
+function imageText(a: GateAnswer): string {
+  const c = a.component;
+  if (c?.image === undefined) return "";
+  return `${c.imageKey !== undefined ? `${c.imageKey} ` : ""}${c.image} (${release(c)})`;
+}
+
 function fixedText(a: GateAnswer): string {
-  if (a.fixed === undefined) return "";
+  if (a.fixed === undefined) {
+    const none = a.noFixInLine;
+    if (none === undefined) return "";
+    const next = none.next !== undefined ? `; move to ${none.next.line} or later (${none.next.version})` : "";
+    return `none in ${none.line}${next}`;
+  }
   const calico = a.fixed.calicoVersion !== "" ? ` (Calico ${a.fixed.calicoVersion})` : "";
+  const component = a.fixed.component !== undefined ? ` (${release(a.fixed.component)})` : "";
   const by = a.fixed.offeredBy !== undefined ? `, offered by ${a.fixed.offeredBy}` : "";
-  return `${a.fixed.version}${calico}${by}`;
+  return `${a.fixed.version}${calico}${component}${by}`;
 }
 
 function offeredLines(a: GateAnswer): string[] {
@@ -43,6 +61,8 @@ function table(doc: GateDocument): string {
       `${a.verdict.toUpperCase().padEnd(13)} ${subject(a)}  [${a.advisoryId}]${a.unverified === true ? " (unverified)" : ""}`,
     );
     lines.push(`  ${a.reason}`);
+    const image = imageText(a);
+    if (image !== "") lines.push(`  image: ${image}`);
     if (a.unmetConditions.length > 0) lines.push(`  exposed only if: ${a.unmetConditions.join(", ")}`);
     const fixed = fixedText(a);
     if (fixed !== "") lines.push(`  smallest fixed: ${fixed}`);
@@ -68,7 +88,7 @@ function cell(text: string): string {
 function markdown(doc: GateDocument): string {
   const rows = doc.answers.map(
     (a) =>
-      `| ${cell(subject(a))} | ${a.advisoryId} | ${a.verdict}${a.unverified === true ? " (unverified)" : ""} | ${cell(a.reason)} | ${cell(fixedText(a))} | ${cell(a.sources.join("; "))} |`,
+      `| ${cell(subject(a))}${imageText(a) !== "" ? cell(` — ${imageText(a)}`) : ""} | ${a.advisoryId} | ${a.verdict}${a.unverified === true ? " (unverified)" : ""} | ${cell(a.reason)} | ${cell(fixedText(a))} | ${cell(a.sources.join("; "))} |`,
   );
   const kdm =
     doc.kdm === undefined

@@ -1,7 +1,8 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { loadAdvisories, SHIPPED_ADVISORIES_DIR } from "../advisories/load.js";
-import { checkVersions, gateExitCode } from "./gate.js";
+import { checkVersions, gateExitCode, type GateContext, type GateQuery } from "./gate.js";
+import type { Advisory } from "../model/advisory.js";
 import { defaultVersionTables, rke1FixedVersionFor, rke2FixedReleaseFor } from "./tables.js";
 import { extendTables, parseKdm } from "./kdm.js";
 import { advisoryClassifier } from "./gate.js";
@@ -273,4 +274,167 @@ test("RKE1 v1.31.1-rancher1-1 (dev-v2.10 metadata only) is affected but marked u
   assert.equal(a?.unverified, true);
   const [b] = checkVersions([{ kind: "rke1", version: "v1.30.3-rancher1-1" }], advisories, tables);
   assert.equal(b?.unverified, undefined);
+});
+
+// Advisories without a Calico range answer from their own entries: an RKE2 release list per chart,
+// the component's ecosystem range (read from RKE1's system images), a Rancher range.
+describe("an advisory judged by its own release lists and component range", () => {
+  const own = advisories.find((a) => a.id === "CNID-2024-0002");
+  assert.ok(own, "CNID-2024-0002 ships");
+  const rke2List = own.affected.find((p) => p.ecosystem === "rke2");
+  const one = (q: GateQuery, ctx: GateContext = {}) => {
+    const out = checkVersions([q], [own], tables, ctx);
+    assert.equal(out.length, 1, JSON.stringify(q));
+    return out[0];
+  };
+
+  test("an RKE2 release its rke2-canal list names is affected, with its line's fixed release", () => {
+    const a = one({ kind: "rke2", version: "v1.28.8+rke2r1", variant: "canal" });
+    assert.equal(a?.verdict, "affected");
+    assert.equal(a?.fixed?.version, "v1.28.9+rke2r1");
+    assert.equal(a?.noFixInLine, undefined);
+    assert.equal(a?.calicoVersion, undefined, "no Calico for --upgrade-from to pick up");
+    assert.equal(gateExitCode([a]), 3);
+  });
+
+  test("a listed release whose line has no fixed release says so and names the next line's", () => {
+    const a = one({ kind: "rke2", version: "v1.26.15+rke2r1", variant: "canal" });
+    assert.equal(a?.verdict, "affected");
+    assert.equal(a?.fixed, undefined);
+    assert.deepEqual(a?.noFixInLine, { line: "1.26", next: { line: "1.27", version: "v1.27.13+rke2r1" } });
+    assert.match(a?.reason ?? "", /No 1\.26 release fixes it: move to 1\.27 or later/);
+  });
+
+  test("every RKE2 release of the tables: affected exactly when the list names it, per chart", () => {
+    let affected = 0;
+    for (const version of Object.keys(tables.rke2Releases)) {
+      const canal = one({ kind: "rke2", version, variant: "canal" });
+      const listed = rke2List?.versions?.includes(version) === true;
+      assert.equal(canal?.verdict, listed ? "affected" : "not-affected", version);
+      if (listed) affected++;
+      for (const cni of ["calico", "flannel"]) {
+        const other = one({ kind: "rke2", version, variant: cni });
+        assert.equal(other?.verdict, "not-affected", `${version} ${cni}`);
+        assert.match(
+          other?.reason ?? "",
+          new RegExp(`deploys rke2-${cni}; .* lists rke2-canal releases only`),
+        );
+      }
+    }
+    assert.equal(affected, rke2List?.versions?.length);
+    assert.equal(one({ kind: "rke2", version: "v1.28.9+rke2r1", variant: "canal" })?.verdict, "not-affected");
+  });
+
+  test("a release in neither the tables nor the list is unknown (exit 4)", () => {
+    const a = one({ kind: "rke2", version: "v1.99.1+rke2r1", variant: "canal" });
+    assert.equal(a?.verdict, "unknown");
+    assert.equal(gateExitCode([a]), 4);
+  });
+
+  test("a listed release the entry marks unverified is affected and unverified", () => {
+    const marked: Advisory = {
+      ...own,
+      affected: own.affected.map((p) =>
+        p.ecosystem === "rke2" ? { ...p, unverified: ["v1.29.3+rke2r1"] } : p,
+      ),
+    };
+    const [a] = checkVersions([{ kind: "rke2", version: "v1.29.3+rke2r1" }], [marked], tables);
+    assert.equal(a?.verdict, "affected");
+    assert.equal(a?.unverified, true);
+    const [b] = checkVersions([{ kind: "rke2", version: "v1.28.8+rke2r1" }], [marked], tables);
+    assert.equal(b?.unverified, undefined);
+  });
+
+  test("--flannel: v0.24.3 affected with v0.24.4 fixed; v0.24.4 and older releases not affected", () => {
+    const a = one({ kind: "flannel", version: "v0.24.3" });
+    assert.equal(a?.verdict, "affected");
+    assert.equal(a?.fixed?.version, "v0.24.4");
+    assert.equal(one({ kind: "flannel", version: "v0.24.4" })?.verdict, "not-affected");
+    assert.equal(one({ kind: "flannel", version: "v0.24.2" })?.verdict, "not-affected");
+    assert.equal(one({ kind: "flannel", version: "latest" })?.verdict, "unknown");
+  });
+
+  test("a Calico release gets no answer from it, nor a flannel release from a Calico-range advisory", () => {
+    assert.deepEqual(checkVersions([{ kind: "calico", version: "v3.28.0" }], [own], tables), []);
+    const calicoOnes = advisories.filter((a) => a.affected.some((p) => p.ecosystem === "calico"));
+    assert.ok(calicoOnes.length > 0);
+    assert.deepEqual(checkVersions([{ kind: "flannel", version: "v0.24.3" }], calicoOnes, tables), []);
+  });
+
+  test("every RKE1 version is judged by its canal_flannel image, and none is affected", () => {
+    for (const [version, entry] of Object.entries(tables.rke1Kubernetes)) {
+      const a = one({ kind: "rke1", version, variant: "canal" });
+      assert.equal(a?.verdict, "not-affected", version);
+      assert.equal(a?.component?.imageKey, "canal_flannel", version);
+      assert.equal(a?.component?.image, entry.systemImages.canal_flannel, version);
+      assert.ok(a?.reason.includes(entry.systemImages.canal_flannel), version);
+    }
+    const a = one({ kind: "rke1", version: "v1.28.8-rancher1-1", variant: "canal" });
+    assert.equal(a?.component?.version, "v0.24.2");
+    const calico = one({ kind: "rke1", version: "v1.28.8-rancher1-1", variant: "calico" });
+    assert.equal(calico?.verdict, "not-affected");
+    assert.equal(calico?.component, undefined);
+    assert.equal(one({ kind: "rke1", version: "v1.99.0-rancher1-1" })?.verdict, "unknown");
+  });
+
+  test("an RKE1 image in the range is affected; with no fixed version in its line, the next line's", () => {
+    const wider: Advisory = {
+      ...own,
+      affected: own.affected.map((p) =>
+        p.ecosystem === "flannel" ? { ...p, ranges: [{ introduced: "0.24.2", fixed: "0.25.0" }] } : p,
+      ),
+    };
+    const [a] = checkVersions([{ kind: "rke1", version: "v1.28.8-rancher1-1" }], [wider], tables);
+    assert.equal(a?.verdict, "affected");
+    assert.equal(a?.fixed, undefined);
+    assert.equal(a?.noFixInLine?.line, "1.28");
+    assert.equal(a?.noFixInLine?.next?.line, "1.29");
+    const older: Advisory = {
+      ...own,
+      affected: own.affected.map((p) =>
+        p.ecosystem === "flannel" ? { ...p, ranges: [{ introduced: "0.24.2", fixed: "0.24.3" }] } : p,
+      ),
+    };
+    // v1.28.7 and later 1.28 versions all carry v0.24.2: an older line's version has a same-line fix.
+    const [b] = checkVersions([{ kind: "rke1", version: "v1.27.16-rancher1-1" }], [older], tables);
+    assert.equal(b?.verdict, "not-affected");
+    assert.equal(b?.component?.version, "v0.21.4");
+  });
+
+  test("Rancher: its range lists the version; offers are split by the RKE2 list and the RKE1 image", () => {
+    const a = one({ kind: "rancher", version: "v2.8.5" });
+    assert.equal(a?.verdict, "affected");
+    const rke2 = a?.offered?.find((o) => o.distribution === "rke2");
+    const rke1 = a?.offered?.find((o) => o.distribution === "rke1");
+    assert.ok(rke2?.affected.includes("v1.28.8+rke2r1"));
+    assert.ok(rke2?.affected.includes("v1.26.15+rke2r1"));
+    assert.ok(rke2?.fixed.includes("v1.28.9+rke2r1"));
+    assert.ok(!(rke2?.fixed ?? []).includes("v1.26.14+rke2r1"), "an earlier release predates it");
+    assert.deepEqual(rke1?.affected, []);
+    assert.match(a?.reason ?? "", /RKE1 versions \(canal_flannel image\), .* RKE2 releases \(rke2-canal\)/);
+    const b = one({ kind: "rancher", version: "v2.10.0" });
+    assert.equal(b?.verdict, "not-affected");
+    assert.deepEqual(b?.offered?.find((o) => o.distribution === "rke2")?.affected, []);
+  });
+
+  test("an advisory whose RKE2 entry is a range without a list gets no RKE2 answer", () => {
+    const ranged = advisories.filter(
+      (a) =>
+        !a.affected.some((p) => p.ecosystem === "calico") &&
+        a.affected.some((p) => p.ecosystem === "rke2" && p.versions === undefined),
+    );
+    assert.ok(ranged.length > 0);
+    assert.deepEqual(checkVersions([{ kind: "rke2", version: "v1.28.8+rke2r1" }], ranged, tables), []);
+  });
+
+  test("a Calico-range advisory answers cni flannel as not affected (no Calico in that chart)", () => {
+    const calicoOnes = advisories.filter((a) => a.affected.some((p) => p.ecosystem === "calico"));
+    const out = checkVersions(
+      [{ kind: "rke2", version: "v1.30.2+rke2r1", variant: "flannel" }],
+      calicoOnes,
+      tables,
+    );
+    assert.equal(out.length, calicoOnes.length);
+    for (const a of out) assert.equal(a.verdict, "not-affected");
+  });
 });

@@ -1,7 +1,8 @@
 // The version gate: "is the version I am about to run affected?" answered from the advisories'
-// upstream Calico ranges and the version tables, without a cluster. Every ecosystem reduces to the
-// Calico release it ships, so a release the tables learned from a KDM file is judged the same way
-// as a shipped one, and no advisory version is named here.
+// upstream Calico ranges and the version tables, without a cluster. For an advisory with a Calico
+// range every ecosystem reduces to the Calico release it ships, so a release the tables learned
+// from a KDM file is judged the same way as a shipped one, and no advisory version is named here.
+// Advisories without one are answered from their own lists and ranges (gate-own-data.ts).
 
 import type { Advisory, AffectedPackage, FelixSettingCondition } from "../model/advisory.js";
 import { matchVersion, parseTriple } from "../advisories/ranges.js";
@@ -9,53 +10,34 @@ import { compareVersionNames, minorOf } from "./order.js";
 import { parseCalicoVersion } from "./calico.js";
 import { calicoVersionFromImage, parseImageRef } from "./image.js";
 import { rancherOffersRke1, rancherOffersRke2, compareRancher } from "./rancher.js";
+import { rancherAnswer } from "./gate-rancher.js";
+import { checkComponentRelease, checkOwnData } from "./gate-own-data.js";
 import {
   rke1FixedVersionFor,
   type IncidentStatus,
   type Rke2ChartName,
   type VersionTables,
 } from "./tables.js";
+import {
+  answer,
+  sourceOf,
+  type GateAlternative,
+  type GateAnswer,
+  type GateContext,
+  type GateQuery,
+  type GateVerdict,
+} from "./gate-answer.js";
 
-export type GateKind = "calico" | "rke1" | "rke2" | "rancher" | "rke-cli";
-export type GateVerdict = "affected" | "conditional" | "not-affected" | "unknown";
-
-export interface GateQuery {
-  kind: GateKind;
-  version: string;
-  /** rke1: network plugin (calico|canal); rke2: CNI chart (canal|calico). */
-  variant?: string;
-  /** Where the version came from when not a flag, e.g. "cluster.yml kubernetes_version". */
-  origin?: string;
-}
-
-export interface GateAlternative {
-  version: string;
-  calicoVersion: string;
-  /** Who offers it, e.g. "Rancher v2.10.0 (channel v2.9.0-alpha1..v2.10.99)". */
-  offeredBy?: string;
-}
-
-export interface GateAnswer {
-  query: GateQuery;
-  advisoryId: string;
-  verdict: GateVerdict;
-  calicoVersion?: string;
-  reason: string;
-  /** Advisory conditions that keep a default install from being exposed. */
-  unmetConditions: string[];
-  sources: string[];
-  fixed?: GateAlternative;
-  /** The advisory lists the version as unverified (its sources do not settle it). */
-  unverified?: boolean;
-  /** rancher / rke-cli: the Kubernetes versions it offers, by Calico status. */
-  offered?: { distribution: "rke1" | "rke2"; affected: string[]; fixed: string[] }[];
-}
-
-/** What the user runs alongside, narrowing which alternatives are offered. */
-export interface GateContext {
-  rancher?: string;
-  rkeCli?: string;
-}
+export type {
+  GateAlternative,
+  GateAnswer,
+  GateComponent,
+  GateContext,
+  GateKind,
+  GateNoFixInLine,
+  GateQuery,
+  GateVerdict,
+} from "./gate-answer.js";
 
 function calicoPackage(a: Advisory): AffectedPackage | undefined {
   return a.affected.find((p) => p.ecosystem === "calico");
@@ -79,19 +61,6 @@ function unmetByDefaults(advisory: Advisory, defaults: Record<string, boolean>):
     (c): c is FelixSettingCondition =>
       c.kind === "felix-setting" && c.field in defaults && defaults[c.field] !== c.equals,
   );
-}
-
-function sourceOf(tables: VersionTables, table: string): string {
-  const kdm = tables.kdmOrigin;
-  return kdm === undefined ? `data/${table}` : `data/${table} extended by ${kdm}`;
-}
-
-function answer(
-  q: GateQuery,
-  advisory: Advisory,
-  fields: Omit<GateAnswer, "query" | "advisoryId" | "unmetConditions"> & { unmetConditions?: string[] },
-): GateAnswer {
-  return { query: q, advisoryId: advisory.id, unmetConditions: [], ...fields };
 }
 
 function checkCalico(q: GateQuery, advisory: Advisory): GateAnswer {
@@ -404,64 +373,26 @@ function split(advisory: Advisory, versions: Listed[]): { affected: string[]; fi
   return { affected: affected.sort(compareVersionNames), fixed: fixed.sort(compareVersionNames) };
 }
 
-function ecosystemVerdict(advisory: Advisory, ecosystem: AffectedPackage["ecosystem"], version: string) {
-  const pkg = advisory.affected.find((p) => p.ecosystem === ecosystem);
-  if (pkg === undefined) return undefined;
-  return { pkg, match: matchVersion(pkg, version) };
-}
-
 function checkRancher(q: GateQuery, advisory: Advisory, tables: VersionTables): GateAnswer {
-  if (compareRancher(q.version, "v0.0.0") === undefined)
-    return answer(q, advisory, {
-      verdict: "unknown",
-      reason: `'${q.version}' is not a Rancher version (expected e.g. v2.9.1)`,
-      sources: [],
-    });
-  const allRke1 = Object.keys(tables.rke1Kubernetes).map((v) => ({
-    version: v,
-    calico: rke1Calico(tables, v, "canal"),
-  }));
-  const rke1 = split(
-    advisory,
-    allRke1.filter((e) => rancherOffersRke1(tables, q.version, e.version)),
-  );
-  const rke2Chart: Rke2ChartName = "rke2-calico";
-  const allRke2 = Object.keys(tables.rke2Releases).map((v) => ({
-    version: v,
-    calico: tables.rke2Releases[v]?.charts[rke2Chart]?.calicoVersion,
-  }));
-  const rke2 = split(
-    advisory,
-    allRke2.filter((e) => rancherOffersRke2(tables, q.version, e.version)),
-  );
-  const eco = ecosystemVerdict(advisory, "rancher", q.version);
-  const listed = eco?.match.result === "in-range";
-  const verdict: GateVerdict = eco === undefined ? "unknown" : listed ? "affected" : "not-affected";
-  const lines = [
-    listed
-      ? `${advisory.id} lists Rancher ${q.version}${eco.match.result === "in-range" ? ` (${eco.match.range})` : ""}`
-      : `${advisory.id} does not list Rancher ${q.version}`,
-    `with refreshed metadata it offers ${rke1.affected.length} affected and ${rke1.fixed.length} fixed RKE1 versions, ${rke2.affected.length} affected and ${rke2.fixed.length} fixed RKE2 releases (rke2-calico); affected ones stay selectable, so pick a fixed one`,
-  ];
-  const fixedLine = eco?.pkg.fixedIn?.[minorOf(q.version) ?? ""];
-  const bare = (v: string): string => v.replace(/^v/, "");
-  const unverified = listed && (eco.pkg.unverified ?? []).some((u) => bare(u) === bare(q.version.trim()));
-  if (unverified) lines[0] = `${lines[0]} as unverified`;
-  return answer(q, advisory, {
-    verdict,
-    ...(unverified ? { unverified: true } : {}),
-    reason: `${lines.join("; ")}.${eco?.pkg.note !== undefined ? ` ${eco.pkg.note.trim()}` : ""}`,
-    sources: [
-      `${advisory.id} affected[rancher]`,
-      sourceOf(tables, "k8s-version-info.json"),
-      sourceOf(tables, "rke1-kubernetes.json"),
-      sourceOf(tables, "rke2-releases.json"),
-    ],
-    offered: [
-      { distribution: "rke1", ...rke1 },
-      { distribution: "rke2", ...rke2 },
-    ],
-    ...(listed && fixedLine !== undefined ? { fixed: { version: fixedLine, calicoVersion: "" } } : {}),
+  return rancherAnswer(q, advisory, tables, (rancher) => {
+    const allRke1 = Object.keys(tables.rke1Kubernetes).map((v) => ({
+      version: v,
+      calico: rke1Calico(tables, v, "canal"),
+    }));
+    const rke1 = split(
+      advisory,
+      allRke1.filter((e) => rancherOffersRke1(tables, rancher, e.version)),
+    );
+    const rke2Chart: Rke2ChartName = "rke2-calico";
+    const allRke2 = Object.keys(tables.rke2Releases).map((v) => ({
+      version: v,
+      calico: tables.rke2Releases[v]?.charts[rke2Chart]?.calicoVersion,
+    }));
+    const rke2 = split(
+      advisory,
+      allRke2.filter((e) => rancherOffersRke2(tables, rancher, e.version)),
+    );
+    return { rke1, rke2, rke1Basis: "", rke2Basis: ` (${rke2Chart})` };
   });
 }
 
@@ -514,7 +445,46 @@ function checkRkeCli(q: GateQuery, advisory: Advisory, tables: VersionTables): G
   });
 }
 
-/** Answers every query against every advisory that has a Calico range. */
+/** Whether the advisory is judged by upstream Calico release (it has a Calico range). */
+export function judgedByCalicoRange(advisory: Advisory): boolean {
+  return calicoPackage(advisory) !== undefined;
+}
+
+/**
+ * An RKE2 CNI whose chart the tables carry no Calico for (e.g. cni flannel): it runs no
+ * calico-node, so an advisory judged by Calico release does not concern it.
+ */
+function rke2ChartWithoutCalico(q: GateQuery, advisory: Advisory): GateAnswer {
+  const chart = `rke2-${q.variant ?? "canal"}`;
+  return answer(q, advisory, {
+    verdict: "not-affected",
+    reason: `${q.version} with cni ${q.variant ?? "canal"} deploys ${chart}, which ships no Calico release; ${advisory.id} is judged by Calico release.`,
+    sources: [`${advisory.id} affected[calico]`],
+  });
+}
+
+function checkByCalicoRange(
+  q: GateQuery,
+  advisory: Advisory,
+  tables: VersionTables,
+  ctx: GateContext,
+): GateAnswer | undefined {
+  if (q.kind === "calico") return checkCalico(q, advisory);
+  if (q.kind === "flannel") return checkComponentRelease(q, advisory);
+  if (q.kind === "rke1") return checkRke1(q, advisory, tables, ctx);
+  if (q.kind === "rke2")
+    return q.variant === undefined || q.variant === "calico" || q.variant === "canal"
+      ? checkRke2(q, advisory, tables, ctx)
+      : rke2ChartWithoutCalico(q, advisory);
+  if (q.kind === "rancher") return checkRancher(q, advisory, tables);
+  return checkRkeCli(q, advisory, tables);
+}
+
+/**
+ * Answers every query against every advisory: by its Calico range when it has one (as the
+ * platform section of a scan does), else by its own release lists and component ranges. A query
+ * an advisory has nothing to say about gets no answer from it.
+ */
 export function checkVersions(
   queries: GateQuery[],
   advisories: Advisory[],
@@ -523,13 +493,12 @@ export function checkVersions(
 ): GateAnswer[] {
   const out: GateAnswer[] = [];
   for (const advisory of advisories) {
-    if (calicoPackage(advisory) === undefined) continue;
+    const byCalico = judgedByCalicoRange(advisory);
     for (const q of queries) {
-      if (q.kind === "calico") out.push(checkCalico(q, advisory));
-      else if (q.kind === "rke1") out.push(checkRke1(q, advisory, tables, ctx));
-      else if (q.kind === "rke2") out.push(checkRke2(q, advisory, tables, ctx));
-      else if (q.kind === "rancher") out.push(checkRancher(q, advisory, tables));
-      else out.push(checkRkeCli(q, advisory, tables));
+      const a = byCalico
+        ? checkByCalicoRange(q, advisory, tables, ctx)
+        : checkOwnData(q, advisory, tables, ctx);
+      if (a !== undefined) out.push(a);
     }
   }
   return out;

@@ -17,22 +17,28 @@ import { flagValue } from "../flag-access.js";
 import { choices } from "../flags.js";
 import type { Command, CommandResult } from "./types.js";
 
-function list(args: ParsedArgs, name: "calico" | "rke1" | "rke2" | "rancher" | "rke-cli"): string[] {
+function list(
+  args: ParsedArgs,
+  name: "calico" | "flannel" | "rke1" | "rke2" | "rancher" | "rke-cli",
+): string[] {
   return flagValue(args, name) ?? [];
 }
 
+/** The RKE2 CNIs whose charts the gate answers for. */
+type Rke2Cni = "calico" | "canal" | "flannel";
+
 /**
  * The CNI an RKE2 config.yaml selects: `cni: calico`, `cni: [multus, calico]` or "multus,calico";
- * canal when unset (RKE2's default); undefined for a CNI this advisory does not concern.
+ * canal when unset (RKE2's default); undefined for a CNI the gate has no data for.
  */
-function rke2ConfigCni(value: unknown): { cni?: "calico" | "canal"; named: string } {
+function rke2ConfigCni(value: unknown): { cni?: Rke2Cni; named: string } {
   const names = (Array.isArray(value) ? value : typeof value === "string" ? value.split(",") : [])
     .filter((v): v is string => typeof v === "string")
     .map((v) => v.trim().toLowerCase())
     .filter((v) => v !== "" && v !== "multus");
   if (value === undefined || value === null) return { cni: "canal", named: "canal (RKE2's default)" };
-  const found = names.find((n) => n === "calico" || n === "canal");
-  return found === "calico" || found === "canal"
+  const found = names.find((n) => n === "calico" || n === "canal" || n === "flannel");
+  return found === "calico" || found === "canal" || found === "flannel"
     ? { cni: found, named: found }
     : { named: names.length > 0 ? names.join(",") : JSON.stringify(value) };
 }
@@ -40,7 +46,7 @@ function rke2ConfigCni(value: unknown): { cni?: "calico" | "canal"; named: strin
 interface ConfigQueries {
   queries: GateQuery[];
   /** An RKE2 config.yaml that names no release: the CNI it selects, for the --rke2 versions. */
-  rke2Cni?: "calico" | "canal";
+  rke2Cni?: Rke2Cni;
 }
 
 /** An RKE cluster.yml (kubernetes_version, network.plugin, a pinned calico/canal node image) or an RKE2 config.yaml. */
@@ -73,7 +79,7 @@ async function queriesFromConfig(given: string, rke2Given: boolean): Promise<Con
   ) {
     const { cni, named } = rke2ConfigCni(root.cni);
     if (cni === undefined)
-      throw new InputError(path, `selects CNI '${named}', not Calico or Canal: nothing to check`);
+      throw new InputError(path, `selects CNI '${named}', not Calico, Canal or flannel: nothing to check`);
     const release = root["rke2-version"] ?? root.version;
     if (typeof release === "string")
       return { queries: [{ kind: "rke2", version: release, variant: cni, origin: `${path} cni ${named}` }] };
@@ -140,6 +146,7 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
       : {};
   const queries: GateQuery[] = [
     ...list(args, "calico").map((version): GateQuery => ({ kind: "calico", version })),
+    ...list(args, "flannel").map((version): GateQuery => ({ kind: "flannel", version })),
     ...list(args, "rke1").map((version): GateQuery => ({ kind: "rke1", version, variant: plugin })),
     ...list(args, "rke2").map((version): GateQuery => ({
       kind: "rke2",
@@ -153,7 +160,7 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
   ];
   if (queries.length === 0)
     throw new UsageError(
-      "check: give at least one of --calico, --rke1, --rke2, --rancher, --rke-cli, --rke-config",
+      "check: give at least one of --calico, --flannel, --rke1, --rke2, --rancher, --rke-cli, --rke-config",
     );
   const tables = await tablesFor(args);
   const advisories = await advisoriesFor(args);
@@ -177,12 +184,14 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
 
 export const checkCommand: Command = {
   name: "check",
-  usage: `cnidoctor check [--calico V] [--rke1 V [--plugin ${choices("plugin", "check")}]] [--rke2 V [--cni ${choices("cni", "check")}]] [--rancher V] [--rke-cli V] [--rke-config FILE] [--upgrade-from V] [--kdm FILE|URL] [-o ${choices("output", "check")}]`,
+  usage: `cnidoctor check [--calico V] [--flannel V] [--rke1 V [--plugin ${choices("plugin", "check")}]] [--rke2 V [--cni ${choices("cni", "check")}]] [--rancher V] [--rke-cli V] [--rke-config FILE] [--upgrade-from V] [--kdm FILE|URL] [-o ${choices("output", "check")}]`,
   summary:
-    "Version gate: is a Calico, RKE1, RKE2, Rancher or RKE CLI version affected, and what is the smallest fixed alternative? No cluster needed; exit 3 when affected.",
+    "Version gate: is a Calico, flannel, RKE1, RKE2, Rancher or RKE CLI version affected, and what is the smallest fixed alternative? No cluster needed; exit 3 when affected.",
   examples: [
     "cnidoctor check --rke2 v1.30.2+rke2r1 --cni calico --rancher v2.10.0",
     "cnidoctor check --rke1 v1.30.3-rancher1-1 --rke-cli v1.6.1",
+    "cnidoctor check --rke2 v1.28.8+rke2r1 --cni canal",
+    "cnidoctor check --flannel v0.24.3",
     "cnidoctor check --rke-config cluster.yml -o json",
     "cnidoctor check --rke2 v1.31.9+rke2r1 --kdm ./data.json",
     "cnidoctor check --upgrade-from v3.28.1 --calico v3.29.2",
