@@ -40,7 +40,11 @@ function run(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 async function answers(args: string[]): Promise<{ code: number; answers: Answer[] }> {
   const r = await run([...args, "-o", "json"]);
   assert.equal(r.stderr, "");
-  return { code: r.code, answers: (JSON.parse(r.stdout) as { answers: Answer[] }).answers };
+  const doc = JSON.parse(r.stdout) as { schemaVersion: number; kind: string; answers: Answer[] };
+  // Every check document carries its layout's version and kind, as scan and fleet reports do.
+  assert.equal(doc.schemaVersion, 1);
+  assert.equal(doc.kind, "check");
+  return { code: r.code, answers: doc.answers };
 }
 
 let tmp = "";

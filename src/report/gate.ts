@@ -9,6 +9,9 @@ import type { UpgradeWarningAnswer } from "../versions/upgrade-warnings.js";
 export type GateFormat = "table" | "json" | "yaml" | "markdown";
 
 export interface GateDocument {
+  /** The version of this document's JSON/YAML layout, as the scan report has one. */
+  schemaVersion: 1;
+  kind: "check";
   tool: { name: string; version: string };
   /** The KDM file or URL that extended the shipped tables, and where it won over them. */
   kdm?: { origin: string; overrides: string[] };

@@ -5,7 +5,7 @@ import { readInputOrStdin } from "../../io/open-input.js";
 import { parse as parseYaml } from "yaml";
 import { InputError, UsageError } from "../../errors.js";
 import { parseRkeClusterConfig } from "../../collect/bundle/rke-config.js";
-import { renderGate } from "../../report/gate.js";
+import { renderGate, type GateDocument } from "../../report/gate.js";
 import { checkVersions, gateExitCode, type GateAnswer, type GateQuery } from "../../versions/gate.js";
 import { upgradeWarnings, type UpgradeWarningAnswer } from "../../versions/upgrade-warnings.js";
 import type { Advisory } from "../../model/advisory.js";
@@ -171,7 +171,9 @@ async function check(args: ParsedArgs): Promise<CommandResult> {
     ...(rkeCli !== undefined ? { rkeCli } : {}),
   });
   const warnings = upgradeFor(args, answers, advisories);
-  const doc = {
+  const doc: GateDocument = {
+    schemaVersion: 1,
+    kind: "check",
     tool: { name: "cnidoctor", version: toolVersion() },
     ...(tables.kdmOrigin !== undefined
       ? { kdm: { origin: tables.kdmOrigin, overrides: tables.kdmOverrides ?? [] } }
