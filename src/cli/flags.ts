@@ -247,6 +247,14 @@ export const FLAGS = [
     commands: ["agent"],
   },
   {
+    name: "facts-interval",
+    value: interval(),
+    default: "60s",
+    usage:
+      "How often the agent reads the node facts with --host-root (and updates their cnidoctor_node_* series).",
+    commands: ["agent"],
+  },
+  {
     name: "state-dir",
     value: text(),
     env: "CNIDOCTOR_STATE_DIR",
