@@ -24,3 +24,6 @@ export const FACT_LABEL: Readonly<Record<AgentFact, string>> = {
   udpInCsumErrorsRising: "udp_in_csum_errors",
   kernelLog: "kernel_log",
 };
+
+/** The cnidoctor-agent Helm value that makes the agent read node facts (it passes --host-root). */
+export const NODE_FACTS_HELM_VALUE = "agent.nodeFacts.enabled";
