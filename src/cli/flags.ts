@@ -311,7 +311,7 @@ export const FLAGS = [
     value: text(),
     env: "CNIDOCTOR_PROMETHEUS",
     usage:
-      "Prometheus base URL to read calico-node CPU, memory, restarts and OOM kills from over --window (with a bundle or a live scan).",
+      "Prometheus base URL to read calico-node CPU, memory, restarts and OOM kills from over --window (with a bundle or a live scan), and the node agent's node facts (its cnidoctor_node_* series) when an advisory needs them.",
     commands: ["scan"],
   },
   {
