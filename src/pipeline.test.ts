@@ -315,6 +315,59 @@ test("VXLAN offload with --prometheus: the agent's series corroborate one node; 
   }
 });
 
+test("a live scan with --prometheus reads node facts from the agent's series instead of saying it cannot", async () => {
+  const served = await serveBundle(join(EXAMPLES, "vxlan-vsphere-at-risk"));
+  const prom = await servePrometheus(agentSeries(Math.floor(BASICS.now.getTime() / 1000)));
+  try {
+    const { report } = await runPipeline({
+      ...liveInput(served.client, [await vxlanAdvisory()]),
+      prometheus: { target: { url: prom.url }, windowSeconds: 3600, windowLabel: "1h" },
+    });
+    assert.deepEqual(statusesOf(report, VXLAN_ID), {
+      "esx-agt-01": "affected",
+      "esx-agt-02": "at-risk",
+      "esx-srv-01": "at-risk",
+    });
+    const gaps = report.coverage.filter((c) => c.check === "node-agent").map((c) => c.reason);
+    assert.equal(gaps.length, 1);
+    assert.doesNotMatch(gaps[0] ?? "", /live scan reads/);
+    assert.match(gaps[0] ?? "", /no node agent scraped on esx-srv-01/);
+  } finally {
+    await prom.close();
+    await served.close();
+  }
+});
+
+test("with every node's facts in Prometheus, node facts are an evaluated check", async () => {
+  const end = Math.floor(BASICS.now.getTime() / 1000);
+  const series = agentSeries(end);
+  series.cnidoctor_node_udp_in_csum_errors_total?.push({
+    metric: { node: "esx-srv-01" },
+    values: samples(end, 60, [3, 3]),
+  });
+  const prom = await servePrometheus(series);
+  try {
+    const { report } = await runPipeline({
+      target: { kind: "bundle", dir: join(EXAMPLES, "vxlan-vsphere-at-risk") },
+      advisories: [await vxlanAdvisory()],
+      prometheus: { target: { url: prom.url }, windowSeconds: 3600, windowLabel: "1h" },
+      ...BASICS,
+    });
+    assert.deepEqual(
+      report.coverage.filter((c) => c.check === "node-agent"),
+      [
+        {
+          check: "node-agent",
+          status: "evaluated",
+          reason: `node facts of 3 node(s) from the node agent's series in Prometheus ${prom.url}`,
+        },
+      ],
+    );
+  } finally {
+    await prom.close();
+  }
+});
+
 test("RKE2 calico: the chart's featureDetectOverride protects; removing it puts vSphere nodes at risk", async () => {
   const protectedRun = await vxlanVerdicts("calico-vxlan-protected");
   for (const v of Object.values(protectedRun.byNode)) {
