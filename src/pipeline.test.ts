@@ -20,6 +20,8 @@ import type { Advisory } from "./model/advisory.js";
 import type { Report, SubjectVerdict } from "./model/finding.js";
 import { flannelLogText } from "../scripts/fixtures/flannel-log.js";
 import { serveBundle } from "../scripts/fixtures/bundle-api.js";
+import { samples, servePrometheus } from "../scripts/fixtures/prometheus-api.js";
+import type { MatrixSeries } from "./collect/prometheus/client.js";
 
 const TESTDATA = fileURLToPath(new URL("../../src/analyze/testdata/", import.meta.url));
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -221,7 +223,7 @@ test("VXLAN offload on vSphere without node agent data is at risk, never affecte
     const missing = v.reasons.find((r) => r.startsWith("not corroborated"));
     assert.equal(
       missing,
-      `not corroborated; missing: udp-checksum-errors-rising (not available: udpInCsumErrorsRising is not available in a bundle scan: no node agent data for node ${v.subject}); udp-bad-checksum-log (not available: kernelLog is not available in a bundle scan: no node agent data for node ${v.subject})`,
+      `not corroborated; missing: udp-checksum-errors-rising (not available: udpInCsumErrorsRising is not available in a bundle scan: no node agent data for node ${v.subject}); udp-bad-checksum-log (not available: kernelLog is not available in a bundle scan: no node agent data for node ${v.subject}); to read them: set agent.nodeFacts.enabled=true in the cnidoctor-agent Helm chart (the agent then reads node facts) and scan with --prometheus URL of the Prometheus that scrapes the agent`,
     );
   }
   assert.ok(report.coverage.some((c) => c.check === "node-agent" && c.status === "not-evaluated"));
@@ -229,6 +231,141 @@ test("VXLAN offload on vSphere without node agent data is at risk, never affecte
     report.findings.some((f) => f.status === "affected"),
     false,
   );
+});
+
+/** The agent's node fact series in a fake Prometheus: rising on esx-agt-01, flat on esx-agt-02. */
+function agentSeries(end: number): Record<string, MatrixSeries[]> {
+  const at = (values: number[]): [number, string][] => samples(end, 60, values);
+  return {
+    cnidoctor_agent_up: [
+      { metric: { node: "esx-agt-01" }, values: at([1, 1, 1]) },
+      { metric: { node: "esx-agt-02" }, values: at([1, 1, 1]) },
+    ],
+    cnidoctor_node_fact_read_success: ["esx-agt-01", "esx-agt-02"].flatMap((node) =>
+      ["nic_driver", "udp_in_csum_errors"].map((fact) => ({ metric: { node, fact }, values: at([1, 1]) })),
+    ),
+    cnidoctor_node_nic_info: ["esx-agt-01", "esx-agt-02"].map((node) => ({
+      metric: { node, interface: "ens192", driver: "vmxnet3" },
+      values: at([1, 1]),
+    })),
+    cnidoctor_node_udp_in_csum_errors_total: [
+      { metric: { node: "esx-agt-01" }, values: at([412, 700, 1187]) },
+      { metric: { node: "esx-agt-02" }, values: at([96, 96, 96]) },
+      // A node of another cluster reporting to the same Prometheus: ignored.
+      { metric: { node: "esx-srv-99" }, values: at([0, 5000]) },
+    ],
+  };
+}
+
+test("VXLAN offload with --prometheus: the agent's series corroborate one node; the others say what is missing", async () => {
+  const end = Math.floor(BASICS.now.getTime() / 1000);
+  const prom = await servePrometheus(agentSeries(end));
+  try {
+    const { report, snapshot } = await runPipeline({
+      target: { kind: "bundle", dir: join(EXAMPLES, "vxlan-vsphere-at-risk") },
+      advisories: [await vxlanAdvisory()],
+      prometheus: { target: { url: prom.url }, windowSeconds: 3600, windowLabel: "1h" },
+      ...BASICS,
+    });
+    const verdicts = report.verdicts.find((g) => g.advisoryId === VXLAN_ID)?.verdicts ?? [];
+    const byNode = Object.fromEntries(verdicts.map((v) => [v.subject, v]));
+    assert.deepEqual(
+      verdicts.map((v) => [v.subject, v.status]),
+      [
+        ["esx-agt-01", "affected"],
+        ["esx-agt-02", "at-risk"],
+        ["esx-srv-01", "at-risk"],
+      ],
+    );
+    assert.ok(!snapshot.agentFacts?.some((f) => f.node === "esx-srv-99"));
+    const hot = byNode["esx-agt-01"];
+    assert.match(
+      hot?.reasons.join("\n") ?? "",
+      /corroborated by checksum-errors-seen: .*UDP InCsumErrors rose by 775 from 412 to 1187 \(read by the node agent, from Prometheus at 2024-09-01T12:00:00Z\)/,
+    );
+    const rising = hot?.evidence.find((e) => e.data?.condition === "udp-checksum-errors-rising");
+    assert.equal(
+      rising?.source,
+      `Prometheus ${prom.url} cnidoctor_node_udp_in_csum_errors_total{node="esx-agt-01"} over 2024-09-01T11:00:00Z – 2024-09-01T12:00:00Z`,
+    );
+    const nic = hot?.evidence.find((e) => e.data?.condition === "vmxnet3-nic");
+    assert.match(
+      nic?.message ?? "",
+      /default-route NIC driver vmxnet3 \(read by the node agent, from Prometheus at /,
+    );
+    assert.match(
+      byNode["esx-agt-02"]?.reasons.join("\n") ?? "",
+      /missing: udp-checksum-errors-rising \(not seen: UDP InCsumErrors did not rise from 96 to 96 .*\); udp-bad-checksum-log \(not read: the kernel log was not read by the agent: Prometheus .* has no cnidoctor_node_kernel_log_matches_total series for node esx-agt-02 in the last 1h\)$/,
+    );
+    // No agent scraped on esx-srv-01: the reason says so and what would fix it.
+    assert.match(
+      byNode["esx-srv-01"]?.reasons.join("\n") ?? "",
+      /udp-checksum-errors-rising \(not available: udpInCsumErrorsRising is not available: Prometheus .* has no cnidoctor_agent_up series for node esx-srv-01 in the last 1h: no node agent on it is scraped\).*; to read them: have Prometheus scrape the node agent \(Helm value monitors\.podMonitor\.enabled=true\) and set agent\.nodeFacts\.enabled=true/,
+    );
+    // The bundle's "no node-facts.json" gap gives way to what Prometheus showed.
+    const agentCoverage = report.coverage.filter((c) => c.check === "node-agent");
+    assert.equal(agentCoverage.length, 1);
+    assert.match(
+      agentCoverage[0]?.reason ?? "",
+      /no node facts for 1 of 3 node\(s\) in the last 1h: no node agent scraped on esx-srv-01/,
+    );
+    assert.ok(prom.asked.some((q) => q.includes("max by (node) (cnidoctor_node_udp_in_csum_errors_total)")));
+  } finally {
+    await prom.close();
+  }
+});
+
+test("a live scan with --prometheus reads node facts from the agent's series instead of saying it cannot", async () => {
+  const served = await serveBundle(join(EXAMPLES, "vxlan-vsphere-at-risk"));
+  const prom = await servePrometheus(agentSeries(Math.floor(BASICS.now.getTime() / 1000)));
+  try {
+    const { report } = await runPipeline({
+      ...liveInput(served.client, [await vxlanAdvisory()]),
+      prometheus: { target: { url: prom.url }, windowSeconds: 3600, windowLabel: "1h" },
+    });
+    assert.deepEqual(statusesOf(report, VXLAN_ID), {
+      "esx-agt-01": "affected",
+      "esx-agt-02": "at-risk",
+      "esx-srv-01": "at-risk",
+    });
+    const gaps = report.coverage.filter((c) => c.check === "node-agent").map((c) => c.reason);
+    assert.equal(gaps.length, 1);
+    assert.doesNotMatch(gaps[0] ?? "", /live scan reads/);
+    assert.match(gaps[0] ?? "", /no node agent scraped on esx-srv-01/);
+  } finally {
+    await prom.close();
+    await served.close();
+  }
+});
+
+test("with every node's facts in Prometheus, node facts are an evaluated check", async () => {
+  const end = Math.floor(BASICS.now.getTime() / 1000);
+  const series = agentSeries(end);
+  series.cnidoctor_node_udp_in_csum_errors_total?.push({
+    metric: { node: "esx-srv-01" },
+    values: samples(end, 60, [3, 3]),
+  });
+  const prom = await servePrometheus(series);
+  try {
+    const { report } = await runPipeline({
+      target: { kind: "bundle", dir: join(EXAMPLES, "vxlan-vsphere-at-risk") },
+      advisories: [await vxlanAdvisory()],
+      prometheus: { target: { url: prom.url }, windowSeconds: 3600, windowLabel: "1h" },
+      ...BASICS,
+    });
+    assert.deepEqual(
+      report.coverage.filter((c) => c.check === "node-agent"),
+      [
+        {
+          check: "node-agent",
+          status: "evaluated",
+          reason: `node facts of 3 node(s) from the node agent's series in Prometheus ${prom.url}`,
+        },
+      ],
+    );
+  } finally {
+    await prom.close();
+  }
 });
 
 test("RKE2 calico: the chart's featureDetectOverride protects; removing it puts vSphere nodes at risk", async () => {
@@ -310,7 +447,11 @@ test("a live scan reads the named ConfigMaps and IPPools and says node facts are
     }
     assert.ok(
       report.coverage.some(
-        (c) => c.check === "node-agent" && /live scan reads no node agent data/.test(c.reason),
+        (c) =>
+          c.check === "node-agent" &&
+          /live scan reads node agent data .* only from the agent's series in Prometheus: set agent\.nodeFacts\.enabled=true in the cnidoctor-agent Helm chart and scan with --prometheus URL/.test(
+            c.reason,
+          ),
       ),
     );
   } finally {

@@ -24,6 +24,7 @@ import { collectBundle } from "./collect/bundle/collect-bundle.js";
 import { collectLive } from "./collect/live/collect-live.js";
 import { collectLogFiles } from "./collect/logs/collect-logs.js";
 import { collectPrometheus } from "./collect/prometheus/collect.js";
+import { collectNodeFacts } from "./collect/prometheus/node-facts.js";
 import { diagnose, type Diagnosis } from "./analyze/diagnose.js";
 import { buildReport } from "./analyze/findings.js";
 import { platformSection } from "./analyze/platform.js";
@@ -214,6 +215,7 @@ async function withPrometheus(
   snapshot: Snapshot,
   source: PrometheusSource,
   now: Date,
+  needs: ObjectNeeds,
   progress?: (line: string) => void,
 ): Promise<Snapshot> {
   progress?.(`querying Prometheus ${source.target.url} over ${source.windowLabel}`);
@@ -223,25 +225,49 @@ async function withPrometheus(
     windowSeconds: source.windowSeconds,
     now,
   });
-  return {
+  const withSeries: Snapshot = {
     ...snapshot,
     resources: [...(snapshot.resources ?? []), ...result.series],
     gaps: [...snapshot.gaps, ...result.gaps],
+  };
+  return needs.agentFacts ? withNodeFacts(withSeries, source, now, progress) : withSeries;
+}
+
+/**
+ * The node agent's facts from its series in Prometheus, for the nodes the target's own collector
+ * has none for (a bundle's node-facts.json, read at the bundle's time, stays first). The target's
+ * "no node agent data" gap gives way to what Prometheus showed.
+ */
+async function withNodeFacts(
+  snapshot: Snapshot,
+  source: PrometheusSource,
+  now: Date,
+  progress?: (line: string) => void,
+): Promise<Snapshot> {
+  const own = snapshot.agentFacts ?? [];
+  const nodes = snapshot.nodes.map((n) => n.name).filter((n) => !own.some((f) => f.node === n));
+  if (nodes.length === 0) return snapshot;
+  progress?.(`reading node agent facts from Prometheus ${source.target.url}`);
+  const result = await collectNodeFacts({
+    target: source.target,
+    windowSeconds: source.windowSeconds,
+    now,
+    nodes,
+  });
+  return {
+    ...snapshot,
+    agentFacts: [...own, ...result.facts],
+    gaps: [...snapshot.gaps.filter((g) => own.length > 0 || g.check !== "node-agent"), ...result.gaps],
   };
 }
 
 /** Every collector the input asks for, in order: the target's, then Prometheus. */
 export async function collect(input: PipelineInput): Promise<Snapshot> {
   const signatures = compileSignatures([...input.advisories]);
-  const snapshot = await collectTarget(
-    input.target,
-    signatures,
-    input.now,
-    input.progress,
-    collectScope(input.advisories),
-  );
+  const scope = collectScope(input.advisories);
+  const snapshot = await collectTarget(input.target, signatures, input.now, input.progress, scope);
   if (input.prometheus === undefined) return snapshot;
-  return withPrometheus(snapshot, input.prometheus, input.now, input.progress);
+  return withPrometheus(snapshot, input.prometheus, input.now, scope.needs, input.progress);
 }
 
 /** Each advisory's verdicts on the snapshot. */

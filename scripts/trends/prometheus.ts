@@ -99,16 +99,37 @@ function exited(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts Prometheus on 127.0.0.1 (a free port) over `dataDir`; no scrape targets. */
+/** Targets for Prometheus to scrape itself (host:port each), every `intervalSeconds`. */
+export interface ScrapeJob {
+  job: string;
+  targets: readonly string[];
+  intervalSeconds: number;
+}
+
+function prometheusConfig(scrape: ScrapeJob | undefined): string {
+  if (scrape === undefined) return "global:\n  scrape_interval: 1m\nscrape_configs: []\n";
+  return [
+    "global:",
+    `  scrape_interval: ${String(scrape.intervalSeconds)}s`,
+    "scrape_configs:",
+    `  - job_name: ${scrape.job}`,
+    "    static_configs:",
+    `      - targets: [${scrape.targets.map((t) => `'${t}'`).join(", ")}]`,
+    "",
+  ].join("\n");
+}
+
+/** Starts Prometheus on 127.0.0.1 (a free port) over `dataDir`; no scrape targets unless given. */
 export async function startPrometheus(
   dir: string,
   dataDir: string,
   timeoutMs = 60_000,
+  scrape?: ScrapeJob,
 ): Promise<RunningPrometheus> {
   mkdirSync(dir, { recursive: true });
   const port = await freePort();
   const config = join(dir, "prometheus.yml");
-  writeFileSync(config, "global:\n  scrape_interval: 1m\nscrape_configs: []\n");
+  writeFileSync(config, prometheusConfig(scrape));
   const log = openSync(join(dir, "prometheus.log"), "a");
   const child = spawn(
     "prometheus",

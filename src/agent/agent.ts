@@ -16,10 +16,11 @@ import type { NodeApi } from "./kube.js";
 import { agentMetrics, type AgentMetrics } from "./metrics.js";
 import { Tailer } from "./tailer.js";
 import { NodeFactsReader } from "./node-facts.js";
-import { corroboratingAgentFacts, kernelLogPatterns, needsNodeFacts } from "../analyze/corroboration.js";
+import { corroboratingAgentFacts, kernelLogConditions, needsNodeFacts } from "../analyze/corroboration.js";
 import { evaluateFactCondition } from "../analyze/fact-conditions.js";
 import type { AgentFactCondition } from "../model/advisory.js";
 import type { AgentNodeFacts } from "../model/snapshot.js";
+import { FACT_LABEL } from "../model/node-fact-series.js";
 import { writeFile, rename } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -71,6 +72,7 @@ export class NodeAgent {
   private readonly factsReader: NodeFactsReader | undefined;
   private readonly corroborating: { advisory: string; conditions: AgentFactCondition[] }[];
   private lastFactsAt = Number.NEGATIVE_INFINITY;
+  private readonly kernelConditionIds: string[];
   /** The latest node facts (also written to node-facts.json in the state directory). */
   nodeFacts: AgentNodeFacts | undefined;
 
@@ -80,12 +82,11 @@ export class NodeAgent {
     this.corroborating = opts.advisories
       .map((a) => ({ advisory: a.id, conditions: corroboratingAgentFacts(a) }))
       .filter((c) => c.conditions.length > 0);
+    const kernelConditions = kernelLogConditions(opts.advisories);
+    this.kernelConditionIds = kernelConditions.map((c) => c.id);
     this.factsReader =
       opts.hostRoot !== undefined && needsNodeFacts(opts.advisories)
-        ? new NodeFactsReader(opts.node, {
-            hostRoot: opts.hostRoot,
-            kernelPatterns: kernelLogPatterns(opts.advisories),
-          })
+        ? new NodeFactsReader(opts.node, { hostRoot: opts.hostRoot, kernelConditions })
         : undefined;
     // An advisory is watched when a log symptom or, with node facts read, a node fact can show it.
     this.watched = opts.advisories
@@ -205,6 +206,7 @@ export class NodeAgent {
     this.lastFactsAt = now;
     const facts = await reader.read(new Date(now));
     this.nodeFacts = facts;
+    this.exportNodeFacts(facts);
     const node = this.opts.node;
     for (const c of this.corroborating)
       for (const cond of c.conditions) {
@@ -230,6 +232,32 @@ export class NodeAgent {
     } catch (e) {
       this.error("checkpoint", `${path}: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * The raw node facts as series, so a scan can read them back from Prometheus: whether each fact
+   * was read, the default-route NIC as an info series, the kernel's UDP checksum error counter as
+   * read, and kernel log matches counted by condition id.
+   */
+  private exportNodeFacts(facts: AgentNodeFacts): void {
+    const node = this.opts.node;
+    const m = this.metrics;
+    const read = (fact: keyof typeof FACT_LABEL, ok: boolean): void =>
+      m.factRead.set({ node, fact: FACT_LABEL[fact] }, ok ? 1 : 0);
+    m.nicInfo.clear();
+    const nic = facts.nicDriver;
+    if (nic !== undefined) m.nicInfo.set({ node, interface: nic.interface ?? "", driver: nic.value }, 1);
+    read("nicDriver", nic !== undefined);
+    const csum = facts.udpInCsumErrors;
+    if (csum !== undefined) m.udpInCsumErrors.mirror({ node }, csum.last);
+    read("udpInCsumErrorsRising", csum !== undefined);
+    if (this.kernelConditionIds.length === 0) return;
+    const k = facts.kernelLog;
+    // inc by 0 too: the series exists from the first good reading, so increase() has a start.
+    if (k !== undefined)
+      for (const id of this.kernelConditionIds)
+        m.kernelLogMatches.inc({ node, condition: id }, k.matches?.[id] ?? 0);
+    read("kernelLog", k !== undefined);
   }
 
   /** One pass over the logs, then the checkpoint and the API writes it calls for. */

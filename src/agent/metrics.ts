@@ -2,6 +2,8 @@
 // justify a client library: this writer handles exactly what the agent exports — counters and
 // gauges with labels — and escapes label values as the format requires.
 
+import { NODE_FACT_SERIES } from "../model/node-fact-series.js";
+
 export type MetricType = "counter" | "gauge";
 
 type Labels = Readonly<Record<string, string>>;
@@ -62,6 +64,20 @@ export class Metric {
     this.entry(labels).value = value;
   }
 
+  /**
+   * Exports a counter kept elsewhere (a kernel counter) at the value read. It goes down only when
+   * that source restarts (a reboot), which Prometheus reads as a counter reset, as it should.
+   */
+  mirror(labels: Labels, value: number): void {
+    if (this.family.type !== "counter") throw new Error(`${this.family.name}: only counters are mirrored`);
+    this.entry(labels).value = value;
+  }
+
+  /** Drops every series: an info metric whose labels changed must not keep its old series. */
+  clear(): void {
+    this.family.series.clear();
+  }
+
   get(labels: Labels = {}): number | undefined {
     const key = this.family.labelNames.map((n) => labels[n] ?? "").join("\u0000");
     return this.family.series.get(key)?.value;
@@ -116,6 +132,11 @@ export interface AgentMetrics {
   filesTracked: Metric;
   symptomActive: Metric;
   apiWrites: Metric;
+  /** Node facts (with --host-root): generic facts of the node, not verdicts. */
+  factRead: Metric;
+  nicInfo: Metric;
+  udpInCsumErrors: Metric;
+  kernelLogMatches: Metric;
 }
 
 export function agentMetrics(): AgentMetrics {
@@ -159,6 +180,26 @@ export function agentMetrics(): AgentMetrics {
       "cnidoctor_agent_api_writes_total",
       "Writes the agent sent to the Kubernetes API (node status patches, event creates and patches).",
       ["node", "kind"],
+    ),
+    factRead: r.gauge(
+      NODE_FACT_SERIES.factRead,
+      "1 when the agent read this node fact (nic_driver, udp_in_csum_errors, kernel_log) at its last reading, 0 when it could not (the agent's log says why). Present only with --host-root.",
+      ["node", "fact"],
+    ),
+    nicInfo: r.gauge(
+      NODE_FACT_SERIES.nicInfo,
+      "The NIC carrying the node's default route and its kernel driver (always 1; from /proc/1/net/route and /sys/class/net/<interface>/device/driver under --host-root).",
+      ["node", "interface", "driver"],
+    ),
+    udpInCsumErrors: r.counter(
+      NODE_FACT_SERIES.udpInCsumErrors,
+      "The node's UDP InCsumErrors counter (/proc/1/net/snmp under --host-root): received UDP datagrams with a bad checksum, as the kernel counts them (restarts at 0 when the node reboots).",
+      ["node"],
+    ),
+    kernelLogMatches: r.counter(
+      NODE_FACT_SERIES.kernelLogMatches,
+      "Kernel log records (/dev/kmsg under --host-root) that matched a kernel-log condition of a loaded advisory, by condition id.",
+      ["node", "condition"],
     ),
   };
 }

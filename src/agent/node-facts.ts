@@ -4,7 +4,7 @@
 //                          /proc/1/net/route, then the /sys/class/net/<if>/device/driver link
 //   udpInCsumErrors        Udp InCsumErrors of /proc/1/net/snmp at the previous and this reading
 //   kernelLog              kernel log records (/dev/kmsg) newer than the previous reading that match
-//                          a kernel-log condition's pattern
+//                          a kernel-log condition's pattern (kept lines, and a count per condition)
 // The offload flags of a device (ethtool -k) are NOT read: Linux exposes them only through the
 // SIOCETHTOOL ioctl or ethtool netlink, not in /sys or /proc, and Node reaches neither.
 //
@@ -21,8 +21,13 @@ import type { AgentNodeFacts } from "../model/snapshot.js";
 export interface NodeFactReader {
   /** Where the host's / is visible (the host's /proc and /sys under it). */
   hostRoot: string;
-  /** Kernel log patterns to keep lines for (from the advisories' kernel-log conditions). */
-  kernelPatterns: readonly RegExp[];
+  /** The advisories' kernel-log conditions: lines matching one are kept and counted by its id. */
+  kernelConditions: readonly KernelLogCondition[];
+}
+
+export interface KernelLogCondition {
+  id: string;
+  pattern: RegExp;
 }
 
 /** The interface of the default route (destination 00000000) in /proc/net/route text. */
@@ -128,6 +133,7 @@ export class NodeFactsReader {
         try {
           facts.nicDriver = {
             value: basename(await readlink(link)),
+            interface: iface,
             source: `${link} (default route via ${iface})`,
           };
         } catch (e) {
@@ -152,16 +158,22 @@ export class NodeFactsReader {
     } catch (e) {
       unavailable.udpInCsumErrorsRising = `${snmpPath}: ${(e as Error).message}`;
     }
-    if (this.opts.kernelPatterns.length > 0) {
+    const conditions = this.opts.kernelConditions;
+    if (conditions.length > 0) {
       const kmsg = this.path("dev", "kmsg");
       try {
         const r = readKmsg(kmsg, this.kmsgSeq);
         this.kmsgSeq = r.lastSeq;
-        const lines = r.records
-          .map((x) => x.line)
-          .filter((l) => this.opts.kernelPatterns.some((p) => p.test(l)))
-          .slice(-MAX_KERNEL_LINES);
-        facts.kernelLog = { lines, source: kmsg };
+        const matches: Record<string, number> = {};
+        for (const c of conditions) matches[c.id] = 0;
+        const kept: string[] = [];
+        for (const { line } of r.records) {
+          const hits = conditions.filter((c) => c.pattern.test(line));
+          for (const c of hits) matches[c.id] = (matches[c.id] ?? 0) + 1;
+          if (hits.length > 0) kept.push(line);
+        }
+        // Every match is counted; only the newest lines are kept as examples.
+        facts.kernelLog = { lines: kept.slice(-MAX_KERNEL_LINES), matches, source: kmsg };
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code;
         unavailable.kernelLog = `${kmsg}: ${(e as Error).message}${code === "EPERM" || code === "EACCES" ? " (needs CAP_SYSLOG where kernel.dmesg_restrict=1)" : ""}`;

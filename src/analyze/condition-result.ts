@@ -1,6 +1,7 @@
 // The result of evaluating one advisory condition for one node, and what the evaluation reads.
 
 import type { Condition } from "../model/advisory.js";
+import type { NODE_FACTS_HELM_VALUE } from "../model/node-fact-series.js";
 import type {
   AgentNodeFacts,
   CalicoPlugin,
@@ -29,6 +30,21 @@ export interface ConditionResult {
   invalid?: boolean;
   /** The fact cannot be read in this mode at all (a node fact without node agent data). */
   unavailable?: boolean;
+  /** How the operator can get the fact that was not available (rendered by obtainText). */
+  obtain?: FactObtainHint;
+}
+
+/**
+ * The steps that make node agent facts reach a scan, as typed fields (the report renders them
+ * into words; see fact-hints.ts). Each is set only when that step is what is missing.
+ */
+export interface FactObtainHint {
+  /** Prometheus must scrape the node agent: this Helm value of the cnidoctor-agent chart. */
+  scrape?: "monitors.podMonitor.enabled";
+  /** The agent must read node facts (its --host-root): this Helm value of the chart. */
+  helmValue?: typeof NODE_FACTS_HELM_VALUE;
+  /** The scan must read the agent's series back: this flag. */
+  scanFlag?: "--prometheus";
 }
 
 export interface ConditionContext {

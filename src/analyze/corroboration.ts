@@ -19,15 +19,17 @@ export function corroboratingAgentFacts(advisory: Advisory): AgentFactCondition[
   return [...out.values()];
 }
 
-/** The regexes of every kernel-log fact condition (what the agent keeps kernel lines for). */
-export function kernelLogPatterns(advisories: readonly Advisory[]): RegExp[] {
-  return advisories.flatMap((a) =>
-    a.conditions.flatMap((c) =>
-      c.kind === "agent-fact" && c.fact === "kernelLog" && c.pattern !== undefined
-        ? [new RegExp(c.pattern)]
-        : [],
-    ),
-  );
+/**
+ * Every kernel-log fact condition with its regex (what the agent keeps and counts kernel lines
+ * for), once per condition id.
+ */
+export function kernelLogConditions(advisories: readonly Advisory[]): { id: string; pattern: RegExp }[] {
+  const out = new Map<string, RegExp>();
+  for (const a of advisories)
+    for (const c of a.conditions)
+      if (c.kind === "agent-fact" && c.fact === "kernelLog" && c.pattern !== undefined && !out.has(c.id))
+        out.set(c.id, new RegExp(c.pattern));
+  return [...out].map(([id, pattern]) => ({ id, pattern }));
 }
 
 /** Whether any advisory has a condition only the node agent can read. */

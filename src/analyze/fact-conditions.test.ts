@@ -204,6 +204,80 @@ test("agent-fact is 'not available in this mode' without node agent data, and re
   assert.match(nokmsg.message, /EPERM/);
 });
 
+test("agent-fact from Prometheus: an increase across resets, kernel matches by condition id, and typed hints when missing", () => {
+  const rising: Condition = {
+    id: "csum",
+    kind: "agent-fact",
+    fact: "udpInCsumErrorsRising",
+    effect: "risk-factor",
+    description: "checksum errors rising",
+  };
+  const log: Condition = {
+    id: "klog",
+    kind: "agent-fact",
+    fact: "kernelLog",
+    pattern: "UDP: bad checksum",
+    effect: "risk-factor",
+    description: "kernel line",
+  };
+  const fromProm: AgentNodeFacts = {
+    node: "n1",
+    readAt: "2025-03-10T09:03:00Z",
+    // 900 → (reboot) 0 → 4: last < first, yet the counter rose by 4.
+    udpInCsumErrors: { first: 900, last: 4, increase: 4, resets: 1, source: "Prometheus p q" },
+    kernelLog: { lines: [], matches: { klog: 3 }, source: "Prometheus p k" },
+    unavailable: {},
+    source: { kind: "prometheus", url: "p", series: [], window: { start: "a", end: "b" } },
+  };
+  const r = one(rising, ctx({ agent: fromProm }));
+  assert.equal(r.holds, true);
+  assert.equal(r.value, "4");
+  assert.equal(
+    r.message,
+    "UDP InCsumErrors rose by 4 from 900 to 4, across 1 counter reset(s) (read by the node agent, from Prometheus at 2025-03-10T09:03:00Z)",
+  );
+  const flat = one(
+    rising,
+    ctx({ agent: { ...fromProm, udpInCsumErrors: { first: 7, last: 7, increase: 0, source: "s" } } }),
+  );
+  assert.equal(flat.holds, false);
+  const k = one(log, ctx({ agent: fromProm }));
+  assert.deepEqual([k.holds, k.value, k.source], [true, "3", "Prometheus p k"]);
+  assert.match(
+    k.message,
+    /^3 kernel log record\(s\) matched klog \(read by the node agent, from Prometheus at /,
+  );
+  const none = one(
+    log,
+    ctx({ agent: { ...fromProm, kernelLog: { lines: [], matches: { klog: 0 }, source: "s" } } }),
+  );
+  assert.equal(none.holds, false);
+  // No series for the node: unavailable, with the typed step that would fix it.
+  const missing: AgentNodeFacts = {
+    node: "n1",
+    readAt: "x",
+    unavailable: { udpInCsumErrorsRising: "the node agent on n1 is scraped but exports no node facts" },
+    missing: "node-facts-disabled",
+  };
+  const m = one(rising, ctx({ agent: missing, mode: "live" }));
+  assert.deepEqual(
+    [m.holds, m.unavailable, m.obtain],
+    [undefined, true, { helmValue: "agent.nodeFacts.enabled" }],
+  );
+  assert.equal(
+    m.message,
+    "udpInCsumErrorsRising is not available: the node agent on n1 is scraped but exports no node facts",
+  );
+  assert.deepEqual(one(rising, ctx({ mode: "live" })).obtain, {
+    helmValue: "agent.nodeFacts.enabled",
+    scanFlag: "--prometheus",
+  });
+  assert.deepEqual(one(log, ctx({ agent: { ...missing, missing: "agent-not-scraped" } })).obtain, {
+    scrape: "monitors.podMonitor.enabled",
+    helmValue: "agent.nodeFacts.enabled",
+  });
+});
+
 // Felix's ChecksumOffloadBroken default per Calico tag (feature_detect*.go at each tag).
 const DEFAULTS: FeatureDefault[] = [
   { introduced: "3.0.0", fixed: "3.24.6", kernelBelow: "5.7.0" },
@@ -392,7 +466,7 @@ test("status rules: at-risk lists exactly the missing corroboration and why; cor
   assert.equal(noAgent.status, "at-risk");
   assert.deepEqual(noAgent.reasons, [
     "exposed, not corroborated",
-    "not corroborated; missing: csum (not available: udpInCsumErrorsRising is not available in a bundle scan: no node agent data for node n1); klog (not available: kernelLog is not available in a bundle scan: no node agent data for node n1)",
+    "not corroborated; missing: csum (not available: udpInCsumErrorsRising is not available in a bundle scan: no node agent data for node n1); klog (not available: kernelLog is not available in a bundle scan: no node agent data for node n1); to read them: set agent.nodeFacts.enabled=true in the cnidoctor-agent Helm chart (the agent then reads node facts) and scan with --prometheus URL of the Prometheus that scrapes the agent",
   ]);
   // Said in the reasons, not a coverage gap: at risk and affected call for the same fix.
   assert.deepEqual(noAgent.dependsOn, []);

@@ -12,9 +12,10 @@ import type {
   NodeFactCondition,
   ObjectFieldCondition,
 } from "../model/advisory.js";
-import type { ObjectFacts } from "../model/snapshot.js";
+import type { AgentNodeFacts, ObjectFacts } from "../model/snapshot.js";
 import type { ConditionContext, ConditionResult } from "./condition-result.js";
 import { resolveFelixFeature } from "./felix-feature.js";
+import { obtainHint } from "./fact-hints.js";
 
 type Leaf = NodeFactCondition | ObjectFieldCondition | AgentFactCondition | FelixFeatureCondition;
 
@@ -152,60 +153,75 @@ function objectField(cond: ObjectFieldCondition, ctx: ConditionContext): Conditi
   };
 }
 
-function agentFact(cond: AgentFactCondition, ctx: ConditionContext): ConditionResult {
-  const a = ctx.agent;
-  if (a === undefined)
+/** " (read by the node agent at T)", or " (read by the node agent, from Prometheus at T)". */
+function readBy(a: AgentNodeFacts): string {
+  return a.source?.kind === "prometheus"
+    ? ` (read by the node agent, from Prometheus at ${a.readAt})`
+    : ` (read by the node agent at ${a.readAt})`;
+}
+
+function nicDriverFact(cond: AgentFactCondition, a: AgentNodeFacts): ConditionResult {
+  const d = a.nicDriver;
+  if (d === undefined)
     return {
       ...base(cond),
       holds: undefined,
-      unavailable: true,
       needs: "node-agent",
-      message: `${cond.fact} is not available in a ${ctx.mode ?? "this"} scan: no node agent data for node ${ctx.node}`,
+      message: `nicDriver not read by the agent: ${a.unavailable[cond.fact] ?? "no value"}`,
     };
-  const missing = a.unavailable[cond.fact];
-  if (cond.fact === "nicDriver") {
-    const d = a.nicDriver;
-    if (d === undefined)
-      return {
-        ...base(cond),
-        holds: undefined,
-        needs: "node-agent",
-        message: `nicDriver not read by the agent: ${missing ?? "no value"}`,
-      };
-    const holds = new RegExp(cond.pattern ?? ".").test(d.value);
+  const holds = new RegExp(cond.pattern ?? ".").test(d.value);
+  return {
+    ...base(cond),
+    holds,
+    value: d.value,
+    source: d.source,
+    message: `default-route NIC driver ${d.value}${a.source !== undefined ? readBy(a) : ""}`,
+  };
+}
+
+function csumFact(cond: AgentFactCondition, a: AgentNodeFacts): ConditionResult {
+  const c = a.udpInCsumErrors;
+  if (c === undefined)
     return {
       ...base(cond),
-      holds,
-      value: d.value,
-      source: d.source,
-      message: `default-route NIC driver ${d.value}`,
+      holds: undefined,
+      needs: "node-agent",
+      message: `UDP InCsumErrors not read by the agent: ${a.unavailable[cond.fact] ?? "no value"}`,
     };
-  }
-  if (cond.fact === "udpInCsumErrorsRising") {
-    const c = a.udpInCsumErrors;
-    if (c === undefined)
-      return {
-        ...base(cond),
-        holds: undefined,
-        needs: "node-agent",
-        message: `UDP InCsumErrors not read by the agent: ${missing ?? "no value"}`,
-      };
-    const holds = c.last > c.first;
-    return {
-      ...base(cond),
-      holds,
-      value: String(c.last - c.first),
-      source: c.source,
-      message: `UDP InCsumErrors ${holds ? "rose" : "did not rise"} from ${c.first} to ${c.last} (read by the node agent at ${a.readAt})`,
-    };
-  }
+  const rise = c.increase ?? c.last - c.first;
+  const holds = rise > 0;
+  const resets = c.resets !== undefined && c.resets > 0 ? `, across ${c.resets} counter reset(s)` : "";
+  const by = c.increase !== undefined ? ` by ${rise}` : "";
+  return {
+    ...base(cond),
+    holds,
+    value: String(rise),
+    source: c.source,
+    message: `UDP InCsumErrors ${holds ? `rose${by}` : "did not rise"} from ${c.first} to ${c.last}${resets}${readBy(a)}`,
+  };
+}
+
+function kernelLogFact(cond: AgentFactCondition, a: AgentNodeFacts): ConditionResult {
   const k = a.kernelLog;
   if (k === undefined)
     return {
       ...base(cond),
       holds: undefined,
       needs: "node-agent",
-      message: `the kernel log was not read by the agent: ${missing ?? "no value"}`,
+      message: `the kernel log was not read by the agent: ${a.unavailable[cond.fact] ?? "no value"}`,
+    };
+  // From Prometheus there are no lines, only how many records matched each condition.
+  const counted = k.matches?.[cond.id];
+  if (counted !== undefined && k.lines.length === 0)
+    return {
+      ...base(cond),
+      holds: counted > 0,
+      value: String(counted),
+      source: k.source,
+      message:
+        counted > 0
+          ? `${counted} kernel log record(s) matched ${cond.id}${readBy(a)}`
+          : `no kernel log record matched ${cond.id}${readBy(a)}`,
     };
   const re = new RegExp(cond.pattern ?? ".");
   const lines = k.lines.filter((l) => re.test(l));
@@ -219,6 +235,36 @@ function agentFact(cond: AgentFactCondition, ctx: ConditionContext): ConditionRe
         ? `${lines.length} kernel log line(s) match, e.g. "${lines[0] ?? ""}"`
         : `no kernel log line the agent kept matches ${cond.pattern ?? ""}`,
   };
+}
+
+function agentFact(cond: AgentFactCondition, ctx: ConditionContext): ConditionResult {
+  const a = ctx.agent;
+  if (a === undefined)
+    return {
+      ...base(cond),
+      holds: undefined,
+      unavailable: true,
+      needs: "node-agent",
+      obtain: obtainHint(undefined),
+      message: `${cond.fact} is not available in a ${ctx.mode ?? "this"} scan: no node agent data for node ${ctx.node}`,
+    };
+  if (a.missing !== undefined)
+    return {
+      ...base(cond),
+      holds: undefined,
+      unavailable: true,
+      needs: "node-agent",
+      obtain: obtainHint(a.missing),
+      message: `${cond.fact} is not available: ${a.unavailable[cond.fact] ?? "no node agent data"}`,
+    };
+  switch (cond.fact) {
+    case "nicDriver":
+      return nicDriverFact(cond, a);
+    case "udpInCsumErrorsRising":
+      return csumFact(cond, a);
+    case "kernelLog":
+      return kernelLogFact(cond, a);
+  }
 }
 
 function felixFeature(cond: FelixFeatureCondition, ctx: ConditionContext): ConditionResult {

@@ -145,6 +145,16 @@ export function buildCoverage(snapshot: Snapshot, diagnoses: Diagnosis[]): Cover
       reason: `${resources.length} CPU/memory/restart series of ${pods} pod(s) from ${sources}`,
     });
   }
+  const viaPrometheus = (snapshot.agentFacts ?? []).filter(
+    (f) => f.source?.kind === "prometheus" && f.missing === undefined,
+  );
+  const promUrl = viaPrometheus[0]?.source?.url;
+  if (promUrl !== undefined && !gapChecks.has("node-agent"))
+    evaluated.push({
+      check: "node-agent",
+      status: "evaluated",
+      reason: `node facts of ${viaPrometheus.length} node(s) from the node agent's series in Prometheus ${promUrl}`,
+    });
   return [...evaluated, ...coverage];
 }
 

@@ -6,6 +6,7 @@
 import type { VerdictRule } from "../model/advisory.js";
 import type { Status } from "../model/finding.js";
 import type { ConditionResult } from "./condition-result.js";
+import { obtainText } from "./fact-hints.js";
 
 export interface RuleDecision {
   rule?: string;
@@ -53,15 +54,20 @@ export function applyVerdictRules(
       reasons.push(...seen.map((r) => `corroborated by ${r ? line(r) : ""}`));
     }
     reasons.push(...undecided.map((r) => `undecided: ${line(r)}`));
-    if (missing.length > 0)
+    if (missing.length > 0) {
+      // One "how to read them" per distinct hint, after the list, not once per fact.
+      const hints = [
+        ...new Set(missing.flatMap((r) => (r.obtain !== undefined ? [obtainText(r.obtain)] : []))),
+      ];
       reasons.push(
         `${rule.status === "at-risk" ? "not corroborated" : "not shown"}; missing: ${missing
           .map(
             (r) =>
               `${r.id} (${r.unavailable === true ? "not available: " : r.holds === undefined ? "not read: " : "not seen: "}${r.message})`,
           )
-          .join("; ")}`,
+          .join("; ")}${hints.map((h) => `; ${h}`).join("")}`,
       );
+    }
     // Missing corroboration is said in the reasons but is no coverage gap: at risk and affected
     // call for the same remediation. An assumed value behind a finding is one.
     const found = rule.status === "affected" || rule.status === "at-risk";

@@ -247,6 +247,14 @@ export const FLAGS = [
     commands: ["agent"],
   },
   {
+    name: "facts-interval",
+    value: interval(),
+    default: "60s",
+    usage:
+      "How often the agent reads the node facts with --host-root (and updates their cnidoctor_node_* series).",
+    commands: ["agent"],
+  },
+  {
     name: "state-dir",
     value: text(),
     env: "CNIDOCTOR_STATE_DIR",
@@ -303,7 +311,7 @@ export const FLAGS = [
     value: text(),
     env: "CNIDOCTOR_PROMETHEUS",
     usage:
-      "Prometheus base URL to read calico-node CPU, memory, restarts and OOM kills from over --window (with a bundle or a live scan).",
+      "Prometheus base URL to read calico-node CPU, memory, restarts and OOM kills from over --window (with a bundle or a live scan), and the node agent's node facts (its cnidoctor_node_* series) when an advisory needs them.",
     commands: ["scan"],
   },
   {

@@ -88,20 +88,51 @@ export interface ObjectList {
   where: string;
 }
 
+/** Where a node's agent facts came from when not from the agent's own node-facts.json. */
+export interface AgentFactsSource {
+  kind: "prometheus";
+  /** The Prometheus base URL. */
+  url: string;
+  /** The series read, by metric name (e.g. cnidoctor_node_udp_in_csum_errors_total). */
+  series: string[];
+  /** The scan window the series were read over (ISO times). */
+  window: { start: string; end: string };
+}
+
+/**
+ * Why a node has no agent facts at all, as the collector could tell: its agent is not scraped by
+ * that Prometheus, or it is scraped but does not read node facts (no --host-root).
+ */
+export type AgentFactsMissing = "agent-not-scraped" | "node-facts-disabled";
+
 /**
  * What the node agent read on one node (written by the agent, carried in a bundle's
- * node-facts.json). A fact it could not read is in `unavailable` with why.
+ * node-facts.json, or read back from the agent's series in Prometheus). A fact it could not read
+ * is in `unavailable` with why.
  */
 export interface AgentNodeFacts {
   node: string;
+  /** When the facts were read (for Prometheus: the time of the newest sample used). */
   readAt: string;
   /** The driver of the NIC that carries the default route, e.g. virtio_net. */
-  nicDriver?: { value: string; source: string };
-  /** Udp InCsumErrors of /proc/net/snmp: the first and last reading the agent took. */
-  udpInCsumErrors?: { first: number; last: number; source: string };
-  /** Kernel log lines the agent kept because a kernel-log condition's pattern matched them. */
-  kernelLog?: { lines: string[]; source: string };
+  nicDriver?: { value: string; interface?: string; source: string };
+  /**
+   * Udp InCsumErrors of /proc/net/snmp: the first and last reading (the agent's two readings, or
+   * the first and last sample in the scan window). `increase` counts across counter resets (a
+   * reboot restarts it at 0); absent, the increase is last - first.
+   */
+  udpInCsumErrors?: { first: number; last: number; increase?: number; resets?: number; source: string };
+  /**
+   * Kernel log lines the agent kept because a kernel-log condition's pattern matched them. From
+   * Prometheus there are no lines, only `matches`: how many records matched each kernel-log
+   * condition (by condition id) in the window.
+   */
+  kernelLog?: { lines: string[]; matches?: Record<string, number>; source: string };
   unavailable: Record<string, string>;
+  /** Absent: the agent's own node-facts.json. */
+  source?: AgentFactsSource;
+  /** Set when nothing at all was read for this node, with why. */
+  missing?: AgentFactsMissing;
 }
 
 export interface RkeClusterConfig {

@@ -81,6 +81,7 @@ async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
   const eventIntervalMs = flagValue(args, "event-interval");
   const pollMs = flagValue(args, "poll-interval");
   const firstWriteJitterMs = flagValue(args, "first-write-jitter");
+  const factsIntervalMs = flagValue(args, "facts-interval");
   if (stateDir === undefined) throw new UsageError("agent: --state-dir must name a directory");
   if (!existsSync(stateDir))
     throw new InputError(stateDir, "state directory does not exist (mount a hostPath or emptyDir there)");
@@ -119,7 +120,7 @@ async function agent(args: ParsedArgs, rt: Runtime): Promise<CommandResult> {
     pollMs,
     firstWriteJitterMs,
     log: logLine,
-    ...(hostRoot !== undefined ? { hostRoot } : {}),
+    ...(hostRoot !== undefined ? { hostRoot, factsIntervalMs } : {}),
   });
   const server = await startMetricsServer(listen.host, listen.port, nodeAgent.metrics.registry, () =>
     nodeAgent.healthy(),

@@ -30,6 +30,7 @@ import {
   podLogContainers,
 } from "../k8s-objects.js";
 import { NO_OBJECT_NEEDS, type ObjectNeeds } from "../object-needs.js";
+import { NODE_FACTS_HELM_VALUE } from "../../model/node-fact-series.js";
 import { readList } from "./read-list.js";
 import type { ListRead } from "./read-list.js";
 import { readPodLogs } from "./pod-logs.js";
@@ -124,7 +125,7 @@ async function readAgentFacts(dir: string, gaps: Gap[]): Promise<AgentNodeFacts[
   const r = await readListAny(dir, "node-facts");
   if (!r.ok) {
     const hint = r.missing
-      ? " (the node agent's facts: its --state-dir/node-facts.json from each node, with --host-root set)"
+      ? ` (the node agent's facts: its --state-dir/node-facts.json from each node, with --host-root set; or scan with --prometheus URL to read them from the agent's series, with ${NODE_FACTS_HELM_VALUE}=true in its Helm chart)`
       : "";
     gaps.push({ ...gapFrom("node-agent", r, hint, true) });
     return undefined;

@@ -2,6 +2,7 @@
 // and Canal DaemonSets, FelixConfigurations and ClusterInformations. Kept raw so the same read can
 // become a Snapshot (through ../k8s-objects.ts, like the bundle collector) or be written as a bundle.
 
+import { NODE_FACTS_HELM_VALUE } from "../../model/node-fact-series.js";
 import { UsageError } from "../../errors.js";
 import type { Gap } from "../../model/provenance.js";
 import { calicoInstall, daemonSetTemplate, metaOf, ownerDaemonSet } from "../k8s-objects.js";
@@ -190,8 +191,7 @@ async function readNeeded(
   if (needs.agentFacts)
     gaps.push({
       check: "node-agent",
-      reason:
-        "a live scan reads no node agent data (NIC driver, UDP checksum counters, kernel log): run the node agent, and scan a bundle with its node-facts.json",
+      reason: `a live scan reads node agent data (NIC driver, UDP checksum counters, kernel log) only from the agent's series in Prometheus: set ${NODE_FACTS_HELM_VALUE}=true in the cnidoctor-agent Helm chart and scan with --prometheus URL`,
       optional: true,
     });
   return {

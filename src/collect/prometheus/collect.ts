@@ -113,7 +113,8 @@ function toSeries(
   };
 }
 
-function describeWindow(seconds: number): string {
+/** "24h" or "90m": a window for messages. */
+export function describeWindow(seconds: number): string {
   return seconds % 3600 === 0 ? `${seconds / 3600}h` : `${Math.round(seconds / 60)}m`;
 }
 
