@@ -4,7 +4,7 @@
 import type { Advisory } from "../model/advisory.js";
 import type { Evidence, SettingFact, Status, SubjectVerdict, VerdictFacts } from "../model/finding.js";
 import type { LogSourceResult, SignalStat } from "../model/logs.js";
-import type { CalicoPlugin, Snapshot } from "../model/snapshot.js";
+import type { CniPlugin, Snapshot } from "../model/snapshot.js";
 import { evaluateConditions } from "./conditions.js";
 import type { ConditionContext, ConditionResult } from "./conditions.js";
 import { classifyVersions, matchCombination, versionFacts } from "./combinations.js";
@@ -175,7 +175,7 @@ function seenReason(advisory: Advisory, sym: SymptomSummary): string {
 }
 
 /** "Calico or Canal", from the plugins an advisory's component runs under. */
-function pluginNames(plugins: readonly CalicoPlugin[]): string {
+function pluginNames(plugins: readonly CniPlugin[]): string {
   const names = plugins.map((p) => `${p.charAt(0).toUpperCase()}${p.slice(1)}`);
   return names.length > 1
     ? `${names.slice(0, -1).join(", ")} or ${names[names.length - 1] ?? ""}`

@@ -16,6 +16,7 @@ import {
   metaOf,
   nodeFacts,
   objectFacts,
+  installContainer,
   ownerDaemonSet,
   podFacts,
   podLogContainers,
@@ -80,7 +81,7 @@ export function installsFrom(inv: RawInventory, container: string): CalicoInstal
       });
       if (install) installs.set(key, install);
     }
-    install?.pods.push(podFacts(p, container, API));
+    install?.pods.push(podFacts(p, installContainer(install, container), API));
   }
   return [...installs.values()];
 }
@@ -158,10 +159,12 @@ export function logTargets(
 ): PodLogTarget[] {
   return installs.flatMap((i) =>
     i.pods.map((p) => {
-      const extra = container === undefined ? [] : podLogContainers(p, container, others).slice(1);
+      const main = container === undefined ? undefined : installContainer(i, container);
+      const extra = main === undefined ? [] : podLogContainers(p, main, others).slice(1);
       return {
         namespace: p.namespace,
         pod: p.name,
+        ...(main !== undefined && main !== container ? { container: main } : {}),
         restartCount: p.restartCount,
         ...(p.nodeName !== undefined ? { node: p.nodeName } : {}),
         ...(p.startTime !== undefined ? { startTime: p.startTime } : {}),
