@@ -666,7 +666,10 @@ const FLANNEL_CREATED = "2024-03-18T10:15:00Z";
 const FLANNEL_LOG_START = "2024-03-25T09:00:00Z";
 
 /** What flannel's own net-conf.json holds (kube-flannel.yml, the flannel and rke2-flannel charts). */
-function kubeFlannelConfig(namespace: string, backend: Record<string, string | number>): {
+function kubeFlannelConfig(
+  namespace: string,
+  backend: Record<string, string | number>,
+): {
   namespace: string;
   name: string;
   data: Record<string, string>;
