@@ -12,11 +12,12 @@ import { exitCodeFor } from "./analyze/findings.js";
 import { KubeClient } from "./kube/client.js";
 import { logSourcesOf } from "./collect/logs/collect-logs.js";
 import { defaultVersionTables } from "./versions/tables.js";
-import { runPipeline, type PipelineInput } from "./pipeline.js";
+import { collectScope, runPipeline, type PipelineInput } from "./pipeline.js";
 import { conditionTypeFor } from "./agent/conditions.js";
 import { alertRuleGroups } from "./remediate/alerts.js";
 import { renderReport } from "./report/index.js";
 import { buildPlan, DEFAULT_PLAN_OPTIONS } from "./remediate/index.js";
+import { writeBundle } from "./collect/live/write-bundle.js";
 import type { Advisory } from "./model/advisory.js";
 import type { Report, SubjectVerdict } from "./model/finding.js";
 import { flannelLogText } from "../scripts/fixtures/flannel-log.js";
@@ -612,6 +613,37 @@ describe("flannel on its own (RKE2 cni: flannel, kube-flannel.yml) through bundl
         snapshot.gaps.some((g) => g.check === "logs"),
         false,
       );
+    } finally {
+      await api.close();
+    }
+  });
+
+  test("collect: a bundle written from the live flannel cluster holds kube-flannel's block and scans the same", async () => {
+    const advisories = await loadAdvisories();
+    const api = await serveBundle(STANDALONE);
+    const out = join(await mkdtemp(join(tmpdir(), "cnid-flannel-collect-")), "bundle");
+    try {
+      const scope = collectScope(advisories);
+      const written = await writeBundle(api.client, out, {
+        container: "calico-node",
+        logContainers: scope.others,
+        needs: scope.needs,
+        bounds: { sinceSeconds: 0, limitBytes: 0 },
+        concurrency: 2,
+        force: false,
+        now: BASICS.now,
+      });
+      // Only the Calico CRDs a flannel cluster does not serve are missing, and they are optional.
+      assert.deepEqual(
+        written.gaps.filter((g) => g.optional !== true || !/Calico CRDs not installed/.test(g.reason)),
+        [],
+      );
+      assert.ok(
+        api.logRequests.every((r) => r.endsWith("/kube-flannel")),
+        api.logRequests.join("\n"),
+      );
+      const r = await run(out);
+      assert.deepEqual(statusesOf(r.report, "CNID-2024-0002"), LOOP_EXPECTED);
     } finally {
       await api.close();
     }

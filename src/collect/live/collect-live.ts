@@ -206,8 +206,11 @@ export async function collectLive(client: KubeClient, opts: LiveOptions): Promis
   const snapshot = await inventorySnapshot(client, opts);
   opts.onPhase?.("inventory", elapsed(clock, t0));
   const targets = logTargets(snapshot.installs, opts.container, opts.logContainers);
+  // CPU and memory are calico-node's: a flannel pod (its own main container) has none to read.
   const metricTargets: MetricTarget[] = targets.flatMap((t) =>
-    t.node !== undefined ? [{ node: t.node, namespace: t.namespace, pod: t.pod }] : [],
+    t.node !== undefined && t.container === undefined
+      ? [{ node: t.node, namespace: t.namespace, pod: t.pod }]
+      : [],
   );
   let logsDone: () => void = () => undefined;
   const afterLogs = new Promise<void>((resolve) => {
