@@ -583,7 +583,7 @@ describe("flannel on its own (RKE2 cni: flannel, kube-flannel.yml) through bundl
     });
     assert.match(
       patch.diff,
-      /-  image: docker\.io\/flannel\/flannel:v0\.24\.3\n\+  image: docker\.io\/flannel\/flannel:v0\.24\.4/,
+      /- {2}image: docker\.io\/flannel\/flannel:v0\.24\.3\n\+ {2}image: docker\.io\/flannel\/flannel:v0\.24\.4/,
     );
     // No rke2-canal here: no RKE2 upgrade, and no manual "check it yourself" step.
     assert.deepEqual(

@@ -172,7 +172,9 @@ export function calicoInstall(args: {
   if (!plugin) return undefined;
   // A flannel install runs no Felix: no calico-node, and no Calico version.
   const calicoNode =
-    node !== undefined && plugin.plugin !== "flannel" ? containerFacts(node, args.ref, args.source) : undefined;
+    node !== undefined && plugin.plugin !== "flannel"
+      ? containerFacts(node, args.ref, args.source)
+      : undefined;
   const version = calicoNode !== undefined ? calicoVersionFromImage(calicoNode.image.value) : undefined;
   const others = containers.filter(
     (c) => (calicoNode === undefined || c !== node) && str(c.name) !== undefined,
