@@ -46,6 +46,23 @@ export const FLANNEL_CONTAINER = "kube-flannel";
 /** The container a Calico or Canal install is recognised by and read for Felix. */
 export const CALICO_CONTAINER = "calico-node";
 
+/** The containers each plugin's DaemonSet runs that advisories name (Canal runs both). */
+const PLUGIN_CONTAINERS: Readonly<Record<CniPlugin, readonly string[]>> = {
+  calico: [CALICO_CONTAINER],
+  canal: [CALICO_CONTAINER, FLANNEL_CONTAINER],
+  flannel: [FLANNEL_CONTAINER],
+};
+
+/** Whether a plugin's pods run `container` (calico-node: Calico and Canal; kube-flannel: Canal and flannel). */
+export function pluginRuns(plugin: CniPlugin, container: string): boolean {
+  return PLUGIN_CONTAINERS[plugin].includes(container);
+}
+
+/** Whether two plugins are the same product: the Calico flavours, or flannel on its own. */
+export function samePluginFamily(a: CniPlugin, b: CniPlugin): boolean {
+  return (a === "flannel") === (b === "flannel");
+}
+
 /**
  * The container whose log, restarts and resources stand for an install's pod: `container`
  * (calico-node) for Calico and Canal, flannel's own container on a flannel install.
