@@ -552,6 +552,29 @@ describe("flannel on its own (RKE2 cni: flannel, kube-flannel.yml) through bundl
     );
   });
 
+  test("the platform gate, which answers for RKE2's Calico charts, asks nothing of an rke2-flannel cluster", async () => {
+    const versions = {
+      tables: defaultVersionTables(),
+      rancher: { value: "v2.8.5", from: { source: "flag" as const, ref: "--rancher v2.8.5" } },
+    };
+    const advisories = await loadAdvisories();
+    const flannel = await runPipeline({
+      target: { kind: "bundle", dir: RKE2_FLANNEL },
+      advisories,
+      versions,
+      ...BASICS,
+    });
+    assert.deepEqual(flannel.report.platform?.gate, []);
+    const canal = await runPipeline({
+      target: { kind: "bundle", dir: join(EXAMPLES, "rke2-canal-flannel-loop") },
+      advisories,
+      versions,
+      ...BASICS,
+    });
+    assert.ok((canal.report.platform?.gate ?? []).every((g) => g.checked.endsWith("(rke2-canal)")));
+    assert.ok((canal.report.platform?.gate.length ?? 0) > 0);
+  });
+
   test("kube-flannel.yml at v0.24.3: the loop decides; the plan patches kube-flannel-ds's image", async () => {
     const r = await run(STANDALONE);
     assert.deepEqual(
