@@ -12,10 +12,12 @@ import { exitCodeFor } from "./analyze/findings.js";
 import { KubeClient } from "./kube/client.js";
 import { logSourcesOf } from "./collect/logs/collect-logs.js";
 import { defaultVersionTables } from "./versions/tables.js";
-import { runPipeline, type PipelineInput } from "./pipeline.js";
+import { collectScope, runPipeline, type PipelineInput } from "./pipeline.js";
 import { conditionTypeFor } from "./agent/conditions.js";
 import { alertRuleGroups } from "./remediate/alerts.js";
 import { renderReport } from "./report/index.js";
+import { buildPlan, DEFAULT_PLAN_OPTIONS } from "./remediate/index.js";
+import { writeBundle } from "./collect/live/write-bundle.js";
 import type { Advisory } from "./model/advisory.js";
 import type { Report, SubjectVerdict } from "./model/finding.js";
 import { flannelLogText } from "../scripts/fixtures/flannel-log.js";
@@ -666,5 +668,202 @@ describe("CNID-2024-0002 (flannel v0.24.3 IPv6 loop) through every target", () =
     );
     assert.deepEqual(alerts.slice(0, 2), ["FlannelIPv6RestoreLoopSeen", "FlannelIPv6RestoreLoopStorm"]);
     assert.equal(conditionTypeFor(advisory), "FlannelIPv6RestoreLoop");
+  });
+});
+
+describe("flannel on its own (RKE2 cni: flannel, kube-flannel.yml) through bundle, live, report formats and plan", () => {
+  const RKE2_FLANNEL = join(EXAMPLES, "rke2-flannel-vxlan-vsphere");
+  const STANDALONE = join(EXAMPLES, "flannel-standalone-v0243-loop");
+  const LOOP_EXPECTED = { "kfl-agt-01": "at-risk", "kfl-agt-02": "affected", "kfl-srv-01": "affected" };
+
+  async function run(dir: string): Promise<Awaited<ReturnType<typeof runPipeline>>> {
+    return runPipeline({ target: { kind: "bundle", dir }, advisories: await loadAdvisories(), ...BASICS });
+  }
+
+  function planOf(r: Awaited<ReturnType<typeof runPipeline>>, id: string): ReturnType<typeof buildPlan> {
+    const diagnosis = r.diagnoses.find((d) => d.advisory.id === id);
+    assert.ok(diagnosis);
+    return buildPlan(
+      {
+        advisory: diagnosis.advisory,
+        snapshot: r.snapshot,
+        diagnosis,
+        options: { ...DEFAULT_PLAN_OPTIONS, outputDir: "/out" },
+      },
+      ["test"],
+      BASICS.now,
+    );
+  }
+
+  function renders(report: Report, row: RegExp): void {
+    assert.match(renderReport(report, "table", { color: false }), row);
+    for (const format of ["markdown", "html", "yaml"] as const)
+      assert.ok(renderReport(report, format, { color: false }).length > 0, format);
+    const json = JSON.parse(renderReport(report, "json", { color: false })) as Report;
+    assert.deepEqual(json.summary, report.summary);
+  }
+
+  test("RKE2 cni: flannel on vSphere: the VXLAN offload is at risk like Canal's; Felix's conditions do not apply", async () => {
+    const r = await run(RKE2_FLANNEL);
+    assert.deepEqual(
+      r.snapshot.installs.map((i) => [i.plugin, i.managedBy, `${i.namespace}/${i.name}`, i.calicoNode]),
+      [["flannel", "rke2-flannel-chart", "kube-system/kube-flannel-ds", undefined]],
+    );
+    assert.deepEqual(statusesOf(r.report, VXLAN_ID), {
+      "flv-agt-01": "at-risk",
+      "flv-agt-02": "at-risk",
+      "flv-srv-01": "at-risk",
+    });
+    for (const v of r.report.verdicts.find((g) => g.advisoryId === VXLAN_ID)?.verdicts ?? []) {
+      const cond = (id: string): (typeof v.evidence)[number] | undefined =>
+        v.evidence.find((e) => e.kind === "condition" && e.data?.condition === id);
+      assert.match(cond("flannel-vxlan-backend")?.source ?? "", /ConfigMap kube-system\/kube-flannel-cfg$/);
+      for (const felix of ["felix-leaves-offload-on", "ebpf-dataplane"]) {
+        // No Felix runs there: not applicable (false), not missing (undecided).
+        assert.equal(cond(felix)?.data?.holds, false, `${v.subject} ${felix}`);
+        assert.match(cond(felix)?.message ?? "", /not applicable: .*runs flannel without Felix/);
+      }
+    }
+    // rke2-flannel v0.24.201 ships flannel v0.24.2: the image tag clears it.
+    assert.deepEqual(statusesOf(r.report, "CNID-2024-0002"), {
+      "flv-agt-01": "not-affected",
+      "flv-agt-02": "not-affected",
+      "flv-srv-01": "not-affected",
+    });
+    const flannel = r.report.verdicts.find((g) => g.advisoryId === "CNID-2024-0002")?.verdicts[0];
+    assert.ok(flannel?.evidence.some((e) => /flannel v0\.24\.2 is not an affected version/.test(e.message)));
+    assert.equal(
+      r.report.coverage.some((c) => c.status === "not-evaluated" && c.material === true),
+      false,
+      "nothing Calico-only is material on a flannel cluster",
+    );
+    renders(r.report, /^flv-agt-01 +at-risk +\? +true · /m);
+    const steps = planOf(r, VXLAN_ID).steps.map((s) => s.id);
+    assert.deepEqual(steps.slice(0, 2), ["flannel-udev-rule", "flannel-offload-daemonset"]);
+    assert.ok(!steps.includes("felix-checksum-offload-override"), steps.join(", "));
+    assert.deepEqual(
+      planOf(r, "CNID-2024-0002").steps.filter((s) => s.kind === "kube-patch"),
+      [],
+    );
+  });
+
+  test("the platform gate, which answers for RKE2's Calico charts, asks nothing of an rke2-flannel cluster", async () => {
+    const versions = {
+      tables: defaultVersionTables(),
+      rancher: { value: "v2.8.5", from: { source: "flag" as const, ref: "--rancher v2.8.5" } },
+    };
+    const advisories = await loadAdvisories();
+    const flannel = await runPipeline({
+      target: { kind: "bundle", dir: RKE2_FLANNEL },
+      advisories,
+      versions,
+      ...BASICS,
+    });
+    assert.deepEqual(flannel.report.platform?.gate, []);
+    const canal = await runPipeline({
+      target: { kind: "bundle", dir: join(EXAMPLES, "rke2-canal-flannel-loop") },
+      advisories,
+      versions,
+      ...BASICS,
+    });
+    assert.ok((canal.report.platform?.gate ?? []).every((g) => g.checked.endsWith("(rke2-canal)")));
+    assert.ok((canal.report.platform?.gate.length ?? 0) > 0);
+  });
+
+  test("kube-flannel.yml at v0.24.3: the loop decides; the plan patches kube-flannel-ds's image", async () => {
+    const r = await run(STANDALONE);
+    assert.deepEqual(
+      r.snapshot.installs.map((i) => [i.plugin, i.managedBy, `${i.namespace}/${i.name}`]),
+      [["flannel", "manifest", "kube-flannel/kube-flannel-ds"]],
+    );
+    assert.deepEqual(statusesOf(r.report, "CNID-2024-0002"), LOOP_EXPECTED);
+    // flannel without Felix is no Calico install: the XDP advisory does not apply.
+    for (const status of Object.values(statusesOf(r.report, "CNID-2024-0001")))
+      assert.equal(status, "not-affected");
+    renders(r.report, /^kfl-srv-01 +affected +v0\.24\.3 /m);
+    const plan = planOf(r, "CNID-2024-0002");
+    const patch = plan.steps.find((s) => s.kind === "kube-patch");
+    assert.ok(patch?.kind === "kube-patch", plan.steps.map((s) => s.id).join(", "));
+    assert.equal(patch.remediationId, "flannel-daemonset-image-patch");
+    assert.deepEqual(patch.target, {
+      apiVersion: "apps/v1",
+      kind: "DaemonSet",
+      plural: "daemonsets",
+      namespace: "kube-flannel",
+      name: "kube-flannel-ds",
+    });
+    assert.deepEqual(patch.patch, {
+      spec: {
+        template: {
+          spec: { containers: [{ name: "kube-flannel", image: "docker.io/flannel/flannel:v0.24.4" }] },
+        },
+      },
+    });
+    assert.match(
+      patch.diff,
+      /- {2}image: docker\.io\/flannel\/flannel:v0\.24\.3\n\+ {2}image: docker\.io\/flannel\/flannel:v0\.24\.4/,
+    );
+    // No rke2-canal here: no RKE2 upgrade, and no manual "check it yourself" step.
+    assert.deepEqual(
+      plan.steps.filter((s) => s.id === "rke2-upgrade-flannel" || s.id === "flannel-standalone-upgrade"),
+      [],
+    );
+  });
+
+  test("live: kube-flannel-ds's pods by its selector, their kube-flannel logs and kube-flannel-cfg by name", async () => {
+    const api = await serveBundle(STANDALONE);
+    try {
+      const { report, snapshot } = await runPipeline(liveInput(api.client, await loadAdvisories()));
+      assert.deepEqual(statusesOf(report, "CNID-2024-0002"), LOOP_EXPECTED);
+      assert.deepEqual(
+        snapshot.objects?.configmaps?.items.map((o) => `${o.namespace}/${o.name}`),
+        ["kube-flannel/kube-flannel-cfg"],
+      );
+      assert.ok(api.paths.includes("/api/v1/namespaces/kube-flannel/configmaps/kube-flannel-cfg"));
+      assert.ok(
+        api.paths.every((p) => !/\/configmaps(\?|$)/.test(p) && !/secrets/.test(p)),
+        api.paths.join("\n"),
+      );
+      // A flannel pod runs no calico-node: only kube-flannel's log is asked for.
+      assert.equal(api.logRequests.length, 3, api.logRequests.join("\n"));
+      assert.ok(api.logRequests.every((r) => r.endsWith("/kube-flannel")));
+      assert.equal(
+        snapshot.gaps.some((g) => g.check === "logs"),
+        false,
+      );
+    } finally {
+      await api.close();
+    }
+  });
+
+  test("collect: a bundle written from the live flannel cluster holds kube-flannel's block and scans the same", async () => {
+    const advisories = await loadAdvisories();
+    const api = await serveBundle(STANDALONE);
+    const out = join(await mkdtemp(join(tmpdir(), "cnid-flannel-collect-")), "bundle");
+    try {
+      const scope = collectScope(advisories);
+      const written = await writeBundle(api.client, out, {
+        container: "calico-node",
+        logContainers: scope.others,
+        needs: scope.needs,
+        bounds: { sinceSeconds: 0, limitBytes: 0 },
+        concurrency: 2,
+        force: false,
+        now: BASICS.now,
+      });
+      // Only the Calico CRDs a flannel cluster does not serve are missing, and they are optional.
+      assert.deepEqual(
+        written.gaps.filter((g) => g.optional !== true || !/Calico CRDs not installed/.test(g.reason)),
+        [],
+      );
+      assert.ok(
+        api.logRequests.every((r) => r.endsWith("/kube-flannel")),
+        api.logRequests.join("\n"),
+      );
+      const r = await run(out);
+      assert.deepEqual(statusesOf(r.report, "CNID-2024-0002"), LOOP_EXPECTED);
+    } finally {
+      await api.close();
+    }
   });
 });

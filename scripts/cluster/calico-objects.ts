@@ -50,6 +50,10 @@ export function crdNames(): string[] {
   return calicoCrds().map((c) => c.metadata.name);
 }
 
+/**
+ * The scenario's Calico objects and CNI ConfigMaps. A flannel-only scenario has only its ConfigMaps,
+ * after the namespaces they live in (kube-flannel is not there before the DaemonSet's objects).
+ */
 export function calicoObjects(scenario: Scenario): KubeObject[] {
   const clusterType = scenario.daemonSet.name === "calico-node" ? "k8s,operator,bgp" : "k8s,canal";
   const pools = (scenario.ipPools ?? []).map((p): KubeObject => ({
@@ -64,6 +68,12 @@ export function calicoObjects(scenario: Scenario): KubeObject[] {
     metadata: { name: c.name, namespace: c.namespace },
     data: c.data,
   }));
+  if (scenario.withoutCalico === true) {
+    const namespaces = [...new Set((scenario.configMaps ?? []).map((c) => c.namespace))]
+      .filter((n) => n !== "kube-system")
+      .map((name): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }));
+    return [...namespaces, ...maps];
+  }
   return [
     ...pools,
     ...maps,

@@ -68,7 +68,8 @@ function rke2Metadata(
   } else {
     labels["node-role.kubernetes.io/worker"] = "true";
   }
-  const cni = scenario.daemonSet.name === "rke2-canal" ? "canal" : "calico";
+  const cni =
+    scenario.withoutCalico === true ? "none" : scenario.daemonSet.name === "rke2-canal" ? "canal" : "calico";
   const args = plan.controlPlane
     ? ["server", "--cni", cni]
     : ["agent", "--server", "https://10.10.0.10:9345"];

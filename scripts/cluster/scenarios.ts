@@ -47,6 +47,12 @@ export interface Scenario {
   ipPools?: { name: string; spec: Record<string, unknown> }[];
   /** ConfigMaps of the CNI (the flannel net-conf.json). */
   configMaps?: { namespace: string; name: string; data: Record<string, string> }[];
+  /**
+   * flannel on its own (kube-flannel.yml on RKE2 started with `cni: none`): the DaemonSet runs no
+   * calico-node, and the cluster has no Calico CRDs or objects (calicoVersion and
+   * felixConfiguration are left empty and unused).
+   */
+  withoutCalico?: boolean;
 }
 
 const UBUNTU_2004 = "Ubuntu 20.04.6 LTS";
@@ -130,6 +136,24 @@ function rke2CanalDaemonSet(calicoBuild: string, flannelBuild: string): Scenario
       },
       { name: "kube-flannel", image: `rancher/hardened-flannel:${flannelBuild}`, env: {} },
     ],
+  };
+}
+
+/**
+ * flannel's own kube-flannel.yml: kube-flannel/kube-flannel-ds (labels app=flannel, tier=node), the
+ * install-cni-plugin and install-cni init containers, and kube-flannel running flanneld.
+ */
+function kubeFlannelDaemonSet(flannel: string, cniPlugin: string): Scenario["daemonSet"] {
+  return {
+    namespace: "kube-flannel",
+    name: "kube-flannel-ds",
+    labels: { app: "flannel", tier: "node" },
+    serviceAccount: "flannel",
+    initContainers: [
+      { name: "install-cni-plugin", image: cniPlugin, env: {} },
+      { name: "install-cni", image: flannel, env: {} },
+    ],
+    containers: [{ name: "kube-flannel", image: flannel, env: { EVENT_QUEUE_DEPTH: "5000" } }],
   };
 }
 
@@ -246,6 +270,36 @@ const SCENARIOS: Scenario[] = [
     hotNodeLog: undefined,
     severityScreen: "Info",
     hotFlannelLog: "ipv6-loop",
+  },
+  {
+    // CNID-2024-0002 on flannel installed alone: kube-flannel.yml of flannel v0.24.3 (image
+    // docker.io/flannel/flannel:v0.24.3) applied to RKE2 v1.28.8+rke2r1 started with `cni: none`;
+    // the hot nodes run the IPv6 rule loop. The CNI plugin tag is plausible, not a verified fact.
+    name: "flannel-standalone-loop",
+    description:
+      "flannel v0.24.3 from kube-flannel.yml (kube-flannel/kube-flannel-ds), RKE2 cni: none: the IPv6 iptables-restore loop every 5 s",
+    distro: "rke2",
+    distroVersion: "v1.28.8+rke2r1",
+    node: { ...RKE2_NODE, kernelVersion: "5.15.0-105-generic", kubeletVersion: "v1.28.8+rke2r1" },
+    daemonSet: kubeFlannelDaemonSet(
+      "docker.io/flannel/flannel:v0.24.3",
+      "docker.io/flannel/flannel-cni-plugin:v1.4.0-flannel1",
+    ),
+    calicoVersion: "",
+    felixConfiguration: {},
+    hotNodeLog: undefined,
+    severityScreen: "Info",
+    hotFlannelLog: "ipv6-loop",
+    withoutCalico: true,
+    configMaps: [
+      {
+        namespace: "kube-flannel",
+        name: "kube-flannel-cfg",
+        data: {
+          "net-conf.json": JSON.stringify({ Network: "10.42.0.0/16", Backend: { Type: "vxlan" } }),
+        },
+      },
+    ],
   },
   {
     name: "rke2-calico-at-risk",

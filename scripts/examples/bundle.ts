@@ -164,7 +164,7 @@ function partsFor(spec: BundleSpec): ClusterParts {
     return rke1Parts(spec);
   }
   if (spec.cni.flavor === "rke1-canal")
-    throw new Error("RKE2 bundles need the rke2-canal or rke2-calico flavor");
+    throw new Error("RKE2 bundles need the rke2-canal, rke2-calico, rke2-flannel or kube-flannel flavor");
   return rke2Parts(spec);
 }
 

@@ -132,8 +132,13 @@ export function installCniLog(at: string, conflist: string): (node: string) => s
  * Each node's kube-flannel log: start-up lines, then what the node's `flannelLog` kind adds (the
  * v0.24.3 IPv6 rule loop, or a lookalike), from the line numbers of the spec's flannel image.
  */
-export function canalFlannelLog(spec: BundleSpec, image: string, iface: string): (node: string) => string {
-  const quiet = flannelLog(spec.logStart, iface);
+export function canalFlannelLog(
+  spec: BundleSpec,
+  image: string,
+  iface: string,
+  vni = 1,
+): (node: string) => string {
+  const quiet = flannelLog(spec.logStart, iface, vni);
   return (nodeName) => {
     const kind = spec.nodes.find((n) => n.name === nodeName)?.flannelLog ?? "quiet";
     if (kind === "quiet") return quiet(nodeName);
@@ -147,7 +152,7 @@ export function canalFlannelLog(spec: BundleSpec, image: string, iface: string):
   };
 }
 
-export function flannelLog(at: string, iface: string): (node: string) => string {
+export function flannelLog(at: string, iface: string, vni = 1): (node: string) => string {
   return text(
     klog(
       at,
@@ -157,7 +162,12 @@ export function flannelLog(at: string, iface: string): (node: string) => string 
     ),
     klog(at, 2140, "kube.go:139", "Waiting 10m0s for node controller to sync"),
     klog(at, 2190, "main.go:433", `Using interface with name ${iface}`),
-    klog(at, 2260, "vxlan.go:141", "VXLAN config: VNI=1 Port=0 GBP=false Learning=false DirectRouting=false"),
+    klog(
+      at,
+      2260,
+      "vxlan.go:141",
+      `VXLAN config: VNI=${String(vni)} Port=0 GBP=false Learning=false DirectRouting=false`,
+    ),
     klog(at, 2310, "main.go:485", "Wrote subnet file to /run/flannel/subnet.env"),
     klog(at, 2312, "main.go:489", "Running backend."),
   );

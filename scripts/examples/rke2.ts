@@ -1,7 +1,9 @@
 // An RKE2 cluster: control-plane components and kube-proxy as static pods, packaged components from
 // HelmCharts (helm-install-* job pods, Helm labels and annotations), and either rke2-canal
-// (kube-system/rke2-canal, FELIX_XDPENABLED="false" as the chart renders it) or rke2-calico
-// (tigera-operator in its namespace, calico-system/calico-node owned by the operator Installation).
+// (kube-system/rke2-canal, FELIX_XDPENABLED="false" as the chart renders it), rke2-calico
+// (tigera-operator in its namespace, calico-system/calico-node owned by the operator Installation),
+// rke2-flannel (`cni: flannel`: kube-system/kube-flannel-ds from the rke2-flannel chart, VNI 4096)
+// or, with `cni: none`, flannel's own kube-flannel.yml (kube-flannel/kube-flannel-ds, VNI 1).
 
 import { createHash } from "node:crypto";
 import type { ClusterParts } from "./common.js";
@@ -352,6 +354,73 @@ function rke2Canal(spec: BundleSpec): WorkloadDef[] {
   return [canal, helmInstall(spec, "rke2-canal", chart)];
 }
 
+/** VNI of flannel's VXLAN device: 4096 in the rke2-flannel chart's values, flannel's default 1 elsewhere. */
+function flannelVni(spec: BundleSpec): number {
+  return spec.cni.flavor === "rke2-flannel" ? 4096 : 1;
+}
+
+/**
+ * flannel on its own, as the rke2-flannel chart (kube-system, helm release rke2-flannel) or
+ * kube-flannel.yml (namespace kube-flannel) render it: DaemonSet kube-flannel-ds with labels
+ * app=flannel and tier=node, the install-cni-plugin and install-cni init containers, and the
+ * kube-flannel container running flanneld against ConfigMap kube-flannel-cfg.
+ */
+function flannelDaemonSet(spec: BundleSpec): WorkloadDef[] {
+  const chart = spec.cni.flavor === "rke2-flannel";
+  const images = spec.cni.images;
+  const flannelImage = images.flannel ?? "docker.io/flannel/flannel:v0.24.3";
+  const chartVersion = spec.cni.chartVersion ?? "v0.24.201";
+  const meta = chart ? helmMeta("rke2-flannel", `rke2-flannel-${chartVersion}`) : undefined;
+  const ds: WorkloadDef = {
+    kind: "DaemonSet",
+    namespace: chart ? "kube-system" : "kube-flannel",
+    name: "kube-flannel-ds",
+    labels: { ...(meta?.labels ?? {}), app: "flannel", tier: "node" },
+    ...(meta !== undefined ? { annotations: meta.annotations } : {}),
+    selector: { app: "flannel" },
+    podLabels: { tier: "node" },
+    hostNetwork: true,
+    serviceAccount: "flannel",
+    priorityClassName: "system-node-critical",
+    tolerations: [{ operator: "Exists", effect: "NoSchedule" }],
+    initContainers: [
+      {
+        name: chart ? "install-cni-plugins" : "install-cni-plugin",
+        image: images.cni,
+        command: ["cp"],
+        args: ["-f", "/flannel", "/opt/cni/bin/flannel"],
+        log: silent(),
+      },
+      {
+        name: "install-cni",
+        image: flannelImage,
+        command: ["cp"],
+        args: ["-f", "/etc/kube-flannel/cni-conf.json", "/etc/cni/net.d/10-flannel.conflist"],
+        log: silent(),
+      },
+    ],
+    containers: [
+      {
+        name: "kube-flannel",
+        image: flannelImage,
+        command: ["/opt/bin/flanneld", "--ip-masq", "--kube-subnet-mgr"],
+        env: [
+          fieldRef("POD_NAME", "metadata.name"),
+          fieldRef("POD_NAMESPACE", "metadata.namespace"),
+          value("EVENT_QUEUE_DEPTH", "5000"),
+        ],
+        privileged: chart,
+        requests: { cpu: "100m", memory: "50Mi" },
+        log: canalFlannelLog(spec, flannelImage, "ens192", flannelVni(spec)),
+      },
+    ],
+    nodes: spec.nodes.map((n) => n.name),
+    created: spec.createdAt,
+    podsStarted: spec.logStart,
+  };
+  return chart ? [ds, helmInstall(spec, "rke2-flannel", chartVersion)] : [ds];
+}
+
 function operatorEnv(spec: BundleSpec): EnvVar[] {
   const template: EnvVar[] = [
     value("DATASTORE_TYPE", "kubernetes"),
@@ -610,8 +679,20 @@ function base32(bytes: Uint8Array): string {
   return out;
 }
 
+/** The `--cni` RKE2 was started with: kube-flannel.yml is applied by hand on `cni: none`. */
+function rke2Cni(spec: BundleSpec): string {
+  const cni: Record<BundleSpec["cni"]["flavor"], string> = {
+    "rke1-canal": "canal",
+    "rke2-canal": "canal",
+    "rke2-calico": "calico",
+    "rke2-flannel": "flannel",
+    "kube-flannel": "none",
+  };
+  return cni[spec.cni.flavor];
+}
+
 function nodeArgs(spec: BundleSpec, node: NodeSpec): string[] {
-  const cni = spec.cni.flavor === "rke2-calico" ? "calico" : "canal";
+  const cni = rke2Cni(spec);
   const server = spec.nodes.find(isServer);
   if (!isServer(node)) {
     return ["agent", "--server", `https://${server?.internalIP ?? "10.20.1.11"}:9345`, "--token", "********"];
@@ -670,8 +751,11 @@ function rke2NodeAnnotations(spec: BundleSpec): (node: NodeSpec) => Record<strin
       a["etcd.rke2.cattle.io/node-address"] = node.internalIP;
       a["etcd.rke2.cattle.io/node-name"] = `${node.name}-${uid(spec.seed, "etcd", node.name).slice(0, 8)}`;
     }
-    if (spec.cni.flavor === "rke2-canal") {
-      a["flannel.alpha.coreos.com/backend-data"] = JSON.stringify({ VNI: 1, VtepMAC: vtepMac(node.name) });
+    if (spec.cni.flavor !== "rke2-calico") {
+      a["flannel.alpha.coreos.com/backend-data"] = JSON.stringify({
+        VNI: flannelVni(spec),
+        VtepMAC: vtepMac(node.name),
+      });
       a["flannel.alpha.coreos.com/backend-type"] = "vxlan";
       a["flannel.alpha.coreos.com/kube-subnet-manager"] = "true";
       a["flannel.alpha.coreos.com/public-ip"] = node.internalIP;
@@ -783,11 +867,17 @@ function services(spec: BundleSpec): ServiceDef[] {
 }
 
 export function rke2Parts(spec: BundleSpec): ClusterParts {
-  const calico = spec.cni.flavor === "rke2-calico";
+  const flavor = spec.cni.flavor;
+  const calico = flavor === "rke2-calico";
   const namespaces = ["default", "kube-node-lease", "kube-public", "kube-system"];
   if (calico) namespaces.push("calico-system", "tigera-operator");
+  if (flavor === "kube-flannel") namespaces.push("kube-flannel");
   if (spec.rancherManaged) namespaces.push("cattle-system");
-  const cni = calico ? [...tigeraOperator(spec), ...calicoSystem(spec)] : rke2Canal(spec);
+  const cni = calico
+    ? [...tigeraOperator(spec), ...calicoSystem(spec)]
+    : flavor === "rke2-flannel" || flavor === "kube-flannel"
+      ? flannelDaemonSet(spec)
+      : rke2Canal(spec);
   return {
     namespaces: namespaces.sort(),
     workloads: [

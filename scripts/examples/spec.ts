@@ -16,7 +16,7 @@ export interface NodeSpec {
   kernelVersion: string;
   /** What this node's calico-node container logged (scripts/fixtures/felix-log.ts kinds). */
   calicoLog: FelixLogKind;
-  /** What a Canal pod's kube-flannel container logged beyond its start-up (absent: quiet). */
+  /** What a Canal or flannel pod's kube-flannel container logged beyond its start-up (absent: quiet). */
   flannelLog?: FlannelLogKind;
   /** spec.providerID (absent: what the distribution sets, rke2://NAME on RKE2). */
   providerID?: string;
@@ -36,9 +36,13 @@ export interface NodeFactsSpec {
 /**
  * rke1-canal: kube-system/canal from the RKE1 add-on; rke2-canal: kube-system/rke2-canal from the
  * rke2-canal chart; rke2-calico: calico-system/calico-node from the tigera-operator that the
- * rke2-calico chart installs.
+ * rke2-calico chart installs; rke2-flannel: kube-system/kube-flannel-ds from the rke2-flannel chart
+ * (`cni: flannel`); kube-flannel: kube-flannel/kube-flannel-ds from flannel's own kube-flannel.yml
+ * on an RKE2 cluster started with `cni: none`. The two flannel flavors run no Calico: their spec
+ * leaves calicoVersion and Calico's images empty, `images.cni` is the CNI plugins image of the
+ * install-cni-plugin init container and `images.flannel` flanneld's.
  */
-export type CniFlavor = "rke1-canal" | "rke2-canal" | "rke2-calico";
+export type CniFlavor = "rke1-canal" | "rke2-canal" | "rke2-calico" | "rke2-flannel" | "kube-flannel";
 
 export interface CalicoImages {
   node: string;

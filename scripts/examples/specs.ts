@@ -661,6 +661,102 @@ const rke2CalicoIpipLookalike = rke2CalicoVsphere({
   offloadBroken: false,
 });
 
+// flannel on its own, in March 2024 (RKE2 v1.28.8+rke2r1, when flannel v0.24.3 was current).
+const FLANNEL_CREATED = "2024-03-18T10:15:00Z";
+const FLANNEL_LOG_START = "2024-03-25T09:00:00Z";
+
+/** What flannel's own net-conf.json holds (kube-flannel.yml, the flannel and rke2-flannel charts). */
+function kubeFlannelConfig(
+  namespace: string,
+  backend: Record<string, string | number>,
+): {
+  namespace: string;
+  name: string;
+  data: Record<string, string>;
+} {
+  return {
+    namespace,
+    name: "kube-flannel-cfg",
+    data: {
+      "cni-conf.json": JSON.stringify(
+        {
+          name: "cbr0",
+          cniVersion: "0.3.1",
+          plugins: [
+            { type: "flannel", delegate: { hairpinMode: true, isDefaultGateway: true } },
+            { type: "portmap", capabilities: { portMappings: true } },
+          ],
+        },
+        null,
+        2,
+      ),
+      "net-conf.json": JSON.stringify({ Network: "10.42.0.0/16", Backend: backend }, null, 2),
+    },
+  };
+}
+
+/**
+ * RKE2 `cni: flannel` on vSphere: the rke2-flannel chart v0.24.201 (flannel v0.24.2) renders
+ * kube-system/kube-flannel-ds and kube-flannel-cfg with the vxlan backend on VNI 4096 (device
+ * flannel.4096). No Felix anywhere; no node agent data, so nothing corroborates the offload risk.
+ */
+const rke2FlannelVxlanVsphere: BundleSpec = {
+  name: "rke2-flannel-vxlan-vsphere",
+  seed: 611,
+  distribution: "rke2",
+  kubernetesVersion: "v1.28.8+rke2r1",
+  rancherManaged: false,
+  createdAt: FLANNEL_CREATED,
+  logStart: FLANNEL_LOG_START,
+  logSeconds: 180,
+  stormIntervalSeconds: 90,
+  nodes: vsphereNodes("flv", 6),
+  cni: {
+    flavor: "rke2-flannel",
+    calicoVersion: "",
+    chartVersion: "v0.24.201",
+    images: {
+      node: "",
+      cni: "rancher/hardened-cni-plugins:v1.4.0-build20240122",
+      flexvol: "",
+      kubeControllers: "",
+      flannel: "rancher/hardened-flannel:v0.24.2-build20240122",
+    },
+    felixEnv: {},
+  },
+  configMaps: [kubeFlannelConfig("kube-system", { Port: 4789, VNI: 4096, Type: "vxlan" })],
+};
+
+/**
+ * flannel v0.24.3 applied from its own kube-flannel.yml (kube-flannel/kube-flannel-ds) on RKE2
+ * started with `cni: none`: two IPv4-only nodes log the IPv6 rule loop, the third is quiet.
+ */
+const flannelStandaloneLoop: BundleSpec = {
+  name: "flannel-standalone-v0243-loop",
+  seed: 612,
+  distribution: "rke2",
+  kubernetesVersion: "v1.28.8+rke2r1",
+  rancherManaged: false,
+  createdAt: FLANNEL_CREATED,
+  logStart: FLANNEL_LOG_START,
+  logSeconds: 180,
+  stormIntervalSeconds: 90,
+  nodes: flannelNodes("kfl", 8, ["ipv6-loop", "quiet", "ipv6-loop"]),
+  cni: {
+    flavor: "kube-flannel",
+    calicoVersion: "",
+    images: {
+      node: "",
+      cni: "docker.io/flannel/flannel-cni-plugin:v1.4.0-flannel1",
+      flexvol: "",
+      kubeControllers: "",
+      flannel: "docker.io/flannel/flannel:v0.24.3",
+    },
+    felixEnv: {},
+  },
+  configMaps: [kubeFlannelConfig("kube-flannel", { Type: "vxlan" })],
+};
+
 const EXAMPLES: readonly BundleSpec[] = [
   rke1CanalAffected,
   rke2CanalXdpOff,
@@ -674,6 +770,8 @@ const EXAMPLES: readonly BundleSpec[] = [
   rke2CalicoVxlanProtected,
   rke2CalicoVxlanOverrideRemoved,
   rke2CalicoIpipLookalike,
+  rke2FlannelVxlanVsphere,
+  flannelStandaloneLoop,
 ];
 
 export const EXAMPLE_NAMES: readonly string[] = EXAMPLES.map((e) => e.name);

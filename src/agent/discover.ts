@@ -1,5 +1,6 @@
 // Which files under the log roots are this node's logs of the watched containers (calico-node, and
-// every container a loaded advisory names, e.g. Canal's kube-flannel):
+// every container a loaded advisory names, e.g. kube-flannel, in Canal's pod or in flannel's own
+// kube-flannel-ds pod in kube-flannel or kube-system: the layout does not depend on the namespace):
 //   <root>/<ns>_<pod>_<uid>/<container>/N.log            kubelet's CRI log of the container
 //   <root>/<ns>_<pod>_<uid>/<container>/N.log.<stamp>    a rotation (renamed), maybe .gz
 //   <root>/<pod>_<ns>_<container>-<64 hex>.log           /var/log/containers symlinks to the above

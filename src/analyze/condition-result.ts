@@ -4,7 +4,7 @@ import type { Condition } from "../model/advisory.js";
 import type { NODE_FACTS_HELM_VALUE } from "../model/node-fact-series.js";
 import type {
   AgentNodeFacts,
-  CalicoPlugin,
+  CniPlugin,
   ContainerFacts,
   FelixConfigurationFacts,
   NodeFacts,
@@ -53,7 +53,7 @@ export interface ConditionContext {
   container: ContainerFacts | undefined;
   felixConfigurations: FelixConfigurationFacts[] | undefined;
   /** The plugin of the install running on the node (object conditions may assume its defaults). */
-  plugin?: CalicoPlugin;
+  plugin?: CniPlugin;
   /** The Calico version running on the node, when known (version-dependent Felix defaults). */
   calicoVersion?: string;
   objects?: Snapshot["objects"];

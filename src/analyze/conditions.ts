@@ -82,11 +82,33 @@ function evaluateNodeFact(
   };
 }
 
+/**
+ * A Felix setting or feature on a node whose install runs flannel alone: there is no Felix to hold
+ * it, so the condition does not hold (not applicable), rather than waiting for data that cannot exist.
+ */
+function felixNotApplicable(
+  cond: Extract<Condition, { kind: "felix-setting" | "felix-feature" }>,
+  ctx: ConditionContext,
+): ConditionResult {
+  const what = cond.kind === "felix-setting" ? cond.field : cond.feature;
+  return {
+    id: cond.id,
+    kind: cond.kind,
+    required: cond.kind === "felix-setting" || cond.effect === "required",
+    holds: false,
+    assumed: false,
+    source: `node ${ctx.node}: flannel install without calico-node`,
+    message: `not applicable: node ${ctx.node} runs flannel without Felix, so nothing sets ${what}`,
+  };
+}
+
 export function evaluateConditions(
   conditions: readonly Condition[],
   ctx: ConditionContext,
 ): ConditionResult[] {
   const leaves = conditions.map((c) => {
+    if (ctx.plugin === "flannel" && (c.kind === "felix-setting" || c.kind === "felix-feature"))
+      return felixNotApplicable(c, ctx);
     switch (c.kind) {
       case "felix-setting":
         return evaluateFelix(c, ctx);

@@ -4,7 +4,7 @@
 import type { Advisory } from "../model/advisory.js";
 import type { Evidence, SettingFact, Status, SubjectVerdict, VerdictFacts } from "../model/finding.js";
 import type { LogSourceResult, SignalStat } from "../model/logs.js";
-import type { CalicoPlugin, Snapshot } from "../model/snapshot.js";
+import type { CniPlugin, Snapshot } from "../model/snapshot.js";
 import { evaluateConditions } from "./conditions.js";
 import type { ConditionContext, ConditionResult } from "./conditions.js";
 import { classifyVersions, matchCombination, versionFacts } from "./combinations.js";
@@ -16,7 +16,7 @@ import type { NodeSubject } from "./subjects.js";
 import { summarizeSymptoms, totalCount } from "./symptoms.js";
 import type { SymptomSummary } from "./symptoms.js";
 import { resolveNodeVersion } from "./version.js";
-import { componentEcosystem, ecosystemWords } from "../versions/index.js";
+import { componentEcosystem, ecosystemWords, pluginRuns, samePluginFamily } from "../versions/index.js";
 import {
   analyzeResources,
   calloutReason,
@@ -174,12 +174,38 @@ function seenReason(advisory: Advisory, sym: SymptomSummary): string {
     .join("; ");
 }
 
+const PLUGIN_NAMES: Readonly<Record<CniPlugin, string>> = {
+  calico: "Calico",
+  canal: "Canal",
+  flannel: "flannel",
+};
+
 /** "Calico or Canal", from the plugins an advisory's component runs under. */
-function pluginNames(plugins: readonly CalicoPlugin[]): string {
-  const names = plugins.map((p) => `${p.charAt(0).toUpperCase()}${p.slice(1)}`);
+function pluginNames(plugins: readonly CniPlugin[]): string {
+  const names = plugins.map((p) => PLUGIN_NAMES[p]);
   return names.length > 1
     ? `${names.slice(0, -1).join(", ")} or ${names[names.length - 1] ?? ""}`
     : names.join("");
+}
+
+/** The advisory's plugins whose pods run `container` (all of them when none is known to). */
+function runningIt(plugins: readonly CniPlugin[], container: string): readonly CniPlugin[] {
+  const running = plugins.filter((p) => pluginRuns(p, container));
+  return running.length > 0 ? running : plugins;
+}
+
+/**
+ * What the install could have been for the advisory to apply: its plugins that run the container
+ * and are the install's own product (Canal for a Calico install), else all that run it.
+ */
+function alternatives(
+  plugins: readonly CniPlugin[],
+  plugin: CniPlugin,
+  container: string,
+): readonly CniPlugin[] {
+  const running = runningIt(plugins, container);
+  const kin = running.filter((p) => samePluginFamily(p, plugin));
+  return kin.length > 0 ? kin : running;
 }
 
 function comboReasons(combo: CombinationMatch): string[] {
@@ -256,7 +282,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
     const status: Status = gap ? "unknown" : "not-affected";
     const reason = gap
       ? `Calico pods could not be read: ${gap.reason}`
-      : `no ${pluginNames(advisory.component.plugins)} ${container} pod runs on this node`;
+      : `no ${pluginNames(runningIt(advisory.component.plugins, container))} ${container} pod runs on this node`;
     return {
       subject: subject.name,
       kind: "node",
@@ -272,7 +298,7 @@ function diagnoseNode(advisory: Advisory, snapshot: Snapshot, subject: NodeSubje
       kind: "node",
       status: "not-affected",
       reasons: [
-        `${subject.install.namespace}/${subject.install.name} runs ${pluginNames([subject.install.plugin])}, not ${pluginNames(advisory.component.plugins)}: no ${container} container to be affected`,
+        `${subject.install.namespace}/${subject.install.name} runs ${pluginNames([subject.install.plugin])}, not ${pluginNames(alternatives(advisory.component.plugins, subject.install.plugin, container))}: no ${container} container to be affected`,
       ],
       evidence,
       dependsOn: [],

@@ -494,3 +494,34 @@ test("status rules: at-risk lists exactly the missing corroboration and why; cor
   );
   assert.equal(off.status, "not-affected");
 });
+
+test("on a node that runs flannel alone, Felix's settings and features are not applicable, not missing", () => {
+  const setting: Condition = {
+    id: "ebpf",
+    kind: "felix-setting",
+    field: "bpfEnabled",
+    equals: true,
+    default: false,
+    description: "Felix runs the eBPF dataplane",
+  };
+  // Nothing read about Felix: undecided on a Canal node, decided (false) on a flannel one.
+  const unread = { felixConfigurations: undefined, calicoVersion: undefined };
+  for (const cond of [FEATURE, setting]) {
+    const canal = one(cond, ctx({ ...unread, plugin: "canal" }));
+    assert.equal(canal.holds, undefined, cond.id);
+    assert.equal(canal.needs, "felix-configuration", cond.id);
+    const flannel = one(cond, ctx({ ...unread, plugin: "flannel" }));
+    assert.equal(flannel.holds, false, cond.id);
+    assert.equal(flannel.needs, undefined, cond.id);
+    assert.equal(flannel.assumed, false, cond.id);
+    assert.match(flannel.message, /^not applicable: node n1 runs flannel without Felix/);
+  }
+  // Even a Felix log line on the node does not make Felix's conditions apply to a flannel install.
+  assert.equal(one(FEATURE, ctx({ plugin: "flannel", signals: { "says-false": 3 } })).holds, false);
+  // Conditions about other facts are evaluated as usual there.
+  const backend = one(
+    FLANNEL,
+    ctx({ plugin: "flannel", objects: configMap('{"Backend":{"Type":"vxlan"}}') }),
+  );
+  assert.equal(backend.holds, true);
+});

@@ -120,10 +120,12 @@ export function buildCoverage(snapshot: Snapshot, diagnoses: Diagnosis[]): Cover
   }
   const gapChecks = new Set(snapshot.gaps.filter((g) => g.subject === undefined).map((g) => g.check));
   const podLogs = snapshot.logs.filter((l) => l.source.kind === "pod");
+  // A cluster with a flannel install says so; Calico/Canal-only wording stays as it was.
+  const flannel = snapshot.installs.some((i) => i.plugin === "flannel");
   const describe: Record<(typeof CHECKS)[number], string> = {
     nodes: `${snapshot.nodes.length} node(s) read`,
-    daemonsets: `${snapshot.installs.length} Calico/Canal DaemonSet(s) found`,
-    pods: `${snapshot.installs.reduce((n, i) => n + i.pods.length, 0)} calico-node pod(s) read`,
+    daemonsets: `${snapshot.installs.length} ${flannel ? "Calico/Canal/flannel" : "Calico/Canal"} DaemonSet(s) found`,
+    pods: `${snapshot.installs.reduce((n, i) => n + i.pods.length, 0)} ${flannel ? "CNI" : "calico-node"} pod(s) read`,
     "felix-configuration": `${snapshot.felixConfigurations?.length ?? 0} FelixConfiguration object(s) read`,
     "cluster-information": snapshot.clusterCalicoVersion
       ? `calicoVersion ${snapshot.clusterCalicoVersion.value}`

@@ -26,8 +26,11 @@ function platformQueries(snapshot: Snapshot, tables: VersionTables): { queries: 
   if (distribution === "rke2") {
     const release = snapshot.nodes.find((n) => n.kubeletVersion?.includes("+rke2") === true);
     if (release?.kubeletVersion === undefined) return { queries: [] };
+    // The gate answers for RKE2's Calico charts; a flannel install (rke2-flannel) runs no Calico.
+    const calicoInstalls = snapshot.installs.filter((i) => i.plugin !== "flannel");
+    if (calicoInstalls.length === 0 && snapshot.installs.length > 0) return { queries: [] };
     const variants = new Set(
-      snapshot.installs.map((i) => (i.managedBy === "rke2-calico-chart" ? "calico" : "canal")),
+      calicoInstalls.map((i) => (i.managedBy === "rke2-calico-chart" ? "calico" : "canal")),
     );
     return {
       queries: [...(variants.size > 0 ? variants : new Set(["canal"]))].map((variant) => ({
@@ -44,7 +47,8 @@ function platformQueries(snapshot: Snapshot, tables: VersionTables): { queries: 
     const kubelet = node?.kubeletVersion;
     const version = pinned ?? rke1VersionOfKubelet(tables, kubelet);
     if (version === undefined) return { queries: [] };
-    const plugin = snapshot.installs[0]?.plugin ?? "canal";
+    const first = snapshot.installs.find((i) => i.plugin !== "flannel")?.plugin;
+    const plugin = first === "calico" ? "calico" : "canal";
     return {
       queries: [{ kind: "rke1", version, variant: plugin }],
       from:

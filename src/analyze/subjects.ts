@@ -10,7 +10,7 @@ export interface NodeSubject {
   facts: NodeFacts | undefined;
   install: CalicoInstall | undefined;
   pod: PodFacts | undefined;
-  /** The calico-node container of the pod template (Felix's settings). */
+  /** The calico-node container of the pod template (Felix's settings); none on a flannel install. */
   container: ContainerFacts | undefined;
   /** The pod template's container the advisory names (its image is the version fallback). */
   component: ContainerFacts | undefined;
@@ -52,7 +52,7 @@ export function nodeSubjects(snapshot: Snapshot, container: string): NodeSubject
       pod,
       container: install?.calicoNode,
       component:
-        install?.calicoNode.name === container ? install.calicoNode : install?.containers?.[container],
+        install?.calicoNode?.name === container ? install.calicoNode : install?.containers?.[container],
       logs,
     };
   });

@@ -16,8 +16,11 @@ import {
   calicoVersionFromImage,
   detectNodeDistribution,
   detectPlugin,
+  FLANNEL_CONTAINER,
   parseImageRef,
 } from "../versions/index.js";
+
+export { installContainer } from "../versions/index.js";
 
 type Obj = Record<string, unknown>;
 
@@ -155,26 +158,33 @@ export function calicoInstall(args: {
   source: "daemonset" | "pod-spec";
 }): CalicoInstall | undefined {
   const containers = podSpecContainers(args.podSpec);
+  const names = containers.map((c) => str(c.name) ?? "");
   const node = containers.find((c) => str(c.name) === args.container);
-  if (!node) return undefined;
+  if (!node && !names.includes(FLANNEL_CONTAINER)) return undefined;
   const plugin = detectPlugin({
     namespace: args.namespace,
     name: args.name,
     labels: args.labels,
     annotations: args.annotations,
-    containerNames: containers.map((c) => str(c.name) ?? ""),
+    containerNames: names,
     images: containers.map((c) => str(c.image) ?? ""),
   });
   if (!plugin) return undefined;
-  const calicoNode = containerFacts(node, args.ref, args.source);
-  const version = calicoVersionFromImage(calicoNode.image.value);
-  const others = containers.filter((c) => c !== node && str(c.name) !== undefined);
+  // A flannel install runs no Felix: no calico-node, and no Calico version.
+  const calicoNode =
+    node !== undefined && plugin.plugin !== "flannel"
+      ? containerFacts(node, args.ref, args.source)
+      : undefined;
+  const version = calicoNode !== undefined ? calicoVersionFromImage(calicoNode.image.value) : undefined;
+  const others = containers.filter(
+    (c) => (calicoNode === undefined || c !== node) && str(c.name) !== undefined,
+  );
   return {
     plugin: plugin.plugin,
     managedBy: plugin.managedBy,
     namespace: args.namespace,
     name: args.name,
-    calicoNode,
+    ...(calicoNode !== undefined ? { calicoNode } : {}),
     ...(others.length > 0
       ? {
           containers: Object.fromEntries(
@@ -183,7 +193,7 @@ export function calicoInstall(args: {
         }
       : {}),
     pods: [],
-    ...(version ? { version: { value: version, from: calicoNode.image.from } } : {}),
+    ...(version && calicoNode ? { version: { value: version, from: calicoNode.image.from } } : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 // The shape of an advisory file (advisories/*.yaml), as validated by advisories/advisory.schema.json.
 // Advisories are data: a new known issue is a file plus tests, never new engine code.
 
-import type { CalicoPlugin, Distribution } from "./snapshot.js";
+import type { CniPlugin, Distribution } from "./snapshot.js";
 import type { SignatureRole } from "./logs.js";
 import type { ReportColumn } from "./finding.js";
 
@@ -103,7 +103,7 @@ export interface ObjectFieldCondition {
    * The value assumed, per plugin, when none of the named objects was read or exists (a Canal
    * install renders its flannel ConfigMap with vxlan; a Calico install has none). Reported as assumed.
    */
-  assume?: { value: string; plugins: CalicoPlugin[] }[];
+  assume?: { value: string; plugins: CniPlugin[] }[];
   effect: ConditionEffect;
   description: string;
 }
@@ -310,7 +310,7 @@ export interface Remediation {
   kind: "upgrade" | "config" | "mitigation" | "monitoring";
   /** Where it applies; empty means everywhere. */
   distributions: Distribution[];
-  plugins: CalicoPlugin[];
+  plugins: CniPlugin[];
   /** Operator-facing summary in a sentence or two. */
   summary: string;
   /** Ordered steps, each a short imperative sentence (commands in backticks). */
@@ -372,7 +372,7 @@ export interface Advisory {
    * The container whose logs the advisory reads and whose image tag gives the version its
    * `ecosystem` ranges apply to (default calico), in the pods of the plugins' DaemonSets.
    */
-  component: { container: string; plugins: CalicoPlugin[]; ecosystem?: ComponentEcosystem };
+  component: { container: string; plugins: CniPlugin[]; ecosystem?: ComponentEcosystem };
   affected: AffectedPackage[];
   conditions: Condition[];
   signatures: Signature[];

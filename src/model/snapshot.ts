@@ -8,6 +8,8 @@ import type { ResourceSeries } from "./resources.js";
 
 export type Distribution = "rke1" | "rke2" | "k3s" | "other";
 export type CalicoPlugin = "calico" | "canal";
+/** The CNI a discovered DaemonSet runs: a Calico flavour, or flannel on its own (no Felix). */
+export type CniPlugin = CalicoPlugin | "flannel";
 
 export interface Target {
   kind: "bundle" | "live" | "logs";
@@ -41,7 +43,7 @@ export interface PodFacts {
   nodeName?: string;
   phase?: string;
   ready?: boolean;
-  /** calico-node container restarts (the container the collector was given). */
+  /** Restarts of the install's main container (calico-node; kube-flannel on a flannel install). */
   restartCount: number;
   /** Image actually running per container (from status when present, else spec). */
   images: Record<string, Fact<ImageRef>>;
@@ -49,15 +51,21 @@ export interface PodFacts {
   startTime?: string;
 }
 
-/** One Calico or Canal DaemonSet. */
+/** One Calico, Canal or flannel DaemonSet. */
 export interface CalicoInstall {
-  plugin: CalicoPlugin;
+  plugin: CniPlugin;
   namespace: string;
   name: string;
   /** Who renders and reconciles it: decides which remediation is durable. */
-  managedBy: "rke1-addon" | "rke2-canal-chart" | "rke2-calico-chart" | "tigera-operator" | "manifest";
-  /** The calico-node container of the pod template. */
-  calicoNode: ContainerFacts;
+  managedBy:
+    | "rke1-addon"
+    | "rke2-canal-chart"
+    | "rke2-calico-chart"
+    | "rke2-flannel-chart"
+    | "tigera-operator"
+    | "manifest";
+  /** The calico-node container of the pod template; absent on a flannel install (no Felix there). */
+  calicoNode?: ContainerFacts;
   /** The template's other containers by name (e.g. Canal's kube-flannel); absent when none. */
   containers?: Record<string, ContainerFacts>;
   version?: Fact<CalicoVersion>;

@@ -18,8 +18,9 @@ export function felixRef(name: string): KubeObjectRef {
 function envNotes(facts: PlanFacts): string[] {
   const notes: string[] = [];
   for (const i of facts.snapshot?.installs ?? []) {
-    const env = i.calicoNode.env.FELIX_XDPENABLED;
-    if (env === undefined) continue;
+    const node = i.calicoNode;
+    const env = node?.env.FELIX_XDPENABLED;
+    if (node === undefined || env === undefined) continue;
     const value = env.value ?? "(from a reference)";
     const effect =
       env.value !== undefined && parseFelixBool(env.value) === false
@@ -28,7 +29,7 @@ function envNotes(facts: PlanFacts): string[] {
           ? "Felix rejects that value and uses its default (XDP on), and it OVERRIDES FelixConfiguration: set it to false or remove it"
           : "it OVERRIDES FelixConfiguration: this patch has no effect on those pods until the env var is removed or set to false";
     notes.push(
-      `${i.namespace}/${i.name} sets env FELIX_XDPENABLED=${value} on ${i.calicoNode.name} (${env.from.ref}); ${effect}.`,
+      `${i.namespace}/${i.name} sets env FELIX_XDPENABLED=${value} on ${node.name} (${env.from.ref}); ${effect}.`,
     );
   }
   return notes;

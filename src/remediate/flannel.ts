@@ -1,9 +1,9 @@
 // Planners for a flannel that Canal (or flannel alone) runs at an affected release: the RKE2 release
 // whose rke2-canal ships a fixed flannel (from the advisory's rke2 entry and its fixedIn), a
 // HelmChartConfig that pins a fixed flannel image in rke2-canal until then, a patch of the
-// kube-flannel image of an upstream (manifest) Canal DaemonSet, and the upgrade of a flannel
-// installed on its own. Which flannel is affected is the advisory's; only the image each fix
-// moves to is named here.
+// kube-flannel image of an upstream (manifest) Canal DaemonSet or of a flannel DaemonSet installed
+// on its own (kube-flannel-ds), and the upgrade of a flannel the scan could not see. Which flannel
+// is affected is the advisory's; only the image each fix moves to is named here.
 
 import { join } from "node:path";
 import type { AffectedPackage } from "../model/advisory.js";
@@ -40,12 +40,17 @@ function flannelOf(install: CalicoInstall): { image: string; version?: string } 
   return { image: fact.value.raw, ...(v !== undefined ? { version: v.text } : {}) };
 }
 
-/** Canal installs whose kube-flannel runs an affected flannel. */
+/** Whether an install runs flannel's daemon: Canal, or flannel on its own. */
+function runsFlannel(install: CalicoInstall): boolean {
+  return install.plugin === "canal" || install.plugin === "flannel";
+}
+
+/** Canal and flannel installs whose kube-flannel runs an affected flannel. */
 function affectedInstalls(facts: PlanFacts): { install: CalicoInstall; image: string }[] {
   const pkg = flannelPackage(facts);
   if (pkg === undefined) return [];
   return (facts.snapshot?.installs ?? []).flatMap((install) => {
-    const f = install.plugin === "canal" ? flannelOf(install) : undefined;
+    const f = runsFlannel(install) ? flannelOf(install) : undefined;
     return f?.version !== undefined && matchVersion(pkg, f.version).result === "in-range"
       ? [{ install, image: f.image }]
       : [];
@@ -137,19 +142,33 @@ function helmChartStep(facts: PlanFacts, image: string): Step {
   };
 }
 
+/** What differs between patching Canal's kube-flannel and a flannel DaemonSet's. */
+const PATCH_FORMS = {
+  canal: {
+    remediationId: "canal-flannel-image-patch",
+    keep: "Make the same change in the manifest you apply (or use canal.yaml of Calico v3.29.0 or later), or the next apply reverts it.",
+    extra: [] as string[],
+  },
+  flannel: {
+    remediationId: "flannel-daemonset-image-patch",
+    keep: "Make the same change in the kube-flannel.yml you apply (or apply flannel v0.24.4's or a later one), or the next apply reverts it.",
+    extra: [
+      "Only the kube-flannel container changes; an install-cni init container keeps its image (it only copies the CNI configuration at start).",
+    ],
+  },
+} as const;
+
 function patchStep(facts: PlanFacts, install: CalicoInstall, image: string): KubePatchStep {
   const ref = `${install.namespace}/${install.name}`;
   const render = (img: string): string => `spec.template.spec.containers[${CONTAINER}]:\n  image: ${img}\n`;
+  const form = install.plugin === "flannel" ? PATCH_FORMS.flannel : PATCH_FORMS.canal;
   return {
     id: `flannel-image-${install.namespace}-${install.name}`,
-    remediationId: "canal-flannel-image-patch",
+    remediationId: form.remediationId,
     kind: "kube-patch",
     title: `Set the kube-flannel image of DaemonSet ${ref} to ${UPSTREAM_FIXED_IMAGE}`,
-    ...remediationText(facts, "canal-flannel-image-patch"),
-    notes: [
-      `It runs ${image} now; the DaemonSet rolls its pods after the change.`,
-      "Make the same change in the manifest you apply (or use canal.yaml of Calico v3.29.0 or later), or the next apply reverts it.",
-    ],
+    ...remediationText(facts, form.remediationId),
+    notes: [`It runs ${image} now; the DaemonSet rolls its pods after the change.`, form.keep, ...form.extra],
     diff: unifiedDiff(render(image), render(UPSTREAM_FIXED_IMAGE), `DaemonSet/${ref}`),
     default: true,
     durable: true,
@@ -182,7 +201,7 @@ function standaloneStep(facts: PlanFacts): ManualStep {
     title: "If flannel runs on its own (kube-flannel-ds), upgrade it to v0.24.4 or later",
     ...remediationText(facts, "upgrade-standalone-flannel"),
     notes: [
-      "No Canal install was found; cnidoctor reads flannel only inside Canal pods, so check a standalone flannel's image yourself.",
+      "No Canal or flannel DaemonSet was found (a flannel embedded in k3s, or one the scan could not read): check the flannel image yourself.",
     ],
     diff: "",
     default: false,
@@ -198,12 +217,12 @@ function standaloneStep(facts: PlanFacts): ManualStep {
 export function planFlannel(facts: PlanFacts): PlannerResult {
   const snapshot = facts.snapshot;
   if (snapshot === undefined) return { steps: [], notes: [] };
-  if (!snapshot.installs.some((i) => i.plugin === "canal"))
-    return { steps: [standaloneStep(facts)], notes: [] };
+  if (!snapshot.installs.some(runsFlannel)) return { steps: [standaloneStep(facts)], notes: [] };
   const steps: Step[] = [];
   const notes: string[] = [];
   const affected = affectedInstalls(facts);
-  if (snapshot.distribution?.value === "rke2") {
+  // The RKE2 upgrade fixes rke2-canal's flannel; a flannel install alone has its own fix below.
+  if (snapshot.distribution?.value === "rke2" && snapshot.installs.some((i) => i.plugin === "canal")) {
     const version = snapshot.nodes.find((n) => n.kubeletVersion?.includes("+rke2") === true)?.kubeletVersion;
     if (version === undefined)
       notes.push("No node reports an RKE2 kubelet version; cannot choose the fixed RKE2 release.");
@@ -215,6 +234,10 @@ export function planFlannel(facts: PlanFacts): PlannerResult {
   }
   for (const { install, image } of affected) {
     if (install.managedBy === "rke2-canal-chart") steps.push(helmChartStep(facts, image));
+    else if (install.managedBy === "rke2-flannel-chart")
+      notes.push(
+        `${install.namespace}/${install.name} runs ${image}, and the rke2-flannel chart would revert a patch of the DaemonSet: set flannel.image in a HelmChartConfig named rke2-flannel instead.`,
+      );
     else if (install.managedBy === "manifest") steps.push(patchStep(facts, install, image));
     else
       notes.push(
@@ -223,7 +246,9 @@ export function planFlannel(facts: PlanFacts): PlannerResult {
   }
   if (affected.length === 0)
     notes.push(
-      "No Canal install runs an affected flannel; the image pin and DaemonSet patch are not needed.",
+      snapshot.installs.some((i) => i.plugin === "flannel")
+        ? "No Canal or flannel install runs an affected flannel; the image pin and DaemonSet patch are not needed."
+        : "No Canal install runs an affected flannel; the image pin and DaemonSet patch are not needed.",
     );
   return { steps, notes };
 }
@@ -234,6 +259,7 @@ export const flannelPlanner: Planner = {
     "upgrade-rke2-canal-flannel",
     "rke2-helmchartconfig-flannel-image",
     "canal-flannel-image-patch",
+    "flannel-daemonset-image-patch",
     "upgrade-standalone-flannel",
   ],
   plan: planFlannel,

@@ -5,6 +5,7 @@ import type { CalicoInstall } from "../model/snapshot.js";
 import type { KubePatchStep } from "../model/plan.js";
 import { daemonSetRef } from "./rolling-restart.js";
 import type { InstallPlanner, PlanFacts } from "./types.js";
+import { CALICO_CONTAINER, installContainer } from "../versions/index.js";
 
 export function limitStepId(i: { namespace: string; name: string }): string {
   return `limit-memory-${i.namespace}-${i.name}`;
@@ -12,7 +13,7 @@ export function limitStepId(i: { namespace: string; name: string }): string {
 
 function limitStep(facts: PlanFacts, i: CalicoInstall): KubePatchStep {
   const limit = facts.options.memoryLimit;
-  const container = i.calicoNode.name;
+  const container = installContainer(i, CALICO_CONTAINER);
   const patch = {
     spec: {
       template: { spec: { containers: [{ name: container, resources: { limits: { memory: limit } } }] } },

@@ -12,8 +12,10 @@ export function perInstall(name: string, parts: readonly InstallPlanner[]): Plan
     parts,
     plan(facts) {
       const steps: Step[] = [];
+      // A flannel install runs no calico-node: these stopgaps are calico-node's.
       for (const install of facts.snapshot?.installs ?? [])
-        for (const part of parts) steps.push(...part.planInstall(facts, install));
+        if (install.calicoNode !== undefined)
+          for (const part of parts) steps.push(...part.planInstall(facts, install));
       return { steps, notes: [] };
     },
   };

@@ -40,12 +40,18 @@ function withRegistryOf(current: string | undefined, fixed: string): string {
   return ref?.registry !== undefined ? `${ref.registry}/${fixed}` : fixed;
 }
 
+/** The Calico flavour of the first Calico or Canal install the scan found (a flannel one has none). */
+function calicoPluginOf(facts: PlanFacts): "calico" | "canal" | undefined {
+  const p = facts.snapshot?.installs.find((i) => i.plugin !== "flannel")?.plugin;
+  return p === "flannel" ? undefined : p;
+}
+
 function pluginOf(config: RkeClusterConfig, facts: PlanFacts): "calico" | "canal" | undefined {
   const p = (config.networkPlugin ?? "").trim();
   if (p === "calico" || p === "canal") return p;
   if (p !== "") return undefined;
   // RKE's default network plugin is canal; a running install, when known, is the better witness.
-  return facts.snapshot?.installs[0]?.plugin ?? "canal";
+  return calicoPluginOf(facts) ?? "canal";
 }
 
 function tablesOf(facts: PlanFacts): VersionTables {
@@ -270,7 +276,7 @@ function planRke1Cluster(facts: PlanFacts): PlannerResult {
   const minor = current.split(".").slice(0, 2).join(".");
   const offers =
     facts.rancherVersion !== undefined ? ` that Rancher ${facts.rancherVersion.value} offers` : "";
-  const target = fixedTarget(facts, current, snapshot.installs[0]?.plugin ?? "canal");
+  const target = fixedTarget(facts, current, calicoPluginOf(facts) ?? "canal");
   if (target === undefined)
     return {
       steps: [],

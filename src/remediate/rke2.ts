@@ -257,7 +257,7 @@ function xdpStep(facts: PlanFacts, chart: Rke2ChartName): Step {
 }
 
 function canalXdpOverridden(install: CalicoInstall): boolean {
-  const env = install.calicoNode.env.FELIX_XDPENABLED?.value;
+  const env = install.calicoNode?.env.FELIX_XDPENABLED?.value;
   // Felix reads anything but its false spellings (an invalid value such as "off" included) as on.
   return env !== undefined && parseFelixBool(env) !== false;
 }

@@ -3,6 +3,7 @@
 
 import type { KubeObjectRef, RollingRestartStep } from "../model/plan.js";
 import type { InstallPlanner, PlanFacts } from "./types.js";
+import { CALICO_CONTAINER, installContainer } from "../versions/index.js";
 
 export function daemonSetRef(i: { namespace: string; name: string }): KubeObjectRef {
   return {
@@ -71,7 +72,7 @@ export const rollingRestartPlanner: InstallPlanner = {
     restartStep(facts, {
       namespace: i.namespace,
       name: i.name,
-      container: i.calicoNode.name,
+      container: installContainer(i, CALICO_CONTAINER),
       podCount: i.pods.length,
     }),
   ],

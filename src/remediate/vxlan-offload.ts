@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { stringify } from "yaml";
 import type { FileWriteStep, KubePatchStep, ManualStep, Step } from "../model/plan.js";
-import type { FelixConfigurationFacts } from "../model/snapshot.js";
+import type { CniPlugin, FelixConfigurationFacts } from "../model/snapshot.js";
 import { felixRef } from "./felix.js";
 import { helmChartConfig, RKE2_MANIFESTS_DIR } from "./rke2.js";
 import { unifiedDiff } from "./diff.js";
@@ -29,9 +29,9 @@ function exposed(facts: PlanFacts): boolean {
   return verdicts === undefined || verdicts.some((v) => v.status === "affected" || v.status === "at-risk");
 }
 
-function hasPlugin(facts: PlanFacts, plugin: "calico" | "canal"): boolean {
+function hasPlugin(facts: PlanFacts, ...plugins: CniPlugin[]): boolean {
   const installs = facts.snapshot?.installs;
-  return installs === undefined || installs.some((i) => i.plugin === plugin);
+  return installs === undefined || installs.some((i) => plugins.includes(i.plugin));
 }
 
 export function udevRules(): string {
@@ -178,7 +178,7 @@ function felixStep(facts: PlanFacts, fc: FelixConfigurationFacts | undefined): K
   const after = { ...(before ?? {}), featureDetectOverride: value };
   const notes: string[] = [];
   for (const i of facts.snapshot?.installs ?? []) {
-    const env = Object.entries(i.calicoNode.env).find(
+    const env = Object.entries(i.calicoNode?.env ?? {}).find(
       ([k]) => k.toUpperCase() === "FELIX_FEATUREDETECTOVERRIDE",
     );
     if (env !== undefined)
@@ -265,7 +265,8 @@ function portStep(facts: PlanFacts): ManualStep {
 }
 
 export function planFlannelOffload(facts: PlanFacts): PlannerResult {
-  if (!exposed(facts) || !hasPlugin(facts, "canal")) return { steps: [], notes: [] };
+  // flannel owns the VXLAN device in Canal and in flannel on its own alike.
+  if (!exposed(facts) || !hasPlugin(facts, "canal", "flannel")) return { steps: [], notes: [] };
   return { steps: [udevStep(facts), daemonSetStep(facts)], notes: [] };
 }
 

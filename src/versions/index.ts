@@ -13,7 +13,14 @@ export type { EcosystemWords } from "./component.js";
 export { parseCalicoVersion, compareCalicoVersions, calicoVersionFromRke2Chart } from "./calico.js";
 export { parseKubeletVersion, detectNodeDistribution } from "./node.js";
 export type { KubeletVersion, NodeMetadata } from "./node.js";
-export { detectPlugin } from "./plugin.js";
+export {
+  CALICO_CONTAINER,
+  detectPlugin,
+  FLANNEL_CONTAINER,
+  installContainer,
+  pluginRuns,
+  samePluginFamily,
+} from "./plugin.js";
 export type { DaemonSetMetadata, ManagedBy, PluginDetection } from "./plugin.js";
 export { compareVersionNames, minorOf } from "./order.js";
 export {

@@ -117,9 +117,50 @@ const cases: {
     expected: { plugin: "canal", managedBy: "manifest" },
   },
   {
-    name: "no calico-node container",
+    name: "kube-flannel without calico-node is flannel on its own (older kube-flannel.yml in kube-system)",
     ds: ds({ namespace: "kube-system", name: "kube-flannel-ds", containerNames: ["kube-flannel"] }),
-    expected: undefined,
+    expected: { plugin: "flannel", managedBy: "manifest" },
+  },
+  {
+    name: "upstream kube-flannel.yml: kube-flannel/kube-flannel-ds",
+    ds: ds({
+      namespace: "kube-flannel",
+      name: "kube-flannel-ds",
+      labels: { app: "flannel", tier: "node", "k8s-app": "flannel" },
+      containerNames: ["kube-flannel"],
+    }),
+    expected: { plugin: "flannel", managedBy: "manifest" },
+  },
+  {
+    name: "RKE2 cni: flannel, by the rke2-flannel helm release annotation",
+    ds: ds({
+      namespace: "kube-system",
+      name: "kube-flannel-ds",
+      labels: { app: "flannel", tier: "node", "app.kubernetes.io/managed-by": "Helm" },
+      annotations: { "meta.helm.sh/release-name": "rke2-flannel" },
+      containerNames: ["kube-flannel"],
+    }),
+    expected: { plugin: "flannel", managedBy: "rke2-flannel-chart" },
+  },
+  {
+    name: "RKE2 cni: flannel, by the rke2-flannel chart label",
+    ds: ds({
+      namespace: "kube-system",
+      name: "kube-flannel-ds",
+      labels: { "helm.sh/chart": "rke2-flannel-v0.24.201" },
+      containerNames: ["kube-flannel"],
+    }),
+    expected: { plugin: "flannel", managedBy: "rke2-flannel-chart" },
+  },
+  {
+    name: "a Canal DaemonSet with the rke2-flannel release name is still Canal (calico-node decides)",
+    ds: ds({
+      namespace: "kube-system",
+      name: "rke2-canal",
+      containerNames: ["calico-node", "kube-flannel"],
+      annotations: { "meta.helm.sh/release-name": "rke2-canal" },
+    }),
+    expected: { plugin: "canal", managedBy: "rke2-canal-chart" },
   },
   {
     name: "named canal but without calico-node",

@@ -22,6 +22,7 @@ import {
   clusterInformationVersion,
   daemonSetTemplate,
   felixConfigurationFacts,
+  installContainer,
   metaOf,
   nodeFacts,
   objectFacts,
@@ -290,7 +291,7 @@ async function collectNamespace(dir: string, ns: string, container: string): Pro
       });
       if (install) installs.set(owner, install);
     }
-    install?.pods.push(podFacts(p, container, podRead.path));
+    install?.pods.push(podFacts(p, installContainer(install, container), podRead.path));
   }
   if (dsRead.ok)
     gaps.push(
@@ -318,7 +319,7 @@ async function collectLogs(
       path: join(dir, p.namespace, p.name, "logs.txt"),
       namespace: p.namespace,
       pod: p.name,
-      containers: podLogContainers(p, container, others),
+      containers: podLogContainers(p, installContainer(i, container), others),
       ...(p.startTime !== undefined ? { startTime: p.startTime } : {}),
       ...(p.nodeName !== undefined ? { node: p.nodeName } : {}),
     })),

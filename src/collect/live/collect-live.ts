@@ -16,6 +16,7 @@ import {
   metaOf,
   nodeFacts,
   objectFacts,
+  installContainer,
   ownerDaemonSet,
   podFacts,
   podLogContainers,
@@ -80,7 +81,7 @@ export function installsFrom(inv: RawInventory, container: string): CalicoInstal
       });
       if (install) installs.set(key, install);
     }
-    install?.pods.push(podFacts(p, container, API));
+    install?.pods.push(podFacts(p, installContainer(install, container), API));
   }
   return [...installs.values()];
 }
@@ -158,10 +159,12 @@ export function logTargets(
 ): PodLogTarget[] {
   return installs.flatMap((i) =>
     i.pods.map((p) => {
-      const extra = container === undefined ? [] : podLogContainers(p, container, others).slice(1);
+      const main = container === undefined ? undefined : installContainer(i, container);
+      const extra = main === undefined ? [] : podLogContainers(p, main, others).slice(1);
       return {
         namespace: p.namespace,
         pod: p.name,
+        ...(main !== undefined && main !== container ? { container: main } : {}),
         restartCount: p.restartCount,
         ...(p.nodeName !== undefined ? { node: p.nodeName } : {}),
         ...(p.startTime !== undefined ? { startTime: p.startTime } : {}),
@@ -203,8 +206,11 @@ export async function collectLive(client: KubeClient, opts: LiveOptions): Promis
   const snapshot = await inventorySnapshot(client, opts);
   opts.onPhase?.("inventory", elapsed(clock, t0));
   const targets = logTargets(snapshot.installs, opts.container, opts.logContainers);
+  // CPU and memory are calico-node's: a flannel pod (its own main container) has none to read.
   const metricTargets: MetricTarget[] = targets.flatMap((t) =>
-    t.node !== undefined ? [{ node: t.node, namespace: t.namespace, pod: t.pod }] : [],
+    t.node !== undefined && t.container === undefined
+      ? [{ node: t.node, namespace: t.namespace, pod: t.pod }]
+      : [],
   );
   let logsDone: () => void = () => undefined;
   const afterLogs = new Promise<void>((resolve) => {

@@ -8,10 +8,11 @@ import type { Gap } from "../../model/provenance.js";
 import { calicoInstall, daemonSetTemplate, metaOf, ownerDaemonSet } from "../k8s-objects.js";
 import type { ApiFailure, KubeClient, Obj } from "../../kube/client.js";
 import { NO_OBJECT_NEEDS, type ObjectNeeds } from "../object-needs.js";
+import { FLANNEL_CONTAINER } from "../../versions/index.js";
 
 export interface RawInventory {
   nodes?: Obj[];
-  /** DaemonSets that run a Calico/Canal calico-node container (undefined: the list failed). */
+  /** Calico, Canal and flannel DaemonSets (undefined: the list failed). */
   calicoDaemonSets?: Obj[];
   /** Calico pods (owned by those DaemonSets), limited to the selected nodes. */
   pods?: Obj[];
@@ -126,7 +127,11 @@ async function podsWithoutDaemonSets(
   const pods = r.value.filter((p) => {
     if (ownerDaemonSet(p) === undefined) return false;
     const spec = (p.spec ?? {}) as { containers?: unknown };
-    return Array.isArray(spec.containers) && (spec.containers as Obj[]).some((c) => c.name === container);
+    // calico-node for Calico and Canal, flannel's own container for a flannel install.
+    return (
+      Array.isArray(spec.containers) &&
+      (spec.containers as Obj[]).some((c) => c.name === container || c.name === FLANNEL_CONTAINER)
+    );
   });
   return { pods };
 }

@@ -17,6 +17,8 @@ export interface PodLogTarget {
   namespace: string;
   pod: string;
   node?: string;
+  /** The pod's main container when it is not the scan's (kube-flannel in a flannel pod). */
+  container?: string;
   restartCount: number;
   /** The pod's status.startTime: the year for log stamps without one (klog). */
   startTime?: string;
@@ -109,7 +111,8 @@ export async function scanPodLogs(
   const gaps: Gap[] = [];
   let done = 0;
   await runPool(targets, opts.concurrency, async (t) => {
-    for (const container of [opts.container, ...(t.others ?? [])]) {
+    const main = t.container ?? opts.container;
+    for (const container of [main, ...(t.others ?? [])]) {
       const current = await scanPodLog(client, t, { ...opts, container }, false);
       logs.push(current);
       // A stream cut short by an error (not by the byte cap) may have hidden the symptom: a gap too.
@@ -122,7 +125,7 @@ export async function scanPodLogs(
         });
     }
     // The previous container's log is a bonus: kubelets keep only one, and it may be gone.
-    if (t.restartCount > 0) logs.push(await scanPodLog(client, t, opts, true));
+    if (t.restartCount > 0) logs.push(await scanPodLog(client, t, { ...opts, container: main }, true));
     opts.onPodDone?.(++done, targets.length);
   });
   logs.sort((a, b) => JSON.stringify(a.source).localeCompare(JSON.stringify(b.source)));

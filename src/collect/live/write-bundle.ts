@@ -16,6 +16,7 @@ import { InputError, UsageError } from "../../errors.js";
 import { syncDir } from "../../io/durability.js";
 import { HOST_TAG, makerGone, OWNER_PATTERN, ownerTag, type Cleanup } from "../../io/leftovers.js";
 import { metaOf } from "../k8s-objects.js";
+import { FLANNEL_CONTAINER } from "../../versions/index.js";
 import type { KubeClient, Obj } from "../../kube/client.js";
 import { nothingRead, readInventory, type RawInventory } from "./inventory.js";
 import { openLog, type LogBounds, type PodLogTarget } from "./logs.js";
@@ -165,7 +166,7 @@ async function* logBlock(
   t: PodLogTarget,
   opts: BundleWriteOptions,
   gaps: Gap[],
-  container = opts.container,
+  container = t.container ?? opts.container,
 ): AsyncGenerator<string | Uint8Array> {
   const label = `container ${container} of pod ${t.namespace}/${t.pod}`;
   yield `==== START logs for ${label} ====\n`;
@@ -176,7 +177,7 @@ async function* logBlock(
       yield chunk;
     }
   };
-  if (t.restartCount > 0 && container === opts.container) {
+  if (t.restartCount > 0 && container === (t.container ?? opts.container)) {
     const prev = await openLog(client, t, container, opts.bounds, true);
     if (prev.ok) yield* copy(prev.value);
     if (!endsWithNewline) yield "\n";
@@ -219,12 +220,16 @@ function podTargets(inv: RawInventory, container: string, others: readonly strin
     const meta = metaOf(p);
     const spec = (p.spec ?? {}) as { nodeName?: unknown; containers?: unknown };
     const statuses = ((p.status ?? {}) as { containerStatuses?: unknown }).containerStatuses;
-    const own = Array.isArray(statuses) ? (statuses as Obj[]).find((s) => s.name === container) : undefined;
     const names = Array.isArray(spec.containers) ? (spec.containers as Obj[]).map((c) => c.name) : [];
-    const extra = others.filter((c) => c !== container && names.includes(c));
+    // A flannel pod runs no calico-node: its kube-flannel is the main container.
+    const main =
+      !names.includes(container) && names.includes(FLANNEL_CONTAINER) ? FLANNEL_CONTAINER : container;
+    const own = Array.isArray(statuses) ? (statuses as Obj[]).find((s) => s.name === main) : undefined;
+    const extra = others.filter((c) => c !== main && names.includes(c));
     return {
       namespace: meta.namespace,
       pod: meta.name,
+      ...(main !== container ? { container: main } : {}),
       restartCount: typeof own?.restartCount === "number" ? own.restartCount : 0,
       ...(typeof spec.nodeName === "string" ? { node: spec.nodeName } : {}),
       ...(extra.length > 0 ? { others: extra } : {}),
