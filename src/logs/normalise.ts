@@ -121,10 +121,7 @@ export function planCapture(head: Buffer): CapturePlan | undefined {
     if (line.length === 0) continue;
     nonEmpty++;
     const u = unwrapLine(line, true, seen);
-    if (u === undefined) {
-      const table = tableHeader(line);
-      if (table !== undefined) shapes.add(table.shape.name);
-    }
+    noteTable(line, u, shapes);
     if (u !== undefined && seen.has("stern")) sternLines++;
     if (u?.partial === false) lineEnds = true;
     if (seen.has("docker-json") && line.startsWith(DOCKER_EXACT) && line.includes('","stream":"')) {
@@ -204,6 +201,13 @@ function csvRowHoldsRecord(line: string): boolean {
   if (fields === undefined || fields.length < 2) return false;
   for (let i = 1; i < fields.length; i++) if (startKind(fields[i] ?? "", 0) !== START_NONE) return true;
   return false;
+}
+
+/** A line no other shape unwraps may be a table's header (planCapture). */
+function noteTable(line: string, u: Unwrapped | undefined, shapes: Set<CaptureShape>): void {
+  if (u !== undefined) return;
+  const table = tableHeader(line);
+  if (table !== undefined) shapes.add(table.shape.name);
 }
 
 /** The table a header line starts, if any (a cheap look first: most lines are no header). */
