@@ -44,6 +44,8 @@ const CARRY_CHARS = 8 * 1024 * 1024;
 const PIECE_BYTES = 64 * 1024;
 /** Beyond this many subjects, lines go to the unnamed one (bounds memory on a mislabelled file). */
 const MAX_SUBJECTS = 4096;
+/** Records held while it is not known whether records mark their line's end (see lineEnds). */
+const UNDECIDED_PIECES = 64;
 /** A table's first rows, held to see whether it is newest first (Kibana's default sort). */
 const PROBE_ROWS = 64;
 /** A newest-first table is held to be read oldest first; past this many characters, in parts. */
@@ -189,7 +191,10 @@ function unwrapsToRecord(line: string, bom: boolean): boolean {
   const cleaned = clean(line);
   // A BOM in the middle of a file (captures concatenated): the plain path does not skip it.
   if (bom && startKind(cleaned, 0) !== START_NONE) return true;
-  const message = unwrapLine(cleaned, false)?.message ?? (cleaned !== line ? cleaned : undefined);
+  const u = unwrapLine(cleaned, false);
+  // A shape's JSON record is an envelope whatever it holds (a piece of a split line, a dump line).
+  if (u !== undefined && cleaned.charCodeAt(0) === 123) return true;
+  const message = u?.message ?? (cleaned !== line ? cleaned : undefined);
   if (message !== undefined && startKind(message, 0) !== START_NONE) return true;
   return csvRowHoldsRecord(cleaned);
 }
@@ -369,6 +374,18 @@ class SubjectFeed {
   }
 }
 
+/** The records of one subject and stream held as pieces of a split line. */
+interface HeldPieces {
+  feed: SubjectFeed;
+  u: Unwrapped;
+  parts: string[];
+  /** Per piece: its bytes, and its envelope time (used when the pieces turn out to be lines). */
+  sizes: number[];
+  times: (number | undefined)[];
+  chars: number;
+  bytes: number;
+}
+
 /** A table's row waiting to be read (while its order is not known, or when it is newest first). */
 interface HeldRow {
   u: Unwrapped;
@@ -401,17 +418,18 @@ export class ShapedSink implements ByteSink {
   private readonly feeds = new Map<string, SubjectFeed>();
   private readonly stern: boolean;
   readonly shapes: Set<CaptureShape>;
-  /** Whether records without a line end are pieces (see CapturePlan.lineEnds). */
-  private lineEnds: boolean;
+  /**
+   * Whether records without a line end are pieces (see CapturePlan.lineEnds); undefined while no
+   * such record has been seen (a capture whose head had none): pieces are then held until one
+   * marks a line's end, or UNDECIDED_PIECES of them did not.
+   */
+  private lineEnds: boolean | undefined;
   /** The CSV export being read, when a header line started one. */
   private table: OpenTable | undefined;
   /** What made the read partial (a quote never closed...), without the source's name. */
   readonly problems: string[] = [];
   /** Pieces of split lines waiting for their last record, per subject and stream. */
-  private readonly pieces = new Map<
-    string,
-    { feed: SubjectFeed; u: Unwrapped; parts: string[]; chars: number; bytes: number }
-  >();
+  private readonly pieces = new Map<string, HeldPieces>();
 
   constructor(
     plan: CapturePlan,
@@ -421,7 +439,7 @@ export class ShapedSink implements ByteSink {
     this.decoder = new TextDecoder(plan.encoding);
     this.stern = plan.shapes.has("stern");
     this.shapes = new Set(plan.shapes);
-    this.lineEnds = plan.lineEnds === true;
+    this.lineEnds = plan.lineEnds === true ? true : plan.shapes.has("docker-json") ? false : undefined;
   }
 
   feed(chunk: Buffer): void {
@@ -457,6 +475,7 @@ export class ShapedSink implements ByteSink {
     if (rest.length > 0) this.line(rest);
     this.closeTable(true);
     // A split line whose last record never came (a capture cut short) still counts as a line.
+    if (this.lineEnds !== true) this.releaseApart();
     for (const p of this.pieces.values()) this.record(p.feed, { ...p.u, message: p.parts.join("") }, p.bytes);
     this.pieces.clear();
     for (const feed of this.feeds.values()) feed.flush();
@@ -590,22 +609,46 @@ export class ShapedSink implements ByteSink {
   /** Joins the pieces of a split line (per subject and stream) before the record goes on. */
   private joined(feed: SubjectFeed, u: Unwrapped, bytes: number): void {
     if (u.partial === false) this.lineEnds = true;
-    if (u.partial === undefined || !this.lineEnds) {
+    if (u.partial === undefined || this.lineEnds === false) {
       this.record(feed, u, bytes);
       return;
     }
     const key = `${feed.key}\u0000${u.stream ?? ""}`;
-    const held = this.pieces.get(key) ?? { feed, u, parts: [], chars: 0, bytes: 0 };
+    const held = this.pieces.get(key) ?? { feed, u, parts: [], sizes: [], times: [], chars: 0, bytes: 0 };
     // Copies: the pieces are slices of a chunk's text, which must not outlive it.
     held.parts.push(detached(u.message));
+    held.sizes.push(bytes);
+    held.times.push(u.timeMs);
     held.chars += u.message.length;
     held.bytes += bytes;
-    if (u.partial && held.chars < CARRY_CHARS) {
+    const waiting = this.lineEnds === true || held.parts.length < UNDECIDED_PIECES;
+    if (u.partial && held.chars < CARRY_CHARS && waiting) {
       this.pieces.set(key, held);
+      return;
+    }
+    if (this.lineEnds === undefined) {
+      // No record so far marked its line's end: a shipper that strips them, each record a line.
+      this.pieces.set(key, held);
+      this.lineEnds = false;
+      this.releaseApart();
       return;
     }
     this.pieces.delete(key);
     this.record(held.feed, { ...held.u, message: held.parts.join("") }, held.bytes);
+  }
+
+  /** The held records as lines of their own (the capture's records do not mark line ends). */
+  private releaseApart(): void {
+    for (const p of this.pieces.values()) {
+      p.parts.forEach((message, i) => {
+        const u: Unwrapped = { ...p.u, message };
+        const timeMs = p.times[i];
+        if (timeMs === undefined) delete u.timeMs;
+        else u.timeMs = timeMs;
+        this.record(p.feed, u, p.sizes[i] ?? 0);
+      });
+    }
+    this.pieces.clear();
   }
 
   private record(feed: SubjectFeed, u: Unwrapped, bytes: number): void {
