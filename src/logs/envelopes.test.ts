@@ -116,7 +116,7 @@ describe("envelope invariance over the excerpt fixtures", async () => {
             mixed.push({ text: FOREIGN[Math.floor(random() * FOREIGN.length)] ?? "", ms: l.ms });
           mixed.push(l);
         }
-        for (const shape of ["plain", "ticket paste", "kubectl-prefix", "fluent"]) {
+        for (const shape of ["plain", "ticket paste", "kubectl-prefix", "fluent", "csv reversed"]) {
           const wrap = WRAPS[shape];
           const data = wrap === undefined ? text(mixed.map((l) => l.text)) : wrap(mixed);
           const got = outcomeOf(await scan(data), file);
@@ -225,6 +225,31 @@ describe("lines split by the runtime", () => {
 });
 
 describe("bad input", () => {
+  test("a CSV export whose last quote never closes: one line, a partial read, the rows before count", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "cnidoctor-env-"));
+    try {
+      const lines = await plainLines("loop-no-libbpf-v3.27.3.log");
+      const csv = WRAPS.csv;
+      assert.ok(csv);
+      const whole = join(tmp, "whole.csv");
+      await writeFile(whole, csv(lines));
+      const good = outcomeOf(await scanLogFile(whole, set), "whole");
+      const path = join(tmp, "cut.csv");
+      const cut =
+        '"Jul 10, 2024 @ 08:00:09.000",worker-1,calico-node-x7k2p,calico-node,"never closed\nmore\n';
+      await writeFile(path, Buffer.concat([csv(lines), Buffer.from(cut)]));
+      const result = await scanLogFile(path, set);
+      assert.equal(result.status, "partial");
+      assert.equal(
+        result.problem,
+        `${path}: CSV ends inside a quoted field (its last 2 lines were read as plain lines)`,
+      );
+      assert.deepEqual(outcomeOf(result, "cut").counts, good.counts);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
   test("a binary file starting with FF FE is not read as UTF-16", async () => {
     const tmp = await mkdtemp(join(tmpdir(), "cnidoctor-env-"));
     try {

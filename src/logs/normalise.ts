@@ -44,12 +44,16 @@ const CARRY_CHARS = 8 * 1024 * 1024;
 const PIECE_BYTES = 64 * 1024;
 /** Beyond this many subjects, lines go to the unnamed one (bounds memory on a mislabelled file). */
 const MAX_SUBJECTS = 4096;
+const STRAY_QUOTE = "a quoted CSV field";
 /** Records held while it is not known whether records mark their line's end (see lineEnds). */
 const UNDECIDED_PIECES = 64;
 /** A table's first rows, held to see whether it is newest first (Kibana's default sort). */
 const PROBE_ROWS = 64;
-/** A newest-first table is held to be read oldest first; past this many characters, in parts. */
-const REVERSE_CHARS = 512 * 1024 * 1024;
+/**
+ * A newest-first table is held to be read oldest first; past this many characters, in parts. Kibana
+ * caps a CSV report at 250 MB by default (`xpack.reporting.csv.maxSizeBytes`).
+ */
+const REVERSE_CHARS = 256 * 1024 * 1024;
 
 // CSI (colours, cursor), OSC (titles, links) and two-byte escapes.
 // eslint-disable-next-line no-control-regex
@@ -204,7 +208,7 @@ function csvRowHoldsRecord(line: string): boolean {
   if (!line.includes(",")) return false;
   const fields = csvFields(line, true);
   if (fields === undefined || fields.length < 2) return false;
-  for (let i = 1; i < fields.length; i++) if (startKind(fields[i] ?? "", 0) !== START_NONE) return true;
+  for (const field of fields) if (startKind(field, 0) !== START_NONE) return true;
   return false;
 }
 
@@ -424,6 +428,8 @@ export class ShapedSink implements ByteSink {
    * marks a line's end, or UNDECIDED_PIECES of them did not.
    */
   private lineEnds: boolean | undefined;
+  /** The feed the last line went to. */
+  private lastFeed: SubjectFeed | undefined;
   /** The CSV export being read, when a header line started one. */
   private table: OpenTable | undefined;
   /** What made the read partial (a quote never closed...), without the source's name. */
@@ -528,9 +534,11 @@ export class ShapedSink implements ByteSink {
     if (row === undefined) {
       const held = table.reader.takeOpen();
       if (held.length === 0) return false;
-      this.problems.push(
-        `a quoted CSV field runs over ${held.length} lines without its closing quote: they were read as plain lines`,
-      );
+      // One line for the first: a file with stray quotes would repeat it.
+      if (!this.problems.some((p) => p.startsWith(STRAY_QUOTE)))
+        this.problems.push(
+          `${STRAY_QUOTE} runs on for ${held.length} lines without its closing quote: they were read as plain lines`,
+        );
       table.openBytes = 0;
       for (const h of held) this.emit(this.feedFor(undefined), h, undefined, h.length + 1);
       return true;
@@ -600,7 +608,9 @@ export class ShapedSink implements ByteSink {
     if (held.length === 0) return;
     if (atEnd) {
       this.problems.push(
-        `CSV ends inside a quoted field (its last ${held.length} lines were read as plain lines)`,
+        held.length === 1
+          ? "CSV ends inside a quoted field (its last line was read as a plain line)"
+          : `CSV ends inside a quoted field (its last ${held.length} lines were read as plain lines)`,
       );
     }
     for (const h of held) this.emit(this.feedFor(undefined), h, undefined, h.length + 1);
@@ -678,6 +688,21 @@ export class ShapedSink implements ByteSink {
   }
 
   private feedFor(u: Unwrapped | undefined): SubjectFeed {
+    // Consecutive lines mostly name the same subject: no key to build for those.
+    const last = this.lastFeed;
+    if (
+      last !== undefined &&
+      last.subject.pod === u?.pod &&
+      last.subject.container === u?.container &&
+      last.subject.node === u?.node
+    )
+      return last;
+    const feed = this.feedByKey(u);
+    this.lastFeed = feed;
+    return feed;
+  }
+
+  private feedByKey(u: Unwrapped | undefined): SubjectFeed {
     let key = `${u?.pod ?? ""}\u0000${u?.container ?? ""}\u0000${u?.node ?? ""}`;
     let feed = this.feeds.get(key);
     if (feed !== undefined) return feed;
