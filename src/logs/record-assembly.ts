@@ -225,7 +225,7 @@ export abstract class RecordAssembler {
     } else if (this.shapedLines === 0 && this.watchShapes && kind !== START_FELIX && kind !== START_BARE) {
       // Only lines the exact path sees get here (on the bulk path: those near a prefilter hit),
       // which is where a shaped record would matter. A plain Felix header is no envelope; another
-      // timestamp may be one (`kubectl logs --timestamps`, logcli, journalctl around a Felix line).
+      // timestamp may be a shape's envelope (`kubectl logs --timestamps`, logcli, journalctl).
       if (kind === START_NONE ? looksShaped(text, start, end) : looksStampShaped(text, start, end))
         this.shapedLines++;
     }
