@@ -6,7 +6,8 @@
 // The log is generated once (mostly routine Felix lines, one hour in six an XDP retry storm) into
 // /dev/shm/cnidoctor-bench (or ~/.cache/cnidoctor/bench when /dev/shm is small) and reused.
 // --shape saves the same lines as a capture shape (fluent, loki, journald, kubectl-prefix, stern,
-// kubectl-timestamps) until the file reaches --size: that measures the shaped path (normalise.ts).
+// kubectl-timestamps, csv: a Kibana CSV report, oldest first, one row per line) until the file
+// reaches --size: that measures the shaped path (normalise.ts).
 // --baseline runs another build of the CLI in the same rounds (an A/B on a noisy machine).
 
 import { spawn } from "node:child_process";
@@ -121,7 +122,26 @@ const SHAPES: Record<string, (line: string) => string> = {
   "kubectl-prefix": (l) => `[pod/${POD}/calico-node] ${l}`,
   stern: (l) => `\x1b[32m${POD}\x1b[0m \x1b[34mcalico-node\x1b[0m ${l}`,
   "kubectl-timestamps": (l) => `${isoOf(l)} ${l}`,
+  csv: (l) => `${csvField(kibanaTime(isoOf(l)))},worker-1,${POD},calico-node,${csvField(l)}`,
 };
+
+/** Lines a shape's file starts with (a CSV export's header row). */
+const HEADERS: Record<string, string> = {
+  csv: '"@timestamp",kubernetes.node.name,kubernetes.pod.name,kubernetes.container.name,message',
+};
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** Kibana's display time, as its CSV reports write it: `May 26, 2024 @ 00:00:00.050`. */
+function kibanaTime(iso: string): string {
+  const month = MONTHS[Number(iso.slice(5, 7)) - 1] ?? "Jan";
+  return `${month} ${Number(iso.slice(8, 10))}, ${iso.slice(0, 4)} @ ${iso.slice(11, 23)}`;
+}
+
+/** An RFC 4180 field: quoted when it holds a comma, a quote or a line break. */
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
 
 let lastIso = "2024-05-26T00:00:00.000Z";
 function isoOf(line: string): string {
@@ -138,6 +158,11 @@ async function reshape(from: string, path: string, shape: string, size: number):
   const tmp = `${path}.partial`;
   const out = createWriteStream(tmp, { highWaterMark: 4 << 20 });
   let written = 0;
+  const header = HEADERS[shape];
+  if (header !== undefined) {
+    out.write(`${header}\n`);
+    written += header.length + 1;
+  }
   while (written < size) {
     const lines = createInterface({ input: createReadStream(from, { highWaterMark: 4 << 20 }) });
     let batch: string[] = [];

@@ -116,7 +116,7 @@ describe("envelope invariance over the excerpt fixtures", async () => {
             mixed.push({ text: FOREIGN[Math.floor(random() * FOREIGN.length)] ?? "", ms: l.ms });
           mixed.push(l);
         }
-        for (const shape of ["plain", "ticket paste", "kubectl-prefix", "fluent"]) {
+        for (const shape of ["plain", "ticket paste", "kubectl-prefix", "fluent", "csv reversed"]) {
           const wrap = WRAPS[shape];
           const data = wrap === undefined ? text(mixed.map((l) => l.text)) : wrap(mixed);
           const got = outcomeOf(await scan(data), file);
@@ -129,47 +129,53 @@ describe("envelope invariance over the excerpt fixtures", async () => {
 });
 
 describe("a shape that first appears after the planner's 64 KiB head", () => {
-  // A ticket: 100 KiB of prose (and a plain Felix line or two), then the paste. The head plans it
-  // plain; the paste's records must still be unwrapped, on one thread or split across two.
+  // A ticket or a log file: 80 KiB of prose or of routine plain Felix lines, then the capture. The
+  // head plans it plain; the capture's records must still be unwrapped (the file is read again,
+  // shaped), on one thread or split across two, and give the verdict and counts of the same head
+  // followed by the fixture's plain form.
+  const HEAD_BYTES = 80 * 1024;
   const prose: string[] = [];
-  for (let k = 0; prose.join("\n").length < 100 * 1024; k++)
+  for (let k = 0; prose.join("\n").length < HEAD_BYTES; k++)
     prose.push(
       k % 50 === 7
         ? "2024-01-01 11:00:00.000 [INFO][52] felix/summary.go 100: Summarising 3 dataplane reconciliation loops"
         : `Paragraph ${k}: we upgraded the cluster last week and since then the nodes are slow, see below.`,
     );
-  const cases = [
-    "markdown quote",
-    "ticket paste",
-    "kubectl-prefix",
-    "fluent",
-    "crlf+ansi",
-    "docker-json spaced",
-  ];
-  for (const file of [
+  const routine: string[] = [];
+  for (let k = 0; routine.join("\n").length < HEAD_BYTES; k++)
+    routine.push(
+      `2024-01-01 10:${String(Math.floor(k / 60) % 60).padStart(2, "0")}:${String(k % 60).padStart(2, "0")}.000 [INFO][52] felix/summary.go 100: Summarising 3 dataplane reconciliation loops over 100ms: avg=5ms longest=10ms (resync-routes)`,
+    );
+  // Not after other text: gzip and UTF-16 are whole-file encodings; stern's bare `POD CONTAINER `
+  // prefix is only trusted when the head shows it (it is prose-like).
+  const late = Object.keys(WRAPS).filter((s) => !/gzip|utf16le|^stern$/.test(s));
+  const threaded = new Set([
     "single-line-shipper-v3.28.0.log",
     "starts-mid-record-v3.27.3.log",
     "lookalike-eperm-old-felix.log",
-  ])
-    test(`${file}: pasted after 100 KiB of prose, same verdict and counts as its plain form`, async () => {
+  ]);
+  for (const file of files)
+    test(`${file}: after 80 KiB of prose or routine lines, same verdict and counts in every shape`, async () => {
       const lines = await plainLines(file);
       const tmp = await mkdtemp(join(tmpdir(), "cnidoctor-env-"));
       try {
-        const plainPath = join(tmp, "plain.log");
-        await writeFile(plainPath, text(lines.map((l) => l.text)));
-        const plain = outcomeOf(await scanLogFile(plainPath, set), file);
-        for (const shape of cases) {
+        const path = join(tmp, "ticket.txt");
+        const options = threaded.has(file) ? [{}, { minParallelBytes: 1, splitAt: 60 * 1024 }] : [{}];
+        for (const [k, shape] of late.entries()) {
           const wrap = WRAPS[shape];
           assert.ok(wrap);
-          const path = join(tmp, "ticket.txt");
-          await writeFile(path, Buffer.concat([text(prose), wrap(lines)]));
-          for (const options of [{}, { minParallelBytes: 1, splitAt: 60 * 1024 }]) {
-            const result = await scanLogFile(path, set, options);
+          const head = text(k % 2 === 0 ? prose : routine);
+          await writeFile(path, Buffer.concat([head, text(lines.map((l) => l.text))]));
+          const plain = outcomeOf(await scanLogFile(path, set), file);
+          await writeFile(path, Buffer.concat([head, wrap(lines)]));
+          for (const option of options) {
+            const result = await scanLogFile(path, set, option);
             const got = outcomeOf(result, file);
-            const label = `${file} as ${shape} after prose ${JSON.stringify(options)}`;
+            const label = `${file} as ${shape} after ${k % 2 === 0 ? "prose" : "routine lines"} ${JSON.stringify(option)}`;
             assert.equal(got.status, plain.status, label);
             assert.deepEqual(got.counts, plain.counts, label);
             assert.equal(result.scan.shapedLines, undefined, "internal field not reported");
+            if (file.startsWith("lookalike-")) assert.notEqual(got.status, "affected", label);
           }
         }
       } finally {
@@ -219,6 +225,31 @@ describe("lines split by the runtime", () => {
 });
 
 describe("bad input", () => {
+  test("a CSV export whose last quote never closes: one line, a partial read, the rows before count", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "cnidoctor-env-"));
+    try {
+      const lines = await plainLines("loop-no-libbpf-v3.27.3.log");
+      const csv = WRAPS.csv;
+      assert.ok(csv);
+      const whole = join(tmp, "whole.csv");
+      await writeFile(whole, csv(lines));
+      const good = outcomeOf(await scanLogFile(whole, set), "whole");
+      const path = join(tmp, "cut.csv");
+      const cut =
+        '"Jul 10, 2024 @ 08:00:09.000",worker-1,calico-node-x7k2p,calico-node,"never closed\nmore\n';
+      await writeFile(path, Buffer.concat([csv(lines), Buffer.from(cut)]));
+      const result = await scanLogFile(path, set);
+      assert.equal(result.status, "partial");
+      assert.equal(
+        result.problem,
+        `${path}: CSV ends inside a quoted field (its last 2 lines were read as plain lines)`,
+      );
+      assert.deepEqual(outcomeOf(result, "cut").counts, good.counts);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
   test("a binary file starting with FF FE is not read as UTF-16", async () => {
     const tmp = await mkdtemp(join(tmpdir(), "cnidoctor-env-"));
     try {

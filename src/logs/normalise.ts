@@ -7,10 +7,20 @@
 import type { CaptureShape, CaptureSubject, LogCapture, LogScan } from "../model/logs.js";
 import { TextDecoder } from "node:util";
 import { mergeScans } from "./merge.js";
-import { JSON_SHAPES, TEXT_SHAPES, type Unwrapped } from "./shapes/index.js";
+import {
+  csvFields,
+  JSON_SHAPES,
+  OPEN_ROW,
+  TABLE_SHAPES,
+  TEXT_SHAPES,
+  type RowReader,
+  type TableRow,
+  type TableShape,
+  type Unwrapped,
+} from "./shapes/index.js";
 import type { SignatureSet } from "./signatures.js";
 import { startKind, START_NONE } from "./lines.js";
-import { parseLeading } from "./time.js";
+import { isoShape, parseLeading, syslogShape } from "./time.js";
 import { initialState, insideWindow, type ByteSink, type TimeWindow } from "./window.js";
 
 /**
@@ -34,6 +44,16 @@ const CARRY_CHARS = 8 * 1024 * 1024;
 const PIECE_BYTES = 64 * 1024;
 /** Beyond this many subjects, lines go to the unnamed one (bounds memory on a mislabelled file). */
 const MAX_SUBJECTS = 4096;
+const STRAY_QUOTE = "a quoted CSV field";
+/** Records held while it is not known whether records mark their line's end (see lineEnds). */
+const UNDECIDED_PIECES = 64;
+/** A table's first rows, held to see whether it is newest first (Kibana's default sort). */
+const PROBE_ROWS = 64;
+/**
+ * A newest-first table is held to be read oldest first; past this many characters, in parts. Kibana
+ * caps a CSV report at 250 MB by default (`xpack.reporting.csv.maxSizeBytes`).
+ */
+const REVERSE_CHARS = 256 * 1024 * 1024;
 
 // CSI (colours, cursor), OSC (titles, links) and two-byte escapes.
 // eslint-disable-next-line no-control-regex
@@ -107,6 +127,7 @@ export function planCapture(head: Buffer): CapturePlan | undefined {
     if (line.length === 0) continue;
     nonEmpty++;
     const u = unwrapLine(line, true, seen);
+    noteTable(line, u, shapes);
     if (u !== undefined && seen.has("stern")) sternLines++;
     if (u?.partial === false) lineEnds = true;
     if (seen.has("docker-json") && line.startsWith(DOCKER_EXACT) && line.includes('","stream":"')) {
@@ -129,7 +150,7 @@ export function planCapture(head: Buffer): CapturePlan | undefined {
  */
 export function looksShaped(text: string, start: number, end: number): boolean {
   const c = text.charCodeAt(start);
-  // Tab, space, ESC, `>`, `[`, `{`, a digit, a BOM: how the shapes of shapes/index.ts begin.
+  // Tab, space, ESC, `>`, `[`, `{`, `"`, a digit, a BOM: how the shapes of shapes/index.ts begin.
   if (!(
     c === 9 ||
     c === 32 ||
@@ -137,15 +158,74 @@ export function looksShaped(text: string, start: number, end: number): boolean {
     c === 62 ||
     c === 91 ||
     c === 123 ||
+    c === 34 ||
     (c >= 48 && c <= 57) ||
     c === 0xfeff
   ))
     return false;
   if (plainlyUnshaped(text, start, end, c)) return false;
-  const line = text.slice(c === 0xfeff ? start + 1 : start, end);
+  return unwrapsToRecord(text.slice(c === 0xfeff ? start + 1 : start, end), c === 0xfeff);
+}
+
+/**
+ * Whether text[start, end), which starts a record as it is (a timestamp), is a shape's envelope:
+ * `kubectl logs --timestamps`, logcli, journalctl (short and short-iso), Grafana's txt, a CSV row
+ * with an ISO time. The plain path takes every such line for a record of its own, continuation
+ * lines too (each has its envelope's time), so the envelope alone decides, as it does in the head.
+ * Only lines whose time is not a plain Felix header's get here; only these shapes' times are
+ * looked at further.
+ */
+export function looksStampShaped(text: string, start: number, end: number): boolean {
+  const c = text.charCodeAt(start);
+  if (c >= 48 && c <= 57) {
+    const sep = isoShape(text, start);
+    if (sep !== 84 && !(sep === 32 && text.charCodeAt(start + 23) === 9)) return false;
+  } else if (!syslogShape(text, start)) {
+    return false;
+  }
+  const line = clean(text.slice(start, end));
+  return unwrapLine(line, false) !== undefined || ISO_CSV_ROW.test(line);
+}
+
+/** A CSV row whose first column is an RFC 3339 time (the SQL API's export). */
+const ISO_CSV_ROW = /^\d{4}-\d\d-\d\dT[^\s,"]*,/;
+
+/** Whether a line (after a BOM, when `bom`) is an envelope around the start of a record. */
+function unwrapsToRecord(line: string, bom: boolean): boolean {
   const cleaned = clean(line);
-  const message = unwrapLine(cleaned, false)?.message ?? (cleaned !== line ? cleaned : undefined);
-  return message !== undefined && startKind(message, 0) !== START_NONE;
+  // A BOM in the middle of a file (captures concatenated): the plain path does not skip it.
+  if (bom && startKind(cleaned, 0) !== START_NONE) return true;
+  const u = unwrapLine(cleaned, false);
+  // A shape's JSON record is an envelope whatever it holds (a piece of a split line, a dump line).
+  if (u !== undefined && cleaned.charCodeAt(0) === 123) return true;
+  const message = u?.message ?? (cleaned !== line ? cleaned : undefined);
+  if (message !== undefined && startKind(message, 0) !== START_NONE) return true;
+  return csvRowHoldsRecord(cleaned);
+}
+
+/** Whether a line is a CSV row with a field that starts a record (a table's header may be far back). */
+function csvRowHoldsRecord(line: string): boolean {
+  if (!line.includes(",")) return false;
+  const fields = csvFields(line, true);
+  if (fields === undefined || fields.length < 2) return false;
+  for (const field of fields) if (startKind(field, 0) !== START_NONE) return true;
+  return false;
+}
+
+/** A line no other shape unwraps may be a table's header (planCapture). */
+function noteTable(line: string, u: Unwrapped | undefined, shapes: Set<CaptureShape>): void {
+  if (u !== undefined) return;
+  const table = tableHeader(line);
+  if (table !== undefined) shapes.add(table.shape.name);
+}
+
+/** The table a header line starts, if any (a cheap look first: most lines are no header). */
+function tableHeader(line: string): { shape: TableShape; reader: RowReader } | undefined {
+  for (const shape of TABLE_SHAPES) {
+    const reader = shape.header(line);
+    if (reader !== undefined) return { shape, reader };
+  }
+  return undefined;
 }
 
 /**
@@ -298,6 +378,38 @@ class SubjectFeed {
   }
 }
 
+/** The records of one subject and stream held as pieces of a split line. */
+interface HeldPieces {
+  feed: SubjectFeed;
+  u: Unwrapped;
+  parts: string[];
+  /** Per piece: its bytes, and its envelope time (used when the pieces turn out to be lines). */
+  sizes: number[];
+  times: (number | undefined)[];
+  chars: number;
+  bytes: number;
+}
+
+/** A table's row waiting to be read (while its order is not known, or when it is newest first). */
+interface HeldRow {
+  u: Unwrapped;
+  orderMs: number | undefined;
+  bytes: number;
+}
+
+/** A table being read: its row reader, and the rows held back to be read in time order. */
+interface OpenTable {
+  shape: TableShape;
+  reader: RowReader;
+  /** Bytes of the lines of a row still open. */
+  openBytes: number;
+  /** Undefined until the first rows said; then whether rows come newest first. */
+  newestFirst: boolean | undefined;
+  /** Rows held (undefined once the table is known to be oldest first: rows then stream). */
+  rows: HeldRow[] | undefined;
+  chars: number;
+}
+
 /** Whether `text` already carries a CRI envelope (a shipper that kept the runtime's line). */
 function hasCri(text: string): boolean {
   return /^\d{4}-\d\d-\d\dT\S+ std(?:out|err) [FP] /.test(text);
@@ -310,13 +422,20 @@ export class ShapedSink implements ByteSink {
   private readonly feeds = new Map<string, SubjectFeed>();
   private readonly stern: boolean;
   readonly shapes: Set<CaptureShape>;
-  /** Whether records without a line end are pieces (see CapturePlan.lineEnds). */
-  private lineEnds: boolean;
+  /**
+   * Whether records without a line end are pieces (see CapturePlan.lineEnds); undefined while no
+   * such record has been seen (a capture whose head had none): pieces are then held until one
+   * marks a line's end, or UNDECIDED_PIECES of them did not.
+   */
+  private lineEnds: boolean | undefined;
+  /** The feed the last line went to. */
+  private lastFeed: SubjectFeed | undefined;
+  /** The CSV export being read, when a header line started one. */
+  private table: OpenTable | undefined;
+  /** What made the read partial (a quote never closed...), without the source's name. */
+  readonly problems: string[] = [];
   /** Pieces of split lines waiting for their last record, per subject and stream. */
-  private readonly pieces = new Map<
-    string,
-    { feed: SubjectFeed; u: Unwrapped; parts: string[]; chars: number; bytes: number }
-  >();
+  private readonly pieces = new Map<string, HeldPieces>();
 
   constructor(
     plan: CapturePlan,
@@ -326,7 +445,7 @@ export class ShapedSink implements ByteSink {
     this.decoder = new TextDecoder(plan.encoding);
     this.stern = plan.shapes.has("stern");
     this.shapes = new Set(plan.shapes);
-    this.lineEnds = plan.lineEnds === true;
+    this.lineEnds = plan.lineEnds === true ? true : plan.shapes.has("docker-json") ? false : undefined;
   }
 
   feed(chunk: Buffer): void {
@@ -360,7 +479,9 @@ export class ShapedSink implements ByteSink {
     const rest = this.carry + this.decoder.decode();
     this.carry = "";
     if (rest.length > 0) this.line(rest);
+    this.closeTable(true);
     // A split line whose last record never came (a capture cut short) still counts as a line.
+    if (this.lineEnds !== true) this.releaseApart();
     for (const p of this.pieces.values()) this.record(p.feed, { ...p.u, message: p.parts.join("") }, p.bytes);
     this.pieces.clear();
     for (const feed of this.feeds.values()) feed.flush();
@@ -388,33 +509,156 @@ export class ShapedSink implements ByteSink {
   private line(raw: string): void {
     const bytes = raw.length + 1;
     const line = clean(raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw);
+    if (this.table !== undefined && this.tableLine(this.table, line, bytes)) return;
     const u = unwrapLine(line, this.stern, this.shapes);
     if (u === undefined) {
+      const table = tableHeader(line);
+      if (table !== undefined) {
+        this.closeTable(false);
+        this.shapes.add(table.shape.name);
+        this.table = { ...table, openBytes: 0, newestFirst: undefined, rows: [], chars: 0 };
+      }
       this.emit(this.feedFor(undefined), line, undefined, bytes);
       return;
     }
     this.joined(this.feedFor(u), u, bytes);
   }
 
+  /** A line while a table is open: false when it is no row of it (it is then read as a line). */
+  private tableLine(table: OpenTable, line: string, bytes: number): boolean {
+    const row = table.reader.line(line);
+    if (row === OPEN_ROW) {
+      table.openBytes += bytes;
+      return true;
+    }
+    if (row === undefined) {
+      const held = table.reader.takeOpen();
+      if (held.length === 0) return false;
+      // One line for the first: a file with stray quotes would repeat it.
+      if (!this.problems.some((p) => p.startsWith(STRAY_QUOTE)))
+        this.problems.push(
+          `${STRAY_QUOTE} runs on for ${held.length} lines without its closing quote: they were read as plain lines`,
+        );
+      table.openBytes = 0;
+      for (const h of held) this.emit(this.feedFor(undefined), h, undefined, h.length + 1);
+      return true;
+    }
+    this.tableRow(table, row, bytes + table.openBytes);
+    table.openBytes = 0;
+    return true;
+  }
+
+  private tableRow(table: OpenTable, row: TableRow, bytes: number): void {
+    const { orderMs, ...outer } = row;
+    let u: Unwrapped = outer;
+    // The message may carry an envelope of its own (a shipper that kept the runtime's CRI line).
+    if (!outer.message.includes("\n")) {
+      const inner = unwrapLine(clean(outer.message), this.stern, this.shapes);
+      if (inner !== undefined) u = { ...inner, ...definedOf(outer), message: inner.message };
+    }
+    if (table.rows === undefined) {
+      this.record(this.feedFor(u), u, bytes);
+      return;
+    }
+    table.rows.push({ u, orderMs, bytes });
+    table.chars += u.message.length;
+    if (table.newestFirst === undefined) {
+      if (table.rows.length >= PROBE_ROWS) this.releaseRows(table, false);
+    } else if (table.chars > REVERSE_CHARS) {
+      const problem = `a newest-first CSV export over ${REVERSE_CHARS / 1024 / 1024} MiB was read in parts, each oldest first`;
+      if (!this.problems.includes(problem)) this.problems.push(problem);
+      this.releaseRows(table, true);
+    }
+  }
+
+  /**
+   * Reads the held rows oldest first. While the order is not known the first rows decide it: more
+   * steps back in time than forward is a newest-first export, whose rows are all held until the
+   * table ends (or REVERSE_CHARS); otherwise the rows stream from here on. `final`: no more rows
+   * will come (or no more may be held): the rows go now, whatever the order.
+   */
+  private releaseRows(table: OpenTable, final: boolean): void {
+    const rows = table.rows ?? [];
+    if (table.newestFirst === undefined) {
+      let back = 0;
+      let forward = 0;
+      let last: number | undefined;
+      for (const r of rows) {
+        if (r.orderMs === undefined) continue;
+        if (last !== undefined && r.orderMs < last) back++;
+        else if (last !== undefined && r.orderMs > last) forward++;
+        last = r.orderMs;
+      }
+      table.newestFirst = back > forward;
+      if (table.newestFirst && !final) return;
+    }
+    if (table.newestFirst) rows.reverse();
+    for (const r of rows) this.record(this.feedFor(r.u), r.u, r.bytes);
+    table.rows = table.newestFirst ? [] : undefined;
+    table.chars = 0;
+  }
+
+  /** Ends the open table: its held rows are read; `atEnd`: a row left open is a problem. */
+  private closeTable(atEnd: boolean): void {
+    const table = this.table;
+    if (table === undefined) return;
+    this.table = undefined;
+    if (table.rows !== undefined && table.rows.length > 0) this.releaseRows(table, true);
+    const held = table.reader.takeOpen();
+    if (held.length === 0) return;
+    if (atEnd) {
+      this.problems.push(
+        held.length === 1
+          ? "CSV ends inside a quoted field (its last line was read as a plain line)"
+          : `CSV ends inside a quoted field (its last ${held.length} lines were read as plain lines)`,
+      );
+    }
+    for (const h of held) this.emit(this.feedFor(undefined), h, undefined, h.length + 1);
+  }
+
   /** Joins the pieces of a split line (per subject and stream) before the record goes on. */
   private joined(feed: SubjectFeed, u: Unwrapped, bytes: number): void {
     if (u.partial === false) this.lineEnds = true;
-    if (u.partial === undefined || !this.lineEnds) {
+    if (u.partial === undefined || this.lineEnds === false) {
       this.record(feed, u, bytes);
       return;
     }
     const key = `${feed.key}\u0000${u.stream ?? ""}`;
-    const held = this.pieces.get(key) ?? { feed, u, parts: [], chars: 0, bytes: 0 };
+    const held = this.pieces.get(key) ?? { feed, u, parts: [], sizes: [], times: [], chars: 0, bytes: 0 };
     // Copies: the pieces are slices of a chunk's text, which must not outlive it.
     held.parts.push(detached(u.message));
+    held.sizes.push(bytes);
+    held.times.push(u.timeMs);
     held.chars += u.message.length;
     held.bytes += bytes;
-    if (u.partial && held.chars < CARRY_CHARS) {
+    const waiting = this.lineEnds === true || held.parts.length < UNDECIDED_PIECES;
+    if (u.partial && held.chars < CARRY_CHARS && waiting) {
       this.pieces.set(key, held);
+      return;
+    }
+    if (this.lineEnds === undefined) {
+      // No record so far marked its line's end: a shipper that strips them, each record a line.
+      this.pieces.set(key, held);
+      this.lineEnds = false;
+      this.releaseApart();
       return;
     }
     this.pieces.delete(key);
     this.record(held.feed, { ...held.u, message: held.parts.join("") }, held.bytes);
+  }
+
+  /** The held records as lines of their own (the capture's records do not mark line ends). */
+  private releaseApart(): void {
+    for (const p of this.pieces.values()) {
+      p.parts.forEach((message, i) => {
+        const u: Unwrapped = { ...p.u, message };
+        const timeMs = p.times[i];
+        if (timeMs === undefined) delete u.timeMs;
+        else u.timeMs = timeMs;
+        this.record(p.feed, u, p.sizes[i] ?? 0);
+      });
+    }
+    this.pieces.clear();
   }
 
   private record(feed: SubjectFeed, u: Unwrapped, bytes: number): void {
@@ -444,6 +688,21 @@ export class ShapedSink implements ByteSink {
   }
 
   private feedFor(u: Unwrapped | undefined): SubjectFeed {
+    // Consecutive lines mostly name the same subject: no key to build for those.
+    const last = this.lastFeed;
+    if (
+      last !== undefined &&
+      last.subject.pod === u?.pod &&
+      last.subject.container === u?.container &&
+      last.subject.node === u?.node
+    )
+      return last;
+    const feed = this.feedByKey(u);
+    this.lastFeed = feed;
+    return feed;
+  }
+
+  private feedByKey(u: Unwrapped | undefined): SubjectFeed {
     let key = `${u?.pod ?? ""}\u0000${u?.container ?? ""}\u0000${u?.node ?? ""}`;
     let feed = this.feeds.get(key);
     if (feed !== undefined) return feed;

@@ -21,6 +21,8 @@ import {
   ENV_CRI,
   ENV_NONE,
   LineInfo,
+  START_BARE,
+  START_FELIX,
   START_NONE,
   type StartKind,
   classifyLine,
@@ -33,7 +35,7 @@ import {
 import type { ScanOptions } from "./scan-types.js";
 import type { LiteralFinder, SignatureSet } from "./signatures.js";
 import { formatsOf, lineEndAt, SignalTally } from "./signal-tally.js";
-import { looksShaped, shipperRecord } from "./normalise.js";
+import { looksShaped, looksStampShaped, shipperRecord } from "./normalise.js";
 import { isoShape, parseLeading, resolveStamp, toIso, type Stamp, type YearHint } from "./time.js";
 
 const NO_HIT = Number.POSITIVE_INFINITY;
@@ -220,15 +222,12 @@ export abstract class RecordAssembler {
     const kind = startKind(text, info.msgStart);
     if (info.envelope !== ENV_NONE) {
       this.formatBits |= info.envelope === ENV_CRI ? BIT_CRI : BIT_DOCKER;
-    } else if (
-      kind === START_NONE &&
-      this.shapedLines === 0 &&
-      this.watchShapes &&
-      looksShaped(text, start, end)
-    ) {
+    } else if (this.shapedLines === 0 && this.watchShapes && kind !== START_FELIX && kind !== START_BARE) {
       // Only lines the exact path sees get here (on the bulk path: those near a prefilter hit),
-      // which is where a shaped record would matter.
-      this.shapedLines++;
+      // which is where a shaped record would matter. A plain Felix header is no envelope; another
+      // timestamp may be a shape's envelope (`kubectl logs --timestamps`, logcli, journalctl).
+      if (kind === START_NONE ? looksShaped(text, start, end) : looksStampShaped(text, start, end))
+        this.shapedLines++;
     }
     if (info.envelope !== ENV_NONE || startStamped(kind)) this.noteTimestamp(start, end, info);
     if (info.envelope !== ENV_NONE && (info.partial || this.pending[info.stream] !== undefined)) {

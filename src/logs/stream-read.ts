@@ -79,6 +79,15 @@ export async function readStream(
   if (outcome.status === "read") {
     const problem = truncationProblem(label, scan, lineLimit);
     if (problem !== undefined) outcome.problem = problem;
+    // A capture read in part by its shape (a CSV quote never closed): said, and the read is partial.
+    const shapeProblems = sink?.problems ?? [];
+    if (shapeProblems.length > 0) {
+      const said = `${label}: ${shapeProblems.join("; ")}`;
+      outcome = {
+        status: "partial",
+        problem: outcome.problem === undefined ? said : `${outcome.problem}; ${shapeProblems.join("; ")}`,
+      };
+    }
   }
   const out: MemberResult = { ...outcome, scan: settled(scan) };
   if (scan.shapedLines !== undefined) out.reshape = true;

@@ -16,6 +16,7 @@ export type CaptureShape =
   | "journal-text"
   | "journald"
   | "elastic"
+  | "elastic-csv"
   | "kubectl-prefix"
   | "stern"
   | "kubectl-timestamps"

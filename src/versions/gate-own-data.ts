@@ -5,7 +5,7 @@
 // entry answers for Rancher, with the offered releases classified by those same lists and ranges.
 
 import type { Advisory, AffectedPackage, ComponentEcosystem } from "../model/advisory.js";
-import type { CalicoPlugin } from "../model/snapshot.js";
+import type { CalicoPlugin, CniPlugin } from "../model/snapshot.js";
 import { matchVersion, parseTriple } from "../advisories/ranges.js";
 import { parseCalicoVersion } from "./calico.js";
 import { componentEcosystem, componentVersionFromImage, ecosystemWords } from "./component.js";
@@ -198,7 +198,7 @@ function rke1ComponentImage(
   tables: VersionTables,
   version: string,
   ecosystem: ComponentEcosystem,
-  plugin: CalicoPlugin,
+  plugin: CniPlugin,
 ): Rke1Image | undefined {
   const key = rke1ComponentImageKey(ecosystem, plugin);
   const image = key === undefined ? undefined : tables.rke1Kubernetes[version]?.systemImages[key];
@@ -212,7 +212,7 @@ function rke1ComponentImage(
 function rke1ComponentAlternative(
   tables: VersionTables,
   current: string,
-  judged: { ecosystem: ComponentEcosystem; pkg: AffectedPackage; plugin: CalicoPlugin },
+  judged: { ecosystem: ComponentEcosystem; pkg: AffectedPackage; plugin: CniPlugin },
   ctx: GateContext,
   sameLine: boolean,
 ): GateAlternative | undefined {

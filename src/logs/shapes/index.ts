@@ -5,6 +5,7 @@
 
 import { dockerJson } from "./docker-json.js";
 import { elastic } from "./elastic.js";
+import { elasticCsv } from "./elastic-csv.js";
 import { fluent } from "./fluent.js";
 import { grafanaTxt } from "./grafana-txt.js";
 import { journalText } from "./journal-text.js";
@@ -15,9 +16,11 @@ import { logcli } from "./logcli.js";
 import { loki } from "./loki.js";
 import { quoted } from "./quoted.js";
 import { stern } from "./stern.js";
-import type { JsonShape, TextShape } from "./types.js";
+import type { JsonShape, TableShape, TextShape } from "./types.js";
 
-export type { JsonShape, Shape, TextShape, Unwrapped } from "./types.js";
+export { csvFields } from "./elastic-csv.js";
+export { OPEN_ROW } from "./types.js";
+export type { JsonShape, RowReader, Shape, TableRow, TableShape, TextShape, Unwrapped } from "./types.js";
 
 /** JSON-lines shapes, most specific first (fluent before docker: both have `log`). */
 export const JSON_SHAPES: readonly JsonShape[] = [journald, loki, fluent, dockerJson, elastic];
@@ -33,3 +36,6 @@ export const TEXT_SHAPES: readonly TextShape[] = [
   journalText,
   quoted,
 ];
+
+/** Shapes with a header row (CSV exports): a header line starts a table read row by row. */
+export const TABLE_SHAPES: readonly TableShape[] = [elasticCsv];

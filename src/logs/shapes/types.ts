@@ -40,7 +40,40 @@ export interface JsonShape {
   unwrap(record: Record<string, unknown>): Unwrapped | undefined;
 }
 
-export type Shape = TextShape | JsonShape;
+/**
+ * A shape whose records are rows under a header line naming their columns (a CSV export). A row
+ * may run over several physical lines (a quoted field holding newlines), which a per-line unwrap
+ * cannot see: the header hands out a reader that carries an open field from one line to the next.
+ */
+export interface TableShape {
+  readonly name: CaptureShape;
+  readonly kind: "table";
+  /** A reader for the rows under `line`, or undefined when `line` is not this shape's header. */
+  header(line: string): RowReader | undefined;
+}
+
+/** What a row reader says of a line that leaves a quoted field open (it keeps the line). */
+export const OPEN_ROW = "open";
+
+/** A table row: the unwrapped record, and a time that orders rows even when it is not used as one. */
+export interface TableRow extends Unwrapped {
+  /** Epoch ms of the row's time column read as UTC when it names no zone (only compared). */
+  orderMs?: number;
+}
+
+/** Reads the rows of one table, one physical line at a time. */
+export interface RowReader {
+  /**
+   * The row `line` completes; OPEN_ROW while a quoted field goes on to the next line; undefined
+   * when the line is not a row of this table: the caller then takes back the lines of a row left
+   * open too long (takeOpen, `line` among them) and reads them, or `line`, as any other lines.
+   */
+  line(line: string): TableRow | typeof OPEN_ROW | undefined;
+  /** The physical lines of a row left open (a quote never closed), and forgets them. */
+  takeOpen(): string[];
+}
+
+export type Shape = TextShape | JsonShape | TableShape;
 
 export function str(value: unknown): string | undefined {
   return typeof value === "string" && value.length > 0 ? value : undefined;
