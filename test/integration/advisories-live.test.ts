@@ -17,6 +17,7 @@ import type { ClusterInfo } from "../../scripts/cluster/cluster.js";
 import { calicoObjects } from "../../scripts/cluster/calico-objects.js";
 import { calicoLogFile, flannelLogFile } from "../../scripts/cluster/pod-logs.js";
 import { findScenario, type Scenario } from "../../scripts/cluster/scenarios.js";
+import { writeTokenKubeconfig } from "../../scripts/cluster/token-kubeconfig.js";
 import { loadAdvisories } from "../../src/advisories/load.js";
 import { agentArgv } from "../../src/cli/agent-launch.js";
 import type { Advisory } from "../../src/model/advisory.js";
@@ -377,25 +378,10 @@ async function agentEvents(c: ClusterInfo): Promise<AgentEvent[]> {
 
 /** The agent's ServiceAccount (shipped RBAC, a TokenRequest token), not the admin. */
 async function agentKubeconfig(c: ClusterInfo): Promise<string> {
-  const admin = parseYaml(readFileSync(c.kubeconfig, "utf8")) as {
-    clusters: { cluster: Record<string, unknown> }[];
-  };
   const token = (
     await kubectl(c.kubeconfig, ["-n", "cnidoctor", "create", "token", "cnidoctor-agent", "--duration=1h"])
   ).trim();
-  const file = join(work, "agent-kubeconfig.json");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: "c", cluster: admin.clusters[0]?.cluster }],
-      users: [{ name: "agent", user: { token } }],
-      contexts: [{ name: "agent", context: { cluster: "c", user: "agent" } }],
-      "current-context": "agent",
-    }),
-  );
-  return file;
+  return writeTokenKubeconfig(c.kubeconfig, token, join(work, "agent-kubeconfig.json"));
 }
 
 /** The corroboration facts the advisory's at-risk (VMware) verdict names as missing. */

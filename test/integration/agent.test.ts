@@ -7,13 +7,13 @@ import { after, before, describe, test } from "node:test";
 import { freePort } from "../../scripts/cluster/ports.js";
 import assert from "node:assert/strict";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { parse as parseYaml } from "yaml";
 import { startCluster, stopCluster, type ClusterInfo } from "../../scripts/cluster/cluster.js";
 import { findKubectl } from "../../scripts/cluster/tools.js";
+import { writeTokenKubeconfig } from "../../scripts/cluster/token-kubeconfig.js";
 import { agentArgv } from "../../src/cli/agent-launch.js";
 import { felixLog, toCri } from "../../scripts/fixtures/felix-log.js";
 
@@ -121,27 +121,10 @@ function felixLines(kind: "storm" | "quiet", seconds: number): string {
 
 /** A kubeconfig for the agent's ServiceAccount: the harness's server and CA, a TokenRequest token. */
 async function serviceAccountKubeconfig(): Promise<string> {
-  const admin = parseYaml(readFileSync(info().kubeconfig, "utf8")) as {
-    clusters: { cluster: { server: string; "certificate-authority-data": string } }[];
-  };
-  const cluster0 = admin.clusters[0]?.cluster;
-  assert.ok(cluster0);
   const token = (
     await kubectl(["-n", "cnidoctor", "create", "token", "cnidoctor-agent", "--duration=1h"])
   ).trim();
-  const file = join(work, "agent-kubeconfig.yaml");
-  writeFileSync(
-    file,
-    JSON.stringify({
-      apiVersion: "v1",
-      kind: "Config",
-      clusters: [{ name: "c", cluster: cluster0 }],
-      users: [{ name: "agent", user: { token } }],
-      contexts: [{ name: "agent", context: { cluster: "c", user: "agent" } }],
-      "current-context": "agent",
-    }),
-  );
-  return file;
+  return writeTokenKubeconfig(info().kubeconfig, token, join(work, "agent-kubeconfig.yaml"));
 }
 
 async function startAgent(node: string, kubeconfig: string): Promise<Agent> {

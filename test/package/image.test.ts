@@ -20,6 +20,7 @@ import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { startCluster, stopCluster, type ClusterInfo } from "../../scripts/cluster/cluster.js";
 import { freePort } from "../../scripts/cluster/ports.js";
 import { findKubectl } from "../../scripts/cluster/tools.js";
+import { writeTokenKubeconfig } from "../../scripts/cluster/token-kubeconfig.js";
 import { felixLog, toCri } from "../../scripts/fixtures/felix-log.js";
 import { IMAGE, REPO, VERSION, missing, podman, sh, which, type Run } from "./tools.js";
 
@@ -174,22 +175,8 @@ describe("container image", { skip }, () => {
       const token = (
         await kubectl(["-n", "cnidoctor", "create", "token", "cnidoctor-agent", "--duration=1h"])
       ).trim();
-      const admin = parseYaml(readFileSync(info().kubeconfig, "utf8")) as {
-        clusters: { cluster: unknown }[];
-      };
-      const kc = join(work, "agent.yaml");
-      writeFileSync(
-        kc,
-        JSON.stringify({
-          apiVersion: "v1",
-          kind: "Config",
-          clusters: [{ name: "c", cluster: admin.clusters[0]?.cluster }],
-          users: [{ name: "agent", user: { token } }],
-          contexts: [{ name: "agent", context: { cluster: "c", user: "agent" } }],
-          "current-context": "agent",
-        }),
-        { mode: 0o644 },
-      );
+      // Readable by the container's own user, which is not this one.
+      const kc = writeTokenKubeconfig(info().kubeconfig, token, join(work, "agent.yaml"), { mode: 0o644 });
       // The node's calico-node log directory, as kubelet lays it out; mounted read-only.
       const logs = join(work, "logs");
       const dir = join(logs, `kube-system_canal-${node}_0000-uid`, "calico-node");
