@@ -259,7 +259,7 @@ function portStep(facts: PlanFacts): ManualStep {
     alreadyApplied: false,
     instructions: [
       'Calico: `kubectl patch felixconfiguration default --type=merge -p \'{"spec":{"vxlanPort":4799}}\'`.',
-      "Canal/flannel: set Backend.Port in net-conf.json (RKE2: the rke2-canal chart's flannel values) and restart the canal pods.",
+      "Canal/flannel: set Backend.Port in net-conf.json (RKE2: the flannel values of the rke2-canal or rke2-flannel chart, in a HelmChartConfig) and restart the canal or kube-flannel pods.",
     ],
   };
 }
