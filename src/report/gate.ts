@@ -70,7 +70,7 @@ function table(doc: GateDocument): string {
     const fixed = fixedText(a);
     if (fixed !== "") lines.push(`  smallest fixed: ${fixed}`);
     for (const o of offeredLines(a)) lines.push(`  offers ${o}`);
-    lines.push(`  sources: ${a.sources.join("; ")}`);
+    if (a.sources.length > 0) lines.push(`  sources: ${a.sources.join("; ")}`);
   }
   for (const w of doc.warnings ?? []) {
     lines.push(`${"UPGRADE".padEnd(13)} calico ${w.from} -> ${w.to}  [${w.advisoryId}]`);
