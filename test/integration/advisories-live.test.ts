@@ -9,7 +9,15 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -23,6 +31,7 @@ import { agentArgv } from "../../src/cli/agent-launch.js";
 import type { Advisory } from "../../src/model/advisory.js";
 import type { Evidence, Report, SubjectVerdict } from "../../src/model/finding.js";
 import type { FileWriteStep, Plan, Step } from "../../src/model/plan.js";
+import type { AgentNodeFacts } from "../../src/model/snapshot.js";
 import { clusterForSuite } from "./support/cluster.js";
 import { cnidoctor, kubectl, type CliRun } from "./support/live.js";
 
@@ -384,6 +393,91 @@ async function agentKubeconfig(c: ClusterInfo): Promise<string> {
   return writeTokenKubeconfig(c.kubeconfig, token, join(work, "agent-kubeconfig.json"));
 }
 
+interface FactsAgent {
+  node: string;
+  /** The fake host's /proc/1/net/snmp and the agent's --state-dir. */
+  snmp: string;
+  stateDir: string;
+  proc: ChildProcess;
+  stderr: string[];
+}
+
+/** /proc/1/net/snmp with a Udp InCsumErrors value (the agent reads nothing else of it). */
+function snmp(inCsumErrors: number): string {
+  return [
+    "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors",
+    `Udp: 5000 3 ${String(inCsumErrors)} 4800 0 0 ${String(inCsumErrors)} 0 0`,
+    "",
+  ].join("\n");
+}
+
+/**
+ * The node agent (conditions and Events, not metrics-only) under the agent's ServiceAccount, with
+ * --host-root on a directory laid out like a host: a default route via ens192 (vmxnet3) and the
+ * UDP counters. Its log root is empty: only node facts can show a symptom.
+ */
+function startFactsAgent(node: string, inCsumErrors: number, kubeconfig: string): FactsAgent {
+  const dir = join(work, "vxlan-agent", node);
+  const host = join(dir, "host");
+  mkdirSync(join(host, "proc", "1", "net"), { recursive: true });
+  writeFileSync(
+    join(host, "proc", "1", "net", "route"),
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\nens192\t00000000\t01001E0A\t0003\t0\t0\t100\t00000000\t0\t0\t0\n",
+  );
+  const snmpFile = join(host, "proc", "1", "net", "snmp");
+  writeFileSync(snmpFile, snmp(inCsumErrors));
+  const device = join(host, "sys", "class", "net", "ens192", "device");
+  mkdirSync(device, { recursive: true });
+  symlinkSync("../../../../bus/pci/drivers/vmxnet3", join(device, "driver"));
+  for (const d of ["logs", "state"]) mkdirSync(join(dir, d), { recursive: true });
+  const proc = spawn(
+    process.execPath,
+    agentArgv([
+      `--node-name=${node}`,
+      `--log-root=${join(dir, "logs")}`,
+      `--state-dir=${join(dir, "state")}`,
+      "--listen=127.0.0.1:0",
+      `--host-root=${host}`,
+      "--facts-interval=1s",
+      "--poll-interval=250ms",
+      "--first-write-jitter=0s",
+    ]),
+    { env: { ...process.env, KUBECONFIG: kubeconfig }, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const stderr: string[] = [];
+  proc.stderr?.on("data", (d: Buffer) => stderr.push(d.toString()));
+  return { node, snmp: snmpFile, stateDir: join(dir, "state"), proc, stderr };
+}
+
+/** One series' value on the agent's /metrics (undefined until it listens or exports the series). */
+async function agentMetric(a: FactsAgent, series: string): Promise<number | undefined> {
+  const port = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(a.stderr.join(""))?.[1];
+  if (port === undefined) return undefined;
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+/** The agent's node-facts.json once it holds a reading later than `after` (ISO time). */
+function nextFactsRead(a: FactsAgent, after: string): Promise<AgentNodeFacts> {
+  const file = join(a.stateDir, "node-facts.json");
+  return waitFor(
+    `${a.node}'s facts read after ${after}`,
+    () => {
+      const [facts] = (JSON.parse(readFileSync(file, "utf8")) as { items: AgentNodeFacts[] }).items;
+      return Promise.resolve(facts !== undefined && facts.readAt > after ? facts : undefined);
+    },
+    10_000,
+  ).catch(withStderr(a));
+}
+
+/** A rejection handler that adds the agent's own log to a timeout. */
+function withStderr(a: FactsAgent): (e: unknown) => never {
+  return (e: unknown) => {
+    throw new Error(`${String(e)}\nagent on ${a.node}:\n${a.stderr.join("")}`);
+  };
+}
+
 /** The corroboration facts the advisory's at-risk (VMware) verdict names as missing. */
 function missingCorroboration(): string[] {
   const rule = advisory(VXLAN).verdicts?.find((r) => r.status === "at-risk");
@@ -504,6 +598,92 @@ describe(
         p.steps.find((s) => s.remediationId.startsWith("flannel-tx-checksum-off")),
         undefined,
       );
+    });
+
+    test("node agent on fake hosts: UDP InCsumErrors rising sets the advisory's Node condition True on that node only, counted by the corroborating condition", async () => {
+      const c = info();
+      const type = advisory(VXLAN).presentation?.conditionType;
+      assert.equal(type, "VXLANChecksumOffloadErrors");
+      await kubectl(c.kubeconfig, ["apply", "-f", join(REPO, "deploy", "agent", "namespace.yaml")]);
+      await kubectl(c.kubeconfig, ["apply", "-f", join(REPO, "deploy", "agent", "rbac.yaml")]);
+      const kubeconfig = await agentKubeconfig(c);
+      const nodes = (
+        await kubectl(c.kubeconfig, ["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"])
+      )
+        .trim()
+        .split(" ");
+      assert.equal(nodes.length, NODES);
+      // A: InCsumErrors rise between two readings; B: flat; the third node runs no agent.
+      const [rising, flat, idle] = nodes as [string, string, string];
+      const baseline = { [rising]: 412, [flat]: 96 };
+      const agents: FactsAgent[] = [];
+      try {
+        for (const node of [rising, flat])
+          agents.push(startFactsAgent(node, baseline[node] ?? 0, kubeconfig));
+        // Each agent's first reading is its baseline: the counter rises only after it.
+        for (const a of agents)
+          await waitFor(`${a.node}'s first UDP InCsumErrors reading`, async () =>
+            (await agentMetric(a, `cnidoctor_node_udp_in_csum_errors_total{node="${a.node}"}`)) ===
+            baseline[a.node]
+              ? true
+              : undefined,
+          );
+        const [hot, calm] = agents as [FactsAgent, FactsAgent];
+        const raisedAt = new Date().toISOString();
+        writeFileSync(hot.snmp, snmp(1187));
+        const matches = (a: FactsAgent): Promise<number | undefined> =>
+          agentMetric(
+            a,
+            `cnidoctor_signature_matches_total{advisory="${VXLAN}",signature="udp-checksum-errors-rising",node="${a.node}"}`,
+          );
+        // Counted by the rise, once: the next reading's baseline is the new value.
+        const counted = await waitFor(
+          `${rising}'s match counter`,
+          async () => {
+            const n = await matches(hot);
+            return n !== undefined && n > 0 ? n : undefined;
+          },
+          10_000,
+        ).catch(withStderr(hot));
+        assert.equal(counted, 1187 - 412, `${rising}'s match counter`);
+        const cond = await waitFor(
+          `${type} True on ${rising}`,
+          async () => {
+            const found = (await nodeConditions(c, rising)).find((x) => x.type === type);
+            return found?.status === "True" ? found : undefined;
+          },
+          10_000,
+        ).catch(withStderr(hot));
+        assert.equal(cond.reason, "SymptomSeen");
+        // Two readings of B after A's rise: the first may still be in its pass, the second comes
+        // after that pass's Node writes.
+        const seen = await nextFactsRead(calm, raisedAt);
+        await nextFactsRead(calm, seen.readAt);
+        assert.deepEqual(
+          [seen.udpInCsumErrors?.first, seen.udpInCsumErrors?.last],
+          [96, 96],
+          `${flat}'s readings`,
+        );
+        assert.equal(await matches(calm), 0, `${flat}'s match counter`);
+        assert.equal(await matches(hot), counted, `${rising} counted once`);
+        // No symptom: the agent writes the condition False (NoSymptom), it does not leave it out.
+        const calmCond = (await nodeConditions(c, flat)).find((x) => x.type === type);
+        assert.equal(calmCond?.status, "False", `${type} on ${flat}`);
+        assert.equal(calmCond.reason, "NoSymptom");
+        assert.equal(
+          (await nodeConditions(c, idle)).find((x) => x.type === type),
+          undefined,
+          `${idle} runs no agent`,
+        );
+        for (const a of agents) {
+          const exited = new Promise<number | null>((r) => a.proc.once("exit", (code) => r(code)));
+          a.proc.kill("SIGTERM");
+          assert.equal(await exited, 0, a.stderr.join(""));
+        }
+      } finally {
+        for (const a of agents)
+          if (a.proc.exitCode === null && a.proc.signalCode === null) a.proc.kill("SIGKILL");
+      }
     });
 
     test("protected (the chart's featureDetectOverride kept): not affected; plan has nothing to do", async () => {
