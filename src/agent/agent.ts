@@ -100,6 +100,9 @@ export class NodeAgent {
         title: a.title,
         conditionType: conditionTypeFor(a),
         container: a.component.container,
+        ...(this.factsReader !== undefined && this.corroborating.some((c) => c.advisory === a.id)
+          ? { nodeFacts: true }
+          : {}),
       }));
     if (opts.api) {
       const common = { api: opts.api, node: opts.node, now: this.now };
@@ -179,13 +182,16 @@ export class NodeAgent {
     );
   }
 
-  /** A symptom (log record or node fact) of an advisory at `at`: checkpoint, condition, Event. */
-  private symptomAt(advisoryId: string, at: number, message: string): void {
+  /**
+   * A symptom (log record or node fact) of an advisory at `at`: checkpoint, condition, Event.
+   * `seen` words a node fact for the condition; a log record gets the condition's own wording.
+   */
+  private symptomAt(advisoryId: string, at: number, message: string, seen?: string): void {
     if (this.checkpoint) {
       const entry = (this.checkpoint.advisories[advisoryId] ??= {});
       if (entry.lastSymptomAt === undefined || at > entry.lastSymptomAt) entry.lastSymptomAt = at;
     }
-    this.conditions?.noteSymptom(advisoryId, at);
+    this.conditions?.noteSymptom(advisoryId, at, seen);
     // A match read from an old backlog is history: it counts, but it is not news for an Event.
     if (this.now() - at < this.opts.clearAfterMs) {
       const type =
@@ -223,7 +229,12 @@ export class NodeAgent {
         const labels = { advisory: c.advisory, signature: cond.id, node };
         this.metrics.matches.inc(labels, count);
         this.metrics.lastMatch.set(labels, now / 1000);
-        this.symptomAt(c.advisory, now, `${c.advisory}: node fact ${cond.id} on node ${node}: ${r.message}.`);
+        this.symptomAt(
+          c.advisory,
+          now,
+          `${c.advisory}: node fact ${cond.id} on node ${node}: ${r.message}.`,
+          `the node fact ${cond.id} held (${r.message})`,
+        );
       }
     const path = join(this.opts.stateDir, "node-facts.json");
     try {

@@ -13,6 +13,8 @@ export interface WatchedAdvisory {
   conditionType: string;
   /** The container whose logs carry its signature (absent: calico-node). */
   container?: string;
+  /** Whether node facts (read with --host-root) can show it too, besides its log signature. */
+  nodeFacts?: boolean;
 }
 
 /** The type the advisory names for its condition, else one derived from its id. */
@@ -44,6 +46,8 @@ export interface Transition {
 interface Watch {
   advisory: WatchedAdvisory;
   lastSymptomAt: number | undefined;
+  /** What showed the latest symptom (a log record or a node fact), for the condition's message. */
+  lastSeen: string | undefined;
   /** What the Node says now, as last read or written. */
   current: ConditionStatus | undefined;
 }
@@ -66,7 +70,12 @@ export class ConditionReporter {
   constructor(private readonly opts: ConditionOptions) {
     this.resyncMs = opts.resyncMs ?? 30 * 60_000;
     for (const a of opts.advisories)
-      this.watches.set(a.id, { advisory: a, lastSymptomAt: undefined, current: undefined });
+      this.watches.set(a.id, {
+        advisory: a,
+        lastSymptomAt: undefined,
+        lastSeen: undefined,
+        current: undefined,
+      });
   }
 
   /** Reads the Node once; `lastSeen` carries symptom times from the checkpoint. */
@@ -91,12 +100,18 @@ export class ConditionReporter {
     this.lastReadAt = this.opts.now();
   }
 
-  /** A symptom match seen at `at` (ms): the log's time, never later than now. */
-  noteSymptom(advisoryId: string, at: number): void {
+  /**
+   * A symptom seen at `at` (ms): the log's time, never later than now. `seen` says what showed it
+   * (default: the advisory's log signature in its container's logs).
+   */
+  noteSymptom(advisoryId: string, at: number, seen?: string): void {
     const w = this.watches.get(advisoryId);
     if (!w) return;
     const when = Math.min(at, this.opts.now());
-    if (w.lastSymptomAt === undefined || when > w.lastSymptomAt) w.lastSymptomAt = when;
+    if (w.lastSymptomAt === undefined || when >= w.lastSymptomAt) {
+      w.lastSymptomAt = when;
+      w.lastSeen = seen;
+    }
   }
 
   lastSymptomAt(advisoryId: string): number | undefined {
@@ -114,22 +129,24 @@ export class ConditionReporter {
     const container = w.advisory.container ?? "calico-node";
     const last = w.lastSymptomAt;
     if (this.active(id) && last !== undefined) {
+      const seen = w.lastSeen ?? `its log signature appeared in this node's ${container} logs`;
       return {
         advisory: w.advisory,
         status: "True",
         reason: "SymptomSeen",
-        message: `${id} (${w.advisory.title}): its log signature appeared in this node's ${container} logs at ${iso(last)}. See 'cnidoctor advisories show ${id}'.`,
+        message: `${id} (${w.advisory.title}): ${seen} at ${iso(last)}. See 'cnidoctor advisories show ${id}'.`,
       };
     }
     const window = minutes(this.opts.clearAfterMs);
     const cleared = w.current === "True";
+    const where = `this node's ${container} logs${w.advisory.nodeFacts === true ? " or node facts" : ""}`;
     return {
       advisory: w.advisory,
       status: "False",
       reason: cleared ? "SymptomCleared" : "NoSymptom",
       message: cleared
-        ? `${id}: not seen in this node's ${container} logs for ${window}${last !== undefined ? ` (last at ${iso(last)})` : ""}.`
-        : `${id}: not seen in this node's ${container} logs within ${window}.`,
+        ? `${id}: not seen in ${where} for ${window}${last !== undefined ? ` (last at ${iso(last)})` : ""}.`
+        : `${id}: not seen in ${where} within ${window}.`,
     };
   }
 

@@ -135,12 +135,17 @@ test("the agent sets the advisory's Node condition when its corroborating node f
   });
   await agent.start();
   await agent.tick();
-  assert.equal(api.conditions.find((c) => c.type === type)?.status, "False", "counter flat: no symptom");
+  const flat = api.conditions.find((c) => c.type === type);
+  assert.equal(flat?.status, "False", "counter flat: no symptom");
+  assert.match(flat?.message ?? "", /not seen in this node's calico-node logs or node facts/);
   writeFileSync(join(root, "proc", "1", "net", "snmp"), snmp(40));
   now += 61_000;
   await agent.tick();
   const cond = api.conditions.find((c) => c.type === type);
   assert.equal(cond?.status, "True");
+  // The condition names the node fact that showed the symptom, not a log signature.
+  assert.match(cond?.message ?? "", /the node fact udp-checksum-errors-rising held \(/);
+  assert.doesNotMatch(cond?.message ?? "", /log signature/);
   const text = agent.metrics.registry.render();
   assert.match(
     text,
