@@ -153,6 +153,21 @@ const cases: {
     expected: { plugin: "flannel", managedBy: "rke2-flannel-chart" },
   },
   {
+    name: "RKE1 network.plugin flannel: kube-system/kube-flannel on an RKE1 cluster is its add-on",
+    ds: ds({
+      namespace: "kube-system",
+      name: "kube-flannel",
+      containerNames: ["kube-flannel"],
+      distribution: "rke1",
+    }),
+    expected: { plugin: "flannel", managedBy: "rke1-addon" },
+  },
+  {
+    name: "the same name where the distribution is not known to be RKE1 is a manifest install",
+    ds: ds({ namespace: "kube-system", name: "kube-flannel", containerNames: ["kube-flannel"] }),
+    expected: { plugin: "flannel", managedBy: "manifest" },
+  },
+  {
     name: "a Canal DaemonSet with the rke2-flannel release name is still Canal (calico-node decides)",
     ds: ds({
       namespace: "kube-system",

@@ -93,6 +93,14 @@ function detectFlannel(ds: DaemonSetMetadata): PluginDetection | undefined {
   const marker = rke2FlannelMarker(ds);
   if (marker !== undefined)
     return { plugin: "flannel", managedBy: "rke2-flannel-chart", reason: `${where} carries ${marker}` };
+  // RKE1's `network.plugin: flannel` add-on: `rke up` re-renders it from cluster.yml. Only on a
+  // cluster known to be RKE1, since older upstream manifests used the same name.
+  if (ds.namespace === "kube-system" && ds.name === "kube-flannel" && ds.distribution === "rke1")
+    return {
+      plugin: "flannel",
+      managedBy: "rke1-addon",
+      reason: `${where} is the RKE1 flannel add-on DaemonSet`,
+    };
   return {
     plugin: "flannel",
     managedBy: "manifest",
