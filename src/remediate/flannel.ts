@@ -239,6 +239,10 @@ export function planFlannel(facts: PlanFacts): PlannerResult {
         `${install.namespace}/${install.name} runs ${image}, and the rke2-flannel chart would revert a patch of the DaemonSet: set flannel.image in a HelmChartConfig named rke2-flannel instead.`,
       );
     else if (install.managedBy === "manifest") steps.push(patchStep(facts, install, image));
+    else if (install.managedBy === "rke1-addon")
+      notes.push(
+        `${install.namespace}/${install.name} runs ${image}, and \`rke up\` re-renders RKE1's ${install.plugin} add-on from cluster.yml: set system_images.${install.plugin === "canal" ? "canal_flannel" : "flannel"} to a fixed flannel there (through Rancher: Edit as YAML), not a patch of the DaemonSet.`,
+      );
     else
       notes.push(
         `${install.namespace}/${install.name} runs ${image}, and its ${install.managedBy} would revert a patch of the DaemonSet: change the image where that manager takes it from.`,
